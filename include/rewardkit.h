@@ -1,0 +1,207 @@
+/*
+ * rewardkit.h - the whole public API of librewardkit.
+ *
+ * rewardkit turns rollouts of a language or vision-language model into
+ * rewards for reinforcement learning. A JSON *spec* says how a record
+ * becomes a reward; a *context* owns the worker threads; the scoring calls
+ * take JSONL records and give JSONL results (input record + reward, status,
+ * components, advantage, explain). If a declaration is not in this file it
+ * is not API.
+ *
+ * Conventions
+ * - Fallible functions return rk_err (RK_OK == 0). Details of the last
+ *   failure are in the per-handle message (rk_ctx_errmsg) or in the caller's
+ *   error buffer.
+ * - Text is (pointer, length), UTF-8, not assumed NUL-terminated.
+ * - Memory the library allocates for the caller is released with rk_free().
+ * - X_destroy(NULL) and rk_spec_free(NULL) are no-ops.
+ * - Thread rules: an rk_spec is immutable once compiled and may be used by
+ *   any number of threads and contexts at once. An rk_ctx is used by one
+ *   thread at a time (it runs its own worker threads inside each call).
+ * - The library never prints, exits or aborts on bad input.
+ */
+#ifndef REWARDKIT_H
+#define REWARDKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RK_API __attribute__((visibility("default")))
+#else
+#define RK_API
+#endif
+
+#define RK_VERSION_MAJOR 0
+#define RK_VERSION_MINOR 1
+#define RK_VERSION_PATCH 0
+#define RK_VERSION_STRING "0.1.0"
+
+/* The library's version string, e.g. "0.1.0". Static storage. */
+RK_API const char *rk_version(void);
+
+/* ---------------------------------------------------------------- errors */
+
+/* Error codes. Codes are appended, never renumbered or removed. */
+#define RK_ERR_MAP(XX)                                                      \
+  XX(OK, 0, "success")                                                      \
+  XX(EINVAL, -1, "invalid argument")                                        \
+  XX(ENOMEM, -2, "out of memory")                                           \
+  XX(ESPEC, -3, "invalid spec")                                             \
+  XX(EJSON, -4, "invalid JSON")                                             \
+  XX(EIO, -5, "input/output error")                                         \
+  XX(ETOOSMALL, -6, "buffer too small")                                     \
+  XX(ELIMIT, -7, "input exceeds a configured limit")                        \
+  XX(ETHREAD, -8, "could not start a worker thread")                        \
+  XX(ECALLBACK, -9, "a caller callback reported an error")
+
+typedef enum {
+#define RK__ERR_ENUM(name, code, msg) RK_##name = code,
+  RK_ERR_MAP(RK__ERR_ENUM)
+#undef RK__ERR_ENUM
+} rk_err;
+
+/* Name ("RK_ESPEC") and message ("invalid spec") of a code. Static storage;
+ * unknown codes give "RK_EUNKNOWN" / "unknown error". */
+RK_API const char *rk_err_name(rk_err e);
+RK_API const char *rk_strerror(rk_err e);
+
+/* -------------------------------------------------------------- statuses */
+
+/* Why a record got the reward it got (DESIGN §2). Never a silent 0. */
+typedef enum {
+  RK_STATUS_OK = 0,            /* reward computed */
+  RK_STATUS_UNPARSEABLE = 1,   /* the response had no answer in the expected form */
+  RK_STATUS_INVALID_REFERENCE = 2, /* the reference is missing or cannot be used */
+  RK_STATUS_TIMEOUT = 3,       /* a step budget ran out */
+  RK_STATUS_ERROR = 4          /* anything else: malformed line, bad field... */
+} rk_status;
+#define RK_STATUS_COUNT 5
+
+/* "ok", "unparseable", "invalid_reference", "timeout", "error". */
+RK_API const char *rk_status_name(rk_status s);
+
+/* Frees memory the library returned to the caller. NULL is a no-op. */
+RK_API void rk_free(void *p);
+
+/* --------------------------------------------------------------- context */
+
+typedef struct rk_ctx rk_ctx;
+
+typedef struct rk_ctx_options {
+  /* Worker threads, including the calling one. 0 = number of online CPUs. */
+  unsigned threads;
+} rk_ctx_options;
+
+/* CONSTRUCTOR. opts may be NULL for defaults. On failure *out is NULL. */
+RK_API rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out);
+/* DESTRUCTOR. Joins the worker threads. NULL is a no-op. */
+RK_API void rk_ctx_destroy(rk_ctx *ctx);
+/* Message of the last failed call on ctx; "" when none. Valid until the
+ * next call on ctx. */
+RK_API const char *rk_ctx_errmsg(const rk_ctx *ctx);
+/* Number of worker threads (>= 1). */
+RK_API unsigned rk_ctx_threads(const rk_ctx *ctx);
+
+/* ------------------------------------------------------------------ spec */
+
+typedef struct rk_spec rk_spec;
+
+/* CONSTRUCTOR. Compiles a JSON spec (docs/spec.md). On failure returns
+ * RK_ESPEC or RK_EJSON, *out is NULL and err (if errcap > 0) holds a
+ * message naming the place, e.g.
+ *   "spec: reward.sum[1]: unknown function 'mth' (did you mean 'math'?)".
+ * The result is immutable and thread-safe. */
+RK_API rk_err rk_spec_compile(const char *json, size_t n, rk_spec **out,
+                              char *err, size_t errcap);
+/* DESTRUCTOR. NULL is a no-op. */
+RK_API void rk_spec_free(rk_spec *spec);
+/* The spec as compiled, as JSON text (library-allocated; rk_free). */
+RK_API rk_err rk_spec_json(const rk_spec *spec, char **out, size_t *outlen);
+/* 1 if the spec computes advantages or filters groups: such specs need
+ * every record of a group in the same call. */
+RK_API int rk_spec_needs_groups(const rk_spec *spec);
+
+/* The built-in reward functions, one per call: index 0.. until NULL.
+ * *summary gets a one-line description. Static storage. */
+RK_API const char *rk_fn_name(size_t i, const char **summary);
+
+/* --------------------------------------------------------------- scoring */
+
+typedef struct rk_score_options {
+  int explain;            /* add "explain": {component: reason} */
+  int timing;             /* add "elapsed_us": scoring time of the record */
+  uint64_t step_budget;   /* steps per record; 0 = default (RK_DEFAULT_STEPS) */
+  size_t max_line;        /* bytes per input line; 0 = default (16 MiB) */
+} rk_score_options;
+
+#define RK_DEFAULT_STEPS ((uint64_t)200000000)
+#define RK_DEFAULT_MAX_LINE ((size_t)16 << 20)
+
+/* Results of a batch: one JSON output line per input line, in input order,
+ * plus a summary. Records dropped by a group filter have no line. */
+typedef struct rk_batch rk_batch;
+
+/* Scores n records given as JSON texts (one object each, no newline
+ * needed). The result is owned by the caller: rk_batch_free. opts may be
+ * NULL. Bad records do not fail the call: they get status "error". */
+RK_API rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec,
+                             const rk_score_options *opts,
+                             const char *const *recs, const size_t *lens,
+                             size_t n, rk_batch **out);
+
+/* Number of output lines (n minus records dropped by a group filter). */
+RK_API size_t rk_batch_count(const rk_batch *b);
+/* Output line i as JSON text without newline; borrowed from b. */
+RK_API const char *rk_batch_line(const rk_batch *b, size_t i, size_t *len);
+/* Reward of line i (NaN when null) and its status. */
+RK_API double rk_batch_reward(const rk_batch *b, size_t i);
+RK_API rk_status rk_batch_status(const rk_batch *b, size_t i);
+/* Summary of the batch as JSON text, borrowed from b: count, mean reward,
+ * component means, status counts, zero-variance groups. */
+RK_API const char *rk_batch_summary(const rk_batch *b, size_t *len);
+/* DESTRUCTOR. NULL is a no-op. */
+RK_API void rk_batch_free(rk_batch *b);
+
+/* Scores one record; *out is library-allocated JSON text (rk_free). Group
+ * post-processing (advantages, filters) sees a group of one. */
+RK_API rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec,
+                           const rk_score_options *opts, const char *rec,
+                           size_t len, char **out, size_t *outlen);
+
+/* Streams. read() fills buf with up to cap bytes and returns the count,
+ * 0 at end of input, or -1 on error. write() takes n bytes and returns 0,
+ * or non-zero to abort. progress() (may be NULL) is called after each
+ * chunk with the records done so far and the bytes read. */
+typedef long (*rk_read_fn)(void *user, char *buf, size_t cap);
+typedef int (*rk_write_fn)(void *user, const char *p, size_t n);
+typedef void (*rk_progress_fn)(void *user, uint64_t records, uint64_t bytes);
+
+typedef struct rk_stream_io {
+  rk_read_fn read;
+  void *read_user;
+  rk_write_fn write;
+  void *write_user;
+  rk_progress_fn progress;
+  void *progress_user;
+} rk_stream_io;
+
+/* Reads JSONL, writes JSONL results in input order. Lines that are not
+ * JSON objects, or longer than max_line, become status "error" records
+ * with "line" and "error"; empty lines are skipped. When the spec needs
+ * groups (rk_spec_needs_groups), the whole input is held in memory and
+ * written at the end. *summary (if not NULL) receives the summary JSON
+ * (rk_free). Returns RK_EIO if read fails, RK_ECALLBACK if write does. */
+RK_API rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec,
+                              const rk_score_options *opts,
+                              const rk_stream_io *io, char **summary,
+                              size_t *summary_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* REWARDKIT_H */

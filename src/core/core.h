@@ -1,0 +1,214 @@
+/*
+ * core.h - internal building blocks shared by every part of the library:
+ * spans, arenas, bounded buffers, step budgets, the reward-function
+ * interface, argument parsing for specs, and record access.
+ *
+ * Not API: nothing here is visible outside librewardkit. Reward functions
+ * include this header (and json/json.h, text/extract.h as needed).
+ */
+#ifndef RK_CORE_H
+#define RK_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rewardkit.h"
+
+#define RK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define RK__UNUSED(x) ((void)(x))
+
+/* ------------------------------------------------------------- spans */
+
+/* A borrowed byte span. Not NUL-terminated. */
+typedef struct rk__str {
+  const char *p;
+  size_t n;
+} rk__str;
+
+#define RK__STR(lit) ((rk__str){(lit), sizeof(lit) - 1})
+
+static inline rk__str rk__str_make(const char *p, size_t n) {
+  rk__str s = {p, n};
+  return s;
+}
+int rk__str_eq(rk__str a, rk__str b);
+int rk__str_eq_cstr(rk__str a, const char *z);
+
+/* -------------------------------------------------------------- arena */
+
+/* Bump allocator for per-record scratch memory. rk__arena_reset() after
+ * each record frees everything at once; nothing can leak. Allocations
+ * fail (NULL) past `limit` bytes in total, which bounds memory per item. */
+typedef struct rk__arena_chunk rk__arena_chunk;
+typedef struct rk__arena {
+  rk__arena_chunk *head;  /* current chunk; older chunks follow ->next */
+  size_t used;            /* bytes handed out since the last reset */
+  size_t limit;           /* maximum bytes between resets */
+} rk__arena;
+
+#define RK__ARENA_DEFAULT_LIMIT ((size_t)1 << 30)
+
+void rk__arena_init(rk__arena *a, size_t limit);
+/* 16-byte aligned; NULL when the limit or malloc fails. n may be 0. */
+void *rk__arena_alloc(rk__arena *a, size_t n);
+/* Copy of p[0..n) plus a NUL terminator. */
+char *rk__arena_strdup(rk__arena *a, const char *p, size_t n);
+/* Frees all allocations but keeps one chunk for reuse. */
+void rk__arena_reset(rk__arena *a);
+/* Frees everything. The arena may be re-initialised afterwards. */
+void rk__arena_release(rk__arena *a);
+
+/* ------------------------------------------------------------- buffer */
+
+/* Growable byte buffer with a hard maximum. After a failed append
+ * (malloc failure or past max) `oom` is set and further appends are
+ * ignored, so callers may check once at the end. p is NUL-terminated
+ * whenever n > 0 or after rk__buf_cstr(). */
+typedef struct rk__buf {
+  char *p;
+  size_t n, cap, max;
+  int oom;
+} rk__buf;
+
+void rk__buf_init(rk__buf *b, size_t max); /* max 0 = SIZE_MAX/2 */
+int rk__buf_put(rk__buf *b, const void *p, size_t n); /* 0 ok, -1 failed */
+int rk__buf_putc(rk__buf *b, char c);
+int rk__buf_puts(rk__buf *b, const char *z);
+int rk__buf_printf(rk__buf *b, const char *fmt, ...) RK__PRINTF(2, 3);
+int rk__buf_vprintf(rk__buf *b, const char *fmt, va_list ap);
+const char *rk__buf_cstr(rk__buf *b); /* "" for an empty buffer */
+void rk__buf_reset(rk__buf *b);       /* n = 0, keeps memory */
+void rk__buf_release(rk__buf *b);
+/* Takes ownership of the bytes (malloc'd, NUL-terminated); buffer is reset. */
+char *rk__buf_take(rk__buf *b, size_t *n);
+
+/* ------------------------------------------------------------ budgets */
+
+/* A per-record budget counted in steps (DESIGN §7). One step is roughly one
+ * byte scanned or one loop iteration; parsers also cap depth and sizes.
+ * When `used` passes `limit` the item ends with RK_STATUS_TIMEOUT. */
+typedef struct rk__budget {
+  uint64_t used, limit;
+} rk__budget;
+
+/* ------------------------------------------------------ JSON (forward) */
+
+typedef struct rk__jval rk__jval; /* see json/json.h */
+
+/* ------------------------------------------------------------ records */
+
+/* One input record, with DESIGN §2 aliases resolved. All pointers borrow
+ * from the parsed line and live until the record is done. */
+typedef struct rk__record {
+  const rk__jval *root;      /* the whole object */
+  const rk__jval *id;        /* NULL when absent (same for the others) */
+  const rk__jval *group;     /* group / uid / prompt_id */
+  const rk__jval *prompt;    /* prompt / query */
+  const rk__jval *reference; /* reference / ground_truth / label / answer / solution */
+  const rk__jval *images;
+  rk__str response;          /* response / solution_str / completion */
+  int has_response;          /* 0: field missing or not a string */
+  rk__str task;              /* task / data_source; n = 0 when absent */
+  int has_task;
+  uint64_t line;             /* 1-based input line, 0 when not from a stream */
+} rk__record;
+
+/* Field by dotted path ("meta.size", "items.0.name"); NULL when absent. */
+const rk__jval *rk__record_field(const rk__record *r, const char *path);
+
+/* ---------------------------------------------------- reward functions */
+
+typedef struct rk__node rk__node; /* a compiled spec node (core/spec.c) */
+
+/* Everything a reward function sees while scoring one record. */
+typedef struct rk__call {
+  const rk__record *rec;
+  rk__arena *arena;    /* scratch, reset after the record */
+  rk__budget *budget;  /* step budget shared by the whole record */
+  rk__buf *explain;    /* NULL unless explanations were requested */
+  rk__buf *error;      /* message for RK_STATUS_ERROR (set by rk__fail) */
+  void *engine;        /* private to core/engine.c */
+} rk__call;
+
+/* Spends steps; returns 0 when the budget is exhausted (the function should
+ * then return RK_STATUS_TIMEOUT). */
+static inline int rk__spend(rk__call *c, uint64_t steps) {
+  c->budget->used += steps;
+  return c->budget->used <= c->budget->limit;
+}
+
+/* Appends a reason to the explanation (no-op unless requested). Several
+ * calls are joined with "; ". Keep it short and concrete:
+ * "pred '3/4' parsed as 3/4; gold '0.75' parsed as 3/4; equal". */
+void rk__explain(rk__call *c, const char *fmt, ...) RK__PRINTF(2, 3);
+static inline int rk__explaining(const rk__call *c) { return c->explain != NULL; }
+/* Records an error message and returns RK_STATUS_ERROR. */
+rk_status rk__fail(rk__call *c, const char *fmt, ...) RK__PRINTF(2, 3);
+
+/* Evaluates a nested spec node (an argument compiled with rk__arg_node)
+ * on the current record. The nested node's components are not reported. */
+rk_status rk__node_eval(const rk__node *node, rk__call *c, double *value);
+
+/* Compile-time context for a function's arguments. Functions read their
+ * arguments only through the rk__arg_* helpers below, which check types,
+ * name the spec path in errors, and let rk__args_done() reject unknown
+ * keys. */
+typedef struct rk__argctx rk__argctx;
+
+/* A reward function. One file per function (or small family) defines one
+ * `const rk__fn rk__fn_NAME`, listed once in core/registry.h. */
+typedef struct rk__fn {
+  const char *name;     /* what specs say in "fn" */
+  const char *summary;  /* one line for `rewardkit list` */
+  /* Reads the arguments into a private config (*cfg, may stay NULL).
+   * Returns 0, or -1 after reporting through rk__arg_error(). */
+  int (*compile)(rk__argctx *ac, void **cfg);
+  /* Scores the record. *value must be set when the status is OK or
+   * UNPARSEABLE (usually 0 then). May run on many threads at once: cfg is
+   * read-only. */
+  rk_status (*score)(const void *cfg, rk__call *c, double *value);
+  /* Frees what compile() made. May be NULL. */
+  void (*free)(void *cfg);
+} rk__fn;
+
+/* Argument helpers. `def` is used when the key is absent. Each returns 0,
+ * or -1 after recording an error that names the path
+ * ("spec: reward.sum[0].args.tol: expected a number, got string"). */
+int rk__arg_num(rk__argctx *ac, const char *key, double def, double *out);
+int rk__arg_num_range(rk__argctx *ac, const char *key, double def, double lo,
+                      double hi, double *out);
+int rk__arg_int(rk__argctx *ac, const char *key, long def, long lo, long hi,
+                long *out);
+int rk__arg_bool(rk__argctx *ac, const char *key, int def, int *out);
+/* String argument, malloc'd copy (NULL when absent and def is NULL). */
+int rk__arg_str(rk__argctx *ac, const char *key, const char *def, char **out);
+/* One of `choices` (NULL-terminated); *out is the index. */
+int rk__arg_enum(rk__argctx *ac, const char *key, const char *const *choices,
+                 int def, int *out);
+/* A string or an array of strings; malloc'd array of malloc'd strings,
+ * NULL-terminated, *n = count. Free with rk__strlist_free. */
+int rk__arg_strlist(rk__argctx *ac, const char *key, char ***out, size_t *n);
+void rk__strlist_free(char **list);
+/* A nested spec node (leaf or combinator), e.g. cosine length's "correct". */
+int rk__arg_node(rk__argctx *ac, const char *key, rk__node **out);
+void rk__node_free(rk__node *node);
+/* The raw JSON value (NULL when absent); valid during compile() only. */
+const rk__jval *rk__arg_raw(rk__argctx *ac, const char *key);
+/* Reports an error at args.key (key may be NULL for the args object). */
+int rk__arg_error(rk__argctx *ac, const char *key, const char *fmt, ...)
+    RK__PRINTF(3, 4);
+
+/* ------------------------------------------------------------ helpers */
+
+/* Strings of a reference value: a string gives itself, a number its source
+ * text, an array its string/number items (at most max). Returns the count;
+ * 0 when the reference is absent or of another type. */
+size_t rk__ref_strings(const rk__jval *ref, rk__str *out, size_t max);
+
+/* Shortest decimal text that reads back as the same double ("0.9", "1",
+ * "-0.25"); "null" for NaN and infinities. Returns the length written
+ * (buf needs 32 bytes). */
+size_t rk__fmt_double(char *buf, double v);
+
+#endif /* RK_CORE_H */

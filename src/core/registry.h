@@ -1,0 +1,41 @@
+/*
+ * registry.h - the one list of built-in reward functions.
+ *
+ * Adding a reward function: write src/<family>/<name>.c defining
+ * `const rk__fn rk__fn_<name>` (see core/core.h), then add one line here.
+ * Keep the list sorted by family, then name.
+ */
+#ifndef RK_CORE_REGISTRY_H
+#define RK_CORE_REGISTRY_H
+
+#include "core/core.h"
+
+#define RK__FN_LIST(X) \
+  /* text */                \
+  X(exact)                  \
+  X(contains)               \
+  X(mcq)                    \
+  X(yes_no)                 \
+  X(numeric)                \
+  /* format and shaping */  \
+  X(format)                 \
+  X(regex)                  \
+  X(json)                   \
+  X(overlong_dapo)          \
+  X(soft_overlong)          \
+  X(cosine_length)          \
+  X(repetition)             \
+  /* plumbing */            \
+  X(constant)               \
+  X(field)
+
+#define RK__FN_DECLARE(name) extern const rk__fn rk__fn_##name;
+RK__FN_LIST(RK__FN_DECLARE)
+#undef RK__FN_DECLARE
+
+/* The function called `name`, or NULL. */
+const rk__fn *rk__registry_find(const char *name, size_t n);
+/* i-th function (0-based), or NULL past the end. */
+const rk__fn *rk__registry_at(size_t i);
+
+#endif /* RK_CORE_REGISTRY_H */

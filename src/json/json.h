@@ -1,0 +1,88 @@
+/*
+ * json.h - rewardkit's own strict JSON reader and the JSON writing helpers.
+ *
+ * Why not jansson for records: the record pipeline must run at hundreds of
+ * MB/s (docs/benchmarks.md); jansson parses at ~75 MB/s. This reader builds
+ * a read-only tree in an arena, points into the input where it can (strings
+ * without escapes, raw text of every value), and is fuzzed differentially
+ * against jansson (fuzz/fuzz_json.c). Strictness matches jansson's defaults
+ * (RFC 8259; no NUL escapes; invalid UTF-8, lone surrogates, trailing
+ * garbage rejected) except where docs/json.md lists a difference.
+ *
+ * Ownership: the tree and every string in it live in the arena given to
+ * rk__json_parse and borrow the input bytes; keep both alive while using it.
+ */
+#ifndef RK_JSON_H
+#define RK_JSON_H
+
+#include "core/core.h"
+
+typedef enum rk__jtype {
+  RK__JNULL,
+  RK__JFALSE,
+  RK__JTRUE,
+  RK__JNUM,
+  RK__JSTR,
+  RK__JARR,
+  RK__JOBJ
+} rk__jtype;
+
+typedef struct rk__jmember rk__jmember;
+
+struct rk__jval {
+  rk__jtype type;
+  rk__str raw;            /* exact source bytes of this value */
+  union {
+    double num;           /* RK__JNUM: nearest double (raw keeps the text) */
+    rk__str str;          /* RK__JSTR: unescaped UTF-8 (may contain NUL? no: rejected) */
+    struct {
+      rk__jval *items;
+      size_t n;
+    } arr;                /* RK__JARR */
+    struct {
+      rk__jmember *items; /* in source order; duplicates kept */
+      size_t n;
+    } obj;                /* RK__JOBJ */
+  } u;
+};
+
+struct rk__jmember {
+  rk__str key;            /* unescaped */
+  rk__str raw_key;        /* source bytes including quotes */
+  rk__jval val;
+};
+
+typedef struct rk__json_limits {
+  size_t max_depth;       /* 0 = 512 */
+  size_t max_bytes;       /* 0 = no limit beyond size_t */
+} rk__json_limits;
+
+typedef struct rk__json_error {
+  size_t offset;          /* byte offset of the problem */
+  size_t line, column;    /* 1-based */
+  char msg[120];          /* e.g. "invalid escape '\\q' in string" */
+} rk__json_error;
+
+/* Parses exactly one JSON value filling p[0..n) (whitespace around it
+ * allowed). Returns 0 and *out, or -1 with *err filled (err may be NULL).
+ * -2 means the arena ran out of memory. lim may be NULL. */
+int rk__json_parse(const char *p, size_t n, rk__arena *a,
+                   const rk__json_limits *lim, rk__jval **out,
+                   rk__json_error *err);
+
+/* Last member with this key (last wins, like jansson), or NULL. */
+const rk__jval *rk__json_get(const rk__jval *obj, const char *key);
+const rk__jval *rk__json_getn(const rk__jval *obj, const char *key, size_t klen);
+/* "null", "boolean", "number", "string", "array", "object". */
+const char *rk__json_type_name(rk__jtype t);
+
+/* Writers: append to b. Strings are escaped (", \\, control characters as
+ * \uXXXX or the short forms); invalid UTF-8 sequences are written as
+ * U+FFFD so that the output is always valid JSON. */
+int rk__json_put_str(rk__buf *b, const char *s, size_t n);
+/* Shortest round-trip number; NaN and infinities as null. */
+int rk__json_put_num(rk__buf *b, double v);
+/* A value re-serialised compactly (raw text is copied as is). */
+int rk__json_put_val(rk__buf *b, const rk__jval *v);
+
+#endif /* RK_JSON_H */
