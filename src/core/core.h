@@ -170,6 +170,9 @@ typedef struct rk__fn {
   rk_status (*score)(const void *cfg, rk__call *c, double *value);
   /* Frees what compile() made. May be NULL. */
   void (*free)(void *cfg);
+  /* 1 if the function does not read the response (constant, field): the
+   * engine then scores records that have none. */
+  int no_response;
 } rk__fn;
 
 /* Argument helpers. `def` is used when the key is absent. Each returns 0,

@@ -1,0 +1,1117 @@
+/*
+ * engine.c - scoring records: contexts and their workers, the per-record
+ * pipeline (parse, resolve aliases, evaluate the spec, write the output
+ * line), group post-processing (advantages, filters, zero-variance counts),
+ * the summary, and the batch and stream entry points of rewardkit.h.
+ *
+ * Parallelism: a chunk of lines is split into one contiguous range per
+ * worker; each worker writes its outputs into its own buffer, so emitting
+ * the chunk in input order is one write per worker. Output order never
+ * depends on the thread count.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/pool.h"
+#include "core/record.h"
+#include "core/spec.h"
+#include "json/json.h"
+
+/* ---------------------------------------------------------------- ctx */
+
+typedef struct worker {
+  rk__arena arena;
+  rk__buf out;       /* output text of the current chunk */
+  rk__buf keys;      /* group keys of the current chunk */
+  rk__buf err;       /* error message of the current record */
+  rk__buf *explain;  /* one per component (when explaining) */
+  size_t nexplain;
+  double *comp;      /* component values of the current record */
+  size_t ncomp;
+  /* summary accumulators for the current run */
+  double *comp_sum;
+  uint64_t *comp_cnt;
+  double reward_sum;
+  uint64_t reward_cnt, records;
+  uint64_t status[RK_STATUS_COUNT];
+} worker;
+
+struct rk_ctx {
+  rk__pool *pool;
+  unsigned n;
+  worker *w;
+  char errmsg[512];
+};
+
+rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
+  if (!out) return RK_EINVAL;
+  *out = NULL;
+  unsigned n = opts ? opts->threads : 0;
+  if (n == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? (unsigned)c : 1;
+  }
+  if (n > 256) n = 256;
+  rk_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return RK_ENOMEM;
+  ctx->w = calloc(n, sizeof *ctx->w);
+  if (!ctx->w) {
+    free(ctx);
+    return RK_ENOMEM;
+  }
+  ctx->n = n;
+  for (unsigned i = 0; i < n; i++) {
+    rk__arena_init(&ctx->w[i].arena, 0);
+    rk__buf_init(&ctx->w[i].out, 0);
+    rk__buf_init(&ctx->w[i].keys, 0);
+    rk__buf_init(&ctx->w[i].err, 4096);
+  }
+  if (rk__pool_create(n, &ctx->pool) != 0) {
+    ctx->pool = NULL;
+    rk_ctx_destroy(ctx);
+    return RK_ETHREAD;
+  }
+  *out = ctx;
+  return RK_OK;
+}
+
+static void worker_free_comp(worker *w) {
+  for (size_t i = 0; i < w->nexplain; i++) rk__buf_release(&w->explain[i]);
+  free(w->explain);
+  free(w->comp);
+  free(w->comp_sum);
+  free(w->comp_cnt);
+  w->explain = NULL;
+  w->nexplain = 0;
+  w->comp = w->comp_sum = NULL;
+  w->comp_cnt = NULL;
+  w->ncomp = 0;
+}
+
+void rk_ctx_destroy(rk_ctx *ctx) {
+  if (!ctx) return;
+  rk__pool_destroy(ctx->pool);
+  for (unsigned i = 0; i < ctx->n; i++) {
+    worker *w = &ctx->w[i];
+    rk__arena_release(&w->arena);
+    rk__buf_release(&w->out);
+    rk__buf_release(&w->keys);
+    rk__buf_release(&w->err);
+    worker_free_comp(w);
+  }
+  free(ctx->w);
+  free(ctx);
+}
+
+const char *rk_ctx_errmsg(const rk_ctx *ctx) { return ctx ? ctx->errmsg : ""; }
+unsigned rk_ctx_threads(const rk_ctx *ctx) { return ctx ? ctx->n : 0; }
+
+static rk_err ctx_fail(rk_ctx *ctx, rk_err rc, const char *msg) {
+  snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg);
+  return rc;
+}
+
+/* Sizes each worker's component arrays for `spec` and zeroes the summary. */
+static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {
+  size_t nc = spec->ncomp ? spec->ncomp : 1;
+  for (unsigned i = 0; i < ctx->n; i++) {
+    worker *w = &ctx->w[i];
+    if (w->ncomp != nc || (explain && !w->explain)) {
+      worker_free_comp(w);
+      w->comp = calloc(nc, sizeof *w->comp);
+      w->comp_sum = calloc(nc, sizeof *w->comp_sum);
+      w->comp_cnt = calloc(nc, sizeof *w->comp_cnt);
+      if (explain) {
+        w->explain = calloc(nc, sizeof *w->explain);
+        if (w->explain) {
+          w->nexplain = nc;
+          for (size_t k = 0; k < nc; k++) rk__buf_init(&w->explain[k], 64 << 10);
+        }
+      }
+      w->ncomp = nc;
+      if (!w->comp || !w->comp_sum || !w->comp_cnt || (explain && !w->explain))
+        return RK_ENOMEM;
+    }
+    memset(w->comp_sum, 0, nc * sizeof *w->comp_sum);
+    memset(w->comp_cnt, 0, nc * sizeof *w->comp_cnt);
+    w->reward_sum = 0;
+    w->reward_cnt = w->records = 0;
+    memset(w->status, 0, sizeof w->status);
+  }
+  return RK_OK;
+}
+
+/* ------------------------------------------------------------- records */
+
+/* One input line. p == NULL marks a line over the size limit (n = its
+ * length as far as it was read). */
+typedef struct line_in {
+  const char *p;
+  size_t n;
+  uint64_t line;
+} line_in;
+
+/* One output record. Text is in the worker's buffer; with groups it is left
+ * open (no closing brace) so the post-processing can append fields. */
+typedef struct item {
+  double reward;       /* NaN when null */
+  double length;       /* response length (opo) */
+  rk_status status;
+  unsigned worker;
+  size_t off, len;     /* output text */
+  size_t koff, klen;   /* group key; klen == 0: no group */
+  const char *text;    /* resolved after the parallel phase */
+  const char *key;
+} item;
+
+typedef struct job {
+  rk_ctx *ctx;
+  const rk_spec *spec;
+  rk_score_options opts;
+  const line_in *lines;
+  size_t n;
+  item *items;
+  int open;            /* leave records open for group post-processing */
+  int want_length;
+} job;
+
+static const char *const reserved[] = {"reward",  "status",     "error",
+                                       "components", "explain", "elapsed_us",
+                                       "advantage", "filtered", NULL};
+
+static int is_reserved(rk__str k) {
+  for (const char *const *r = reserved; *r; r++)
+    if (rk__str_eq_cstr(k, *r)) return 1;
+  return 0;
+}
+
+/* Writes the input record's members followed by a separator if needed, so
+ * that the caller can append its own members. The input text is copied
+ * byte for byte (numbers round-trip exactly) unless it carries one of our
+ * output keys, which are then left out. */
+static void put_input(rk__buf *o, const rk__jval *root) {
+  const rk__jmember *m = root->u.obj.items;
+  size_t n = root->u.obj.n;
+  int clash = 0;
+  for (size_t i = 0; i < n && !clash; i++) clash = is_reserved(m[i].key);
+  if (!clash) {
+    const char *p = root->raw.p;
+    size_t len = root->raw.n - 1; /* drop the closing brace */
+    while (len > 1 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
+                       p[len - 1] == '\n' || p[len - 1] == '\r'))
+      len--;
+    rk__buf_put(o, p, len);
+    if (n) rk__buf_putc(o, ',');
+    return;
+  }
+  rk__buf_putc(o, '{');
+  for (size_t i = 0; i < n; i++) {
+    if (is_reserved(m[i].key)) continue;
+    rk__buf_put(o, m[i].raw_key.p, m[i].raw_key.n);
+    rk__buf_putc(o, ':');
+    rk__buf_put(o, m[i].val.raw.p, m[i].val.raw.n);
+    rk__buf_putc(o, ',');
+  }
+}
+
+static void put_num(rk__buf *o, double v) {
+  char tmp[32];
+  size_t k = rk__fmt_double(tmp, v);
+  rk__buf_put(o, tmp, k);
+}
+
+static void put_error_record(rk__buf *o, uint64_t line, const char *msg) {
+  rk__buf_puts(o, "{\"line\":");
+  rk__buf_printf(o, "%llu", (unsigned long long)line);
+  rk__buf_puts(o, ",\"reward\":null,\"status\":\"error\",\"error\":");
+  rk__json_put_str(o, msg, strlen(msg));
+}
+
+/* Unicode code points of s (bytes that do not start a sequence are
+ * continuation bytes and are not counted). */
+static double count_codepoints(rk__str s) {
+  size_t k = 0;
+  for (size_t i = 0; i < s.n; i++) k += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+  return (double)k;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void score_line(job *jb, worker *w, unsigned wi, const line_in *ln, item *it) {
+  const rk_spec *spec = jb->spec;
+  rk__buf *o = &w->out;
+  uint64_t t0 = jb->opts.timing ? now_ns() : 0;
+  it->worker = wi;
+  it->off = o->n;
+  it->klen = 0;
+  it->reward = NAN;
+  it->length = 0;
+  it->status = RK_STATUS_ERROR;
+  rk__arena_reset(&w->arena);
+  rk__buf_reset(&w->err);
+
+  char msg[256];
+  if (!ln->p) {
+    snprintf(msg, sizeof msg,
+             "line %llu is %zu bytes or more, over the limit of %zu bytes "
+             "(raise it with --max-line)",
+             (unsigned long long)ln->line, ln->n, jb->opts.max_line);
+    put_error_record(o, ln->line, msg);
+    goto close;
+  }
+  rk__jval *root = NULL;
+  rk__json_error jerr;
+  rk__json_limits lim = {.max_depth = 512, .max_bytes = jb->opts.max_line};
+  int prc = rk__json_parse(ln->p, ln->n, &w->arena, &lim, &root, &jerr);
+  if (prc != 0 || root->type != RK__JOBJ) {
+    if (prc == -2)
+      snprintf(msg, sizeof msg, "line %llu: out of memory while parsing",
+               (unsigned long long)ln->line);
+    else if (prc != 0)
+      snprintf(msg, sizeof msg, "line %llu: invalid JSON at column %zu: %s",
+               (unsigned long long)ln->line, jerr.column, jerr.msg);
+    else
+      snprintf(msg, sizeof msg, "line %llu: a record must be a JSON object, got %s",
+               (unsigned long long)ln->line, rk__json_type_name(root->type));
+    put_error_record(o, ln->line, msg);
+    goto close;
+  }
+
+  rk__record rec;
+  rk__record_build(root, ln->line, &rec);
+  rk__budget budget = {0, jb->opts.step_budget};
+  size_t nc = spec->ncomp;
+  for (size_t k = 0; k < nc; k++) w->comp[k] = NAN;
+  rk__eval_state st = {.comp = w->comp,
+                       .comp_explain = jb->opts.explain ? w->explain : NULL};
+  if (st.comp_explain)
+    for (size_t k = 0; k < nc; k++) rk__buf_reset(&w->explain[k]);
+  rk__call call = {.rec = &rec, .arena = &w->arena, .budget = &budget,
+                   .explain = NULL, .error = &w->err, .engine = &st};
+  double reward = NAN;
+  rk_status s = rk__spec_eval(spec, &call, &reward);
+  if (s == RK_STATUS_ERROR && w->err.n == 0) rk__buf_puts(&w->err, "scoring failed");
+  it->status = s;
+  it->reward = reward;
+
+  if (rec.group) {
+    /* Group key: a type tag plus the string's bytes or the raw JSON. */
+    it->koff = w->keys.n;
+    if (rec.group->type == RK__JSTR) {
+      rk__buf_putc(&w->keys, 's');
+      rk__buf_put(&w->keys, rec.group->u.str.p, rec.group->u.str.n);
+    } else {
+      rk__buf_putc(&w->keys, 'j');
+      rk__buf_put(&w->keys, rec.group->raw.p, rec.group->raw.n);
+    }
+    it->klen = w->keys.n - it->koff;
+  }
+  if (jb->want_length) {
+    const rk__jval *rl = rk__json_get(root, "response_length");
+    it->length = rl && rl->type == RK__JNUM ? rl->u.num : count_codepoints(rec.response);
+  }
+
+  put_input(o, root);
+  rk__buf_puts(o, "\"reward\":");
+  put_num(o, reward);
+  rk__buf_puts(o, ",\"status\":\"");
+  rk__buf_puts(o, rk_status_name(s));
+  rk__buf_putc(o, '"');
+  if (s == RK_STATUS_ERROR) {
+    rk__buf_puts(o, ",\"error\":");
+    rk__json_put_str(o, w->err.p, w->err.n);
+  }
+  rk__buf_puts(o, ",\"components\":{");
+  for (size_t k = 0; k < nc; k++) {
+    if (k) rk__buf_putc(o, ',');
+    rk__json_put_str(o, spec->comp_names[k], strlen(spec->comp_names[k]));
+    rk__buf_putc(o, ':');
+    put_num(o, w->comp[k]);
+    if (!isnan(w->comp[k])) {
+      w->comp_sum[k] += w->comp[k];
+      w->comp_cnt[k]++;
+    }
+  }
+  rk__buf_putc(o, '}');
+  if (jb->opts.explain) {
+    rk__buf_puts(o, ",\"explain\":{");
+    int first = 1;
+    for (size_t k = 0; k < nc; k++) {
+      if (!w->explain[k].n) continue;
+      if (!first) rk__buf_putc(o, ',');
+      first = 0;
+      rk__json_put_str(o, spec->comp_names[k], strlen(spec->comp_names[k]));
+      rk__buf_putc(o, ':');
+      rk__json_put_str(o, w->explain[k].p, w->explain[k].n);
+    }
+    rk__buf_putc(o, '}');
+  }
+  if (jb->opts.timing) {
+    rk__buf_printf(o, ",\"elapsed_us\":%.3f", (double)(now_ns() - t0) / 1000.0);
+  }
+close:
+  w->records++;
+  w->status[it->status]++;
+  if (!isnan(it->reward)) {
+    w->reward_sum += it->reward;
+    w->reward_cnt++;
+  }
+  if (!jb->open) rk__buf_put(o, "}\n", 2);
+  it->len = o->n - it->off;
+}
+
+static void run_range(void *arg, unsigned wi, unsigned nw) {
+  job *jb = arg;
+  worker *w = &jb->ctx->w[wi];
+  size_t a = jb->n * wi / nw, b = jb->n * (wi + 1) / nw;
+  for (size_t i = a; i < b; i++) score_line(jb, w, wi, &jb->lines[i], &jb->items[i]);
+}
+
+/* Scores lines[0..n) into items[0..n); the text stays in the workers'
+ * buffers (reset first) and item text/key pointers are resolved. Returns
+ * -1 if a buffer ran out of memory. */
+static int score_chunk(job *jb) {
+  for (unsigned i = 0; i < jb->ctx->n; i++) {
+    rk__buf_reset(&jb->ctx->w[i].out);
+    rk__buf_reset(&jb->ctx->w[i].keys);
+  }
+  rk__pool_run(jb->ctx->pool, run_range, jb);
+  for (unsigned i = 0; i < jb->ctx->n; i++)
+    if (jb->ctx->w[i].out.oom || jb->ctx->w[i].keys.oom) return -1;
+  for (size_t i = 0; i < jb->n; i++) {
+    item *it = &jb->items[i];
+    worker *w = &jb->ctx->w[it->worker];
+    it->text = w->out.p + it->off;
+    it->key = it->klen ? w->keys.p + it->koff : NULL;
+  }
+  return 0;
+}
+
+/* -------------------------------------------------------------- groups */
+
+typedef struct gstat {
+  char *key;
+  size_t klen;
+  uint64_t hash;
+  size_t count;        /* scored members (non-null reward) */
+  size_t members;      /* all members */
+  double min, max, sum;
+  int filtered;        /* 0 keep, 1 zero variance, 2 mean out of range */
+} gstat;
+
+typedef struct gmap {
+  gstat *g;            /* dense, insertion order */
+  size_t n, cap;
+  size_t *slots;       /* open addressing: index + 1, 0 = empty */
+  size_t nslots;
+} gmap;
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+  return h;
+}
+
+static void gmap_free(gmap *m) {
+  for (size_t i = 0; i < m->n; i++) free(m->g[i].key);
+  free(m->g);
+  free(m->slots);
+  memset(m, 0, sizeof *m);
+}
+
+static int gmap_grow(gmap *m) {
+  size_t ns = m->nslots ? m->nslots * 2 : 1024;
+  size_t *s = calloc(ns, sizeof *s);
+  if (!s) return -1;
+  for (size_t i = 0; i < m->n; i++) {
+    size_t j = m->g[i].hash & (ns - 1);
+    while (s[j]) j = (j + 1) & (ns - 1);
+    s[j] = i + 1;
+  }
+  free(m->slots);
+  m->slots = s;
+  m->nslots = ns;
+  return 0;
+}
+
+/* Dense index of key, inserting it; (size_t)-1 on allocation failure. */
+static size_t gmap_index(gmap *m, const char *key, size_t klen) {
+  if ((m->n + 1) * 2 > m->nslots && gmap_grow(m)) return (size_t)-1;
+  uint64_t h = hash_bytes(key, klen);
+  size_t j = h & (m->nslots - 1);
+  while (m->slots[j]) {
+    gstat *g = &m->g[m->slots[j] - 1];
+    if (g->hash == h && g->klen == klen && memcmp(g->key, key, klen) == 0)
+      return m->slots[j] - 1;
+    j = (j + 1) & (m->nslots - 1);
+  }
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 256;
+    gstat *g = realloc(m->g, cap * sizeof *g);
+    if (!g) return (size_t)-1;
+    m->g = g;
+    m->cap = cap;
+  }
+  gstat *g = &m->g[m->n];
+  memset(g, 0, sizeof *g);
+  g->key = malloc(klen);
+  if (!g->key) return (size_t)-1;
+  memcpy(g->key, key, klen);
+  g->klen = klen;
+  g->hash = h;
+  m->slots[j] = ++m->n;
+  return m->n - 1;
+}
+
+static void gstat_add(gstat *g, double r) {
+  g->members++;
+  if (isnan(r)) return;
+  if (g->count == 0 || r < g->min) g->min = r;
+  if (g->count == 0 || r > g->max) g->max = r;
+  g->sum += r;
+  g->count++;
+}
+
+/* Groups all items (appending to m); gidx[i] gets the dense index, or
+ * (size_t)-1 for records without a group. */
+static int group_items(gmap *m, const item *items, size_t n, size_t *gidx) {
+  for (size_t i = 0; i < n; i++) {
+    size_t g = (size_t)-1;
+    if (items[i].klen) {
+      g = gmap_index(m, items[i].key, items[i].klen);
+      if (g == (size_t)-1) return -1;
+      gstat_add(&m->g[g], items[i].reward);
+    }
+    if (gidx) gidx[i] = g;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- summary */
+
+typedef struct summary {
+  uint64_t records, reward_cnt, status[RK_STATUS_COUNT];
+  double reward_sum;
+  double *comp_sum;
+  uint64_t *comp_cnt;
+  size_t ncomp;
+  size_t groups, zero_variance, filtered_groups, dropped;
+  int have_adv;
+  rk__adv_stats adv;
+} summary;
+
+static int summary_init(summary *s, const rk_spec *spec) {
+  memset(s, 0, sizeof *s);
+  s->ncomp = spec->ncomp;
+  s->comp_sum = calloc(s->ncomp + 1, sizeof *s->comp_sum);
+  s->comp_cnt = calloc(s->ncomp + 1, sizeof *s->comp_cnt);
+  return s->comp_sum && s->comp_cnt ? 0 : -1;
+}
+
+static void summary_free(summary *s) {
+  free(s->comp_sum);
+  free(s->comp_cnt);
+}
+
+static void summary_merge(summary *s, rk_ctx *ctx) {
+  for (unsigned i = 0; i < ctx->n; i++) {
+    worker *w = &ctx->w[i];
+    s->records += w->records;
+    s->reward_sum += w->reward_sum;
+    s->reward_cnt += w->reward_cnt;
+    for (int k = 0; k < RK_STATUS_COUNT; k++) s->status[k] += w->status[k];
+    for (size_t k = 0; k < s->ncomp; k++) {
+      s->comp_sum[k] += w->comp_sum[k];
+      s->comp_cnt[k] += w->comp_cnt[k];
+      w->comp_sum[k] = 0;
+      w->comp_cnt[k] = 0;
+    }
+    w->records = w->reward_cnt = 0;
+    w->reward_sum = 0;
+    memset(w->status, 0, sizeof w->status);
+  }
+}
+
+static void summary_groups(summary *s, const gmap *m) {
+  s->groups = m->n;
+  s->zero_variance = 0;
+  for (size_t i = 0; i < m->n; i++)
+    if (m->g[i].count >= 2 && m->g[i].min == m->g[i].max) s->zero_variance++;
+}
+
+static void summary_json(const summary *s, const rk_spec *spec, rk__buf *o) {
+  rk__buf_printf(o, "{\"records\":%llu,\"scored\":%llu,\"reward_mean\":",
+                 (unsigned long long)s->records, (unsigned long long)s->reward_cnt);
+  put_num(o, s->reward_cnt ? s->reward_sum / (double)s->reward_cnt : NAN);
+  rk__buf_puts(o, ",\"status\":{");
+  for (int k = 0; k < RK_STATUS_COUNT; k++)
+    rk__buf_printf(o, "%s\"%s\":%llu", k ? "," : "", rk_status_name((rk_status)k),
+                   (unsigned long long)s->status[k]);
+  rk__buf_puts(o, "},\"components\":{");
+  for (size_t k = 0; k < s->ncomp; k++) {
+    if (k) rk__buf_putc(o, ',');
+    rk__json_put_str(o, spec->comp_names[k], strlen(spec->comp_names[k]));
+    rk__buf_putc(o, ':');
+    put_num(o, s->comp_cnt[k] ? s->comp_sum[k] / (double)s->comp_cnt[k] : NAN);
+  }
+  rk__buf_printf(o, "},\"groups\":%zu,\"zero_variance_groups\":%zu", s->groups,
+                 s->zero_variance);
+  if (spec->filter.enabled)
+    rk__buf_printf(o, ",\"filtered_groups\":%zu,\"dropped_records\":%zu",
+                   s->filtered_groups, s->dropped);
+  if (s->have_adv)
+    rk__buf_printf(o, ",\"advantage\":{\"estimator\":\"%s\",\"singleton_groups\":%zu}",
+                   rk__adv_name(spec->adv.estimator), s->adv.singletons);
+  rk__buf_putc(o, '}');
+}
+
+/* ------------------------------------------------- group post-processing */
+
+/* Decides filters and advantages for items[0..n) (whole input), then
+ * calls emit() for each kept record with its final text. */
+typedef int (*emit_fn)(void *user, const item *it, const char *tail, size_t tlen);
+
+static int finish_groups(const rk_spec *spec, item *items, size_t n, summary *sum,
+                         emit_fn emit, void *user) {
+  gmap m = {0};
+  size_t *gidx = malloc((n ? n : 1) * sizeof *gidx);
+  double *adv = NULL, *r = NULL, *len = NULL;
+  size_t *dense = NULL;
+  int rc = -1;
+  if (!gidx || group_items(&m, items, n, gidx)) goto out;
+  summary_groups(sum, &m);
+
+  if (spec->filter.enabled) {
+    const rk__filter *f = &spec->filter;
+    for (size_t g = 0; g < m.n; g++) {
+      gstat *gs = &m.g[g];
+      double mean = gs->count ? gs->sum / (double)gs->count : NAN;
+      if (f->zero_variance && gs->count >= 2 && gs->min == gs->max)
+        gs->filtered = 1;
+      else if (f->has_range && !(mean > f->lo && mean < f->hi))
+        gs->filtered = 2;
+      if (gs->filtered) {
+        sum->filtered_groups++;
+        if (f->drop) sum->dropped += gs->members;
+      }
+    }
+  }
+  if (spec->adv.estimator != RK__ADV_NONE) {
+    /* Records without a group each form their own group. */
+    size_t ng = m.n;
+    adv = malloc((n ? n : 1) * sizeof *adv);
+    r = malloc((n ? n : 1) * sizeof *r);
+    len = malloc((n ? n : 1) * sizeof *len);
+    dense = malloc((n ? n : 1) * sizeof *dense);
+    if (!adv || !r || !len || !dense) goto out;
+    for (size_t i = 0; i < n; i++) {
+      r[i] = items[i].reward;
+      len[i] = items[i].length;
+      dense[i] = gidx[i] == (size_t)-1 ? ng++ : gidx[i];
+    }
+    if (rk__adv_compute(&spec->adv, r, dense, len, n, ng, adv, &sum->adv)) goto out;
+    sum->have_adv = 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char tail[128];
+    size_t tl = 0;
+    int filt = gidx[i] != (size_t)-1 ? m.g[gidx[i]].filtered : 0;
+    if (filt && spec->filter.drop) continue;
+    if (adv) {
+      memcpy(tail + tl, ",\"advantage\":", 13);
+      tl += 13;
+      tl += rk__fmt_double(tail + tl, adv[i]);
+    }
+    if (filt) {
+      const char *why = filt == 1 ? ",\"filtered\":\"zero_variance\""
+                                  : ",\"filtered\":\"mean_out_of_range\"";
+      memcpy(tail + tl, why, strlen(why));
+      tl += strlen(why);
+    }
+    memcpy(tail + tl, "}\n", 2);
+    tl += 2;
+    if (emit(user, &items[i], tail, tl)) goto out;
+  }
+  rc = 0;
+out:
+  gmap_free(&m);
+  free(gidx);
+  free(adv);
+  free(r);
+  free(len);
+  free(dense);
+  return rc;
+}
+
+/* --------------------------------------------------------------- batch */
+
+struct rk_batch {
+  rk__buf text;        /* all output lines, each ending in "\n" */
+  size_t *off;         /* line i = text[off[i] .. off[i+1]-1) */
+  double *reward;
+  rk_status *status;
+  size_t n;
+  char *summary;
+  size_t summary_len;
+};
+
+static void opts_fill(rk_score_options *o, const rk_score_options *in) {
+  memset(o, 0, sizeof *o);
+  if (in) *o = *in;
+  if (!o->step_budget) o->step_budget = RK_DEFAULT_STEPS;
+  if (!o->max_line) o->max_line = RK_DEFAULT_MAX_LINE;
+}
+
+static int batch_emit(void *user, const item *it, const char *tail, size_t tl) {
+  rk_batch *b = user;
+  b->off[b->n] = b->text.n;
+  b->reward[b->n] = it->reward;
+  b->status[b->n] = it->status;
+  b->n++;
+  rk__buf_put(&b->text, it->text, it->len);
+  rk__buf_put(&b->text, tail, tl);
+  return b->text.oom ? -1 : 0;
+}
+
+void rk_batch_free(rk_batch *b) {
+  if (!b) return;
+  rk__buf_release(&b->text);
+  free(b->off);
+  free(b->reward);
+  free(b->status);
+  free(b->summary);
+  free(b);
+}
+
+rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                      const char *const *recs, const size_t *lens, size_t n,
+                      rk_batch **out) {
+  if (!out) return RK_EINVAL;
+  *out = NULL;
+  if (!ctx || !spec || (n && (!recs || !lens))) return RK_EINVAL;
+  rk_score_options o;
+  opts_fill(&o, opts);
+  ctx->errmsg[0] = '\0';
+  rk_err rc = workers_prepare(ctx, spec, o.explain);
+  if (rc) return ctx_fail(ctx, rc, "out of memory preparing workers");
+
+  rk_batch *b = calloc(1, sizeof *b);
+  line_in *lines = malloc((n ? n : 1) * sizeof *lines);
+  item *items = malloc((n ? n : 1) * sizeof *items);
+  summary sum;
+  int have_sum = summary_init(&sum, spec) == 0;
+  if (b) {
+    rk__buf_init(&b->text, 0);
+    b->off = malloc((n + 1) * sizeof *b->off);
+    b->reward = malloc((n ? n : 1) * sizeof *b->reward);
+    b->status = malloc((n ? n : 1) * sizeof *b->status);
+  }
+  if (!b || !lines || !items || !have_sum || !b->off || !b->reward || !b->status) {
+    rc = RK_ENOMEM;
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    lines[i].p = lens[i] > o.max_line ? NULL : recs[i];
+    lines[i].n = lens[i];
+    lines[i].line = i + 1;
+    if (!recs[i]) {
+      rc = RK_EINVAL;
+      goto fail;
+    }
+  }
+  job jb = {.ctx = ctx, .spec = spec, .opts = o, .lines = lines, .n = n,
+            .items = items, .open = 1,
+            .want_length = spec->adv.estimator == RK__ADV_OPO};
+  if (score_chunk(&jb)) {
+    rc = RK_ENOMEM;
+    goto fail;
+  }
+  summary_merge(&sum, ctx);
+  if (!rk_spec_needs_groups(spec)) {
+    /* No post-processing, but the summary still counts groups. */
+    gmap m = {0};
+    if (group_items(&m, items, n, NULL)) {
+      gmap_free(&m);
+      rc = RK_ENOMEM;
+      goto fail;
+    }
+    summary_groups(&sum, &m);
+    gmap_free(&m);
+    for (size_t i = 0; i < n; i++)
+      if (batch_emit(b, &items[i], "}\n", 2)) {
+        rc = RK_ENOMEM;
+        goto fail;
+      }
+  } else if (finish_groups(spec, items, n, &sum, batch_emit, b)) {
+    rc = RK_ENOMEM;
+    goto fail;
+  }
+  b->off[b->n] = b->text.n;
+  rk__buf s;
+  rk__buf_init(&s, 0);
+  summary_json(&sum, spec, &s);
+  if (s.oom) {
+    rk__buf_release(&s);
+    rc = RK_ENOMEM;
+    goto fail;
+  }
+  b->summary = rk__buf_take(&s, &b->summary_len);
+  summary_free(&sum);
+  free(lines);
+  free(items);
+  *out = b;
+  return RK_OK;
+fail:
+  if (have_sum) summary_free(&sum);
+  free(lines);
+  free(items);
+  rk_batch_free(b);
+  return ctx_fail(ctx, rc, rc == RK_EINVAL ? "a record pointer is NULL"
+                                            : "out of memory while scoring a batch");
+}
+
+size_t rk_batch_count(const rk_batch *b) { return b ? b->n : 0; }
+
+const char *rk_batch_line(const rk_batch *b, size_t i, size_t *len) {
+  if (!b || i >= b->n) {
+    if (len) *len = 0;
+    return NULL;
+  }
+  if (len) *len = b->off[i + 1] - b->off[i] - 1; /* without the newline */
+  return b->text.p + b->off[i];
+}
+
+double rk_batch_reward(const rk_batch *b, size_t i) {
+  return b && i < b->n ? b->reward[i] : NAN;
+}
+
+rk_status rk_batch_status(const rk_batch *b, size_t i) {
+  return b && i < b->n ? b->status[i] : RK_STATUS_ERROR;
+}
+
+const char *rk_batch_summary(const rk_batch *b, size_t *len) {
+  if (!b) return NULL;
+  if (len) *len = b->summary_len;
+  return b->summary;
+}
+
+rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                    const char *rec, size_t len, char **out, size_t *outlen) {
+  if (!out) return RK_EINVAL;
+  *out = NULL;
+  rk_batch *b = NULL;
+  rk_err rc = rk_score_batch(ctx, spec, opts, &rec, &len, 1, &b);
+  if (rc) return rc;
+  size_t n = 0;
+  const char *line = rk_batch_line(b, 0, &n);
+  if (!line) {
+    /* Dropped by a filter: a group of one is never zero-variance, but a
+     * mean range can exclude it. Report it as an error-free empty result. */
+    line = "";
+    n = 0;
+  }
+  char *p = malloc(n + 1);
+  if (!p) {
+    rk_batch_free(b);
+    return RK_ENOMEM;
+  }
+  memcpy(p, line, n);
+  p[n] = '\0';
+  *out = p;
+  if (outlen) *outlen = n;
+  rk_batch_free(b);
+  return RK_OK;
+}
+
+/* -------------------------------------------------------------- stream */
+
+#define CHUNK_LINES 4096
+#define READ_MIN ((size_t)1 << 20)
+
+typedef struct writer {
+  const rk_stream_io *io;
+  rk__buf buf;
+  int failed;
+} writer;
+
+static int writer_flush(writer *wr) {
+  if (wr->buf.n && !wr->failed && wr->io->write(wr->io->write_user, wr->buf.p, wr->buf.n))
+    wr->failed = 1;
+  rk__buf_reset(&wr->buf);
+  return wr->failed ? -1 : 0;
+}
+
+static int writer_put(writer *wr, const char *p, size_t n) {
+  if (wr->failed) return -1;
+  if (wr->buf.n + n > ((size_t)1 << 20) && writer_flush(wr)) return -1;
+  if (n > ((size_t)1 << 20)) return wr->io->write(wr->io->write_user, p, n) ? (wr->failed = 1, -1) : 0;
+  return rk__buf_put(&wr->buf, p, n);
+}
+
+static int stream_emit(void *user, const item *it, const char *tail, size_t tl) {
+  writer *wr = user;
+  if (writer_put(wr, it->text, it->len) || writer_put(wr, tail, tl)) return -1;
+  return 0;
+}
+
+/* Input state: a growing buffer of bytes read but not yet consumed. */
+typedef struct reader {
+  const rk_stream_io *io;
+  char *buf;
+  size_t cap, start, end; /* unconsumed bytes are buf[start..end) */
+  int eof, failed;
+  uint64_t line;          /* lines consumed so far */
+  uint64_t bytes;
+  int skipping;           /* inside an over-long line, discarding */
+  size_t skipped;         /* bytes of that line so far */
+} reader;
+
+/* Held chunks when the spec needs every group in memory. */
+typedef struct held {
+  rk__buf *bufs;          /* output text, one per worker per chunk */
+  size_t nbufs, capbufs;
+  item *items;
+  size_t n, cap;
+} held;
+
+static int held_take_chunk(held *h, rk_ctx *ctx, const item *items, size_t n) {
+  if (h->n + n > h->cap) {
+    size_t cap = h->cap ? h->cap : 4096;
+    while (cap < h->n + n) cap *= 2;
+    item *p = realloc(h->items, cap * sizeof *p);
+    if (!p) return -1;
+    h->items = p;
+    h->cap = cap;
+  }
+  /* Move each worker's buffers into storage; items keep pointing into
+   * them (the memory does not move). */
+  for (unsigned i = 0; i < ctx->n; i++) {
+    for (int which = 0; which < 2; which++) {
+      rk__buf *src = which ? &ctx->w[i].keys : &ctx->w[i].out;
+      if (!src->n) continue;
+      if (h->nbufs == h->capbufs) {
+        size_t cap = h->capbufs ? h->capbufs * 2 : 16;
+        rk__buf *p = realloc(h->bufs, cap * sizeof *p);
+        if (!p) return -1;
+        h->bufs = p;
+        h->capbufs = cap;
+      }
+      h->bufs[h->nbufs++] = *src;
+      rk__buf_init(src, 0);
+    }
+  }
+  memcpy(h->items + h->n, items, n * sizeof *items);
+  h->n += n;
+  return 0;
+}
+
+static void held_free(held *h) {
+  for (size_t i = 0; i < h->nbufs; i++) rk__buf_release(&h->bufs[i]);
+  free(h->bufs);
+  free(h->items);
+}
+
+/* Reads more input into the buffer; returns -1 on read error. */
+static int reader_fill(reader *rd, size_t max_line) {
+  if (rd->start > 0 && rd->start == rd->end) rd->start = rd->end = 0;
+  if (rd->end == rd->cap) {
+    if (rd->start > 0) {
+      memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
+      rd->end -= rd->start;
+      rd->start = 0;
+    } else {
+      size_t cap = rd->cap * 2;
+      if (cap > max_line + READ_MIN + 1) cap = max_line + READ_MIN + 1;
+      if (cap <= rd->cap) return 0; /* full: the caller handles the long line */
+      char *p = realloc(rd->buf, cap);
+      if (!p) return -1;
+      rd->buf = p;
+      rd->cap = cap;
+    }
+  }
+  long k = rd->io->read(rd->io->read_user, rd->buf + rd->end, rd->cap - rd->end);
+  if (k < 0) {
+    rd->failed = 1;
+    return -1;
+  }
+  if (k == 0) rd->eof = 1;
+  rd->end += (size_t)k;
+  rd->bytes += (uint64_t)k;
+  return 0;
+}
+
+/* Collects up to CHUNK_LINES complete lines into out[]; returns the count.
+ * Empty (whitespace-only) lines are skipped but counted. */
+static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
+  size_t n = 0;
+  while (n < CHUNK_LINES) {
+    char *s = rd->buf + rd->start;
+    size_t avail = rd->end - rd->start;
+    char *nl = avail ? memchr(s, '\n', avail) : NULL;
+    if (rd->skipping) {
+      if (!nl) {
+        rd->skipped += avail;
+        rd->start = rd->end;
+        if (rd->eof) {
+          rd->skipping = 0;
+        } else {
+          break;
+        }
+        continue;
+      }
+      rd->skipped += (size_t)(nl - s);
+      rd->start += (size_t)(nl - s) + 1;
+      rd->skipping = 0;
+      continue;
+    }
+    size_t len;
+    if (nl) {
+      len = (size_t)(nl - s);
+    } else if (rd->eof && avail) {
+      len = avail;
+    } else if (avail > max_line) {
+      /* A line longer than the limit: report it and skip the rest. */
+      out[n].p = NULL;
+      out[n].n = avail;
+      out[n].line = ++rd->line;
+      n++;
+      rd->skipping = 1;
+      rd->skipped = avail;
+      rd->start = rd->end;
+      continue;
+    } else {
+      break; /* need more input */
+    }
+    rd->start += len + (nl ? 1 : 0);
+    rd->line++;
+    size_t t = len;
+    while (t && (s[t - 1] == '\r' || s[t - 1] == ' ' || s[t - 1] == '\t')) t--;
+    size_t h = 0;
+    while (h < t && (s[h] == ' ' || s[h] == '\t')) h++;
+    if (h == t) continue; /* blank line */
+    if (len > max_line) {
+      out[n].p = NULL;
+      out[n].n = len;
+    } else {
+      out[n].p = s + h;
+      out[n].n = t - h;
+    }
+    out[n].line = rd->line;
+    n++;
+  }
+  return n;
+}
+
+rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                       const rk_stream_io *io, char **summary_out, size_t *summary_len) {
+  if (summary_out) *summary_out = NULL;
+  if (!ctx || !spec || !io || !io->read || !io->write) return RK_EINVAL;
+  rk_score_options o;
+  opts_fill(&o, opts);
+  ctx->errmsg[0] = '\0';
+  rk_err rc = workers_prepare(ctx, spec, o.explain);
+  if (rc) return ctx_fail(ctx, rc, "out of memory preparing workers");
+  int grouped = rk_spec_needs_groups(spec);
+
+  reader rd = {.io = io};
+  writer wr = {.io = io};
+  rk__buf_init(&wr.buf, 0);
+  held h = {0};
+  gmap m = {0};
+  summary sum;
+  line_in *lines = malloc(CHUNK_LINES * sizeof *lines);
+  item *items = malloc(CHUNK_LINES * sizeof *items);
+  rd.cap = READ_MIN;
+  rd.buf = malloc(rd.cap);
+  int have_sum = summary_init(&sum, spec) == 0;
+  if (!lines || !items || !rd.buf || !have_sum) {
+    rc = RK_ENOMEM;
+    goto done;
+  }
+  /* Bytes consumed by completed lines, for progress. */
+  for (;;) {
+    if (!rd.eof && reader_fill(&rd, o.max_line)) {
+      rc = rd.failed ? RK_EIO : RK_ENOMEM;
+      goto done;
+    }
+    size_t n = reader_lines(&rd, lines, o.max_line);
+    if (n == 0) {
+      if (rd.eof && rd.start == rd.end && !rd.skipping) break;
+      continue;
+    }
+    job jb = {.ctx = ctx, .spec = spec, .opts = o, .lines = lines, .n = n,
+              .items = items, .open = grouped,
+              .want_length = spec->adv.estimator == RK__ADV_OPO};
+    if (score_chunk(&jb)) {
+      rc = RK_ENOMEM;
+      goto done;
+    }
+    summary_merge(&sum, ctx);
+    if (grouped) {
+      if (held_take_chunk(&h, ctx, items, n)) {
+        rc = RK_ENOMEM;
+        goto done;
+      }
+    } else {
+      if (group_items(&m, items, n, NULL)) {
+        rc = RK_ENOMEM;
+        goto done;
+      }
+      /* Each worker's buffer holds a contiguous run of records. */
+      for (unsigned i = 0; i < ctx->n; i++)
+        if (writer_put(&wr, ctx->w[i].out.p, ctx->w[i].out.n)) {
+          rc = RK_ECALLBACK;
+          goto done;
+        }
+      if (writer_flush(&wr)) {
+        rc = RK_ECALLBACK;
+        goto done;
+      }
+    }
+    if (io->progress) io->progress(io->progress_user, sum.records, rd.bytes);
+  }
+  if (grouped) {
+    if (finish_groups(spec, h.items, h.n, &sum, stream_emit, &wr)) {
+      rc = wr.failed ? RK_ECALLBACK : RK_ENOMEM;
+      goto done;
+    }
+  } else {
+    summary_groups(&sum, &m);
+  }
+  if (writer_flush(&wr)) {
+    rc = RK_ECALLBACK;
+    goto done;
+  }
+  if (summary_out) {
+    rk__buf s;
+    rk__buf_init(&s, 0);
+    summary_json(&sum, spec, &s);
+    if (s.oom) {
+      rk__buf_release(&s);
+      rc = RK_ENOMEM;
+      goto done;
+    }
+    *summary_out = rk__buf_take(&s, summary_len);
+  }
+  rc = RK_OK;
+done:
+  if (rc == RK_EIO) ctx_fail(ctx, rc, "reading the input failed");
+  else if (rc == RK_ECALLBACK) ctx_fail(ctx, rc, "writing the output failed");
+  else if (rc == RK_ENOMEM) ctx_fail(ctx, rc, "out of memory while scoring the stream");
+  if (have_sum) summary_free(&sum);
+  held_free(&h);
+  gmap_free(&m);
+  rk__buf_release(&wr.buf);
+  free(rd.buf);
+  free(lines);
+  free(items);
+  return rc;
+}

@@ -1,0 +1,115 @@
+/*
+ * pool.c - fixed worker threads driven by a generation counter. A run
+ * bumps the generation; each worker runs the job once per generation and
+ * the last one to finish wakes the caller.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "core/pool.h"
+
+struct rk__pool {
+  unsigned n;
+  pthread_t *threads;
+  pthread_mutex_t mu;
+  pthread_cond_t wake, done;
+  unsigned long gen;     /* incremented per run; guarded by mu */
+  unsigned pending;      /* workers still running this generation */
+  int stop;
+  rk__pool_fn fn;
+  void *arg;
+};
+
+typedef struct {
+  rk__pool *p;
+  unsigned idx;
+} worker_arg;
+
+static void *worker(void *argp) {
+  worker_arg *wa = argp;
+  rk__pool *p = wa->p;
+  unsigned idx = wa->idx;
+  free(wa);
+  unsigned long seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->mu);
+    if (p->stop) break;
+    seen = p->gen;
+    rk__pool_fn fn = p->fn;
+    void *arg = p->arg;
+    pthread_mutex_unlock(&p->mu);
+    fn(arg, idx, p->n);
+    pthread_mutex_lock(&p->mu);
+    if (--p->pending == 0) pthread_cond_signal(&p->done);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+int rk__pool_create(unsigned n, rk__pool **out) {
+  *out = NULL;
+  if (n == 0) n = 1;
+  rk__pool *p = calloc(1, sizeof *p);
+  if (!p) return -1;
+  p->n = 1;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->wake, NULL);
+  pthread_cond_init(&p->done, NULL);
+  p->threads = calloc(n, sizeof *p->threads);
+  if (!p->threads) {
+    rk__pool_destroy(p);
+    return -1;
+  }
+  for (unsigned i = 1; i < n; i++) {
+    worker_arg *wa = malloc(sizeof *wa);
+    if (!wa) break;
+    wa->p = p;
+    wa->idx = i;
+    if (pthread_create(&p->threads[i], NULL, worker, wa) != 0) {
+      free(wa);
+      break;
+    }
+    p->n = i + 1;
+  }
+  if (p->n != n) {
+    rk__pool_destroy(p);
+    return -1;
+  }
+  *out = p;
+  return 0;
+}
+
+void rk__pool_destroy(rk__pool *p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->wake);
+  pthread_cond_destroy(&p->done);
+  free(p->threads);
+  free(p);
+}
+
+unsigned rk__pool_size(const rk__pool *p) { return p->n; }
+
+void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg) {
+  if (p->n == 1) {
+    fn(arg, 0, 1);
+    return;
+  }
+  pthread_mutex_lock(&p->mu);
+  p->fn = fn;
+  p->arg = arg;
+  p->pending = p->n - 1;
+  p->gen++;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->mu);
+  fn(arg, 0, p->n);
+  pthread_mutex_lock(&p->mu);
+  while (p->pending) pthread_cond_wait(&p->done, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+}

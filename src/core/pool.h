@@ -1,0 +1,20 @@
+/*
+ * pool.h - the context's worker threads. rk__pool_run() runs one function
+ * on every worker at once (the caller is worker 0) and returns when all
+ * are done: a parallel-for where each worker picks its share by index.
+ * No global pool: each rk_ctx owns one.
+ */
+#ifndef RK_CORE_POOL_H
+#define RK_CORE_POOL_H
+
+typedef struct rk__pool rk__pool;
+typedef void (*rk__pool_fn)(void *arg, unsigned worker, unsigned nworkers);
+
+/* Starts n-1 threads (n >= 1). Returns 0 or -1. */
+int rk__pool_create(unsigned n, rk__pool **out);
+void rk__pool_destroy(rk__pool *p);
+unsigned rk__pool_size(const rk__pool *p);
+/* Runs fn(arg, i, n) for i in [0, n) concurrently; i = 0 on the caller. */
+void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg);
+
+#endif /* RK_CORE_POOL_H */

@@ -1,0 +1,129 @@
+/*
+ * record.c - from a parsed JSON object to an rk__record (DESIGN §2 field
+ * names and their aliases), field lookup by dotted path, and the helpers
+ * reward functions use to report (rk__explain, rk__fail).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/record.h"
+#include "json/json.h"
+
+enum { F_RESPONSE, F_REFERENCE, F_TASK, F_PROMPT, F_GROUP, F_ID, F_IMAGES, F_N };
+
+/* Canonical names first: a canonical field beats any alias, whatever the
+ * order of the keys in the line. */
+static const struct {
+  const char *key;
+  int field, rank;
+} aliases[] = {
+    {"response", F_RESPONSE, 0},    {"solution_str", F_RESPONSE, 1},
+    {"completion", F_RESPONSE, 2},  {"reference", F_REFERENCE, 0},
+    {"ground_truth", F_REFERENCE, 1}, {"label", F_REFERENCE, 2},
+    {"answer", F_REFERENCE, 3},     {"solution", F_REFERENCE, 4},
+    {"task", F_TASK, 0},            {"data_source", F_TASK, 1},
+    {"prompt", F_PROMPT, 0},        {"query", F_PROMPT, 1},
+    {"group", F_GROUP, 0},          {"uid", F_GROUP, 1},
+    {"prompt_id", F_GROUP, 2},      {"id", F_ID, 0},
+    {"images", F_IMAGES, 0},
+};
+
+/* A chat-style response ([{"role": "assistant", "content": "..."}], as TRL
+ * passes conversational completions): the last message with string
+ * content. */
+static const rk__jval *chat_content(const rk__jval *v) {
+  if (v->type != RK__JARR) return NULL;
+  for (size_t i = v->u.arr.n; i-- > 0;) {
+    const rk__jval *m = &v->u.arr.items[i];
+    if (m->type != RK__JOBJ) continue;
+    const rk__jval *c = rk__json_get(m, "content");
+    if (c && c->type == RK__JSTR) return c;
+  }
+  return NULL;
+}
+
+void rk__record_build(const rk__jval *root, uint64_t line, rk__record *r) {
+  const rk__jval *found[F_N] = {0};
+  int rank[F_N];
+  for (int i = 0; i < F_N; i++) rank[i] = 99;
+  memset(r, 0, sizeof *r);
+  r->root = root;
+  r->line = line;
+  for (size_t i = 0; i < root->u.obj.n; i++) {
+    const rk__jmember *m = &root->u.obj.items[i];
+    if (m->key.n > 12) continue;
+    for (size_t j = 0; j < sizeof aliases / sizeof aliases[0]; j++) {
+      if (!rk__str_eq_cstr(m->key, aliases[j].key)) continue;
+      int f = aliases[j].field;
+      if (aliases[j].rank <= rank[f]) {
+        rank[f] = aliases[j].rank;
+        found[f] = &m->val;
+      }
+      break;
+    }
+  }
+  /* verl's parquet layout keeps the gold answer in reward_model.ground_truth. */
+  if (!found[F_REFERENCE]) {
+    const rk__jval *rm = rk__json_get(root, "reward_model");
+    if (rm && rm->type == RK__JOBJ) found[F_REFERENCE] = rk__json_get(rm, "ground_truth");
+  }
+  const rk__jval *resp = found[F_RESPONSE];
+  if (resp && resp->type != RK__JSTR) resp = chat_content(resp);
+  if (resp && resp->type == RK__JSTR) {
+    r->response = resp->u.str;
+    r->has_response = 1;
+  }
+  if (found[F_TASK] && found[F_TASK]->type == RK__JSTR) {
+    r->task = found[F_TASK]->u.str;
+    r->has_task = 1;
+  }
+  r->reference = found[F_REFERENCE];
+  r->prompt = found[F_PROMPT];
+  r->group = found[F_GROUP];
+  r->id = found[F_ID];
+  r->images = found[F_IMAGES];
+}
+
+const rk__jval *rk__record_field(const rk__record *r, const char *path) {
+  const rk__jval *v = r->root;
+  const char *p = path;
+  while (v && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (v->type == RK__JOBJ) {
+      v = rk__json_getn(v, p, n);
+    } else if (v->type == RK__JARR) {
+      size_t idx = 0;
+      if (n == 0 || n > 9) return NULL;
+      for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return NULL;
+        idx = idx * 10 + (size_t)(p[i] - '0');
+      }
+      v = idx < v->u.arr.n ? &v->u.arr.items[idx] : NULL;
+    } else {
+      return NULL;
+    }
+    p += n;
+    if (*p == '.') p++;
+  }
+  return v;
+}
+
+void rk__explain(rk__call *c, const char *fmt, ...) {
+  if (!c->explain) return;
+  if (c->explain->n) rk__buf_put(c->explain, "; ", 2);
+  va_list ap;
+  va_start(ap, fmt);
+  rk__buf_vprintf(c->explain, fmt, ap);
+  va_end(ap);
+}
+
+rk_status rk__fail(rk__call *c, const char *fmt, ...) {
+  if (c->error && c->error->n == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    rk__buf_vprintf(c->error, fmt, ap);
+    va_end(ap);
+  }
+  return RK_STATUS_ERROR;
+}
