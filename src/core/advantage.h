@@ -23,7 +23,7 @@ typedef enum rk__adv_estimator {
 } rk__adv_estimator;
 
 typedef enum rk__adv_singleton {
-  RK__SINGLETON_VERL = 0, /* grpo: mean 0, std 1 -> A = r; rloo: A = r */
+  RK__SINGLETON_VERL = 0, /* grpo: mean 0, std 1 -> A = r/(1+eps); rloo: A = r */
   RK__SINGLETON_ZERO      /* A = 0 */
 } rk__adv_singleton;
 
@@ -32,7 +32,7 @@ typedef struct rk__adv_cfg {
   double eps;             /* added to std: 1e-6 verl (default), 1e-4 TRL, 1e-9 OpenRLHF */
   int unbiased_std;       /* 1 (default, verl/torch.std) or 0 (population) */
   int norm_by_std;        /* grpo, grpo_passk: divide by std (default 1) */
-  double min_std;         /* std floor applied before dividing (default 0) */
+  double min_std;         /* std floor, applied before adding eps (default 0) */
   rk__adv_singleton singleton;
   double whiten_eps;      /* reinforce_pp_baseline batch whitening (1e-8) */
 } rk__adv_cfg;
@@ -53,8 +53,9 @@ typedef struct rk__adv_stats {
  * the rollout is left out of its group's statistics and gets NaN);
  * group[i] in [0, ngroups) is a dense group index; len[i] is the response
  * length (used by opo; may be NULL otherwise). adv[i] receives the
- * advantage. Returns 0, or -1 if an input is out of range or memory runs
- * out. */
+ * advantage. stats may be NULL. Returns 0, or -1 if an input is out of
+ * range (group index, infinite reward, opo without len, bad cfg) or memory
+ * runs out; adv and stats are then left untouched. */
 int rk__adv_compute(const rk__adv_cfg *cfg, const double *r,
                     const size_t *group, const double *len, size_t n,
                     size_t ngroups, double *adv, rk__adv_stats *stats);

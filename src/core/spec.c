@@ -244,7 +244,7 @@ static const char *const extra_keys[][4] = {
     [N_PRODUCT] = {NULL},
     [N_GATE] = {"then", "at_least", "fail", NULL},
     [N_TIERS] = {"pass", "normalize", NULL},
-    [N_CLIP] = {"min", "max", NULL},
+    [N_CLIP] = {"lower", "upper", NULL},
     [N_AFFINE] = {"scale", "shift", NULL},
     [N_THRESHOLD] = {"at", NULL},
     [N_ROUTE] = {NULL},
@@ -443,14 +443,14 @@ static rk__node *compile_node(builder *b, const rk__jval *v, const char *path) {
     }
     case N_CLIP:
       rc = compile_one_kid(b, n, body, path, "clip") ||
-           get_num(b, v, "min", path, -INFINITY, &n->a) ||
-           get_num(b, v, "max", path, INFINITY, &n->b);
-      if (!rc && !rk__json_get(v, "min") && !rk__json_get(v, "max")) {
-        errf(b, path, "'clip' needs 'min', 'max' or both");
+           get_num(b, v, "lower", path, -INFINITY, &n->a) ||
+           get_num(b, v, "upper", path, INFINITY, &n->b);
+      if (!rc && !rk__json_get(v, "lower") && !rk__json_get(v, "upper")) {
+        errf(b, path, "'clip' needs 'lower', 'upper' or both");
         goto fail;
       }
       if (!rc && n->a > n->b) {
-        errf(b, path, "'clip' has min > max");
+        errf(b, path, "'clip' has lower > upper");
         goto fail;
       }
       break;

@@ -124,9 +124,13 @@ static int buf_grow(rk__buf *b, size_t extra) {
 }
 
 int rk__buf_put(rk__buf *b, const void *p, size_t n) {
-  if (n == 0) return b->oom ? -1 : 0;
-  if (b->cap - b->n <= n && buf_grow(b, n)) return -1;
   if (b->oom) return -1;
+  if (n == 0) return 0;
+  if (n > b->max - b->n) {
+    b->oom = 1;
+    return -1;
+  }
+  if (b->cap - b->n <= n && buf_grow(b, n)) return -1;
   memcpy(b->p + b->n, p, n);
   b->n += n;
   b->p[b->n] = '\0';
@@ -134,8 +138,12 @@ int rk__buf_put(rk__buf *b, const void *p, size_t n) {
 }
 
 int rk__buf_putc(rk__buf *b, char c) {
-  if (b->cap - b->n <= 1 && buf_grow(b, 1)) return -1;
   if (b->oom) return -1;
+  if (b->n >= b->max) {
+    b->oom = 1;
+    return -1;
+  }
+  if (b->cap - b->n <= 1 && buf_grow(b, 1)) return -1;
   b->p[b->n++] = c;
   b->p[b->n] = '\0';
   return 0;

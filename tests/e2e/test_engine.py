@@ -160,8 +160,8 @@ class Combinators(h.unittest.TestCase):
         self.assertAlmostEqual(r["reward"], 2.99, places=12)
 
     def test_clip_affine_threshold(self):
-        self.assertEqual(self.one({"clip": self.c(5), "min": -1, "max": 1})["reward"], 1)
-        self.assertEqual(self.one({"clip": self.c(-5), "min": -1})["reward"], -1)
+        self.assertEqual(self.one({"clip": self.c(5), "lower": -1, "upper": 1})["reward"], 1)
+        self.assertEqual(self.one({"clip": self.c(-5), "lower": -1})["reward"], -1)
         self.assertEqual(self.one({"affine": self.c(1), "scale": 2, "shift": -1})["reward"], 1)
         self.assertEqual(self.one({"affine": self.c(0), "scale": 2, "shift": -1})["reward"], -1)
         self.assertEqual(self.one({"threshold": self.c(0.5), "at": 0.5})["reward"], 1)
@@ -221,7 +221,8 @@ class Groups(h.unittest.TestCase):
         try:
             _, out, err = run(["score", "--fn", "field", "--arg", "field=x", "--summary", path],
                               h.lines(recs))
-            s = json.load(open(path))
+            with open(path) as f:
+                s = json.load(f)
         finally:
             os.unlink(path)
         self.assertEqual(s["records"], 5)
@@ -277,7 +278,8 @@ class SpecErrors(h.unittest.TestCase):
 
     def test_invalid_json_spec(self):
         path = h.spec_file({})
-        open(path, "w").write('{"reward": {"fn": "constant",}}')
+        with open(path, "w") as f:
+            f.write('{"reward": {"fn": "constant",}}')
         code, _, err = run(["score", "--spec", path], b"", check_code=None)
         os.unlink(path)
         self.assertEqual(code, 3)

@@ -1,0 +1,293 @@
+/*
+ * json_write.c - JSON output helpers: escaped strings, shortest round-trip
+ * numbers, compact re-serialisation of parsed values, and the two small
+ * helpers of core.h built on them (rk__fmt_double, rk__ref_strings).
+ *
+ * Output is always valid JSON and valid UTF-8, whatever bytes come in.
+ * Not a pretty-printer, and not locale-aware: printf and strtod are used
+ * for doubles, so LC_NUMERIC must be "C" (the library never changes it).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+
+typedef unsigned char uchar;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(RK_JSON_NO_SWAR)
+#define JW_SWAR 1
+#define JW_ONES 0x0101010101010101ULL
+#define JW_HIGHS 0x8080808080808080ULL
+/* Bytes that are '"', '\\', < 0x20 or >= 0x80; exact for the lowest one
+ * (see jp_swar_special in json_parse.c). */
+static inline uint64_t jw_swar_special(uint64_t w) {
+  uint64_t q = w ^ (JW_ONES * '"');
+  uint64_t b = w ^ (JW_ONES * '\\');
+  uint64_t zq = (q - JW_ONES) & ~q;
+  uint64_t zb = (b - JW_ONES) & ~b;
+  uint64_t lt = (w - JW_ONES * 0x20) & ~w;
+  return (zq | zb | lt | w) & JW_HIGHS;
+}
+#else
+#define JW_SWAR 0
+#endif
+
+/* Valid UTF-8 sequence length at s (2-4), or 0. Same rules as the reader:
+ * no overlongs, no encoded surrogates, nothing above U+10FFFF. */
+static size_t jw_utf8(const uchar *s, const uchar *e) {
+  uchar c = s[0];
+  size_t avail = (size_t)(e - s);
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c < 0xF0) {
+    if (avail < 3) return 0;
+    uchar lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c < 0xF5) {
+    if (avail < 4) return 0;
+    uchar lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 &&
+                   (s[3] & 0xC0) == 0x80
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+/* Bytes covered by one U+FFFD for the invalid sequence at s: its "maximal
+ * subpart" (the longest prefix that could start a valid sequence), at
+ * least one byte. This is the practice the Unicode standard recommends
+ * (chapter 3, "U+FFFD Substitution of Maximal Subparts"), and what
+ * browsers and Python's "replace" handler do. */
+static size_t jw_bad_len(const uchar *s, const uchar *e) {
+  uchar c = s[0];
+  size_t need;
+  uchar lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c < 0xE0) {
+    need = 2;
+  } else if (c >= 0xE0 && c < 0xF0) {
+    need = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c < 0xF5) {
+    need = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 1;
+  }
+  size_t i = 1;
+  if (s + 1 < e && s[1] >= lo && s[1] <= hi) {
+    i = 2;
+    while (i < need && s + i < e && (s[i] & 0xC0) == 0x80) i++;
+  }
+  return i;
+}
+
+int rk__json_put_str(rk__buf *b, const char *p, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (!p) {
+    p = "";
+    n = 0;
+  }
+  const uchar *s = (const uchar *)p, *e = s + n, *run = s;
+  rk__buf_putc(b, '"');
+  for (;;) {
+#if JW_SWAR
+    while (e - s >= 8) {
+      uint64_t w;
+      memcpy(&w, s, 8);
+      uint64_t m = jw_swar_special(w);
+      if (m) {
+        s += (size_t)__builtin_ctzll(m) >> 3;
+        goto special;
+      }
+      s += 8;
+    }
+#endif
+    while (s < e && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') s++;
+    if (s == e) break;
+#if JW_SWAR
+  special:;
+#endif
+    uchar c = *s;
+    if (c >= 0x80) {
+      size_t k = jw_utf8(s, e);
+      if (k) {
+        s += k; /* valid: stays part of the run */
+        continue;
+      }
+      rk__buf_put(b, run, (size_t)(s - run));
+      rk__buf_put(b, "\xEF\xBF\xBD", 3);
+      s += jw_bad_len(s, e);
+      run = s;
+      continue;
+    }
+    rk__buf_put(b, run, (size_t)(s - run));
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t k = 2;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      k = 6;
+      break;
+    }
+    rk__buf_put(b, esc, k);
+    s++;
+    run = s;
+  }
+  rk__buf_put(b, run, (size_t)(s - run));
+  rk__buf_putc(b, '"');
+  return b->oom ? -1 : 0;
+}
+
+size_t rk__fmt_double(char *buf, double v) {
+  if (isnan(v) || isinf(v)) {
+    memcpy(buf, "null", 5);
+    return 4;
+  }
+  /* Integers below 2^53 are exact: print all their digits, no exponent,
+   * no ".0" (so 1e15 is "1000000000000000", -0.0 is "-0"). */
+  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
+    int64_t i = (int64_t)v;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    char tmp[24];
+    size_t k = 0, n = 0;
+    do {
+      tmp[k++] = (char)('0' + u % 10);
+      u /= 10;
+    } while (u);
+    if (signbit(v)) buf[n++] = '-';
+    while (k) buf[n++] = tmp[--k];
+    buf[n] = '\0';
+    return n;
+  }
+  /* Fewest of 15, 16, 17 significant digits that read back exactly; 17
+   * always does (IEEE 754 binary64). */
+  int k = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    k = snprintf(buf, 32, "%.*g", prec, v);
+    if (prec == 17 || strtod(buf, NULL) == v) break;
+  }
+  return (size_t)k;
+}
+
+int rk__json_put_num(rk__buf *b, double v) {
+  char tmp[32];
+  size_t n = rk__fmt_double(tmp, v);
+  return rk__buf_put(b, tmp, n);
+}
+
+/* A scalar, or the opening bracket of a container. */
+static void jw_open(rk__buf *b, const rk__jval *v) {
+  switch (v->type) {
+  case RK__JNULL: rk__buf_put(b, "null", 4); break;
+  case RK__JFALSE: rk__buf_put(b, "false", 5); break;
+  case RK__JTRUE: rk__buf_put(b, "true", 4); break;
+  case RK__JNUM:
+    /* The source text keeps integers beyond 2^53 exact; it never holds
+     * whitespace. Values built by hand (no raw) are formatted. */
+    if (v->raw.n)
+      rk__buf_put(b, v->raw.p, v->raw.n);
+    else
+      rk__json_put_num(b, v->u.num);
+    break;
+  case RK__JSTR: rk__json_put_str(b, v->u.str.p, v->u.str.n); break;
+  case RK__JARR: rk__buf_putc(b, '['); break;
+  case RK__JOBJ: rk__buf_putc(b, '{'); break;
+  }
+}
+
+typedef struct jw_frame {
+  const rk__jval *v;
+  size_t i; /* next item */
+} jw_frame;
+
+/* Iterative, so that a deep tree cannot overflow the C stack. */
+int rk__json_put_val(rk__buf *b, const rk__jval *v) {
+  jw_frame inl[32], *stk = inl;
+  size_t n = 0, cap = sizeof inl / sizeof inl[0];
+  int rc = 0;
+  jw_open(b, v);
+  if (v->type == RK__JARR || v->type == RK__JOBJ) stk[n++] = (jw_frame){v, 0};
+  while (n && !b->oom) {
+    jw_frame *f = &stk[n - 1];
+    const rk__jval *c = f->v, *child;
+    int obj = c->type == RK__JOBJ;
+    size_t count = obj ? c->u.obj.n : c->u.arr.n;
+    if (f->i == count) {
+      rk__buf_putc(b, obj ? '}' : ']');
+      n--;
+      continue;
+    }
+    if (f->i) rk__buf_putc(b, ',');
+    if (obj) {
+      const rk__jmember *m = &c->u.obj.items[f->i];
+      rk__json_put_str(b, m->key.p, m->key.n);
+      rk__buf_putc(b, ':');
+      child = &m->val;
+    } else {
+      child = &c->u.arr.items[f->i];
+    }
+    f->i++;
+    jw_open(b, child);
+    if (child->type == RK__JARR || child->type == RK__JOBJ) {
+      if (n == cap) {
+        jw_frame *p = malloc(2 * cap * sizeof *p);
+        if (!p) {
+          rc = -1;
+          break;
+        }
+        memcpy(p, stk, n * sizeof *p);
+        if (stk != inl) free(stk);
+        stk = p;
+        cap *= 2;
+      }
+      stk[n++] = (jw_frame){child, 0};
+    }
+  }
+  if (stk != inl) free(stk);
+  return rc || b->oom ? -1 : 0;
+}
+
+size_t rk__ref_strings(const rk__jval *ref, rk__str *out, size_t max) {
+  if (!ref) return 0;
+  switch (ref->type) {
+  case RK__JSTR:
+    if (max < 1) return 0;
+    out[0] = ref->u.str;
+    return 1;
+  case RK__JNUM:
+    if (max < 1) return 0;
+    out[0] = ref->raw;
+    return 1;
+  case RK__JARR: {
+    size_t k = 0;
+    for (size_t i = 0; i < ref->u.arr.n && k < max; i++) {
+      const rk__jval *it = &ref->u.arr.items[i];
+      if (it->type == RK__JSTR)
+        out[k++] = it->u.str;
+      else if (it->type == RK__JNUM)
+        out[k++] = it->raw;
+    }
+    return k;
+  }
+  default:
+    return 0;
+  }
+}

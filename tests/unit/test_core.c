@@ -1,0 +1,149 @@
+/*
+ * test_core.c - arena, bounded buffer, pool, and the public batch API
+ * (statuses, order, summary, errors) on the plumbing functions, whose
+ * values are plain arithmetic.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/pool.h"
+#include "test.h"
+
+TEST(arena_limits_and_alignment) {
+  rk__arena a;
+  rk__arena_init(&a, 1000);
+  char *p = rk__arena_alloc(&a, 10);
+  ASSERT_TRUE(p != NULL);
+  ASSERT_EQ_INT((uintptr_t)p % 16, 0);
+  char *q = rk__arena_alloc(&a, 3);
+  ASSERT_EQ_INT((uintptr_t)q % 16, 0);
+  /* 16 + 16 used; 1000 - 32 = 968 left: 969 must fail, 960 fit. */
+  ASSERT_TRUE(rk__arena_alloc(&a, 969) == NULL);
+  ASSERT_TRUE(rk__arena_alloc(&a, 960) != NULL);
+  rk__arena_reset(&a);
+  ASSERT_EQ_INT(a.used, 0);
+  ASSERT_TRUE(rk__arena_alloc(&a, 900) != NULL);
+  ASSERT_TRUE(rk__arena_alloc(&a, SIZE_MAX) == NULL);
+  rk__arena_release(&a);
+}
+
+TEST(buffer_respects_max) {
+  rk__buf b;
+  rk__buf_init(&b, 8);
+  ASSERT_EQ_INT(rk__buf_puts(&b, "abcd"), 0);
+  ASSERT_EQ_INT(rk__buf_printf(&b, "%d", 123), 0);
+  ASSERT_EQ_STR(rk__buf_cstr(&b), "abcd123");
+  ASSERT_EQ_INT(rk__buf_puts(&b, "xy"), -1); /* 9 > 8 */
+  ASSERT_TRUE(b.oom);
+  ASSERT_EQ_INT(rk__buf_putc(&b, 'z'), -1);  /* sticky */
+  rk__buf_reset(&b);
+  ASSERT_EQ_INT(rk__buf_putc(&b, 'z'), 0);
+  rk__buf_release(&b);
+}
+
+static void count_fn(void *arg, unsigned w, unsigned n) {
+  int *hits = arg;
+  hits[w] += (int)n;
+}
+
+TEST(pool_runs_every_worker_once_per_run) {
+  rk__pool *p = NULL;
+  ASSERT_EQ_INT(rk__pool_create(4, &p), 0);
+  int hits[4] = {0};
+  for (int r = 0; r < 100; r++) rk__pool_run(p, count_fn, hits);
+  for (int i = 0; i < 4; i++) ASSERT_EQ_INT(hits[i], 400);
+  rk__pool_destroy(p);
+  rk__pool_destroy(NULL);
+}
+
+static rk_spec *compile(const char *js) {
+  rk_spec *s = NULL;
+  char err[256];
+  if (rk_spec_compile(js, strlen(js), &s, err, sizeof err) != RK_OK)
+    fprintf(stderr, "  spec error: %s\n", err);
+  return s;
+}
+
+TEST(batch_statuses_order_and_summary) {
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"field\",\"args\":{\"field\":\"x\"}}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  rk_ctx_options o = {.threads = 3};
+  ASSERT_EQ_INT(rk_ctx_create(&o, &ctx), RK_OK);
+  ASSERT_EQ_INT(rk_ctx_threads(ctx), 3);
+  const char *recs[] = {
+      "{\"response\":\"a\",\"x\":0.25,\"group\":\"g\"}",
+      "{\"response\":\"a\",\"x\":0.75,\"group\":\"g\"}",
+      "not json",
+      "{\"response\":\"a\"}",
+      "{\"response\":\"a\",\"x\":1,\"group\":\"h\"}",
+  };
+  size_t lens[5];
+  for (int i = 0; i < 5; i++) lens[i] = strlen(recs[i]);
+  rk_batch *b = NULL;
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, NULL, recs, lens, 5, &b), RK_OK);
+  ASSERT_EQ_INT(rk_batch_count(b), 5);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 0.25, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 1), 0.75, 0);
+  ASSERT_TRUE(isnan(rk_batch_reward(b, 2)));
+  ASSERT_EQ_INT(rk_batch_status(b, 2), RK_STATUS_ERROR);
+  ASSERT_EQ_INT(rk_batch_status(b, 3), RK_STATUS_ERROR);
+  ASSERT_EQ_INT(rk_batch_status(b, 4), RK_STATUS_OK);
+  size_t n = 0;
+  const char *line = rk_batch_line(b, 0, &n);
+  ASSERT_EQ_SPAN(line, n,
+                 "{\"response\":\"a\",\"x\":0.25,\"group\":\"g\",\"reward\":0.25,"
+                 "\"status\":\"ok\",\"components\":{\"field\":0.25}}");
+  line = rk_batch_line(b, 2, &n);
+  ASSERT_EQ_SPAN(line, n,
+                 "{\"line\":3,\"reward\":null,\"status\":\"error\",\"error\":\"line 3: "
+                 "invalid JSON at column 2: invalid literal: expected 'null', got 'o' at its byte 2\"}");
+  const char *sum = rk_batch_summary(b, &n);
+  /* mean of 0.25, 0.75, 1 = 2/3; groups g and h, none zero-variance. */
+  ASSERT_CONTAINS(sum, "\"records\":5,\"scored\":3,\"reward_mean\":0.6666666666666666");
+  ASSERT_CONTAINS(sum, "\"status\":{\"ok\":3,\"unparseable\":0,\"invalid_reference\":0,"
+                       "\"timeout\":0,\"error\":2}");
+  ASSERT_CONTAINS(sum, "\"groups\":2,\"zero_variance_groups\":0");
+  rk_batch_free(b);
+  rk_batch_free(NULL);
+
+  char *one = NULL;
+  ASSERT_EQ_INT(rk_score_one(ctx, spec, NULL, recs[4], lens[4], &one, &n), RK_OK);
+  ASSERT_CONTAINS(one, "\"reward\":1,");
+  rk_free(one);
+  rk_ctx_destroy(ctx);
+  rk_ctx_destroy(NULL);
+  rk_spec_free(spec);
+  rk_spec_free(NULL);
+}
+
+TEST(spec_errors_name_the_path) {
+  rk_spec *s = (rk_spec *)1;
+  char err[256];
+  const char *js = "{\"reward\":{\"sum\":[{\"fn\":\"constant\"},{\"fn\":\"mcqq\"}]}}";
+  ASSERT_EQ_INT(rk_spec_compile(js, strlen(js), &s, err, sizeof err), RK_ESPEC);
+  ASSERT_TRUE(s == NULL);
+  ASSERT_EQ_STR(err, "spec: reward.sum[1]: unknown function 'mcqq' (did you mean 'mcq'?)");
+  js = "{\"reward\":{\"fn\":\"constant\"},\"advantage\":{\"estimator\":\"grpo\",\"std\":\"x\"}}";
+  ASSERT_EQ_INT(rk_spec_compile(js, strlen(js), &s, err, sizeof err), RK_ESPEC);
+  ASSERT_EQ_STR(err, "spec: advantage.std: expected \"unbiased\" or \"biased\"");
+  js = "{\"reward\":";
+  ASSERT_EQ_INT(rk_spec_compile(js, strlen(js), &s, err, sizeof err), RK_EJSON);
+  ASSERT_CONTAINS(err, "spec: invalid JSON at line 1");
+  ASSERT_EQ_INT(rk_spec_compile(NULL, 0, &s, err, sizeof err), RK_EINVAL);
+}
+
+TEST(error_names) {
+  ASSERT_EQ_STR(rk_err_name(RK_ESPEC), "RK_ESPEC");
+  ASSERT_EQ_STR(rk_strerror(RK_OK), "success");
+  ASSERT_EQ_STR(rk_strerror((rk_err)-999), "unknown error");
+  ASSERT_EQ_STR(rk_status_name(RK_STATUS_INVALID_REFERENCE), "invalid_reference");
+  ASSERT_EQ_STR(rk_version(), RK_VERSION_STRING);
+}
+
+TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
+          TEST_ENTRY(pool_runs_every_worker_once_per_run),
+          TEST_ENTRY(batch_statuses_order_and_summary),
+          TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(error_names))
