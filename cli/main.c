@@ -329,6 +329,7 @@ static int cmd_score(int argc, char **argv) {
   if (i + 1 >= argc) die_usage("%s needs a value", a);
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_score, stdout);
+      free(src.args);
       return EXIT_OK;
     } else if (!strcmp(a, "--spec")) {
       NEED_VALUE();
@@ -455,6 +456,7 @@ static int cmd_check(int argc, char **argv) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_check, stdout);
+      free(src.args);
       return EXIT_OK;
     } else if (!strcmp(a, "--arg") && i + 1 < argc) {
       src.args[src.nargs++] = argv[++i];
