@@ -7,8 +7,9 @@
  * rk__json_parse (arena reset per record) and with jansson's json_loadb,
  * and prints MB/s and records/s for both, best of several passes.
  *
- * Two profiles run: "typical" (escape and non-ASCII density of real math
- * rollouts) and "dense" (a stress case, ~3x the escapes, 10% non-ASCII).
+ * Two profiles run: "typical" (somewhat more escapes and non-ASCII than
+ * real math rollouts) and "dense" (a stress case, twice the escapes, ~9%
+ * non-ASCII bytes). Never run as a test.
  *
  *   build-json/bench_json [records] [passes]     (default 20000 5)
  */
@@ -26,9 +27,10 @@ static unsigned rnd(unsigned n) {
   return (unsigned)((lcg_state >> 33) % n);
 }
 
-/* Word pools. "typical" is calibrated on real math rollouts
- * (tests/data-style: one escape per ~60 bytes, non-ASCII rare); "dense"
- * is a stress case (an escape every ~20 bytes, ~10% non-ASCII bytes). */
+/* Word pools. "typical" is a little heavier than real math rollouts (the
+ * math verifier's cases have ~16 escapes and <1 non-ASCII byte per KB;
+ * this has ~26 and ~10); "dense" is a stress case (~52 escapes and ~90
+ * non-ASCII bytes per KB). */
 static const char *const plain[] = {
     "the", "sum", "of", "squares", "is", "therefore", "we", "get", "so",
     "equation", "let", "since", "integer", "divides", "modulo", "1000", "=",

@@ -382,7 +382,7 @@ static rk_status cos_score(const void *v, rk__call *c, double *value) {
       rk__explain(c, "L=%s %s; answer unparseable, counted wrong; value %s",
                   a, src, e);
     else
-      rk__explain(c, "L=%s %s; %s (correct %s %s %s); value %s", a, src,
+      rk__explain(c, "L=%s %s; %s (score %s %s %s); value %s", a, src,
                   correct ? "correct" : "wrong", b, correct ? ">=" : "<", d,
                   e);
   }

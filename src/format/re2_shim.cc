@@ -73,8 +73,9 @@ int scan(const rk__re *re, const char *s, size_t n, size_t max_count,
   size_t pos = 0, found = 0;
   uint64_t used = 0;
   int rc = 0;
+  uint64_t per_byte = rk__re_cost(re);
   while (pos <= n) {
-    uint64_t cost = static_cast<uint64_t>(n - pos) + 1;
+    uint64_t cost = (static_cast<uint64_t>(n - pos) + 1) * per_byte;
     if (used + cost > budget) {
       rc = 2;
       break;
@@ -153,6 +154,11 @@ extern "C" void rk__re_free(rk__re *re) {
 
 extern "C" int rk__re_groups(const rk__re *re) {
   return re ? re->re->NumberOfCapturingGroups() : 0;
+}
+
+extern "C" uint64_t rk__re_cost(const rk__re *re) {
+  int m = re ? re->re->ProgramSize() : 1;
+  return m > 1 ? static_cast<uint64_t>(m) : 1;
 }
 
 extern "C" int rk__re_fullmatch(const rk__re *re, const char *s, size_t n) {

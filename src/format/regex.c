@@ -148,9 +148,10 @@ static rk_status regex_score(const void *v, rk__call *c, double *value) {
     return RK_STATUS_OK;
   }
 
-  /* One linear pass of RE2 (forward DFA, plus a reverse pass for the
-   * match start): charge two steps per byte. */
-  if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
+  /* Charge the worst case before matching: RE2 is linear, but its NFA
+   * fallback costs bytes x program size (see rk__re_cost). */
+  if (!rk__spend(c, ((uint64_t)s.n + 1) * rk__re_cost(cfg->re)))
+    return RK_STATUS_TIMEOUT;
   int m;
   size_t mb = 0, me = 0;
   if (cfg->mode == MODE_FULLMATCH)
@@ -165,10 +166,15 @@ static rk_status regex_score(const void *v, rk__call *c, double *value) {
                   cfg->mode == MODE_FULLMATCH ? "full match" : "match", what);
     else if (cfg->mode == MODE_FULLMATCH)
       rk__explain(c, "the whole %s matches", what);
-    else
+    else {
+      /* Quote at most 40 bytes, cut on a character boundary. */
+      size_t show = me - mb > 40 ? 40 : me - mb;
+      while (show > 0 && show < me - mb &&
+             ((unsigned char)s.p[mb + show] & 0xC0) == 0x80)
+        show--;
       rk__explain(c, "match at bytes %zu-%zu of the %s: '%.*s%s'", mb, me,
-                  what, (int)(me - mb > 40 ? 40 : me - mb), s.p + mb,
-                  me - mb > 40 ? "..." : "");
+                  what, (int)show, s.p + mb, show < me - mb ? "..." : "");
+    }
   }
   return RK_STATUS_OK;
 }

@@ -422,6 +422,9 @@ TEST(e2e_format_spec_errors) {
                  "\"tags\": [\"a\", \"b\"]}}}",
                  err, sizeof err);
   ASSERT_CONTAINS(err, "exactly 1 tag");
+  e2e_spec_error("{\"reward\": {\"fn\": \"format\", \"args\": {\"tags\": []}}}", err,
+                 sizeof err);
+  ASSERT_CONTAINS(err, "at least one tag");
   e2e_spec_error("{\"reward\": {\"fn\": \"format\", \"args\": {\"allow_prefx\": true}}}",
                  err, sizeof err);
   ASSERT_CONTAINS(err, "allow_prefx");

@@ -83,16 +83,20 @@ TEST(count_and_last) {
   size_t count = 0, b = 0, e = 0;
   uint64_t spent = 0;
   rk__re *re = compile("ab", 0, 0, &kind, err, sizeof err);
+  uint64_t m = rk__re_cost(re);
+  ASSERT_TRUE(m >= 2 && m < 64); /* a handful of instructions */
   ASSERT_EQ_INT(rk__re_count(re, "ab ab ab", 8, 0, 1000, &count, &spent), 1);
   ASSERT_EQ_INT(count, 3);
   /* Work: searches from 0, 2, 5 and a last, failing one from 8 charge
-   * (8-0+1) + (8-2+1) + (8-5+1) + (8-8+1) = 9 + 7 + 4 + 1 = 21. */
-  ASSERT_EQ_INT(spent, 21);
+   * (8-0+1) + (8-2+1) + (8-5+1) + (8-8+1) = 9 + 7 + 4 + 1 = 21 bytes,
+   * times the program size. */
+  ASSERT_EQ_INT(spent, 21 * m);
   ASSERT_EQ_INT(rk__re_count(re, "ab ab ab", 8, 2, 1000, &count, &spent), 1);
   ASSERT_EQ_INT(count, 2);
-  /* Budget too small for the second search: 9 + 7 > 10. */
-  ASSERT_EQ_INT(rk__re_count(re, "ab ab ab", 8, 0, 10, &count, &spent), 2);
+  /* Budget for the first search only: 9m + 7m > 10m. */
+  ASSERT_EQ_INT(rk__re_count(re, "ab ab ab", 8, 0, 10 * m, &count, &spent), 2);
   ASSERT_EQ_INT(count, 1);
+  ASSERT_EQ_INT(spent, 9 * m);
   ASSERT_EQ_INT(rk__re_count(re, "xyz", 3, 0, 1000, &count, &spent), 0);
   ASSERT_EQ_INT(count, 0);
   rk__re_free(re);
@@ -193,6 +197,34 @@ TEST(e2e_regex_catastrophic) {
   free(rec);
 }
 
+/* A pattern whose DFA blows up falls back to RE2's NFA (bytes x program
+ * size): the worst case is charged before matching, so a large subject
+ * ends in "timeout" instead of seconds of work. */
+TEST(e2e_regex_budget) {
+  size_t n = (size_t)1 << 20;
+  char *rec = malloc(n + 64);
+  ASSERT_TRUE(rec != NULL);
+  if (!rec) return;
+  size_t o = (size_t)snprintf(rec, n + 64, "{\"response\": \"");
+  unsigned x = 1;
+  for (size_t i = 0; i < n; i++) {
+    x = x * 1103515245u + 12345u;
+    rec[o + i] = (x >> 16) & 1 ? 'a' : 'b';
+  }
+  o += n;
+  snprintf(rec + o, 64, "\"}");
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"regex\", \"args\": {\"pattern\": "
+                           "\"[ab]*a[ab]{12}[ab]{0,200}c\"}}}",
+                           rec);
+  ASSERT_EQ_STR(r.status, "timeout");
+  /* The same pattern on a normal-size response is fine. */
+  r = e2e_score("{\"reward\": {\"fn\": \"regex\", \"args\": {\"pattern\": "
+                "\"[ab]*a[ab]{12}[ab]{0,200}c\"}}}",
+                "{\"response\": \"abababababababababababababababababc\"}");
+  ASSERT_E2E(r, 1.0, "ok");
+  free(rec);
+}
+
 TEST(e2e_regex_rejected) {
   char err[512];
   e2e_spec_error("{\"reward\": {\"fn\": \"regex\", \"args\": {\"pattern\": \"(a)\\\\1\"}}}",
@@ -216,5 +248,5 @@ TEST(e2e_regex_rejected) {
 
 TEST_MAIN(TEST_ENTRY(compile_errors), TEST_ENTRY(matching),
           TEST_ENTRY(count_and_last), TEST_ENTRY(catastrophic_patterns),
-          TEST_ENTRY(e2e_regex), TEST_ENTRY(e2e_regex_catastrophic),
+          TEST_ENTRY(e2e_regex), TEST_ENTRY(e2e_regex_catastrophic), TEST_ENTRY(e2e_regex_budget),
           TEST_ENTRY(e2e_regex_rejected))

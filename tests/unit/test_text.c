@@ -80,6 +80,12 @@ TEST(default_vectors) {
   ASSERT_EQ_STR(norm("paris\xE3\x80\x80" "france"), "paris france");
   ASSERT_EQ_STR(norm("The the a an"), "");
   ASSERT_EQ_STR(norm("A cat, the dog."), "cat dog");
+  /* A decimal point between digits stays (default kind only): "3.5" must
+   * not equal "35"; SQuAD deletes it. */
+  ASSERT_EQ_STR(norm("3.5"), "3.5");
+  ASSERT_EQ_STR(norm("It is 1.5. Done."), "it is 1.5 done");
+  ASSERT_EQ_STR(norm(".5 and 5."), "5 and 5");
+  ASSERT_EQ_STR(squad("3.5"), "35");
   /* Invalid UTF-8 becomes U+FFFD (a symbol, kept), never a crash. */
   ASSERT_EQ_STR(norm_with(rk__norm_default(), "x\xff" "b\xc3", 4), "x\xEF\xBF\xBD" "b\xEF\xBF\xBD");
   /* ...and "a" before it is still an article (U+FFFD is not a letter). */
@@ -236,6 +242,8 @@ TEST(exact_e2e) {
   /* d-txt-01: \boxed{\text{Tuesday}}. */
   EXPECT(EXACT, "{\"response\":\"$\\\\boxed{\\\\text{Tuesday}}$\",\"reference\":\"Tuesday\"}", 1,
          "ok");
+  /* The default normaliser keeps decimal points: 35 is not 3.5. */
+  EXPECT(EXACT, "{\"response\":\"Answer: 35\",\"reference\":\"3.5\"}", 0, "ok");
   /* d-adv-01: a hedge is not the answer. */
   EXPECT(EXACT, "{\"response\":\"The answer is 12 or 15 or 18.\",\"reference\":\"12\"}", 0, "ok");
   /* Missing or empty reference: no reward (null). */
