@@ -179,13 +179,17 @@ typedef struct job {
   int want_length;
 } job;
 
-static const char *const reserved[] = {"reward",  "status",     "error",
-                                       "components", "explain", "elapsed_us",
-                                       "advantage", "filtered", NULL};
-
+/* Output keys: an input record's own copies are left out. */
 static int is_reserved(rk__str k) {
-  for (const char *const *r = reserved; *r; r++)
-    if (rk__str_eq_cstr(k, *r)) return 1;
+  static const struct {
+    const char *key;
+    size_t len;
+  } reserved[] = {{"reward", 6},     {"status", 6},     {"error", 5},
+                  {"components", 10}, {"explain", 7},   {"elapsed_us", 10},
+                  {"advantage", 9},  {"filtered", 8}};
+  if (k.n < 5 || k.n > 10) return 0;
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (k.n == reserved[i].len && memcmp(k.p, reserved[i].key, k.n) == 0) return 1;
   return 0;
 }
 
@@ -332,8 +336,7 @@ static void score_line(job *jb, worker *w, unsigned wi, const line_in *ln, item 
   rk__buf_puts(o, ",\"components\":{");
   for (size_t k = 0; k < nc; k++) {
     if (k) rk__buf_putc(o, ',');
-    rk__json_put_str(o, spec->comp_names[k], strlen(spec->comp_names[k]));
-    rk__buf_putc(o, ':');
+    rk__buf_put(o, spec->comp_keys[k], spec->comp_key_len[k]);
     put_num(o, w->comp[k]);
     if (!isnan(w->comp[k])) {
       w->comp_sum[k] += w->comp[k];
@@ -348,8 +351,7 @@ static void score_line(job *jb, worker *w, unsigned wi, const line_in *ln, item 
       if (!w->explain[k].n) continue;
       if (!first) rk__buf_putc(o, ',');
       first = 0;
-      rk__json_put_str(o, spec->comp_names[k], strlen(spec->comp_names[k]));
-      rk__buf_putc(o, ':');
+      rk__buf_put(o, spec->comp_keys[k], spec->comp_key_len[k]);
       rk__json_put_str(o, w->explain[k].p, w->explain[k].n);
     }
     rk__buf_putc(o, '}');
@@ -834,7 +836,7 @@ rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *op
 /* -------------------------------------------------------------- stream */
 
 #define CHUNK_LINES 4096
-#define READ_MIN ((size_t)1 << 20)
+#define READ_MIN ((size_t)8 << 20)
 
 typedef struct writer {
   const rk_stream_io *io;

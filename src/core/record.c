@@ -13,20 +13,23 @@ enum { F_RESPONSE, F_REFERENCE, F_TASK, F_PROMPT, F_GROUP, F_ID, F_IMAGES, F_N }
 
 /* Canonical names first: a canonical field beats any alias, whatever the
  * order of the keys in the line. */
+#define A(k, f, r) {k, sizeof(k) - 1, f, r}
 static const struct {
   const char *key;
+  size_t len;
   int field, rank;
 } aliases[] = {
-    {"response", F_RESPONSE, 0},    {"solution_str", F_RESPONSE, 1},
-    {"completion", F_RESPONSE, 2},  {"reference", F_REFERENCE, 0},
-    {"ground_truth", F_REFERENCE, 1}, {"label", F_REFERENCE, 2},
-    {"answer", F_REFERENCE, 3},     {"solution", F_REFERENCE, 4},
-    {"task", F_TASK, 0},            {"data_source", F_TASK, 1},
-    {"prompt", F_PROMPT, 0},        {"query", F_PROMPT, 1},
-    {"group", F_GROUP, 0},          {"uid", F_GROUP, 1},
-    {"prompt_id", F_GROUP, 2},      {"id", F_ID, 0},
-    {"images", F_IMAGES, 0},
+    A("response", F_RESPONSE, 0),     A("solution_str", F_RESPONSE, 1),
+    A("completion", F_RESPONSE, 2),   A("reference", F_REFERENCE, 0),
+    A("ground_truth", F_REFERENCE, 1), A("label", F_REFERENCE, 2),
+    A("answer", F_REFERENCE, 3),      A("solution", F_REFERENCE, 4),
+    A("task", F_TASK, 0),             A("data_source", F_TASK, 1),
+    A("prompt", F_PROMPT, 0),         A("query", F_PROMPT, 1),
+    A("group", F_GROUP, 0),           A("uid", F_GROUP, 1),
+    A("prompt_id", F_GROUP, 2),       A("id", F_ID, 0),
+    A("images", F_IMAGES, 0),
 };
+#undef A
 
 /* A chat-style response ([{"role": "assistant", "content": "..."}], as TRL
  * passes conversational completions): the last message with string
@@ -51,9 +54,11 @@ void rk__record_build(const rk__jval *root, uint64_t line, rk__record *r) {
   r->line = line;
   for (size_t i = 0; i < root->u.obj.n; i++) {
     const rk__jmember *m = &root->u.obj.items[i];
-    if (m->key.n > 12) continue;
+    if (m->key.n > 12 || m->key.n < 2) continue;
     for (size_t j = 0; j < sizeof aliases / sizeof aliases[0]; j++) {
-      if (!rk__str_eq_cstr(m->key, aliases[j].key)) continue;
+      if (m->key.n != aliases[j].len || m->key.p[0] != aliases[j].key[0] ||
+          memcmp(m->key.p, aliases[j].key, m->key.n) != 0)
+        continue;
       int f = aliases[j].field;
       if (aliases[j].rank <= rank[f]) {
         rank[f] = aliases[j].rank;

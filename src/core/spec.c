@@ -806,8 +806,13 @@ static int compile_filter(builder *b, const rk__jval *v, rk__filter *f) {
 void rk_spec_free(rk_spec *spec) {
   if (!spec) return;
   rk__node_free(spec->root);
-  for (size_t i = 0; i < spec->ncomp; i++) free(spec->comp_names[i]);
+  for (size_t i = 0; i < spec->ncomp; i++) {
+    free(spec->comp_names[i]);
+    if (spec->comp_keys) free(spec->comp_keys[i]);
+  }
   free(spec->comp_names);
+  free(spec->comp_keys);
+  free(spec->comp_key_len);
   free(spec->json);
   free(spec);
 }
@@ -888,6 +893,25 @@ rk_err rk_spec_compile(const char *json, size_t n, rk_spec **out, char *err,
   spec->ncomp = b.nnames;
   b.names = NULL;
   b.nnames = 0;
+  /* Output keys, escaped once here rather than for every record. */
+  spec->comp_keys = calloc(spec->ncomp + 1, sizeof *spec->comp_keys);
+  spec->comp_key_len = calloc(spec->ncomp + 1, sizeof *spec->comp_key_len);
+  if (!spec->comp_keys || !spec->comp_key_len) {
+    rc = RK_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < spec->ncomp; i++) {
+    rk__buf k;
+    rk__buf_init(&k, 0);
+    rk__json_put_str(&k, spec->comp_names[i], strlen(spec->comp_names[i]));
+    rk__buf_putc(&k, ':');
+    if (k.oom) {
+      rk__buf_release(&k);
+      rc = RK_ENOMEM;
+      goto done;
+    }
+    spec->comp_keys[i] = rk__buf_take(&k, &spec->comp_key_len[i]);
+  }
   *out = spec;
   spec = NULL;
   rc = RK_OK;

@@ -20,6 +20,8 @@ struct rk_spec {
   rk__node *root;
   size_t ncomp;
   char **comp_names;   /* component names, index = component slot */
+  char **comp_keys;    /* the same as JSON keys: "\"name\":" */
+  size_t *comp_key_len;
   rk__adv_cfg adv;     /* estimator RK__ADV_NONE when absent */
   rk__filter filter;
   char *json;          /* the spec as given, re-serialised compactly */

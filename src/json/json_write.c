@@ -177,6 +177,35 @@ size_t rk__fmt_double(char *buf, double v) {
     buf[n] = '\0';
     return n;
   }
+  /* Fast path for short decimals (rewards like 0.9, -0.25, 0.125): the
+   * smallest k <= 6 with v == m / 10^k. Both m and 10^k are exact doubles,
+   * so the division is correctly rounded and equals what strtod reads back
+   * from the text. Within [1e-4, 1e9) this is also exactly what %.15g
+   * prints (at most 15 significant digits, fixed notation). */
+  double av = fabs(v);
+  if (av >= 1e-4 && av < 1e9) {
+    static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    for (int k = 1; k <= 6; k++) {
+      double m = nearbyint(av * p10[k]);
+      if (m / p10[k] != av) continue;
+      uint64_t u = (uint64_t)m;
+      char tmp[24];
+      size_t t = 0, n = 0;
+      for (int d = 0; d < k; d++) {
+        tmp[t++] = (char)('0' + u % 10);
+        u /= 10;
+      }
+      tmp[t++] = '.';
+      do {
+        tmp[t++] = (char)('0' + u % 10);
+        u /= 10;
+      } while (u);
+      if (v < 0) buf[n++] = '-';
+      while (t) buf[n++] = tmp[--t];
+      buf[n] = '\0';
+      return n;
+    }
+  }
   /* Fewest of 15, 16, 17 significant digits that read back exactly; 17
    * always does (IEEE 754 binary64). */
   int k = 0;
