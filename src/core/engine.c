@@ -10,6 +10,7 @@
  * depends on the thread count.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,6 @@
 
 typedef struct worker {
   rk__arena arena;
-  rk__buf out;       /* output text of the current chunk */
-  rk__buf keys;      /* group keys of the current chunk */
   rk__buf err;       /* error message of the current record */
   rk__buf *explain;  /* one per component (when explaining) */
   size_t nexplain;
@@ -66,8 +65,6 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   ctx->n = n;
   for (unsigned i = 0; i < n; i++) {
     rk__arena_init(&ctx->w[i].arena, 0);
-    rk__buf_init(&ctx->w[i].out, 0);
-    rk__buf_init(&ctx->w[i].keys, 0);
     rk__buf_init(&ctx->w[i].err, 4096);
   }
   if (rk__pool_create(n, &ctx->pool) != 0) {
@@ -98,8 +95,6 @@ void rk_ctx_destroy(rk_ctx *ctx) {
   for (unsigned i = 0; i < ctx->n; i++) {
     worker *w = &ctx->w[i];
     rk__arena_release(&w->arena);
-    rk__buf_release(&w->out);
-    rk__buf_release(&w->keys);
     rk__buf_release(&w->err);
     worker_free_comp(w);
   }
@@ -155,26 +150,47 @@ typedef struct line_in {
   uint64_t line;
 } line_in;
 
-/* One output record. Text is in the worker's buffer; with groups it is left
+/* One output record. Text is in its block's buffer; with groups it is left
  * open (no closing brace) so the post-processing can append fields. */
 typedef struct item {
   double reward;       /* NaN when null */
   double length;       /* response length (opo) */
   rk_status status;
-  unsigned worker;
+  size_t block;
   size_t off, len;     /* output text */
   size_t koff, klen;   /* group key; klen == 0: no group */
   const char *text;    /* resolved after the parallel phase */
   const char *key;
 } item;
 
+/* A chunk is scored in blocks of BLOCK_LINES consecutive lines, handed out
+ * to the workers one at a time (an atomic counter), each block writing into
+ * its own buffers. Emitting the chunk in input order is then writing the
+ * blocks in order, and no worker waits for a slow one's whole share. */
+#define BLOCK_LINES 64
+
+typedef struct block {
+  rk__buf out;         /* output text of the block's records */
+  rk__buf keys;        /* their group keys */
+} block;
+
+/* Everything one chunk needs; the stream keeps two so that one is scored
+ * while the other is written and refilled. */
+typedef struct slot {
+  line_in *lines;
+  item *items;
+  size_t n, cap;
+  block *blocks;
+  size_t nblocks, capblocks;
+  int pending;         /* scored, not yet written */
+} slot;
+
 typedef struct job {
   rk_ctx *ctx;
   const rk_spec *spec;
   rk_score_options opts;
-  const line_in *lines;
-  size_t n;
-  item *items;
+  slot *sl;
+  atomic_size_t next;  /* next block to score */
   int open;            /* leave records open for group post-processing */
   int want_length;
 } job;
@@ -249,11 +265,12 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void score_line(job *jb, worker *w, unsigned wi, const line_in *ln, item *it) {
+static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *ln,
+                       item *it) {
   const rk_spec *spec = jb->spec;
-  rk__buf *o = &w->out;
+  rk__buf *o = &bk->out;
   uint64_t t0 = jb->opts.timing ? now_ns() : 0;
-  it->worker = wi;
+  it->block = bi;
   it->off = o->n;
   it->klen = 0;
   it->reward = NAN;
@@ -308,15 +325,16 @@ static void score_line(job *jb, worker *w, unsigned wi, const line_in *ln, item 
 
   if (rec.group) {
     /* Group key: a type tag plus the string's bytes or the raw JSON. */
-    it->koff = w->keys.n;
+    rk__buf *keys = &bk->keys;
+    it->koff = keys->n;
     if (rec.group->type == RK__JSTR) {
-      rk__buf_putc(&w->keys, 's');
-      rk__buf_put(&w->keys, rec.group->u.str.p, rec.group->u.str.n);
+      rk__buf_putc(keys, 's');
+      rk__buf_put(keys, rec.group->u.str.p, rec.group->u.str.n);
     } else {
-      rk__buf_putc(&w->keys, 'j');
-      rk__buf_put(&w->keys, rec.group->raw.p, rec.group->raw.n);
+      rk__buf_putc(keys, 'j');
+      rk__buf_put(keys, rec.group->raw.p, rec.group->raw.n);
     }
-    it->klen = w->keys.n - it->koff;
+    it->klen = keys->n - it->koff;
   }
   if (jb->want_length) {
     const rk__jval *rl = rk__json_get(root, "response_length");
@@ -370,29 +388,81 @@ close:
   it->len = o->n - it->off;
 }
 
-static void run_range(void *arg, unsigned wi, unsigned nw) {
+static void run_blocks(void *arg, unsigned wi, unsigned nw) {
   job *jb = arg;
   worker *w = &jb->ctx->w[wi];
-  size_t a = jb->n * wi / nw, b = jb->n * (wi + 1) / nw;
-  for (size_t i = a; i < b; i++) score_line(jb, w, wi, &jb->lines[i], &jb->items[i]);
+  slot *sl = jb->sl;
+  RK__UNUSED(nw);
+  for (;;) {
+    size_t b = atomic_fetch_add(&jb->next, 1);
+    if (b >= sl->nblocks) break;
+    block *bk = &sl->blocks[b];
+    size_t a = b * BLOCK_LINES, e = a + BLOCK_LINES < sl->n ? a + BLOCK_LINES : sl->n;
+    for (size_t i = a; i < e; i++) score_line(jb, w, bk, b, &sl->lines[i], &sl->items[i]);
+  }
 }
 
-/* Scores lines[0..n) into items[0..n); the text stays in the workers'
- * buffers (reset first) and item text/key pointers are resolved. Returns
- * -1 if a buffer ran out of memory. */
-static int score_chunk(job *jb) {
-  for (unsigned i = 0; i < jb->ctx->n; i++) {
-    rk__buf_reset(&jb->ctx->w[i].out);
-    rk__buf_reset(&jb->ctx->w[i].keys);
+static void slot_free(slot *sl) {
+  for (size_t i = 0; i < sl->capblocks; i++) {
+    rk__buf_release(&sl->blocks[i].out);
+    rk__buf_release(&sl->blocks[i].keys);
   }
-  rk__pool_run(jb->ctx->pool, run_range, jb);
-  for (unsigned i = 0; i < jb->ctx->n; i++)
-    if (jb->ctx->w[i].out.oom || jb->ctx->w[i].keys.oom) return -1;
-  for (size_t i = 0; i < jb->n; i++) {
-    item *it = &jb->items[i];
-    worker *w = &jb->ctx->w[it->worker];
-    it->text = w->out.p + it->off;
-    it->key = it->klen ? w->keys.p + it->koff : NULL;
+  free(sl->blocks);
+  free(sl->lines);
+  free(sl->items);
+  memset(sl, 0, sizeof *sl);
+}
+
+/* Room for n lines (and their blocks). */
+static int slot_reserve(slot *sl, size_t n) {
+  if (n > sl->cap) {
+    line_in *l = realloc(sl->lines, n * sizeof *l);
+    if (l) sl->lines = l;
+    item *it = realloc(sl->items, n * sizeof *it);
+    if (it) sl->items = it;
+    if (!l || !it) return -1;
+    sl->cap = n;
+  }
+  size_t nb = (n + BLOCK_LINES - 1) / BLOCK_LINES;
+  if (nb > sl->capblocks) {
+    block *b = realloc(sl->blocks, nb * sizeof *b);
+    if (!b) return -1;
+    for (size_t i = sl->capblocks; i < nb; i++) {
+      rk__buf_init(&b[i].out, 0);
+      rk__buf_init(&b[i].keys, 0);
+    }
+    sl->blocks = b;
+    sl->capblocks = nb;
+  }
+  return 0;
+}
+
+/* Starts scoring the slot's lines on the workers (not on the caller). */
+static void chunk_begin(job *jb) {
+  slot *sl = jb->sl;
+  sl->nblocks = (sl->n + BLOCK_LINES - 1) / BLOCK_LINES;
+  for (size_t i = 0; i < sl->nblocks; i++) {
+    rk__buf_reset(&sl->blocks[i].out);
+    rk__buf_reset(&sl->blocks[i].keys);
+  }
+  atomic_store(&jb->next, 0);
+  rk__pool_start(jb->ctx->pool, run_blocks, jb);
+}
+
+/* The caller scores the blocks still unclaimed, waits for the workers, and
+ * resolves the items' text and key pointers. Returns -1 if a buffer ran
+ * out of memory. */
+static int chunk_finish(job *jb) {
+  slot *sl = jb->sl;
+  run_blocks(jb, 0, jb->ctx->n);
+  rk__pool_wait(jb->ctx->pool);
+  for (size_t i = 0; i < sl->nblocks; i++)
+    if (sl->blocks[i].out.oom || sl->blocks[i].keys.oom) return -1;
+  for (size_t i = 0; i < sl->n; i++) {
+    item *it = &sl->items[i];
+    block *bk = &sl->blocks[it->block];
+    it->text = bk->out.p + it->off;
+    it->key = it->klen ? bk->keys.p + it->koff : NULL;
   }
   return 0;
 }
@@ -706,8 +776,10 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   if (rc) return ctx_fail(ctx, rc, "out of memory preparing workers");
 
   rk_batch *b = calloc(1, sizeof *b);
-  line_in *lines = malloc((n ? n : 1) * sizeof *lines);
-  item *items = malloc((n ? n : 1) * sizeof *items);
+  slot sl = {0};
+  int have_slot = slot_reserve(&sl, n ? n : 1) == 0;
+  line_in *lines = sl.lines;
+  item *items = sl.items;
   summary sum;
   int have_sum = summary_init(&sum, spec) == 0;
   if (b) {
@@ -716,7 +788,7 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     b->reward = malloc((n ? n : 1) * sizeof *b->reward);
     b->status = malloc((n ? n : 1) * sizeof *b->status);
   }
-  if (!b || !lines || !items || !have_sum || !b->off || !b->reward || !b->status) {
+  if (!b || !have_slot || !have_sum || !b->off || !b->reward || !b->status) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -729,10 +801,11 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
       goto fail;
     }
   }
-  job jb = {.ctx = ctx, .spec = spec, .opts = o, .lines = lines, .n = n,
-            .items = items, .open = 1,
+  sl.n = n;
+  job jb = {.ctx = ctx, .spec = spec, .opts = o, .sl = &sl, .open = 1,
             .want_length = spec->adv.estimator == RK__ADV_OPO};
-  if (score_chunk(&jb)) {
+  chunk_begin(&jb);
+  if (chunk_finish(&jb)) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -767,14 +840,12 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   }
   b->summary = rk__buf_take(&s, &b->summary_len);
   summary_free(&sum);
-  free(lines);
-  free(items);
+  slot_free(&sl);
   *out = b;
   return RK_OK;
 fail:
   if (have_sum) summary_free(&sum);
-  free(lines);
-  free(items);
+  slot_free(&sl);
   rk_batch_free(b);
   return ctx_fail(ctx, rc, rc == RK_EINVAL ? "a record pointer is NULL"
                                             : "out of memory while scoring a batch");
@@ -864,54 +935,66 @@ static int stream_emit(void *user, const item *it, const char *tail, size_t tl) 
   return 0;
 }
 
-/* Input state: a growing buffer of bytes read but not yet consumed. */
+/* Input: three buffers used in turn. Lines handed out for a chunk point
+ * into the current buffer; the unconsumed tail then moves to the next
+ * buffer, which is refilled while the chunk is being scored. A buffer is
+ * reused only after the chunk that points into it has been written: while
+ * chunk k (buffer i) is scored, chunk k-1 (buffer i-1) is written, then
+ * chunk k+1 is read into buffer i+1 and its tail moved to buffer i+2, which
+ * is buffer i-1 again. */
+typedef struct inbuf {
+  char *p;
+  size_t cap, start, end; /* unconsumed bytes are p[start..end) */
+} inbuf;
+
 typedef struct reader {
   const rk_stream_io *io;
-  char *buf;
-  size_t cap, start, end; /* unconsumed bytes are buf[start..end) */
+  inbuf b[3];
+  int cur;
   int eof, failed;
   uint64_t line;          /* lines consumed so far */
   uint64_t bytes;
   int skipping;           /* inside an over-long line, discarding */
-  size_t skipped;         /* bytes of that line so far */
 } reader;
 
 /* Held chunks when the spec needs every group in memory. */
 typedef struct held {
-  rk__buf *bufs;          /* output text, one per worker per chunk */
+  rk__buf *bufs;          /* output text and keys of every block so far */
   size_t nbufs, capbufs;
   item *items;
   size_t n, cap;
 } held;
 
-static int held_take_chunk(held *h, rk_ctx *ctx, const item *items, size_t n) {
-  if (h->n + n > h->cap) {
+static int held_push(held *h, rk__buf *src) {
+  if (h->nbufs == h->capbufs) {
+    size_t cap = h->capbufs ? h->capbufs * 2 : 64;
+    rk__buf *p = realloc(h->bufs, cap * sizeof *p);
+    if (!p) return -1;
+    h->bufs = p;
+    h->capbufs = cap;
+  }
+  h->bufs[h->nbufs++] = *src;
+  rk__buf_init(src, 0);
+  return 0;
+}
+
+/* Moves a scored slot's blocks and items into storage; the items keep
+ * pointing into the moved buffers (their memory does not move). */
+static int held_take_chunk(held *h, slot *sl) {
+  if (h->n + sl->n > h->cap) {
     size_t cap = h->cap ? h->cap : 4096;
-    while (cap < h->n + n) cap *= 2;
+    while (cap < h->n + sl->n) cap *= 2;
     item *p = realloc(h->items, cap * sizeof *p);
     if (!p) return -1;
     h->items = p;
     h->cap = cap;
   }
-  /* Move each worker's buffers into storage; items keep pointing into
-   * them (the memory does not move). */
-  for (unsigned i = 0; i < ctx->n; i++) {
-    for (int which = 0; which < 2; which++) {
-      rk__buf *src = which ? &ctx->w[i].keys : &ctx->w[i].out;
-      if (!src->n) continue;
-      if (h->nbufs == h->capbufs) {
-        size_t cap = h->capbufs ? h->capbufs * 2 : 16;
-        rk__buf *p = realloc(h->bufs, cap * sizeof *p);
-        if (!p) return -1;
-        h->bufs = p;
-        h->capbufs = cap;
-      }
-      h->bufs[h->nbufs++] = *src;
-      rk__buf_init(src, 0);
-    }
+  for (size_t i = 0; i < sl->nblocks; i++) {
+    if (sl->blocks[i].out.n && held_push(h, &sl->blocks[i].out)) return -1;
+    if (sl->blocks[i].keys.n && held_push(h, &sl->blocks[i].keys)) return -1;
   }
-  memcpy(h->items + h->n, items, n * sizeof *items);
-  h->n += n;
+  memcpy(h->items + h->n, sl->items, sl->n * sizeof *sl->items);
+  h->n += sl->n;
   return 0;
 }
 
@@ -921,56 +1004,54 @@ static void held_free(held *h) {
   free(h->items);
 }
 
-/* Reads more input into the buffer; returns -1 on read error. */
+/* Reads more input into the current buffer; -1 on read or memory error. */
 static int reader_fill(reader *rd, size_t max_line) {
-  if (rd->start > 0 && rd->start == rd->end) rd->start = rd->end = 0;
-  if (rd->end == rd->cap) {
-    if (rd->start > 0) {
-      memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
-      rd->end -= rd->start;
-      rd->start = 0;
+  inbuf *ib = &rd->b[rd->cur];
+  if (ib->start > 0 && ib->start == ib->end) ib->start = ib->end = 0;
+  if (ib->end == ib->cap) {
+    if (ib->start > 0) {
+      memmove(ib->p, ib->p + ib->start, ib->end - ib->start);
+      ib->end -= ib->start;
+      ib->start = 0;
     } else {
-      size_t cap = rd->cap * 2;
+      size_t cap = ib->cap ? ib->cap * 2 : READ_MIN;
       if (cap > max_line + READ_MIN + 1) cap = max_line + READ_MIN + 1;
-      if (cap <= rd->cap) return 0; /* full: the caller handles the long line */
-      char *p = realloc(rd->buf, cap);
+      if (cap <= ib->cap) return 0; /* full: the caller handles the long line */
+      char *p = realloc(ib->p, cap);
       if (!p) return -1;
-      rd->buf = p;
-      rd->cap = cap;
+      ib->p = p;
+      ib->cap = cap;
     }
   }
-  long k = rd->io->read(rd->io->read_user, rd->buf + rd->end, rd->cap - rd->end);
-  if (k < 0) {
+  long k = rd->io->read(rd->io->read_user, ib->p + ib->end, ib->cap - ib->end);
+  if (k < 0 || (size_t)k > ib->cap - ib->end) {
     rd->failed = 1;
     return -1;
   }
   if (k == 0) rd->eof = 1;
-  rd->end += (size_t)k;
+  ib->end += (size_t)k;
   rd->bytes += (uint64_t)k;
   return 0;
 }
 
-/* Collects up to CHUNK_LINES complete lines into out[]; returns the count.
- * Empty (whitespace-only) lines are skipped but counted. */
+/* Takes up to CHUNK_LINES complete lines from the current buffer. Blank
+ * lines are skipped but counted. */
 static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
+  inbuf *ib = &rd->b[rd->cur];
   size_t n = 0;
   while (n < CHUNK_LINES) {
-    char *s = rd->buf + rd->start;
-    size_t avail = rd->end - rd->start;
+    char *s = ib->p + ib->start;
+    size_t avail = ib->end - ib->start;
     char *nl = avail ? memchr(s, '\n', avail) : NULL;
     if (rd->skipping) {
+      /* Discarding the rest of an over-long line. */
       if (!nl) {
-        rd->skipped += avail;
-        rd->start = rd->end;
-        if (rd->eof) {
-          rd->skipping = 0;
-        } else {
-          break;
-        }
+        ib->start = ib->end;
+        if (!rd->eof) break;
+        rd->skipping = 0;
         continue;
       }
-      rd->skipped += (size_t)(nl - s);
-      rd->start += (size_t)(nl - s) + 1;
+      ib->start += (size_t)(nl - s) + 1;
       rd->skipping = 0;
       continue;
     }
@@ -986,13 +1067,12 @@ static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
       out[n].line = ++rd->line;
       n++;
       rd->skipping = 1;
-      rd->skipped = avail;
-      rd->start = rd->end;
+      ib->start = ib->end;
       continue;
     } else {
       break; /* need more input */
     }
-    rd->start += len + (nl ? 1 : 0);
+    ib->start += len + (nl ? 1 : 0);
     rd->line++;
     size_t t = len;
     while (t && (s[t - 1] == '\r' || s[t - 1] == ' ' || s[t - 1] == '\t')) t--;
@@ -1012,6 +1092,45 @@ static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
   return n;
 }
 
+/* Fills sl with the next chunk of lines (0 at the end of the input), then
+ * moves the unconsumed tail to the other buffer so that this one stays
+ * untouched while the chunk is scored. */
+static int reader_chunk(reader *rd, slot *sl, size_t max_line) {
+  sl->n = 0;
+  for (;;) {
+    if (!rd->eof && reader_fill(rd, max_line)) return -1;
+    sl->n = reader_lines(rd, sl->lines, max_line);
+    inbuf *ib = &rd->b[rd->cur];
+    if (sl->n) break;
+    if (rd->eof && ib->start == ib->end && !rd->skipping) return 0;
+  }
+  inbuf *ib = &rd->b[rd->cur], *ob = &rd->b[(rd->cur + 1) % 3];
+  size_t rest = ib->end - ib->start;
+  if (ob->cap < rest || !ob->p) {
+    size_t cap = rest > READ_MIN ? rest : READ_MIN;
+    char *p = realloc(ob->p, cap);
+    if (!p) return -1;
+    ob->p = p;
+    ob->cap = cap;
+  }
+  if (rest) memcpy(ob->p, ib->p + ib->start, rest);
+  ob->start = 0;
+  ob->end = rest;
+  ib->start = ib->end = 0;
+  rd->cur = (rd->cur + 1) % 3;
+  return 0;
+}
+
+/* Writes a scored slot (streaming mode) and counts its groups. */
+static int slot_write(slot *sl, writer *wr, gmap *m) {
+  if (group_items(m, sl->items, sl->n, NULL)) return -2;
+  for (size_t i = 0; i < sl->nblocks; i++)
+    if (writer_put(wr, sl->blocks[i].out.p, sl->blocks[i].out.n)) return -1;
+  if (writer_flush(wr)) return -1;
+  sl->pending = 0;
+  return 0;
+}
+
 rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                        const rk_stream_io *io, char **summary_out, size_t *summary_len) {
   if (summary_out) *summary_out = NULL;
@@ -1028,57 +1147,51 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
   rk__buf_init(&wr.buf, 0);
   held h = {0};
   gmap m = {0};
+  slot sl[2] = {{0}};
   summary sum;
-  line_in *lines = malloc(CHUNK_LINES * sizeof *lines);
-  item *items = malloc(CHUNK_LINES * sizeof *items);
-  rd.cap = READ_MIN;
-  rd.buf = malloc(rd.cap);
   int have_sum = summary_init(&sum, spec) == 0;
-  if (!lines || !items || !rd.buf || !have_sum) {
+  if (!have_sum || slot_reserve(&sl[0], CHUNK_LINES) || slot_reserve(&sl[1], CHUNK_LINES)) {
     rc = RK_ENOMEM;
     goto done;
   }
-  /* Bytes consumed by completed lines, for progress. */
-  for (;;) {
-    if (!rd.eof && reader_fill(&rd, o.max_line)) {
-      rc = rd.failed ? RK_EIO : RK_ENOMEM;
-      goto done;
-    }
-    size_t n = reader_lines(&rd, lines, o.max_line);
-    if (n == 0) {
-      if (rd.eof && rd.start == rd.end && !rd.skipping) break;
-      continue;
-    }
-    job jb = {.ctx = ctx, .spec = spec, .opts = o, .lines = lines, .n = n,
-              .items = items, .open = grouped,
+  /* Pipeline: while the workers score slot `cur`, the caller writes the
+   * previous slot and reads the next chunk into it; then it joins the
+   * scoring. With one thread this runs the same steps in sequence. */
+  int cur = 0;
+  if (reader_chunk(&rd, &sl[cur], o.max_line)) {
+    rc = rd.failed ? RK_EIO : RK_ENOMEM;
+    goto done;
+  }
+  while (sl[cur].n > 0) {
+    int other = cur ^ 1;
+    job jb = {.ctx = ctx, .spec = spec, .opts = o, .sl = &sl[cur], .open = grouped,
               .want_length = spec->adv.estimator == RK__ADV_OPO};
-    if (score_chunk(&jb)) {
-      rc = RK_ENOMEM;
+    chunk_begin(&jb);
+    int wrc = sl[other].pending ? slot_write(&sl[other], &wr, &m) : 0;
+    int rrc = wrc ? 0 : reader_chunk(&rd, &sl[other], o.max_line);
+    int frc = chunk_finish(&jb);
+    if (wrc || rrc || frc) {
+      rc = wrc == -1 ? RK_ECALLBACK : rrc && rd.failed ? RK_EIO : RK_ENOMEM;
       goto done;
     }
     summary_merge(&sum, ctx);
     if (grouped) {
-      if (held_take_chunk(&h, ctx, items, n)) {
+      if (held_take_chunk(&h, &sl[cur])) {
         rc = RK_ENOMEM;
         goto done;
       }
     } else {
-      if (group_items(&m, items, n, NULL)) {
-        rc = RK_ENOMEM;
-        goto done;
-      }
-      /* Each worker's buffer holds a contiguous run of records. */
-      for (unsigned i = 0; i < ctx->n; i++)
-        if (writer_put(&wr, ctx->w[i].out.p, ctx->w[i].out.n)) {
-          rc = RK_ECALLBACK;
-          goto done;
-        }
-      if (writer_flush(&wr)) {
-        rc = RK_ECALLBACK;
-        goto done;
-      }
+      sl[cur].pending = 1;
     }
     if (io->progress) io->progress(io->progress_user, sum.records, rd.bytes);
+    cur = other;
+  }
+  for (int i = 0; i < 2; i++) {
+    int wrc = sl[i ^ cur].pending ? slot_write(&sl[i ^ cur], &wr, &m) : 0;
+    if (wrc) {
+      rc = wrc == -1 ? RK_ECALLBACK : RK_ENOMEM;
+      goto done;
+    }
   }
   if (grouped) {
     if (finish_groups(spec, h.items, h.n, &sum, stream_emit, &wr)) {
@@ -1112,8 +1225,8 @@ done:
   held_free(&h);
   gmap_free(&m);
   rk__buf_release(&wr.buf);
-  free(rd.buf);
-  free(lines);
-  free(items);
+  for (int i = 0; i < 3; i++) free(rd.b[i].p);
+  slot_free(&sl[0]);
+  slot_free(&sl[1]);
   return rc;
 }

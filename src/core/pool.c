@@ -96,11 +96,8 @@ void rk__pool_destroy(rk__pool *p) {
 
 unsigned rk__pool_size(const rk__pool *p) { return p->n; }
 
-void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg) {
-  if (p->n == 1) {
-    fn(arg, 0, 1);
-    return;
-  }
+void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg) {
+  if (p->n == 1) return;
   pthread_mutex_lock(&p->mu);
   p->fn = fn;
   p->arg = arg;
@@ -108,8 +105,17 @@ void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg) {
   p->gen++;
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
-  fn(arg, 0, p->n);
+}
+
+void rk__pool_wait(rk__pool *p) {
+  if (p->n == 1) return;
   pthread_mutex_lock(&p->mu);
   while (p->pending) pthread_cond_wait(&p->done, &p->mu);
   pthread_mutex_unlock(&p->mu);
+}
+
+void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg) {
+  rk__pool_start(p, fn, arg);
+  fn(arg, 0, p->n);
+  rk__pool_wait(p);
 }

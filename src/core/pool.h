@@ -16,5 +16,11 @@ void rk__pool_destroy(rk__pool *p);
 unsigned rk__pool_size(const rk__pool *p);
 /* Runs fn(arg, i, n) for i in [0, n) concurrently; i = 0 on the caller. */
 void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg);
+/* The same in two halves, so the caller can do other work in between:
+ * start() wakes workers 1..n-1 on fn; the caller may then run fn(arg, 0, n)
+ * itself; wait() returns when the workers are done. Every start() needs
+ * its wait() before the next start(). */
+void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg);
+void rk__pool_wait(rk__pool *p);
 
 #endif /* RK_CORE_POOL_H */

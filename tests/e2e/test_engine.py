@@ -111,6 +111,26 @@ class Records(h.unittest.TestCase):
         self.assertEqual(one, two)
         self.assertEqual(one, five)
 
+    def test_big_lines_across_read_buffers(self):
+        # 300 lines of ~100 KB (30 MB: several 8 MiB read buffers, lines
+        # straddling them), one 12 MB line (the buffer must grow), and one
+        # line over --max-line, in 1 and 2 threads.
+        recs = [rec(i % 3, id=i, pad="x" * (100000 + i)) for i in range(300)]
+        recs.insert(150, rec(5, id="big", pad="y" * 12_000_000))
+        data = h.lines(recs)
+        data += json.dumps(rec(1, id="huge", pad="z" * 17_000_000)).encode() + b"\n"
+        data += b'{"response": "r", "x": 9, "id": "last"}\n'
+        for t in ("1", "2"):
+            out = score(data, ["--fn", "field", "--arg", "field=x", "--threads", t])
+            ids = [o.get("id") for o in out]
+            self.assertEqual(ids[:150], list(range(150)))
+            self.assertEqual(ids[150], "big")
+            self.assertEqual(out[150]["reward"], 5)
+            self.assertEqual(ids[151:301], list(range(150, 300)))
+            self.assertEqual((out[301]["status"], out[301]["line"]), ("error", 302))
+            self.assertEqual(ids[302], "last")
+            self.assertEqual(len(out), 303)
+
     def test_timing_adds_elapsed(self):
         out = score([rec(1)], ["--fn", "field", "--arg", "field=x", "--timing"])
         self.assertGreaterEqual(out[0]["elapsed_us"], 0)
