@@ -40,8 +40,11 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS)
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
-install: build
-	@cmake --install $(BUILD) --prefix $(PREFIX)
+# The prefix is set at configure time too, so that rewardkit.pc points at it.
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
