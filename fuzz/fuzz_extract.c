@@ -6,8 +6,8 @@
  * bytes. Checks (a failure is __builtin_trap()):
  *  - rk__extract returns a valid status; an answer lies inside the input
  *    (or, for the number modes, in the arena) and is trimmed;
- *  - the default and SQuAD normalisers always produce valid UTF-8 and
- *    never fail on a generous arena;
+ *  - the normalisers always produce valid UTF-8, never fail on a generous
+ *    arena, and never come out shorter than rk__norm_min_len promises;
  *  - each text reward, scored through the public API with a small step
  *    budget, returns a record with a known status.
  *
@@ -45,15 +45,20 @@ static int valid_utf8(const char *p, size_t n) {
   return 1;
 }
 
-static int is_ws(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static int is_ws(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 static void check_normalisers(rk__arena *a, rk__str s) {
-  rk__norm kinds[4] = {rk__norm_default(), {RK__NORM_SQUAD, RK__NORM_CASEFOLD},
+  rk__norm kinds[4] = {rk__norm_default(),
+                       {RK__NORM_SQUAD, RK__NORM_CASEFOLD},
                        {RK__NORM_NONE, RK__NORM_CASEFOLD},
                        {RK__NORM_DEFAULT, RK__NORM_PUNCT | RK__NORM_ARTICLES}};
   for (int k = 0; k < 4; k++) {
     rk__str out;
     CHECK(rk__normalize(&kinds[k], a, s, &out) == 0);
+    /* The length bound exact relies on never exceeds the real length. */
+    CHECK(rk__norm_min_len(s, (size_t)-1) <= out.n);
     /* Every kind that changes text replaces invalid UTF-8 by U+FFFD. */
     CHECK(valid_utf8(out.p, out.n));
     if (kinds[k].steps & RK__NORM_SPACE || k == 1)
@@ -77,8 +82,7 @@ static void setup(void) {
   CHECK(rk_ctx_create(&co, &ctx) == RK_OK);
   for (int i = 0; i < 5; i++) {
     char err[256];
-    CHECK(rk_spec_compile(spec_text[i], strlen(spec_text[i]), &specs[i], err, sizeof err) ==
-          RK_OK);
+    CHECK(rk_spec_compile(spec_text[i], strlen(spec_text[i]), &specs[i], err, sizeof err) == RK_OK);
   }
 }
 

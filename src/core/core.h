@@ -151,9 +151,9 @@ rk_status rk__fail(rk__call *c, const char *fmt, ...) RK__PRINTF(2, 3);
 rk_status rk__node_eval(const rk__node *node, rk__call *c, double *value);
 
 /* Compile-time context for a function's arguments. Functions read their
- * arguments only through the rk__arg_* helpers below, which check types,
- * name the spec path in errors, and let rk__args_done() reject unknown
- * keys. */
+ * arguments only through the rk__arg_* helpers below, which check types
+ * and name the spec path in errors; after compile() the spec compiler
+ * rejects any argument the function never asked for. */
 typedef struct rk__argctx rk__argctx;
 
 /* A reward function. One file per function (or small family) defines one

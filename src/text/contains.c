@@ -32,8 +32,7 @@ static int contains_compile(rk__argctx *ac, void **out) {
   contains_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
   int given = rk__arg_raw(ac, "extract") != NULL;
-  if (rk__extract_cfg_compile(ac, RK__EX_AUTO, &cfg->ex) ||
-      rk__norm_compile(ac, &cfg->norm) ||
+  if (rk__extract_cfg_compile(ac, RK__EX_AUTO, &cfg->ex) || rk__norm_compile(ac, &cfg->norm) ||
       rk__arg_bool(ac, "word_boundary", 0, &cfg->word_boundary) ||
       rk__arg_int(ac, "max_answer_words", 0, 0, 1000000, &cfg->max_words)) {
     contains_free(cfg);
@@ -61,8 +60,8 @@ static int occurs(rk__str hay, rk__str needle, int bounded) {
     if (!q) return 0;
     size_t i = (size_t)(q - hay.p), j = i + needle.n;
     if (!bounded) return 1;
-    int left = i == 0 || !wordch((unsigned char)hay.p[i - 1]) ||
-               !wordch((unsigned char)needle.p[0]);
+    int left =
+        i == 0 || !wordch((unsigned char)hay.p[i - 1]) || !wordch((unsigned char)needle.p[0]);
     int right = j == hay.n || !wordch((unsigned char)hay.p[j]) ||
                 !wordch((unsigned char)needle.p[needle.n - 1]);
     if (left && right) return 1;
@@ -78,8 +77,7 @@ static rk_status contains_score(const void *p, rk__call *c, double *value) {
   int had;
   size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
   if (!nref) {
-    rk__explain(c, had ? "reference is empty or not a string/number"
-                       : "record has no reference");
+    rk__explain(c, had ? "reference is empty or not a string/number" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans, pred;
@@ -111,8 +109,8 @@ static rk_status contains_score(const void *p, rk__call *c, double *value) {
       if (rk__explaining(c)) {
         const char *e2;
         int k2 = rk__text_clip(gold, 80, &e2);
-        rk__explain(c, "gold '%.*s%s' found in pred '%.*s%s' (normalised)", k2, gold.p, e2,
-                    k1, pred.p, e1);
+        rk__explain(c, "gold '%.*s%s' found in pred '%.*s%s' (normalised)", k2, gold.p, e2, k1,
+                    pred.p, e1);
       }
       return RK_STATUS_OK;
     }
@@ -121,15 +119,16 @@ static rk_status contains_score(const void *p, rk__call *c, double *value) {
     rk__explain(c, "every reference normalises to an empty string");
     return RK_STATUS_INVALID_REFERENCE;
   }
-  rk__explain(c, "no gold found in pred '%.*s%s' (%zu gold%s, normalised)", k1, pred.p, e1,
-              nref, nref == 1 ? "" : "s");
+  rk__explain(c, "no gold found in pred '%.*s%s' (%zu gold%s, normalised)", k1, pred.p, e1, nref,
+              nref == 1 ? "" : "s");
   return RK_STATUS_OK;
 }
 
 const rk__fn rk__fn_contains = {
     .name = "contains",
-    .summary = "a normalised reference occurs in the extracted answer (Search-R1 subEM; "
-               "args: word_boundary, max_answer_words, extract, normalize)",
+    .summary =
+        "a normalised reference occurs in the extracted answer (Search-R1 subEM; "
+        "args: word_boundary, max_answer_words, extract, normalize)",
     .compile = contains_compile,
     .score = contains_score,
     .free = contains_free,

@@ -28,8 +28,7 @@ static int exact_compile(rk__argctx *ac, void **out) {
   exact_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
   int given = rk__arg_raw(ac, "extract") != NULL;
-  if (rk__extract_cfg_compile(ac, RK__EX_AUTO, &cfg->ex) ||
-      rk__norm_compile(ac, &cfg->norm)) {
+  if (rk__extract_cfg_compile(ac, RK__EX_AUTO, &cfg->ex) || rk__norm_compile(ac, &cfg->norm)) {
     exact_free(cfg);
     return -1;
   }
@@ -49,31 +48,48 @@ static rk_status exact_score(const void *p, rk__call *c, double *value) {
   int had;
   size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
   if (!nref) {
-    rk__explain(c, had ? "reference is empty or not a string/number"
-                       : "record has no reference");
+    rk__explain(c, had ? "reference is empty or not a string/number" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans;
   rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
+  rk__str golds[RK__TEXT_MAX_REFS];
+  size_t longest = 0;
+  for (size_t i = 0; i < nref; i++) {
+    rk__str r = rk__text_clean(refs[i]);
+    if (!rk__spend(c, 2 * r.n + 1)) return RK_STATUS_TIMEOUT;
+    if (rk__normalize(&cfg->norm, c->arena, r, &golds[i]))
+      return rk__fail(c, "exact: out of scratch memory");
+    if (golds[i].n > longest) longest = golds[i].n;
+  }
+  /* A long answer (typically the whole response, when nothing was
+   * extracted) that cannot normalise down to any gold's length is
+   * rejected without normalising it. */
+  if (ans.n > longest + 64 && rk__norm_min_len(ans, longest) > longest) {
+    if (!rk__spend(c, 64)) return RK_STATUS_TIMEOUT;
+    if (rk__explaining(c)) {
+      const char *e1, *e2;
+      int k1 = rk__text_clip(ans, 40, &e1), k2 = rk__text_clip(golds[0], 80, &e2);
+      rk__explain(c, "pred '%.*s%s' != gold '%.*s%s' (normalised; pred too long to match)", k1,
+                  ans.p, e1, k2, golds[0].p, e2);
+    }
+    return RK_STATUS_OK;
+  }
   rk__str pred;
   if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &pred))
     return rk__fail(c, "exact: out of scratch memory");
-  rk__str first = {0};
+  rk__str first = golds[0];
   for (size_t i = 0; i < nref; i++) {
-    rk__str gold, r = rk__text_clean(refs[i]);
-    if (!rk__spend(c, 2 * r.n + 1)) return RK_STATUS_TIMEOUT;
-    if (rk__normalize(&cfg->norm, c->arena, r, &gold))
-      return rk__fail(c, "exact: out of scratch memory");
-    if (i == 0) first = gold;
+    rk__str gold = golds[i];
     if (rk__str_eq(pred, gold)) {
       *value = 1;
       if (rk__explaining(c)) {
         const char *e1;
         int k1 = rk__text_clip(pred, 80, &e1);
-        rk__explain(c, "pred '%.*s%s' == gold '%.*s%s' (normalised)", k1, pred.p, e1,
-                    k1, gold.p, e1);
+        rk__explain(c, "pred '%.*s%s' == gold '%.*s%s' (normalised)", k1, pred.p, e1, k1, gold.p,
+                    e1);
       }
       return RK_STATUS_OK;
     }
@@ -82,19 +98,20 @@ static rk_status exact_score(const void *p, rk__call *c, double *value) {
     const char *e1, *e2;
     int k1 = rk__text_clip(pred, 80, &e1), k2 = rk__text_clip(first, 80, &e2);
     if (nref == 1)
-      rk__explain(c, "pred '%.*s%s' != gold '%.*s%s' (normalised)", k1, pred.p, e1, k2,
-                  first.p, e2);
+      rk__explain(c, "pred '%.*s%s' != gold '%.*s%s' (normalised)", k1, pred.p, e1, k2, first.p,
+                  e2);
     else
-      rk__explain(c, "pred '%.*s%s' matches none of %zu golds (first '%.*s%s', normalised)",
-                  k1, pred.p, e1, nref, k2, first.p, e2);
+      rk__explain(c, "pred '%.*s%s' matches none of %zu golds (first '%.*s%s', normalised)", k1,
+                  pred.p, e1, nref, k2, first.p, e2);
   }
   return RK_STATUS_OK;
 }
 
 const rk__fn rk__fn_exact = {
     .name = "exact",
-    .summary = "normalised exact match of the extracted answer (args: extract, normalize, "
-               "case_sensitive)",
+    .summary =
+        "normalised exact match of the extracted answer (args: extract, normalize, "
+        "case_sensitive)",
     .compile = exact_compile,
     .score = exact_score,
     .free = exact_free,

@@ -29,24 +29,23 @@ typedef struct ex {
   rk__call *c;
   const char *p; /* the window searched (the whole response or its tail) */
   size_t n;
-  uint64_t steps;     /* bytes examined, charged to the budget per mode */
+  uint64_t steps; /* bytes examined, charged to the budget per mode */
   rk__str out;
   const char *why;    /* reason for MALFORMED (static) */
+  int no_answer_word; /* the window has no "answer" at all (saves a scan) */
 } ex;
 
 static const char *const mode_names[RK__EX__COUNT] = {
-    "auto",         "none",          "boxed",          "answer_tag",
-    "answer_line",  "answer_is",     "gsm8k_strict",   "gsm8k_flexible",
-    "last_number",  "bold",          "code_block",     "json"};
+    "auto",         "none",           "boxed",       "answer_tag", "answer_line", "answer_is",
+    "gsm8k_strict", "gsm8k_flexible", "last_number", "bold",       "code_block",  "json"};
 
 const char *rk__ex_mode_name(rk__ex_mode m) {
   return (unsigned)m < RK__EX__COUNT ? mode_names[m] : "?";
 }
 
 /* The auto cascade (data README rule 1: the first source present wins). */
-static const rk__ex_mode auto_modes[] = {RK__EX_BOXED, RK__EX_ANSWER_TAG,
-                                         RK__EX_ANSWER_IS, RK__EX_ANSWER_LINE,
-                                         RK__EX_BOLD};
+static const rk__ex_mode auto_modes[] = {RK__EX_BOXED, RK__EX_ANSWER_TAG, RK__EX_ANSWER_IS,
+                                         RK__EX_ANSWER_LINE, RK__EX_BOLD};
 #define N_AUTO (sizeof auto_modes / sizeof auto_modes[0])
 
 /* ------------------------------------------------------------ helpers */
@@ -54,8 +53,12 @@ static const rk__ex_mode auto_modes[] = {RK__EX_BOXED, RK__EX_ANSWER_TAG,
 static inline int is_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
-static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline int is_alpha(unsigned char c) { return ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+static inline int is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+static inline int is_alpha(unsigned char c) {
+  return ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
 static inline unsigned char lower(unsigned char c) {
   return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
@@ -154,8 +157,10 @@ static int ex_boxed(ex *e) {
           m++;
           continue;
         }
-        if (ch == '{') depth++;
-        else if (ch == '}' && --depth == 0) break;
+        if (ch == '{')
+          depth++;
+        else if (ch == '}' && --depth == 0)
+          break;
       }
       e->steps += m - k;
       if (m >= e->n) {
@@ -228,15 +233,18 @@ static size_t line_end(const ex *e, size_t i) {
  * followed by whitespace or the end. When nothing follows on the line, the
  * next non-empty line is taken ("The answer is:\n$$42$$"). */
 static int ex_answer_is(ex *e) {
+  if (e->no_answer_word) return EX_ABSENT;
   ci_stream s;
   ci_init(&s, e->p, e->n, 'w');
   e->steps += e->n;
   long w;
+  int seen = 0;
   while ((w = ci_next(&s)) >= 0) {
     /* 'w' is the 4th letter of "answer". */
     if (w < 3 || (size_t)w + 3 > e->n) continue;
     size_t a = (size_t)w - 3;
     if (!ci_eq(e->p + a, "answer", 6)) continue;
+    seen = 1;
     if (a > 0 && is_alpha((unsigned char)e->p[a - 1])) continue;
     size_t i = a + 6;
     size_t sp = i;
@@ -264,6 +272,7 @@ static int ex_answer_is(ex *e) {
     e->out = rk__text_clean(rk__str_make(e->p + i, stop - i));
     if (e->out.n) return EX_FOUND;
   }
+  e->no_answer_word = !seen;
   return EX_ABSENT;
 }
 
@@ -271,6 +280,7 @@ static int ex_answer_is(ex *e) {
  * optional whitespace (newlines too), ':', whitespace, then the rest of
  * that line. An occurrence with nothing after it is skipped. */
 static int ex_answer_line(ex *e) {
+  if (e->no_answer_word) return EX_ABSENT;
   ci_stream s;
   ci_init(&s, e->p, e->n, 'w');
   e->steps += e->n;
@@ -310,7 +320,9 @@ static int strip_commas(ex *e, rk__str s, rk__str *out) {
   return 0;
 }
 
-static inline int numch(unsigned char c) { return is_digit(c) || c == '.' || c == ','; }
+static inline int numch(unsigned char c) {
+  return is_digit(c) || c == '.' || c == ',';
+}
 
 /* Finishes a gsm8k match [a, b): commas dropped, sentence-final dots
  * dropped (verl would keep "72." and then fail the string compare). */
@@ -334,8 +346,7 @@ static int ex_gsm8k_strict(ex *e) {
     if (!q) break;
     size_t h = (size_t)(q - e->p);
     end = h;
-    if (h < 3 || h + 1 >= e->n || e->p[h + 1] != ' ' || memcmp(e->p + h - 3, "###", 3))
-      continue;
+    if (h < 3 || h + 1 >= e->n || e->p[h + 1] != ' ' || memcmp(e->p + h - 3, "###", 3)) continue;
     size_t a = h + 2, b = a;
     if (b < e->n && e->p[b] == '-') b++;
     size_t d = b;
@@ -393,7 +404,8 @@ static int ex_last_number(ex *e) {
     a = m;
   }
   /* Trim separators at the ends. */
-  while (a < b && (p[a] == ',' || (p[a] == '.' && !(a + 1 < b && is_digit((unsigned char)p[a + 1])))))
+  while (a < b &&
+         (p[a] == ',' || (p[a] == '.' && !(a + 1 < b && is_digit((unsigned char)p[a + 1])))))
     a++;
   /* Split the mantissa from an exponent, if any, to validate the grouping. */
   size_t me = a;
@@ -602,18 +614,30 @@ static int ex_none(ex *e) {
 
 static int run_mode(ex *e, rk__ex_mode m) {
   switch (m) {
-    case RK__EX_NONE: return ex_none(e);
-    case RK__EX_BOXED: return ex_boxed(e);
-    case RK__EX_ANSWER_TAG: return ex_answer_tag(e);
-    case RK__EX_ANSWER_LINE: return ex_answer_line(e);
-    case RK__EX_ANSWER_IS: return ex_answer_is(e);
-    case RK__EX_GSM8K_STRICT: return ex_gsm8k_strict(e);
-    case RK__EX_GSM8K_FLEX: return ex_gsm8k_flex(e);
-    case RK__EX_LAST_NUMBER: return ex_last_number(e);
-    case RK__EX_BOLD: return ex_bold(e);
-    case RK__EX_CODE_BLOCK: return ex_code_block(e);
-    case RK__EX_JSON: return ex_json(e);
-    default: return EX_ABSENT;
+    case RK__EX_NONE:
+      return ex_none(e);
+    case RK__EX_BOXED:
+      return ex_boxed(e);
+    case RK__EX_ANSWER_TAG:
+      return ex_answer_tag(e);
+    case RK__EX_ANSWER_LINE:
+      return ex_answer_line(e);
+    case RK__EX_ANSWER_IS:
+      return ex_answer_is(e);
+    case RK__EX_GSM8K_STRICT:
+      return ex_gsm8k_strict(e);
+    case RK__EX_GSM8K_FLEX:
+      return ex_gsm8k_flex(e);
+    case RK__EX_LAST_NUMBER:
+      return ex_last_number(e);
+    case RK__EX_BOLD:
+      return ex_bold(e);
+    case RK__EX_CODE_BLOCK:
+      return ex_code_block(e);
+    case RK__EX_JSON:
+      return ex_json(e);
+    default:
+      return EX_ABSENT;
   }
 }
 
@@ -622,6 +646,8 @@ static int run_mode(ex *e, rk__ex_mode m) {
  * (from "tail": 0 in a spec) means the whole response. */
 static void set_window(ex *e, rk__str in, rk__ex_mode m) {
   size_t tail = e->cfg->tail;
+  const char *p0 = e->p;
+  size_t n0 = e->n;
   if (tail == 0 && (m == RK__EX_GSM8K_STRICT || m == RK__EX_GSM8K_FLEX)) tail = 300;
   if (tail && tail < in.n) {
     e->p = in.p + (in.n - tail);
@@ -630,10 +656,11 @@ static void set_window(ex *e, rk__str in, rk__ex_mode m) {
     e->p = in.p;
     e->n = in.n;
   }
+  if (e->p != p0 || e->n != n0) e->no_answer_word = 0;
 }
 
-rk_status rk__extract(const rk__extract_cfg *cfg, rk__call *c, rk__str in,
-                      rk__str *out, const char **how) {
+rk_status rk__extract(const rk__extract_cfg *cfg, rk__call *c, rk__str in, rk__str *out,
+                      const char **how) {
   ex e;
   memset(&e, 0, sizeof e);
   e.cfg = cfg;
@@ -758,8 +785,7 @@ int rk__extract_cfg_compile(rk__argctx *ac, rk__ex_mode def, rk__extract_cfg *cf
     if (tag[i] == '<' || tag[i] == '>' || is_space((unsigned char)tag[i])) ok = 0;
   if (!ok) {
     free(tag);
-    return rk__arg_error(ac, "answer_tag",
-                         "expected a tag name without brackets, like \"answer\"");
+    return rk__arg_error(ac, "answer_tag", "expected a tag name without brackets, like \"answer\"");
   }
   cfg->open_tag = tag_dup("<", tag, ">");
   cfg->close_tag = tag_dup("</", tag, ">");

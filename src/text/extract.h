@@ -34,7 +34,9 @@ typedef enum rk__ex_mode {
 typedef struct rk__extract_cfg {
   rk__ex_mode modes[RK__EX_MAX_MODES];
   int nmodes;
-  size_t tail;         /* look only at the last `tail` bytes; 0 = all */
+  size_t tail;         /* look only at the last `tail` bytes; 0 = each
+                          mode's default (300 for the gsm8k modes, as verl;
+                          else all); "tail": 0 in a spec = all (SIZE_MAX) */
   char *open_tag;      /* "<answer>" by default (answer_tag mode) */
   char *close_tag;     /* "</answer>" */
 } rk__extract_cfg;
@@ -49,8 +51,10 @@ int rk__extract_cfg_compile(rk__argctx *ac, rk__ex_mode def,
                             rk__extract_cfg *cfg);
 void rk__extract_cfg_free(rk__extract_cfg *cfg);
 
-/* Extracts the answer from `in`. OK: *out borrows from `in` (trimmed) and
- * *how names the mode that matched (static string). UNPARSEABLE: no mode
+/* Extracts the answer from `in`. OK: *out borrows from `in` (trimmed), or
+ * for gsm8k and last_number modes may be a cleaned copy (commas, `$`
+ * removed) in c->arena, which lives as long; *how names the mode that
+ * matched (static string). UNPARSEABLE: no mode
  * found an answer. TIMEOUT: budget exhausted. Adds an explanation when
  * explaining ("extracted '72' by gsm8k_strict"). */
 rk_status rk__extract(const rk__extract_cfg *cfg, rk__call *c, rk__str in,

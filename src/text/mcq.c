@@ -43,7 +43,9 @@ static void mcq_free(void *p) {
 static inline int is_alnum(unsigned char c) {
   return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
 }
-static inline int is_sp(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static inline int is_sp(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 static int mcq_compile(rk__argctx *ac, void **out) {
   mcq_cfg *cfg = calloc(1, sizeof *cfg);
@@ -106,7 +108,7 @@ fail:
 typedef struct lset {
   const char *letters; /* allowed letters */
   size_t nl;
-  uint64_t set;        /* bit i: letters[i] named */
+  uint64_t set; /* bit i: letters[i] named */
 } lset;
 
 static int lindex(const lset *ls, unsigned char ch) {
@@ -117,7 +119,7 @@ static int lindex(const lset *ls, unsigned char ch) {
 /* Words that may sit between letters of one answer ("A or B", "both A and
  * C", "option B") without ending it. */
 static int joiner(const char *w, size_t n) {
-  static const char *const words[] = {"and", "or", "nor", "either", "both", "option",
+  static const char *const words[] = {"and",     "or",     "nor",     "either", "both", "option",
                                       "options", "choice", "choices", "answer", NULL};
   for (int i = 0; words[i]; i++) {
     size_t l = strlen(words[i]);
@@ -165,7 +167,8 @@ static void scan_letters(lset *ls, rk__str s, int strict) {
     int letter = -1;
     if (j == i + 1) {
       unsigned char pc = i ? p[i - 1] : 0, nc = j < n ? p[j] : 0;
-      int bracketed = (pc == '(' || pc == '[' || pc == '{') && (nc == ')' || nc == ']' || nc == '}');
+      int bracketed =
+          (pc == '(' || pc == '[' || pc == '{') && (nc == ')' || nc == ']' || nc == '}');
       int strong = bracketed || nc == ')';
       letter = lindex(ls, ch);
       if (letter < 0 && upper_only && ch >= 'a' && ch <= 'z' && strong)
@@ -233,8 +236,10 @@ static size_t match_brace(const char *p, size_t n, size_t o) {
       m++;
       continue;
     }
-    if (p[m] == '{') depth++;
-    else if (p[m] == '}' && --depth == 0) return m;
+    if (p[m] == '{')
+      depth++;
+    else if (p[m] == '}' && --depth == 0)
+      return m;
   }
   return n;
 }
@@ -363,7 +368,9 @@ static int load_options(const mcq_cfg *cfg, rk__call *c, optset *os, lset *ls) {
   return 0;
 }
 
-static int word_ch(unsigned char c) { return c >= 0x80 || is_alnum(c); }
+static int word_ch(unsigned char c) {
+  return c >= 0x80 || is_alnum(c);
+}
 
 /* Letters whose option text the (normalised) answer equals, else contains
  * as whole words; an option inside a longer matching option is dropped
@@ -511,8 +518,9 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
 
 const rk__fn rk__fn_mcq = {
     .name = "mcq",
-    .summary = "multiple-choice letter match; several options named = 0 (args: letters, "
-               "options, options_field, extract)",
+    .summary =
+        "multiple-choice letter match; several options named = 0 (args: letters, "
+        "options, options_field, extract)",
     .compile = mcq_compile,
     .score = mcq_score,
     .free = mcq_free,

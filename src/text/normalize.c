@@ -29,6 +29,7 @@ enum {
   C_UPPER = 32
 };
 
+/* clang-format off */
 #define P_ (C_UPUNCT | C_PYPUNCT)
 #define S_ (C_PYPUNCT)
 #define W_ (C_WORD)
@@ -55,8 +56,11 @@ static const unsigned char ascii_cls[128] = {
 #undef W_
 #undef U_
 #undef SP
+/* clang-format on */
 
-static inline unsigned acls(unsigned char c) { return c < 128 ? ascii_cls[c] : 0; }
+static inline unsigned acls(unsigned char c) {
+  return c < 128 ? ascii_cls[c] : 0;
+}
 static inline unsigned char alower(unsigned char c) {
   return (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
@@ -216,8 +220,7 @@ int rk__norm_compile(rk__argctx *ac, rk__norm *out) {
   for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++) {
     if (kind != RK__NORM_DEFAULT) {
       if (rk__arg_raw(ac, sw[i].key))
-        return rk__arg_error(ac, sw[i].key,
-                             "only applies to \"normalize\": \"default\"");
+        return rk__arg_error(ac, sw[i].key, "only applies to \"normalize\": \"default\"");
       continue;
     }
     int on;
@@ -234,9 +237,9 @@ int rk__norm_compile(rk__argctx *ac, rk__norm *out) {
  * punctuation): "\text{Paris}" normalises like "Paris". */
 static size_t latex_wrapper_len(const char *p, size_t n) {
   static const char *const names[] = {
-      "text", "textbf", "textit", "textrm", "texttt", "textsf", "mathrm",
-      "mathbf", "mathit", "mathsf", "mathtt", "mbox", "operatorname", "emph",
-      "bf", "it", "rm", NULL};
+      "text",         "textbf", "textit", "textrm", "texttt", "textsf",
+      "mathrm",       "mathbf", "mathit", "mathsf", "mathtt", "mbox",
+      "operatorname", "emph",   "bf",     "it",     "rm",     NULL};
   size_t k = 1;
   while (k < n && k < 16 && ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z')) k++;
   if (k < 16 && k < n && ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z')) return 0;
@@ -268,8 +271,8 @@ static inline void put_ascii(nstate *s, unsigned char c) {
 }
 
 static int py_space(utf8proc_int32_t u) {
-  return u == 0x85 || u == 0xA0 || u == 0x1680 || (u >= 0x2000 && u <= 0x200A) ||
-         u == 0x2028 || u == 0x2029 || u == 0x202F || u == 0x205F || u == 0x3000;
+  return u == 0x85 || u == 0xA0 || u == 0x1680 || (u >= 0x2000 && u <= 0x200A) || u == 0x2028 ||
+         u == 0x2029 || u == 0x202F || u == 0x205F || u == 0x3000;
 }
 
 static void put_cp(nstate *s, utf8proc_int32_t u) {
@@ -286,8 +289,7 @@ static void put_cp(nstate *s, utf8proc_int32_t u) {
     if (py_space(u)) u = ' ';
   } else {
     utf8proc_category_t cat = utf8proc_category(u);
-    if ((s->steps & RK__NORM_PUNCT) && cat >= UTF8PROC_CATEGORY_PC &&
-        cat <= UTF8PROC_CATEGORY_PO)
+    if ((s->steps & RK__NORM_PUNCT) && cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO)
       return;
     if ((s->steps & RK__NORM_SPACE) &&
         (u == 0x85 || (cat >= UTF8PROC_CATEGORY_ZS && cat <= UTF8PROC_CATEGORY_ZP)))
@@ -335,8 +337,8 @@ static int put_segment(nstate *s, const unsigned char *p, size_t n) {
       if (!cp) return -1;
       size_t w = 0;
       for (size_t j = 0; j < n;) {
-        utf8proc_ssize_t kk = utf8proc_iterate(
-            p + j, (utf8proc_ssize_t)(n - j > 4 ? 4 : n - j), &u);
+        utf8proc_ssize_t kk =
+            utf8proc_iterate(p + j, (utf8proc_ssize_t)(n - j > 4 ? 4 : n - j), &u);
         if (kk <= 0) {
           cp[w++] = 0xEF, cp[w++] = 0xBF, cp[w++] = 0xBD;
           j++;
@@ -364,8 +366,8 @@ static int put_segment(nstate *s, const unsigned char *p, size_t n) {
       if (!s->cp) return -1;
       s->cpcap = want;
     }
-    utf8proc_ssize_t m = utf8proc_decompose(src, (utf8proc_ssize_t)srcn, s->cp,
-                                            (utf8proc_ssize_t)s->cpcap, opt);
+    utf8proc_ssize_t m =
+        utf8proc_decompose(src, (utf8proc_ssize_t)srcn, s->cp, (utf8proc_ssize_t)s->cpcap, opt);
     if (m < 0) return -1; /* cannot happen: the input is valid UTF-8 */
     if ((size_t)m > s->cpcap) {
       /* Too small: grow to the size utf8proc asked for and go again. */
@@ -422,35 +424,78 @@ static size_t article_at(const unsigned char *p, size_t n, size_t i) {
   return k;
 }
 
-/* Pass 2, in place: articles -> ' ', then whitespace collapse + trim. */
+/* Pass 2, in place: articles -> ' ', then whitespace collapse + trim.
+ * `prevw` tracks whether the character before b[r] (in the text as it was
+ * before this pass: writes never overtake reads) is a word character, so
+ * that the article test only runs at word starts. */
 static size_t finish(nstate *s) {
   unsigned char *b = (unsigned char *)s->o.p;
   size_t n = s->o.n, w = 0;
   int arts = (s->steps & RK__NORM_ARTICLES) || s->kind == RK__NORM_SQUAD;
   int space = (s->steps & RK__NORM_SPACE) || s->kind == RK__NORM_SQUAD;
   if (!arts && !space) return n;
-  int pending = 0;
+  int prevw = 0;
+  unsigned last = ' '; /* last byte kept; ' ' at the start drops leading spaces */
   for (size_t r = 0; r < n;) {
-    unsigned char ch = b[r];
-    size_t art = 0;
-    if (arts && ((ch | 32) == 'a' || (ch | 32) == 't')) art = article_at(b, n, r);
-    if (art) {
-      r += art;
-      ch = ' ';
-    } else {
-      r++;
-    }
-    if (space) {
-      if (ch == ' ') {
-        pending = w > 0;
-        continue;
+    unsigned ch = b[r];
+    if (arts && !prevw && ((ch | 32) == 'a' || (ch | 32) == 't')) {
+      size_t art = article_at(b, n, r);
+      if (art) {
+        r += art;
+        prevw = 1;
+        ch = ' ';
+        goto emit;
       }
-      if (pending) b[w++] = ' ';
-      pending = 0;
     }
-    b[w++] = ch;
+    if (ch < 0x80)
+      prevw = (ascii_cls[ch] & C_WORD) != 0;
+    else if (ch >= 0xC0)
+      prevw = word_at(b, n, r);
+    r++;
+  emit:
+    b[w] = (unsigned char)ch;
+    /* Collapse: a space is kept only after a non-space (no leading). */
+    unsigned drop = (unsigned)space & (ch == ' ') & (last == ' ');
+    w += !drop;
+    last = drop ? last : ch;
+  }
+  if (space && w && b[w - 1] == ' ') w--;
+  return w;
+}
+
+/* Index of the first byte >= 0x80 in p[i..n), or n; 8 bytes at a time. */
+static size_t next_high(const unsigned char *p, size_t i, size_t n) {
+  while (i + 8 <= n) {
+    uint64_t v;
+    memcpy(&v, p + i, 8);
+    v &= 0x8080808080808080ull;
+    if (v) return i + (size_t)(__builtin_ctzll(v) >> 3);
+    i += 8;
+  }
+  while (i < n && p[i] < 0x80) i++;
+  return i;
+}
+
+/* Pass 1 over pure-ASCII bytes: the rules of put_ascii, branch-free, into
+ * o (which has room: ASCII never expands). Returns the bytes written. */
+static size_t map_ascii(unsigned char *restrict o, const unsigned char *restrict p, size_t n,
+                        unsigned fold32, unsigned dropmask, unsigned spacemask) {
+  size_t w = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = p[i], k = ascii_cls[c];
+    unsigned m = c + (fold32 & (0u - ((k >> 5) & 1u))); /* C_UPPER is bit 5 */
+    o[w] = (unsigned char)((k & spacemask) ? ' ' : m);
+    w += !(k & dropmask);
   }
   return w;
+}
+
+/* The default normaliser keeps a decimal point between two digits, so
+ * that "3.5" does not become "35" (SQuAD deletes it). p[lo..hi) is the
+ * whole input, i the position of a '.'. */
+static int decimal_point(const unsigned char *p, size_t lo, size_t hi, size_t i) {
+  return i > lo && i + 1 < hi && p[i - 1] >= '0' && p[i - 1] <= '9' && p[i + 1] >= '0' &&
+         p[i + 1] <= '9';
 }
 
 static int run(nstate *s, rk__arena *a, rk__str in, rk__str *out) {
@@ -464,22 +509,57 @@ static int run(nstate *s, rk__arena *a, rk__str in, rk__str *out) {
   s->cpcap = 0;
   if (ob_grow(&s->o, n + 1)) return -1;
   int latex = s->kind == RK__NORM_DEFAULT && (s->steps & RK__NORM_LATEX);
-  for (size_t i = 0; i < n;) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c == '\\' && latex) {
-        size_t k = latex_wrapper_len((const char *)p + i, n - i);
-        if (k) {
-          i += k;
-          continue;
+  int squad = s->kind == RK__NORM_SQUAD;
+  unsigned fold32 = (s->steps & RK__NORM_CASEFOLD) ? 32u : 0u;
+  unsigned dropmask = squad ? C_PYPUNCT : (s->steps & RK__NORM_PUNCT) ? C_UPUNCT : 0;
+  unsigned spacemask = squad ? C_PYSPACE : (s->steps & RK__NORM_SPACE) ? C_SPACE : 0;
+  /* Alternate between ASCII runs (table-mapped in a tight loop) and
+   * segments: the last ASCII byte of a run that a non-ASCII byte follows,
+   * plus that non-ASCII run (utf8proc). LaTeX wrapper names inside an
+   * ASCII run are cut out before mapping. */
+  size_t i = 0;
+  while (i < n) {
+    size_t hi = next_high(p, i, n);
+    size_t end = hi < n && hi > i ? hi - 1 : hi; /* keep the starter for the segment */
+    while (i < end) {
+      size_t stop = end;
+      const unsigned char *bs = latex ? memchr(p + i, '\\', end - i) : NULL;
+      if (bs) stop = (size_t)(bs - p);
+      /* Decimal points (default kind) are cut out of the run like '\\'. */
+      const unsigned char *dot = NULL;
+      if (!squad && (dropmask & C_UPUNCT)) {
+        const unsigned char *q = p + i;
+        while ((q = memchr(q, '.', stop - (size_t)(q - p))) &&
+               !decimal_point(p, 0, n, (size_t)(q - p)))
+          q++;
+        if (q && (size_t)(q - p) < stop) {
+          dot = q;
+          stop = (size_t)(q - p);
+          bs = NULL;
         }
       }
-      if (i + 1 >= n || p[i + 1] < 0x80) {
-        put_ascii(s, c);
+      if (s->o.cap - s->o.n < stop - i + 1 && ob_grow(&s->o, stop - i + 1)) return -1;
+      s->o.n +=
+          map_ascii((unsigned char *)s->o.p + s->o.n, p + i, stop - i, fold32, dropmask, spacemask);
+      i = stop;
+      if (dot) {
+        s->o.p[s->o.n++] = '.';
         i++;
         continue;
       }
+      if (bs) {
+        size_t k = latex_wrapper_len((const char *)p + i, n - i);
+        if (!k) {
+          /* Not a wrapper: map the backslash alone. */
+          if (s->o.cap == s->o.n && ob_grow(&s->o, 1)) return -1;
+          s->o.n +=
+              map_ascii((unsigned char *)s->o.p + s->o.n, p + i, 1, fold32, dropmask, spacemask);
+          k = 1;
+        }
+        i += k;
+      }
     }
+    if (i >= n) break;
     /* A segment: this byte (ASCII or not) plus the non-ASCII run after it. */
     size_t e = i + 1;
     while (e < n && p[e] >= 0x80) e++;
@@ -491,6 +571,29 @@ static int run(nstate *s, rk__arena *a, rk__str in, rk__str *out) {
   out->p = s->o.p;
   out->n = m;
   return 0;
+}
+
+/* Why the bound holds: case folding and SQuAD's lower() map an ASCII
+ * letter to one letter; punctuation removal never removes letters or
+ * digits; NFKC never deletes a code point, and composing an ASCII starter
+ * with the marks after it yields a letter (still at least one byte); the
+ * article pass removes only a/n/t/h/e; the LaTeX pass removes command
+ * names, which are skipped here. */
+size_t rk__norm_min_len(rk__str s, size_t stop) {
+  const unsigned char *p = (const unsigned char *)s.p;
+  size_t k = 0;
+  for (size_t i = 0; i < s.n && k <= stop; i++) {
+    unsigned c = p[i];
+    if (c == '\\') {
+      while (i + 1 < s.n && p[i + 1] < 0x80 && ((p[i + 1] | 32) >= 'a' && (p[i + 1] | 32) <= 'z'))
+        i++;
+      continue;
+    }
+    if (c >= 0x80 || !(ascii_cls[c] & C_WORD) || c == '_') continue;
+    unsigned l = c | 32;
+    k += !(l == 'a' || l == 'n' || l == 't' || l == 'h' || l == 'e');
+  }
+  return k;
 }
 
 int rk__normalize(const rk__norm *nm, rk__arena *a, rk__str in, rk__str *out) {

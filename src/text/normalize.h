@@ -57,6 +57,13 @@ int rk__normalize(const rk__norm *nm, rk__arena *a, rk__str in, rk__str *out);
  * norm("The U.S.A. isn't") = "usa isnt". */
 int rk__normalize_squad(rk__arena *a, rk__str in, rk__str *out);
 
+/* A lower bound on the length of rk__normalize's output for s, under any
+ * kind and steps: ASCII letters and digits other than those of articles
+ * (a n t h e) and of LaTeX command names always survive as at least one
+ * byte each. Counting stops once the bound passes `stop`, so rejecting a
+ * long answer against a short reference costs a few dozen bytes. */
+size_t rk__norm_min_len(rk__str s, size_t stop);
+
 /* ------------------------------------------------------------ helpers */
 
 /* ASCII whitespace trim (space, \t, \n, \v, \f, \r). */

@@ -60,8 +60,12 @@ typedef struct dec {
 
 #define EXP_MAX 100000000LL
 
-static inline int dig(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline int alpha(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+static inline int dig(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+static inline int alpha(unsigned char c) {
+  return (c | 32) >= 'a' && (c | 32) <= 'z';
+}
 
 /* Length of a thousands separator at p[i] (rule 7: ',', "{,}", "\,",
  * "\ ", a space, a thin or no-break space), else 0. */
@@ -72,7 +76,8 @@ static size_t sep_at(const char *p, size_t n, size_t i, int *space) {
   if (p[i] == ' ') return *space = 1, 1;
   if (n - i >= 3 && memcmp(p + i, "{,}", 3) == 0) return 3;
   if (n - i >= 2 && p[i] == '\\' && (p[i + 1] == ',' || p[i + 1] == ' ')) return *space = 1, 2;
-  if (n - i >= 3 && (memcmp(p + i, "\xE2\x80\x89", 3) == 0 || memcmp(p + i, "\xE2\x80\xAF", 3) == 0))
+  if (n - i >= 3 &&
+      (memcmp(p + i, "\xE2\x80\x89", 3) == 0 || memcmp(p + i, "\xE2\x80\xAF", 3) == 0))
     return *space = 1, 3;
   if (n - i >= 2 && memcmp(p + i, "\xC2\xA0", 2) == 0) return *space = 1, 2;
   return 0;
@@ -101,7 +106,7 @@ static int read_exp(const char *p, size_t n, size_t *i, long long *e) {
 }
 
 typedef struct scan {
-  char *buf;      /* digits of every number read, bump-allocated */
+  char *buf; /* digits of every number read, bump-allocated */
   size_t used;
   dec nums[8];
   size_t count;   /* numbers seen (may exceed 8) */
@@ -128,7 +133,8 @@ static int read_number(const char *p, size_t n, size_t *i, dec *out, scan *sc) {
       j += 2;
     }
   }
-  if (!(j < n && (dig((unsigned char)p[j]) || (p[j] == '.' && j + 1 < n && dig((unsigned char)p[j + 1])))))
+  if (!(j < n &&
+        (dig((unsigned char)p[j]) || (p[j] == '.' && j + 1 < n && dig((unsigned char)p[j + 1])))))
     return 0;
   /* Integer part with thousands groups. */
   size_t g1 = j;
@@ -174,10 +180,14 @@ static int read_number(const char *p, size_t n, size_t *i, dec *out, scan *sc) {
     size_t m = k;
     while (m < n && p[m] == ' ') m++;
     size_t op = 0;
-    if (n - m >= 6 && memcmp(p + m, "\\times", 6) == 0) op = 6;
-    else if (n - m >= 5 && memcmp(p + m, "\\cdot", 5) == 0) op = 5;
-    else if (n - m >= 2 && memcmp(p + m, "\xC3\x97", 2) == 0) op = 2;
-    else if (m < n && p[m] == '*') op = 1;
+    if (n - m >= 6 && memcmp(p + m, "\\times", 6) == 0)
+      op = 6;
+    else if (n - m >= 5 && memcmp(p + m, "\\cdot", 5) == 0)
+      op = 5;
+    else if (n - m >= 2 && memcmp(p + m, "\xC3\x97", 2) == 0)
+      op = 2;
+    else if (m < n && p[m] == '*')
+      op = 1;
     if (op) {
       m += op;
       while (m < n && p[m] == ' ') m++;
@@ -206,9 +216,12 @@ static int read_number(const char *p, size_t n, size_t *i, dec *out, scan *sc) {
   int pct = 0;
   size_t m = j;
   while (m < n && p[m] == ' ') m++;
-  if (m < n && p[m] == '%') pct = 1, j = m + 1;
-  else if (n - m >= 2 && p[m] == '\\' && p[m + 1] == '%') pct = 1, j = m + 2;
-  else if (n - m >= 7 && strncmp(p + m, "percent", 7) == 0 && !(m + 7 < n && alpha((unsigned char)p[m + 7])))
+  if (m < n && p[m] == '%')
+    pct = 1, j = m + 1;
+  else if (n - m >= 2 && p[m] == '\\' && p[m + 1] == '%')
+    pct = 1, j = m + 2;
+  else if (n - m >= 7 && strncmp(p + m, "percent", 7) == 0 &&
+           !(m + 7 < n && alpha((unsigned char)p[m + 7])))
     pct = 1, j = m + 7;
   /* Normalise: no leading zeros, no trailing zeros. */
   size_t lz = 0;
@@ -254,11 +267,11 @@ static void skip_command(const char *p, size_t n, size_t *i, scan *sc) {
   }
 #define IS(lit) (len == sizeof(lit) - 1 && memcmp(p + a, lit, len) == 0)
   if (IS("frac") || IS("dfrac") || IS("tfrac") || IS("sqrt") || IS("pi") || IS("infty") ||
-      IS("log") || IS("ln") || IS("sin") || IS("cos") || IS("tan") || IS("binom") ||
-      IS("pm") || IS("mp"))
+      IS("log") || IS("ln") || IS("sin") || IS("cos") || IS("tan") || IS("binom") || IS("pm") ||
+      IS("mp"))
     sc->nondecimal = 1;
-  if ((IS("text") || IS("mathrm") || IS("mbox") || IS("textrm") || IS("operatorname")) &&
-      j < n && p[j] == '{') {
+  if ((IS("text") || IS("mathrm") || IS("mbox") || IS("textrm") || IS("operatorname")) && j < n &&
+      p[j] == '{') {
     size_t k = j + 1;
     int has_digit = 0;
     while (k < n && p[k] != '}') has_digit |= dig((unsigned char)p[k++]);
@@ -399,13 +412,13 @@ static rk_status num_score(const void *p, rk__call *c, double *value) {
   if (sc.count == 0 || sc.nondecimal || sc.overflow) {
     rk__explain(c, "no decimal number in '%.*s%s'%s", k1, ans.p, e1,
                 sc.nondecimal ? " (fractions, powers, roots: use the math reward)"
-                : sc.overflow ? " (exponent too large)" : "");
+                : sc.overflow ? " (exponent too large)"
+                              : "");
     return RK_STATUS_UNPARSEABLE;
   }
   if (!one_value(&sc)) {
     if (how && strcmp(how, "none") == 0) {
-      rk__explain(c, "no single number in the response (%zu numbers, no answer marker)",
-                  sc.count);
+      rk__explain(c, "no single number in the response (%zu numbers, no answer marker)", sc.count);
       return RK_STATUS_UNPARSEABLE;
     }
     rk__explain(c, "names several numbers in '%.*s%s'", k1, ans.p, e1);
@@ -418,8 +431,8 @@ static rk_status num_score(const void *p, rk__call *c, double *value) {
     if (match(&t, pred, &gold[i], &note)) {
       *value = 1;
       rk__explain(c, "pred '%.*s' == gold '%.*s'%s%s", (int)(pred->src.n > 60 ? 60 : pred->src.n),
-                  pred->src.p, (int)(gold[i].src.n > 60 ? 60 : gold[i].src.n), gold[i].src.p,
-                  note, (t.abs_tol > 0 || t.rel_tol > 0) ? " within tolerance" : "");
+                  pred->src.p, (int)(gold[i].src.n > 60 ? 60 : gold[i].src.n), gold[i].src.p, note,
+                  (t.abs_tol > 0 || t.rel_tol > 0) ? " within tolerance" : "");
       return RK_STATUS_OK;
     }
   }
@@ -430,8 +443,9 @@ static rk_status num_score(const void *p, rk__call *c, double *value) {
 
 const rk__fn rk__fn_numeric = {
     .name = "numeric",
-    .summary = "number match, exact decimals or abs_tol/rel_tol; percent and thousands "
-               "separators understood (args: abs_tol, rel_tol, extract)",
+    .summary =
+        "number match, exact decimals or abs_tol/rel_tol; percent and thousands "
+        "separators understood (args: abs_tol, rel_tol, extract)",
     .compile = num_compile,
     .score = num_score,
     .free = num_free,

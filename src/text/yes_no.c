@@ -44,8 +44,8 @@ static int ci_eq(const char *a, size_t n, const char *z) {
   return i == n && !z[i];
 }
 
-static int words_arg(rk__argctx *ac, const char *key, const char *d1, const char *d2,
-                     char ***out, size_t *n) {
+static int words_arg(rk__argctx *ac, const char *key, const char *d1, const char *d2, char ***out,
+                     size_t *n) {
   if (rk__arg_strlist(ac, key, out, n)) return -1;
   if (!*out) {
     char **l = calloc(3, sizeof *l);
@@ -169,8 +169,8 @@ static rk_status yn_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_UNPARSEABLE;
   }
   if (pol == 2) {
-    rk__explain(c, "names both answers: '%.*s' and '%.*s' (gold %s)", (int)f.n, f.p,
-                (int)o.n, o.p, gname);
+    rk__explain(c, "names both answers: '%.*s' and '%.*s' (gold %s)", (int)f.n, f.p, (int)o.n, o.p,
+                gname);
     return RK_STATUS_OK;
   }
   *value = pol == gold;

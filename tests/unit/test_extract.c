@@ -38,8 +38,7 @@ static int mode_of(const char *name, rk__ex_mode *m) {
 
 /* Extracts from text (n bytes, or strlen when n == (size_t)-1) with the
  * comma-separated modes; returns the answer, or "<none>" / "<timeout>". */
-static const char *xn(const char *modes, const char *text, size_t n, size_t tail,
-                      uint64_t steps) {
+static const char *xn(const char *modes, const char *text, size_t n, size_t tail, uint64_t steps) {
   rk__extract_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
   char tmp[256];
@@ -72,15 +71,16 @@ static const char *x(const char *modes, const char *text) {
   return xn(modes, text, (size_t)-1, 0, 1000000);
 }
 
-static const char *explained(void) { return rk__buf_cstr(&explain); }
+static const char *explained(void) {
+  return rk__buf_cstr(&explain);
+}
 
 TEST(boxed_basic) {
   ASSERT_EQ_STR(x("boxed", "so the total is $\\boxed{42}$."), "42");
   /* Nested braces are matched (data README rule 1). */
   ASSERT_EQ_STR(x("boxed", "giving $\\boxed{\\frac{1}{\\sqrt{2}}}$"), "\\frac{1}{\\sqrt{2}}");
   /* Several boxes: the last one is the answer (rule 2, d-ext-01). */
-  ASSERT_EQ_STR(x("boxed", "count is $\\boxed{3}$.\nwait: recounting gives $\\boxed{4}$."),
-                "4");
+  ASSERT_EQ_STR(x("boxed", "count is $\\boxed{3}$.\nwait: recounting gives $\\boxed{4}$."), "4");
   /* \fbox counts like \boxed (d-ext-10). */
   ASSERT_EQ_STR(x("boxed", "The remainder is $5$.\n\n$\\fbox{5}$"), "5");
   /* lm-eval's "\boxed 5$" form: up to the next '$'. */
@@ -158,8 +158,9 @@ TEST(answer_is) {
   /* d-ext-04: bold and the period go. */
   ASSERT_EQ_STR(x("answer_is", "We add: 30 + 12 = 42.\n\nSo the final answer is **42**."), "42");
   /* d-ext-09 (Minerva style): up to the end of the sentence, $ removed. */
-  ASSERT_EQ_STR(x("answer_is", "Final Answer: The final answer is $\\frac{3}{4}$. I hope it is "
-                               "correct."),
+  ASSERT_EQ_STR(x("answer_is",
+                  "Final Answer: The final answer is $\\frac{3}{4}$. I hope it is "
+                  "correct."),
                 "\\frac{3}{4}");
   ASSERT_EQ_STR(x("answer_is", "The answer is (C)."), "(C)");
   ASSERT_EQ_STR(x("answer_is", "THE ANSWER IS: 12"), "12");
@@ -304,11 +305,11 @@ TEST(auto_cascade) {
   ASSERT_EQ_STR(x("auto", "**7** then Answer: 6"), "6");
   ASSERT_EQ_STR(x("auto", "so it is **7**"), "7");
   /* d-adv-05: the gold appears in the question; the box decides. */
-  ASSERT_EQ_STR(x("auto", "(A) 8 (B) 10 (C) 12 (D) 14.\n$6 \\cdot 4 = 24$\n\n$\\boxed{14}$"),
-                "14");
+  ASSERT_EQ_STR(x("auto", "(A) 8 (B) 10 (C) 12 (D) 14.\n$6 \\cdot 4 = 24$\n\n$\\boxed{14}$"), "14");
   ASSERT_EQ_STR(x("auto", "Let's solve this step by step."), "<none>");
   ASSERT_EQ_INT(last_status, RK_STATUS_UNPARSEABLE);
-  ASSERT_CONTAINS(explained(), "no answer found (tried boxed, answer_tag, answer_is, answer_line, bold)");
+  ASSERT_CONTAINS(explained(),
+                  "no answer found (tried boxed, answer_tag, answer_is, answer_line, bold)");
   /* With none after auto (exact's default), the whole response. */
   ASSERT_EQ_STR(x("auto,none", "  Paris "), "Paris");
   ASSERT_CONTAINS(explained(), "by none");
@@ -336,7 +337,8 @@ TEST(budget) {
   memset(big, 'a', sizeof big - 1);
   for (int m = 0; m < RK__EX__COUNT; m++) {
     const char *name = rk__ex_mode_name((rk__ex_mode)m);
-    if (strcmp(xn(name, big, (size_t)-1, SIZE_MAX, 100), "<timeout>")) RK_T_FAIL_("mode %s did not time out", name);
+    if (strcmp(xn(name, big, (size_t)-1, SIZE_MAX, 100), "<timeout>"))
+      RK_T_FAIL_("mode %s did not time out", name);
   }
   /* A generous budget: not found, and the steps spent stay near 1/byte
    * per mode (auto runs 5 scans). */
@@ -346,8 +348,9 @@ TEST(budget) {
 
 TEST(hostile_bytes) {
   /* Invalid UTF-8, NULs and lone markers must not crash any mode. */
-  static const char junk[] = "\xff\xfe\\boxed{\xc3}\x00<answer>\x80</answer>#### \xe2\x88 **\xf0**"
-                             "```\xff\n```{\"a\":\"\xff\"}";
+  static const char junk[] =
+      "\xff\xfe\\boxed{\xc3}\x00<answer>\x80</answer>#### \xe2\x88 **\xf0**"
+      "```\xff\n```{\"a\":\"\xff\"}";
   for (int m = 0; m < RK__EX__COUNT; m++) {
     const char *name = rk__ex_mode_name((rk__ex_mode)m);
     const char *r = xn(name, junk, sizeof junk - 1, 0, 100000);
@@ -360,6 +363,5 @@ TEST(hostile_bytes) {
 TEST_MAIN(TEST_ENTRY(boxed_basic), TEST_ENTRY(boxed_malformed), TEST_ENTRY(answer_tag),
           TEST_ENTRY(answer_tag_custom), TEST_ENTRY(answer_is), TEST_ENTRY(answer_line),
           TEST_ENTRY(gsm8k_strict), TEST_ENTRY(gsm8k_flexible), TEST_ENTRY(last_number),
-          TEST_ENTRY(bold), TEST_ENTRY(code_block), TEST_ENTRY(json_mode),
-          TEST_ENTRY(none_mode), TEST_ENTRY(auto_cascade), TEST_ENTRY(budget),
-          TEST_ENTRY(hostile_bytes))
+          TEST_ENTRY(bold), TEST_ENTRY(code_block), TEST_ENTRY(json_mode), TEST_ENTRY(none_mode),
+          TEST_ENTRY(auto_cascade), TEST_ENTRY(budget), TEST_ENTRY(hostile_bytes))

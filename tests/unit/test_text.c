@@ -30,7 +30,9 @@ static const char *norm_with(rk__norm nm, const char *s, size_t n) {
   return nbuf;
 }
 
-static const char *norm(const char *s) { return norm_with(rk__norm_default(), s, strlen(s)); }
+static const char *norm(const char *s) {
+  return norm_with(rk__norm_default(), s, strlen(s));
+}
 
 static const char *squad(const char *s) {
   rk__norm nm = {RK__NORM_SQUAD, RK__NORM_CASEFOLD};
@@ -55,7 +57,9 @@ TEST(squad_vectors) {
   /* \b is Unicode-aware: "the" glued to "é" is not a word. */
   ASSERT_EQ_STR(squad("the\xC3\xA9 the"), "the\xC3\xA9");
   /* \x1c is whitespace for Python's str.split. */
-  ASSERT_EQ_STR(squad("a\x1c" "b"), "b");
+  ASSERT_EQ_STR(squad("a\x1c"
+                      "b"),
+                "b");
 }
 
 TEST(default_vectors) {
@@ -65,19 +69,25 @@ TEST(default_vectors) {
   ASSERT_EQ_STR(norm("Caf\xC3\xA9"), "caf\xC3\xA9");
   ASSERT_EQ_STR(norm("Cafe\xCC\x81"), "caf\xC3\xA9");
   /* Case folding: ß folds to ss. */
-  ASSERT_EQ_STR(norm("Stra\xC3\x9F" "e"), "strasse");
+  ASSERT_EQ_STR(norm("Stra\xC3\x9F"
+                     "e"),
+                "strasse");
   ASSERT_EQ_STR(norm("STRASSE"), "strasse");
   /* The fi ligature U+FB01 is compatibility-decomposed. */
   ASSERT_EQ_STR(norm("\xEF\xAC\x81ne"), "fine");
   /* « » are Pi/Pf punctuation; '!' Po. */
-  ASSERT_EQ_STR(norm("\xC2\xAB" "Paris\xC2\xBB!"), "paris");
+  ASSERT_EQ_STR(norm("\xC2\xAB"
+                     "Paris\xC2\xBB!"),
+                "paris");
   /* Symbols (Sc, Sm) are not punctuation in the default normaliser. */
   ASSERT_EQ_STR(norm("$5 + 3"), "$5 + 3");
   /* LaTeX wrappers: \text{Tuesday} is Tuesday (README rule 15). */
   ASSERT_EQ_STR(norm("\\text{Tuesday}"), "tuesday");
   ASSERT_EQ_STR(norm("\\textbf{Even}"), "even");
   /* Ideographic space U+3000 is NFKC space. */
-  ASSERT_EQ_STR(norm("paris\xE3\x80\x80" "france"), "paris france");
+  ASSERT_EQ_STR(norm("paris\xE3\x80\x80"
+                     "france"),
+                "paris france");
   ASSERT_EQ_STR(norm("The the a an"), "");
   ASSERT_EQ_STR(norm("A cat, the dog."), "cat dog");
   /* A decimal point between digits stays (default kind only): "3.5" must
@@ -87,7 +97,12 @@ TEST(default_vectors) {
   ASSERT_EQ_STR(norm(".5 and 5."), "5 and 5");
   ASSERT_EQ_STR(squad("3.5"), "35");
   /* Invalid UTF-8 becomes U+FFFD (a symbol, kept), never a crash. */
-  ASSERT_EQ_STR(norm_with(rk__norm_default(), "x\xff" "b\xc3", 4), "x\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  ASSERT_EQ_STR(norm_with(rk__norm_default(),
+                          "x\xff"
+                          "b\xc3",
+                          4),
+                "x\xEF\xBF\xBD"
+                "b\xEF\xBF\xBD");
   /* ...and "a" before it is still an article (U+FFFD is not a letter). */
   ASSERT_EQ_STR(norm_with(rk__norm_default(), "a\xff", 2), "\xEF\xBF\xBD");
   /* CJK text passes through (no case, no punctuation), 。 is Po. */
@@ -197,25 +212,25 @@ static res score_b(const char *spec, const char *rec, uint64_t steps) {
   return r;
 }
 
-static res score(const char *spec, const char *rec) { return score_b(spec, rec, 0); }
+static res score(const char *spec, const char *rec) {
+  return score_b(spec, rec, 0);
+}
 
-#define EXPECT(spec, rec, want_reward, want_status)                               \
-  do {                                                                            \
-    res r_ = score(spec, rec);                                                    \
-    if (strcmp(r_.status, want_status) != 0 ||                                    \
-        !((isnan((double)(want_reward)) && isnan(r_.reward)) ||                   \
-          r_.reward == (double)(want_reward)))                                    \
-      RK_T_FAIL_("%s\n    on %s\n    got reward %g status %s (%s%s)\n    want %g %s", \
-                 spec, rec, r_.reward, r_.status, r_.explain, r_.error,          \
-                 (double)(want_reward), want_status);                            \
+#define EXPECT(spec, rec, want_reward, want_status)                                               \
+  do {                                                                                            \
+    res r_ = score(spec, rec);                                                                    \
+    if (strcmp(r_.status, want_status) != 0 ||                                                    \
+        !((isnan((double)(want_reward)) && isnan(r_.reward)) ||                                   \
+          r_.reward == (double)(want_reward)))                                                    \
+      RK_T_FAIL_("%s\n    on %s\n    got reward %g status %s (%s%s)\n    want %g %s", spec, rec,  \
+                 r_.reward, r_.status, r_.explain, r_.error, (double)(want_reward), want_status); \
   } while (0)
 
-#define EXPLAINS(spec, rec, needle)                                               \
-  do {                                                                            \
-    res r_ = score(spec, rec);                                                    \
-    if (!strstr(r_.explain, needle))                                              \
-      RK_T_FAIL_("%s on %s\n    explain: %s\n    missing: %s", spec, rec, r_.explain, \
-                 needle);                                                         \
+#define EXPLAINS(spec, rec, needle)                                                            \
+  do {                                                                                         \
+    res r_ = score(spec, rec);                                                                 \
+    if (!strstr(r_.explain, needle))                                                           \
+      RK_T_FAIL_("%s on %s\n    explain: %s\n    missing: %s", spec, rec, r_.explain, needle); \
   } while (0)
 
 #define EXACT "{\"reward\":{\"fn\":\"exact\"}}"
@@ -227,8 +242,10 @@ TEST(exact_e2e) {
   EXPLAINS(EXACT, "{\"response\":\"<answer>Paris</answer>\",\"reference\":\"paris\"}",
            "extracted 'Paris' by answer_tag");
   /* No marker: the whole response (exact's default fallback); NFKC. */
-  EXPECT(EXACT, "{\"response\":\"\xEF\xBC\xB0\xEF\xBD\x81\xEF\xBD\x92\xEF\xBD\x89\xEF\xBD\x93\","
-                "\"reference\":\"paris\"}", 1, "ok");
+  EXPECT(EXACT,
+         "{\"response\":\"\xEF\xBC\xB0\xEF\xBD\x81\xEF\xBD\x92\xEF\xBD\x89\xEF\xBD\x93\","
+         "\"reference\":\"paris\"}",
+         1, "ok");
   EXPECT(EXACT, "{\"response\":\"London\",\"reference\":\"Paris\"}", 0, "ok");
   EXPLAINS(EXACT, "{\"response\":\"London\",\"reference\":\"Paris\"}",
            "pred 'london' != gold 'paris' (normalised)");
@@ -253,6 +270,27 @@ TEST(exact_e2e) {
   /* Empty response / empty box: unparseable (reward 0, core.h). */
   EXPECT(EXACT, "{\"response\":\"\",\"reference\":\"x\"}", 0, "unparseable");
   EXPECT(EXACT, "{\"response\":\"$\\\\boxed{}$\",\"reference\":\"x\"}", 0, "unparseable");
+}
+
+TEST(exact_long_fallback) {
+  /* Without a marker the whole response is the answer. A long one is
+   * rejected by a length bound without normalising it... */
+  static char rec[8192];
+  int k = snprintf(rec, sizeof rec, "{\"reference\":\"Paris\",\"response\":\"");
+  for (int i = 0; i < 100; i++) k += snprintf(rec + k, sizeof rec - (size_t)k, "Lyon is big. ");
+  snprintf(rec + k, sizeof rec - (size_t)k, "\"}");
+  res r = score(EXACT, rec);
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward, 0, 0);
+  ASSERT_CONTAINS(r.explain, "too long to match");
+  /* ...but the bound never rejects what normalises to the gold: 100
+   * articles and punctuation around "Paris" normalise to "paris". */
+  k = snprintf(rec, sizeof rec, "{\"reference\":\"Paris\",\"response\":\"");
+  for (int i = 0; i < 100; i++) k += snprintf(rec + k, sizeof rec - (size_t)k, "the a, an! ");
+  snprintf(rec + k, sizeof rec - (size_t)k, "\\\\textbf{Paris}...\"}");
+  r = score(EXACT, rec);
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward, 1, 0);
 }
 
 TEST(exact_args) {
@@ -308,10 +346,10 @@ TEST(contains_e2e) {
            "{\"response\":\"<answer>London Paris Rome Berlin</answer>\",\"reference\":\"Paris\"}",
            "4 words > max_answer_words 2");
   EXPECT(CONTAINS_(""), "{\"response\":\"concatenate\",\"reference\":\"cat\"}", 1, "ok");
-  EXPECT(CONTAINS_("\"word_boundary\":true"), "{\"response\":\"concatenate\",\"reference\":\"cat\"}",
-         0, "ok");
   EXPECT(CONTAINS_("\"word_boundary\":true"),
-         "{\"response\":\"a cat sat\",\"reference\":\"cat\"}", 1, "ok");
+         "{\"response\":\"concatenate\",\"reference\":\"cat\"}", 0, "ok");
+  EXPECT(CONTAINS_("\"word_boundary\":true"), "{\"response\":\"a cat sat\",\"reference\":\"cat\"}",
+         1, "ok");
   /* A reference that normalises to nothing would be inside anything. */
   EXPECT(CONTAINS_(""), "{\"response\":\"x\",\"reference\":\"the\"}", NAN, "invalid_reference");
 }
@@ -329,8 +367,10 @@ TEST(mcq_forms) {
   EXPECT(MCQ, "{\"response\":\"$\\\\boxed{\\\\text{(B)}}$\",\"reference\":\"B\"}", 1, "ok");
   EXPECT(MCQ, "{\"response\":\"$\\\\boxed{B}$\",\"reference\":\"\\\\text{(B)}\"}", 1, "ok");
   /* d-mcq-07: AMC letter plus value. */
-  EXPECT(MCQ, "{\"response\":\"$4! = 24$.\\n\\n$\\\\boxed{\\\\textbf{(B)}\\\\ 24}$\",\"reference\":\"B\"}",
-         1, "ok");
+  EXPECT(
+      MCQ,
+      "{\"response\":\"$4! = 24$.\\n\\n$\\\\boxed{\\\\textbf{(B)}\\\\ 24}$\",\"reference\":\"B\"}",
+      1, "ok");
   /* d-mcq-05 */
   EXPECT(MCQ, "{\"response\":\"(A), (B) and (C) fail.\\n\\n**Answer: D**\",\"reference\":\"(D)\"}",
          1, "ok");
@@ -354,16 +394,23 @@ TEST(mcq_hacks) {
   EXPLAINS(MCQ, "{\"response\":\"<answer>A or B or C</answer>\",\"reference\":\"A\"}",
            "names several options: A, B, C");
   /* d-mcq-04 */
-  EXPECT(MCQ, "{\"response\":\"Both (A) and (C) work.\\n\\n$\\\\boxed{A, C}$\",\"reference\":\"A\"}",
-         0, "ok");
+  EXPECT(MCQ,
+         "{\"response\":\"Both (A) and (C) work.\\n\\n$\\\\boxed{A, C}$\",\"reference\":\"A\"}", 0,
+         "ok");
   /* README rule 2: chained boxes are one answer. */
   EXPECT(MCQ, "{\"response\":\"$\\\\boxed{A}$ or $\\\\boxed{B}$\",\"reference\":\"B\"}", 0, "ok");
-  /* ...but a corrected box is not a chain (rule 2). */
-  EXPECT(MCQ, "{\"response\":\"$\\\\boxed{A}$. Wait, recheck: $\\\\boxed{B}$\",\"reference\":\"B\"}",
+  /* "x = \boxed{A} and x = \boxed{C}" is one answer {A, C}. */
+  EXPECT(MCQ, "{\"response\":\"x = $\\\\boxed{A}$ and x = $\\\\boxed{C}$\",\"reference\":\"A, C\"}",
          1, "ok");
+  /* ...but a corrected box is not a chain (rule 2). */
+  EXPECT(MCQ,
+         "{\"response\":\"$\\\\boxed{A}$. Wait, recheck: $\\\\boxed{B}$\",\"reference\":\"B\"}", 1,
+         "ok");
   /* d-mcq-06: letters in the reasoning do not count. */
-  EXPECT(MCQ, "{\"response\":\"Option (E) would need x = 3, so (E) is out.\\nOption (B) works.\\n\\n"
-              "So the correct choice is $\\\\boxed{B}$.\",\"reference\":\"E\"}", 0, "ok");
+  EXPECT(MCQ,
+         "{\"response\":\"Option (E) would need x = 3, so (E) is out.\\nOption (B) works.\\n\\n"
+         "So the correct choice is $\\\\boxed{B}$.\",\"reference\":\"E\"}",
+         0, "ok");
   /* The article "A" is not an answer. */
   EXPECT(MCQ, "{\"response\":\"A train leaves the station at 5pm.\",\"reference\":\"A\"}", 0,
          "unparseable");
@@ -387,15 +434,16 @@ TEST(mcq_options) {
   EXPECT(MCQ_("\"options_field\":\"choices\""),
          "{\"response\":\"Answer: y\",\"reference\":\"B\",\"choices\":[\"x\",\"y\"]}", 1, "ok");
   EXPECT(MCQ_("\"options_field\":\"meta.choices\""),
-         "{\"response\":\"Answer: (B)\",\"reference\":\"B\",\"meta\":{\"choices\":{\"A\":\"x\",\"B\":\"y\"}}}",
+         "{\"response\":\"Answer: "
+         "(B)\",\"reference\":\"B\",\"meta\":{\"choices\":{\"A\":\"x\",\"B\":\"y\"}}}",
          1, "ok");
   EXPECT(MCQ_("\"options_field\":\"choices\""), "{\"response\":\"Answer: y\",\"reference\":\"B\"}",
          NAN, "invalid_reference");
   /* Letters restricted: E is not an option. */
-  EXPECT(MCQ_("\"letters\":\"ABCD\""), "{\"response\":\"<answer>(E)</answer>\",\"reference\":\"A\"}",
-         0, "unparseable");
-  EXPECT(MCQ_("\"letters\":\"ABCD\""), "{\"response\":\"<answer>(D)</answer>\",\"reference\":\"E\"}",
-         NAN, "invalid_reference");
+  EXPECT(MCQ_("\"letters\":\"ABCD\""),
+         "{\"response\":\"<answer>(E)</answer>\",\"reference\":\"A\"}", 0, "unparseable");
+  EXPECT(MCQ_("\"letters\":\"ABCD\""),
+         "{\"response\":\"<answer>(D)</answer>\",\"reference\":\"E\"}", NAN, "invalid_reference");
   /* A text reference without options cannot be checked. */
   EXPECT(MCQ, "{\"response\":\"Answer: C\",\"reference\":\"Vitamin C\"}", NAN, "invalid_reference");
   res r = score(MCQ_("\"letters\":\"AAB\""), "{}");
@@ -420,9 +468,10 @@ TEST(yes_no_e2e) {
   /* Last-line fallback; "know" is not "no". */
   EXPECT(YN, "{\"response\":\"I know this.\\nYes.\",\"reference\":\"yes\"}", 1, "ok");
   EXPECT(YN, "{\"response\":\"Yes\",\"reference\":\"maybe\"}", NAN, "invalid_reference");
-  EXPECT("{\"reward\":{\"fn\":\"yes_no\",\"args\":{\"yes_words\":[\"correct\"],"
-         "\"no_words\":[\"incorrect\"]}}}",
-         "{\"response\":\"Answer: Incorrect\",\"reference\":\"incorrect\"}", 1, "ok");
+  EXPECT(
+      "{\"reward\":{\"fn\":\"yes_no\",\"args\":{\"yes_words\":[\"correct\"],"
+      "\"no_words\":[\"incorrect\"]}}}",
+      "{\"response\":\"Answer: Incorrect\",\"reference\":\"incorrect\"}", 1, "ok");
   res r = score("{\"reward\":{\"fn\":\"yes_no\",\"args\":{\"no_words\":[\"yes\"]}}}", "{}");
   ASSERT_CONTAINS(r.error, "args.no_words");
 }
@@ -495,7 +544,8 @@ TEST(numeric_tolerance) {
   EXPLAINS(NUM_("\"rel_tol\":0.01"), "{\"response\":\"Answer: 101\",\"reference\":100}",
            "within tolerance");
   /* The percent reading combines with a tolerance. */
-  EXPECT(NUM_("\"abs_tol\":0.001"), "{\"response\":\"Answer: 25.05%\",\"reference\":0.25}", 1, "ok");
+  EXPECT(NUM_("\"abs_tol\":0.001"), "{\"response\":\"Answer: 25.05%\",\"reference\":0.25}", 1,
+         "ok");
   res r = score(NUM_("\"abs_tol\":-1"), "{}");
   ASSERT_CONTAINS(r.error, "args.abs_tol");
 }
@@ -517,7 +567,8 @@ TEST(timeouts) {
 }
 
 TEST_MAIN(TEST_ENTRY(squad_vectors), TEST_ENTRY(default_vectors), TEST_ENTRY(norm_switches),
-          TEST_ENTRY(text_helpers), TEST_ENTRY(exact_e2e), TEST_ENTRY(exact_args),
-          TEST_ENTRY(contains_e2e), TEST_ENTRY(mcq_forms), TEST_ENTRY(mcq_hacks),
-          TEST_ENTRY(mcq_options), TEST_ENTRY(yes_no_e2e), TEST_ENTRY(numeric_exact),
-          TEST_ENTRY(numeric_percent), TEST_ENTRY(numeric_tolerance), TEST_ENTRY(timeouts))
+          TEST_ENTRY(text_helpers), TEST_ENTRY(exact_e2e), TEST_ENTRY(exact_long_fallback),
+          TEST_ENTRY(exact_args), TEST_ENTRY(contains_e2e), TEST_ENTRY(mcq_forms),
+          TEST_ENTRY(mcq_hacks), TEST_ENTRY(mcq_options), TEST_ENTRY(yes_no_e2e),
+          TEST_ENTRY(numeric_exact), TEST_ENTRY(numeric_percent), TEST_ENTRY(numeric_tolerance),
+          TEST_ENTRY(timeouts))
