@@ -177,16 +177,19 @@ size_t rk__fmt_double(char *buf, double v) {
     buf[n] = '\0';
     return n;
   }
-  /* Fast path for short decimals (rewards like 0.9, -0.25, 0.125): the
-   * smallest k <= 6 with v == m / 10^k. Both m and 10^k are exact doubles,
-   * so the division is correctly rounded and equals what strtod reads back
-   * from the text. Within [1e-4, 1e9) this is also exactly what %.15g
-   * prints (at most 15 significant digits, fixed notation). */
+  /* Fast path for decimals (rewards like 0.9, -0.25, -0.44140625): the
+   * smallest k with v == m / 10^k and m < 10^15. Both m and 10^k are exact
+   * doubles, so the division is correctly rounded and equals what strtod
+   * reads back from the text. Within [1e-4, 1e9) and with at most 15
+   * significant digits this is also exactly what %.15g prints. */
   double av = fabs(v);
   if (av >= 1e-4 && av < 1e9) {
-    static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
-    for (int k = 1; k <= 6; k++) {
+    static const double p10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,
+                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15};
+    for (int k = 1; k <= 15; k++) {
       double m = nearbyint(av * p10[k]);
+      if (m >= 1e15) break;
       if (m / p10[k] != av) continue;
       uint64_t u = (uint64_t)m;
       char tmp[24];

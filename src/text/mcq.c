@@ -478,10 +478,21 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
     ans = last_sentence(rk__text_last_line(resp));
     how = "last line";
     if (!ans.n) return RK_STATUS_UNPARSEABLE;
+    rk__explain(c, "so reading the last line");
   }
   if (!rk__spend(c, ans.n + 1)) return RK_STATUS_TIMEOUT;
+  /* Full-width forms ("（C）", "Ｃ") read as their ASCII letters and
+   * brackets: NFKC only, no case folding (letters are case-sensitive). */
+  rk__str scan = ans;
+  for (size_t i = 0; i < ans.n; i++) {
+    if ((unsigned char)ans.p[i] < 0x80) continue;
+    static const rk__norm nfkc = {RK__NORM_DEFAULT, RK__NORM_NFKC};
+    if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
+    if (rk__normalize(&nfkc, c->arena, ans, &scan)) return rk__fail(c, "mcq: out of memory");
+    break;
+  }
   ls.set = 0;
-  scan_letters(&ls, ans, 0);
+  scan_letters(&ls, scan, 0);
   if (how && strcmp(how, "boxed") == 0 && ans.p >= resp.p && ans.p <= resp.p + resp.n)
     boxed_chain(&ls, resp, (size_t)(ans.p - resp.p), c);
   const char *e1;

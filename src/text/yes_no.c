@@ -158,6 +158,7 @@ static rk_status yn_score(const void *p, rk__call *c, double *value) {
     ans = rk__text_last_line(resp);
     how = "last line";
     if (!ans.n) return RK_STATUS_UNPARSEABLE;
+    rk__explain(c, "so reading the last line");
   }
   if (!rk__spend(c, ans.n + 1)) return RK_STATUS_TIMEOUT;
   int pol = polarity(cfg, ans, &f, &o);

@@ -386,6 +386,10 @@ TEST(mcq_forms) {
   EXPECT(MCQ, "{\"response\":\"Thinking...\\nB\",\"reference\":\"B\"}", 1, "ok");
   EXPECT(MCQ, "{\"response\":\"Both fail, so the only one left:\\n(C)\",\"reference\":\"C\"}", 1,
          "ok");
+  /* Full-width brackets and letters read through NFKC: U+FF08 C U+FF09, U+FF23. */
+  EXPECT(MCQ, "{\"response\":\"<answer>\uff08C\uff09</answer>\",\"reference\":\"C\"}", 1, "ok");
+  EXPECT(MCQ, "{\"response\":\"<answer>\uff08C\uff09</answer>\",\"reference\":\"B\"}", 0, "ok");
+  EXPECT(MCQ, "{\"response\":\"<answer>\uff23</answer>\",\"reference\":\"C\"}", 1, "ok");
 }
 
 TEST(mcq_hacks) {
