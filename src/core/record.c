@@ -90,28 +90,7 @@ void rk__record_build(const rk__jval *root, uint64_t line, rk__record *r) {
 }
 
 const rk__jval *rk__record_field(const rk__record *r, const char *path) {
-  const rk__jval *v = r->root;
-  const char *p = path;
-  while (v && *p) {
-    const char *dot = strchr(p, '.');
-    size_t n = dot ? (size_t)(dot - p) : strlen(p);
-    if (v->type == RK__JOBJ) {
-      v = rk__json_getn(v, p, n);
-    } else if (v->type == RK__JARR) {
-      size_t idx = 0;
-      if (n == 0 || n > 9) return NULL;
-      for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') return NULL;
-        idx = idx * 10 + (size_t)(p[i] - '0');
-      }
-      v = idx < v->u.arr.n ? &v->u.arr.items[idx] : NULL;
-    } else {
-      return NULL;
-    }
-    p += n;
-    if (*p == '.') p++;
-  }
-  return v;
+  return rk__json_path(r->root, path);
 }
 
 void rk__explain(rk__call *c, const char *fmt, ...) {

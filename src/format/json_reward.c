@@ -290,30 +290,6 @@ fail:
   return -1;
 }
 
-/* Follows a dotted path; NULL when a step is missing. */
-static const rk__jval *lookup(const rk__jval *v, const char *path) {
-  const char *s = path;
-  while (v) {
-    const char *dot = strchr(s, '.');
-    size_t k = dot ? (size_t)(dot - s) : strlen(s);
-    if (v->type == RK__JOBJ) {
-      v = rk__json_getn(v, s, k);
-    } else if (v->type == RK__JARR) {
-      size_t idx = 0;
-      if (k == 0 || k > 9) return NULL;
-      for (size_t i = 0; i < k; i++) {
-        if (s[i] < '0' || s[i] > '9') return NULL;
-        idx = idx * 10 + (size_t)(s[i] - '0');
-      }
-      v = idx < v->u.arr.n ? &v->u.arr.items[idx] : NULL;
-    } else {
-      return NULL;
-    }
-    if (!dot) return v;
-    s = dot + 1;
-  }
-  return NULL;
-}
 
 static void type_names(int mask, char *buf, size_t cap) {
   size_t o = 0;
@@ -368,7 +344,7 @@ static rk_status json_score(const void *v, rk__call *c, double *value) {
   int first_types = 0;
   for (size_t i = 0; i < cfg->nreq; i++) {
     const req *q = &cfg->reqs[i];
-    const rk__jval *x = lookup(doc, q->path);
+    const rk__jval *x = rk__json_path(doc, q->path);
     if (x && (!q->types || type_ok(x, q->types))) {
       met++;
     } else if (!first_path) {

@@ -70,6 +70,33 @@ int rk__json_parse(const char *p, size_t n, rk__arena *a,
                    const rk__json_limits *lim, rk__jval **out,
                    rk__json_error *err);
 
+/* Length (2-4) of the valid UTF-8 sequence starting at s (a byte >= 0x80)
+ * within [s, e), or 0: no overlongs, no encoded surrogates, nothing above
+ * U+10FFFF, nothing truncated (RFC 3629; Unicode table 3-7). Shared by the
+ * reader, which rejects what fails it, and the writer, which replaces it. */
+static inline size_t rk__utf8_seq(const unsigned char *s, const unsigned char *e) {
+  unsigned char c = s[0];
+  size_t avail = (size_t)(e - s);
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c < 0xF0) {
+    if (avail < 3) return 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+  }
+  if (c < 0xF5) {
+    if (avail < 4) return 0;
+    unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4
+                                                                                     : 0;
+  }
+  return 0;
+}
+
+/* The value at a dotted path ("meta.size", "items.0.name": object keys,
+ * array indexes), or NULL when a step is missing. */
+const rk__jval *rk__json_path(const rk__jval *v, const char *path);
+
 /* Last member with this key (last wins, like jansson), or NULL. */
 const rk__jval *rk__json_get(const rk__jval *obj, const char *key);
 const rk__jval *rk__json_getn(const rk__jval *obj, const char *key, size_t klen);

@@ -236,32 +236,6 @@ static int jp_grow_frames(jp *st) {
 
 /* ----------------------------------------------------------- strings */
 
-/* Length of the valid UTF-8 sequence at s (2-4), or 0 when it is invalid:
- * a stray continuation byte, an overlong form (C0, C1, E0 80-9F,
- * F0 80-8F), a UTF-8-encoded surrogate (ED A0-BF), a code point above
- * U+10FFFF (F4 90+, F5-FF) or a truncated sequence. RFC 3629, table 3-7 of
- * the Unicode standard. */
-static inline size_t jp_utf8(const uchar *s, const uchar *e) {
-  uchar c = s[0];
-  size_t avail = (size_t)(e - s);
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (avail < 3) return 0;
-    uchar lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c < 0xF5) {
-    if (avail < 4) return 0;
-    uchar lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 &&
-                   (s[3] & 0xC0) == 0x80
-               ? 4
-               : 0;
-  }
-  return 0;
-}
-
 /* First byte of [s, e) that starts an invalid UTF-8 sequence, or NULL.
  * The portable validator, and the one that locates errors. */
 static const uchar *jp_utf8_find_bad(const uchar *s, const uchar *e) {
@@ -273,7 +247,7 @@ static const uchar *jp_utf8_find_bad(const uchar *s, const uchar *e) {
       while (s < e && *s < 0x80) s++;
       continue;
     }
-    size_t k = jp_utf8(s, e);
+    size_t k = rk__utf8_seq(s, e);
     if (!k) return s;
     s += k;
   }
@@ -1070,6 +1044,30 @@ const rk__jval *rk__json_getn(const rk__jval *obj, const char *key,
       return &m->val;
   }
   return NULL;
+}
+
+const rk__jval *rk__json_path(const rk__jval *v, const char *path) {
+  const char *p = path;
+  while (v && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (v->type == RK__JOBJ) {
+      v = rk__json_getn(v, p, n);
+    } else if (v->type == RK__JARR) {
+      size_t idx = 0;
+      if (n == 0 || n > 9) return NULL;
+      for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return NULL;
+        idx = idx * 10 + (size_t)(p[i] - '0');
+      }
+      v = idx < v->u.arr.n ? &v->u.arr.items[idx] : NULL;
+    } else {
+      return NULL;
+    }
+    p += n;
+    if (*p == '.') p++;
+  }
+  return v;
 }
 
 const rk__jval *rk__json_get(const rk__jval *obj, const char *key) {

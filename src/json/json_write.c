@@ -35,28 +35,6 @@ static inline uint64_t jw_swar_special(uint64_t w) {
 #define JW_SWAR 0
 #endif
 
-/* Valid UTF-8 sequence length at s (2-4), or 0. Same rules as the reader:
- * no overlongs, no encoded surrogates, nothing above U+10FFFF. */
-static size_t jw_utf8(const uchar *s, const uchar *e) {
-  uchar c = s[0];
-  size_t avail = (size_t)(e - s);
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (avail < 3) return 0;
-    uchar lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-  }
-  if (c < 0xF5) {
-    if (avail < 4) return 0;
-    uchar lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 &&
-                   (s[3] & 0xC0) == 0x80
-               ? 4
-               : 0;
-  }
-  return 0;
-}
 
 /* Bytes covered by one U+FFFD for the invalid sequence at s: its "maximal
  * subpart" (the longest prefix that could start a valid sequence), at
@@ -116,7 +94,7 @@ int rk__json_put_str(rk__buf *b, const char *p, size_t n) {
 #endif
     uchar c = *s;
     if (c >= 0x80) {
-      size_t k = jw_utf8(s, e);
+      size_t k = rk__utf8_seq(s, e);
       if (k) {
         s += k; /* valid: stays part of the run */
         continue;
