@@ -4,6 +4,7 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build demo test test-asan bench fuzz install clean
 
@@ -31,6 +32,8 @@ test-asan: deps
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
+	@$(BUILD)/bench_json 20000 3
+	@$(BUILD)/bench_format 200000 5
 
 # Runs every fuzz target for FUZZ_SECONDS (default 30) each.
 FUZZ_SECONDS ?= 30
