@@ -168,7 +168,8 @@ RK_API const char *rk_batch_summary(const rk_batch *b, size_t *len);
 RK_API void rk_batch_free(rk_batch *b);
 
 /* Scores one record; *out is library-allocated JSON text (rk_free). Group
- * post-processing (advantages, filters) sees a group of one. */
+ * post-processing (advantages, filters) sees a group of one; if a filter
+ * with action "drop" removes it, *out is an empty string. */
 RK_API rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec,
                            const rk_score_options *opts, const char *rec,
                            size_t len, char **out, size_t *outlen);

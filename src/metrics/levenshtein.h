@@ -1,0 +1,91 @@
+/*
+ * levenshtein.h - edit distances over sequences of 32-bit symbols (Unicode
+ * code points, or word ids from rk__lev_intern), shared by cer, wer,
+ * edit_ratio, anls and the keyword rewards; plus the small code-point
+ * helpers those metrics use (UTF-8 decoding that never fails, Python's
+ * str.isspace and str.lower on one code point).
+ *
+ * The distances are bit-parallel (Myers 1999 with Hyyrö's block scheme for
+ * patterns longer than 64 symbols; Allison-Dix / Hyyrö for LCS): about
+ * n * ceil(m / 64) word operations for lengths m <= n. Callers charge
+ * rk__lev_cost() steps before calling, which is how an oversized input ends
+ * in RK_STATUS_TIMEOUT instead of a long stall.
+ *
+ * Not for: tokenisation or normalisation rules of a particular metric
+ * (those live with the metric, e.g. vqa_norm.c).
+ */
+#ifndef RK_METRICS_LEVENSHTEIN_H
+#define RK_METRICS_LEVENSHTEIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* A sequence of symbols in arena memory. */
+typedef struct rk__seq {
+  uint32_t *v;
+  size_t n;
+} rk__seq;
+
+/* Decodes UTF-8 into code points: out needs room for n entries. Each byte
+ * that does not start a valid sequence becomes U+FFFD (so invalid input is
+ * compared, never rejected). Returns the number of code points. */
+size_t rk__cp_decode(const char *p, size_t n, uint32_t *out);
+
+/* Decodes into a new arena array; -1 when the arena is exhausted. */
+int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out);
+
+/* Encodes code points as UTF-8 into arena memory (for explanations). */
+int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out);
+
+/* Python 3 str.isspace() for one code point. */
+int rk__cp_isspace(uint32_t c);
+
+/* Python 3 str.lower() for one code point, as a single code point: the
+ * simple lowercase mapping (utf8proc). Python differs only for U+0130
+ * (two code points, handled by rk__cp_lower_seq) and the context-dependent
+ * final sigma, which is ignored here (documented in docs/rewards/edit.md). */
+uint32_t rk__cp_lower(uint32_t c);
+
+/* Lower-cases s into out (room for 2 * s.n entries: U+0130 expands to
+ * "i" + U+0307 as in Python). Returns the new length. */
+size_t rk__cp_lower_seq(const uint32_t *s, size_t n, uint32_t *out);
+
+/* Steps a distance between lengths n and m costs (ceil(min/64) * max plus
+ * the linear set-up). Saturates instead of overflowing. */
+uint64_t rk__lev_cost(size_t n, size_t m);
+
+/* Unit-cost Levenshtein distance. Scratch from `a`; -1 when the arena is
+ * exhausted. */
+long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                  rk__arena *a);
+
+/* Length of the longest common subsequence; InDel distance is
+ * nx + ny - 2 * lcs (python-Levenshtein's ratio() is built on it). */
+long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                 rk__arena *a);
+
+/* Approximate search (Sellers): the smallest Levenshtein distance between
+ * pat and any substring of text, and the end (exclusive, index into text)
+ * of the first substring reaching it; early exit once a distance <= stop is
+ * seen (pass -1 to scan everything). An empty pattern matches at 0 with
+ * distance 0. -1 when the arena is exhausted. */
+long rk__lev_search(const uint32_t *pat, size_t m, const uint32_t *text,
+                    size_t n, long stop, size_t *end, rk__arena *a);
+
+/* Textbook O(n*m) dynamic programme; the oracle for tests and fuzzing. */
+long rk__lev_dist_dp(const uint32_t *x, size_t nx, const uint32_t *y,
+                     size_t ny, rk__arena *a);
+long rk__lcs_len_dp(const uint32_t *x, size_t nx, const uint32_t *y,
+                    size_t ny, rk__arena *a);
+
+/* Word interning: maps byte strings to small ids, equal bytes -> equal id.
+ * Built in arena memory for one record. */
+typedef struct rk__lev_intern rk__lev_intern;
+rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t expected);
+/* Id of the word (new or existing); UINT32_MAX when the table is full or
+ * the arena is exhausted. */
+uint32_t rk__lev_intern_id(rk__lev_intern *t, const char *p, size_t n);
+
+#endif /* RK_METRICS_LEVENSHTEIN_H */

@@ -1,0 +1,115 @@
+/*
+ * boxes.h - 2D boxes for the vision rewards: the lenient scanner that
+ * pulls boxes out of model output (JSON lists of {"bbox_2d": ...},
+ * {"Position": ..., "Confidence": ...}, bare [x1,y1,x2,y2] in prose, code
+ * fences, truncated lists), coordinate conventions (pixels, 0-1, 0-1000,
+ * model-input grids; xyxy, xywh, cxcywh), IoU / GIoU, and the argument
+ * block shared by every box reward (docs/rewards/vision.md).
+ *
+ * Not for: matching or scoring (iou.c, detection.c, hungarian.c,
+ * coco_map.c), points, polygons or 3D boxes (other files in src/vision/).
+ */
+#ifndef RK_VISION_BOXES_H
+#define RK_VISION_BOXES_H
+
+#include "core/core.h"
+
+/* One box in xyxy after conversion. label borrows from the scanned text
+ * (raw bytes between the quotes, escapes kept); conf is NaN when absent. */
+typedef struct rk__box {
+  double x1, y1, x2, y2;
+  double conf;
+  double area;     /* "area" member when given, else NaN (COCO GT area) */
+  rk__str label;
+  int has_label;
+  int crowd;       /* "iscrowd": true / nonzero */
+} rk__box;
+
+typedef enum { RK__BOX_XYXY, RK__BOX_XYWH, RK__BOX_CXCYWH } rk__box_layout;
+typedef enum {
+  RK__COORD_PIXEL,   /* image pixels */
+  RK__COORD_UNIT,    /* 0-1 of the image size */
+  RK__COORD_1000,    /* 0-1000 of the image size (Qwen2-VL, Vision-R1) */
+  RK__COORD_GRID     /* pixels of the resized model input (Qwen2.5-VL):
+                        x * W_img / W_input (VLM-R1 REC) */
+} rk__coord;
+
+/* Why boxes were dropped; counted per list and named in explanations. */
+typedef enum {
+  RK__DROP_NOT4,       /* a box member without exactly 4 numbers */
+  RK__DROP_NONFINITE,  /* NaN / inf / overflow */
+  RK__DROP_X,          /* x2 < x1 after conversion */
+  RK__DROP_Y,          /* y2 < y1 */
+  RK__DROP_TRUNCATED,  /* an object cut off by the end of the text */
+  RK__DROP_LIMIT,      /* past the scanner's box limit */
+  RK__DROP__COUNT
+} rk__drop;
+
+/* Parsed list. boxes live in the arena. */
+typedef struct rk__boxes {
+  rk__box *b;
+  size_t n;
+  size_t dropped[RK__DROP__COUNT];
+  size_t ndropped;
+  int none_word;  /* the text is just "None"/"none"/"null"/"[]" (explicitly empty) */
+} rk__boxes;
+
+/* Scanner limits: at most max_boxes boxes are kept (the rest are counted
+ * as RK__DROP_LIMIT); nesting deeper than 64 is skipped as text. */
+#define RK__BOXES_DEFAULT_MAX 100000
+
+/* Scans text p[0..n) for boxes in source order (raw numbers, no
+ * conversion yet: x1..y2 hold the 4 numbers as written). Charges one step
+ * per byte. Returns OK, or TIMEOUT, or ERROR on arena exhaustion. */
+rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
+                         rk__boxes *out);
+
+/* Converts raw numbers to pixel xyxy (layout, then scale sx, sy) and drops
+ * invalid boxes, counting the reasons. Order is kept. */
+void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double sy);
+
+/* "3 boxes parsed (1 dropped: x2 < x1)" into buf. */
+void rk__boxes_describe(const rk__boxes *bs, const char *what, char *buf, size_t cap);
+
+/* Standard IoU (torchvision box_iou; COCO bbIou without crowd): 0 when
+ * the union is 0. */
+double rk__box_iou(const rk__box *a, const rk__box *b);
+/* GIoU (Rezatofighi 2019): IoU - (C - U) / C; IoU when C is 0. */
+double rk__box_giou(const rk__box *a, const rk__box *b);
+/* VLM-R1 REC iou: intersection over inclusive pixels (max(0, min(x2)-1 -
+ * max(x1) + 1) only when strictly overlapping), union of plain areas. */
+double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b);
+
+/* ------------------------------------------------ shared reward args */
+
+typedef struct rk__boxargs {
+  rk__box_layout layout, ref_layout;
+  rk__coord coords, ref_coords;
+  char *width_field, *height_field;             /* image size in the record */
+  char *input_width_field, *input_height_field; /* grid: model input size */
+  double width, height, input_width, input_height; /* fixed values; 0 = field */
+  int extract_given;    /* "extract" arg given: use text/extract.h */
+  void *extract;        /* rk__extract_cfg * when extract_given */
+  long max_boxes;
+} rk__boxargs;
+
+/* Reads format, ref_format, coords, ref_coords, width, height,
+ * width_field, height_field, input_width(_field), input_height(_field),
+ * extract (+ its tail/answer_tag), max_boxes. */
+int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def);
+void rk__boxargs_free(rk__boxargs *a);
+
+/* The predicted boxes of the response and the reference boxes, converted
+ * to pixels (or left in the shared unit when both sides use the same
+ * convention, as IoU is invariant to it). Returns OK, UNPARSEABLE (the
+ * extract mode found nothing), INVALID_REFERENCE, ERROR (image size
+ * missing when needed), TIMEOUT. *region_how names where the boxes came
+ * from ("answer tag", "code block", "whole response"). */
+rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
+                         rk__boxes *ref, const char **region_how);
+
+/* Predicted boxes of some text (the response or the region of it). */
+rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
+                           const char **how);
+
+#endif /* RK_VISION_BOXES_H */
