@@ -126,6 +126,11 @@ RK_API rk_err rk_spec_json(const rk_spec *spec, char **out, size_t *outlen);
  * every record of a group in the same call. */
 RK_API int rk_spec_needs_groups(const rk_spec *spec);
 
+/* Number of components (leaves and named nodes) and the name of the k-th,
+ * in the order of rk_batch_table's columns. Static for the spec's life. */
+RK_API size_t rk_spec_ncomponents(const rk_spec *spec);
+RK_API const char *rk_spec_component(const rk_spec *spec, size_t k);
+
 /* The built-in reward functions, one per call: index 0.. until NULL.
  * *summary gets a one-line description. Static storage. */
 RK_API const char *rk_fn_name(size_t i, const char **summary);
@@ -137,6 +142,11 @@ typedef struct rk_score_options {
   int timing;             /* add "elapsed_us": scoring time of the record */
   uint64_t step_budget;   /* steps per record; 0 = default (RK_DEFAULT_STEPS) */
   size_t max_line;        /* bytes per input line; 0 = default (16 MiB) */
+  int results_only;       /* output lines hold only what rewardkit adds
+                             (reward, status, components, ...), not the
+                             input record's fields; a filter's "drop" then
+                             flags instead, so that line i is record i:
+                             for bindings that keep the records */
 } rk_score_options;
 
 #define RK_DEFAULT_STEPS ((uint64_t)200000000)
@@ -161,6 +171,12 @@ RK_API const char *rk_batch_line(const rk_batch *b, size_t i, size_t *len);
 /* Reward of line i (NaN when null) and its status. */
 RK_API double rk_batch_reward(const rk_batch *b, size_t i);
 RK_API rk_status rk_batch_status(const rk_batch *b, size_t i);
+/* All numbers of the batch in one call, for bindings: row i (one per
+ * output line) is [reward, status, advantage, filtered, component 0 ..
+ * k-1] with k = rk_spec_ncomponents(spec); NaN for null; filtered is 0
+ * (kept), 1 (zero variance) or 2 (mean out of range). out needs
+ * rk_batch_count(b) * (4 + k) doubles; RK_ETOOSMALL if cap is less. */
+RK_API rk_err rk_batch_table(const rk_batch *b, double *out, size_t cap);
 /* Summary of the batch as JSON text, borrowed from b: count, mean reward,
  * component means, status counts, zero-variance groups. */
 RK_API const char *rk_batch_summary(const rk_batch *b, size_t *len);

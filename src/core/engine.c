@@ -153,6 +153,7 @@ typedef struct line_in {
 /* One output record. Text is in its block's buffer; with groups it is left
  * open (no closing brace) so the post-processing can append fields. */
 typedef struct item {
+  size_t idx;          /* input position within the call (batch) */
   double reward;       /* NaN when null */
   double length;       /* response length (opo) */
   rk_status status;
@@ -191,6 +192,7 @@ typedef struct job {
   rk_score_options opts;
   slot *sl;
   atomic_size_t next;  /* next block to score */
+  double *comp_out;    /* n x ncomp component values (batch), or NULL */
   int open;            /* leave records open for group post-processing */
   int want_length;
 } job;
@@ -341,7 +343,11 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     it->length = rl && rl->type == RK__JNUM ? rl->u.num : count_codepoints(rec.response);
   }
 
-  put_input(o, root);
+  if (jb->opts.results_only)
+    rk__buf_putc(o, '{');
+  else
+    put_input(o, root);
+  if (jb->comp_out) memcpy(jb->comp_out + it->idx * nc, w->comp, nc * sizeof *w->comp);
   rk__buf_puts(o, "\"reward\":");
   put_num(o, reward);
   rk__buf_puts(o, ",\"status\":\"");
@@ -398,7 +404,13 @@ static void run_blocks(void *arg, unsigned wi, unsigned nw) {
     if (b >= sl->nblocks) break;
     block *bk = &sl->blocks[b];
     size_t a = b * BLOCK_LINES, e = a + BLOCK_LINES < sl->n ? a + BLOCK_LINES : sl->n;
-    for (size_t i = a; i < e; i++) score_line(jb, w, bk, b, &sl->lines[i], &sl->items[i]);
+    for (size_t i = a; i < e; i++) {
+      sl->items[i].idx = i;
+      if (jb->comp_out)
+        for (size_t k = 0; k < jb->spec->ncomp; k++)
+          jb->comp_out[i * jb->spec->ncomp + k] = NAN;
+      score_line(jb, w, bk, b, &sl->lines[i], &sl->items[i]);
+    }
   }
 }
 
@@ -649,10 +661,11 @@ static void summary_json(const summary *s, const rk_spec *spec, rk__buf *o) {
 
 /* Decides filters and advantages for items[0..n) (whole input), then
  * calls emit() for each kept record with its final text. */
-typedef int (*emit_fn)(void *user, const item *it, const char *tail, size_t tlen);
+typedef int (*emit_fn)(void *user, const item *it, double adv, int filtered,
+                       const char *tail, size_t tlen);
 
-static int finish_groups(const rk_spec *spec, item *items, size_t n, summary *sum,
-                         emit_fn emit, void *user) {
+static int finish_groups(const rk_spec *spec, item *items, size_t n, int keep_dropped,
+                         summary *sum, emit_fn emit, void *user) {
   gmap m = {0};
   size_t *gidx = malloc((n ? n : 1) * sizeof *gidx);
   double *adv = NULL, *r = NULL, *len = NULL;
@@ -696,7 +709,7 @@ static int finish_groups(const rk_spec *spec, item *items, size_t n, summary *su
     char tail[128];
     size_t tl = 0;
     int filt = gidx[i] != (size_t)-1 ? m.g[gidx[i]].filtered : 0;
-    if (filt && spec->filter.drop) continue;
+    if (filt && spec->filter.drop && !keep_dropped) continue;
     if (adv) {
       memcpy(tail + tl, ",\"advantage\":", 13);
       tl += 13;
@@ -710,7 +723,7 @@ static int finish_groups(const rk_spec *spec, item *items, size_t n, summary *su
     }
     memcpy(tail + tl, "}\n", 2);
     tl += 2;
-    if (emit(user, &items[i], tail, tl)) goto out;
+    if (emit(user, &items[i], adv ? adv[i] : NAN, filt, tail, tl)) goto out;
   }
   rc = 0;
 out:
@@ -728,8 +741,9 @@ out:
 struct rk_batch {
   rk__buf text;        /* all output lines, each ending in "\n" */
   size_t *off;         /* line i = text[off[i] .. off[i+1]-1) */
-  double *reward;
-  rk_status *status;
+  double *table;       /* line i: [reward, status, advantage, filtered, comps...] */
+  size_t ncol;         /* 4 + components */
+  const double *comp;  /* while scoring: input i's components, ncol-4 each */
   size_t n;
   char *summary;
   size_t summary_len;
@@ -742,11 +756,17 @@ static void opts_fill(rk_score_options *o, const rk_score_options *in) {
   if (!o->max_line) o->max_line = RK_DEFAULT_MAX_LINE;
 }
 
-static int batch_emit(void *user, const item *it, const char *tail, size_t tl) {
+static int batch_emit(void *user, const item *it, double adv, int filt,
+                      const char *tail, size_t tl) {
   rk_batch *b = user;
+  double *row = b->table + b->n * b->ncol;
+  size_t nc = b->ncol - 4;
+  row[0] = it->reward;
+  row[1] = (double)it->status;
+  row[2] = adv;
+  row[3] = filt;
+  if (nc) memcpy(row + 4, b->comp + it->idx * nc, nc * sizeof *row);
   b->off[b->n] = b->text.n;
-  b->reward[b->n] = it->reward;
-  b->status[b->n] = it->status;
   b->n++;
   rk__buf_put(&b->text, it->text, it->len);
   rk__buf_put(&b->text, tail, tl);
@@ -757,8 +777,7 @@ void rk_batch_free(rk_batch *b) {
   if (!b) return;
   rk__buf_release(&b->text);
   free(b->off);
-  free(b->reward);
-  free(b->status);
+  free(b->table);
   free(b->summary);
   free(b);
 }
@@ -782,13 +801,15 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   item *items = sl.items;
   summary sum;
   int have_sum = summary_init(&sum, spec) == 0;
+  double *comp = malloc((n ? n : 1) * (spec->ncomp + 1) * sizeof *comp);
   if (b) {
     rk__buf_init(&b->text, 0);
     b->off = malloc((n + 1) * sizeof *b->off);
-    b->reward = malloc((n ? n : 1) * sizeof *b->reward);
-    b->status = malloc((n ? n : 1) * sizeof *b->status);
+    b->ncol = 4 + spec->ncomp;
+    b->table = malloc((n ? n : 1) * b->ncol * sizeof *b->table);
+    b->comp = comp;
   }
-  if (!b || !have_slot || !have_sum || !b->off || !b->reward || !b->status) {
+  if (!b || !have_slot || !have_sum || !comp || !b->off || !b->table) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -803,7 +824,7 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   }
   sl.n = n;
   job jb = {.ctx = ctx, .spec = spec, .opts = o, .sl = &sl, .open = 1,
-            .want_length = spec->adv.estimator == RK__ADV_OPO};
+            .comp_out = comp, .want_length = spec->adv.estimator == RK__ADV_OPO};
   chunk_begin(&jb);
   if (chunk_finish(&jb)) {
     rc = RK_ENOMEM;
@@ -821,11 +842,11 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     summary_groups(&sum, &m);
     gmap_free(&m);
     for (size_t i = 0; i < n; i++)
-      if (batch_emit(b, &items[i], "}\n", 2)) {
+      if (batch_emit(b, &items[i], NAN, 0, "}\n", 2)) {
         rc = RK_ENOMEM;
         goto fail;
       }
-  } else if (finish_groups(spec, items, n, &sum, batch_emit, b)) {
+  } else if (finish_groups(spec, items, n, o.results_only, &sum, batch_emit, b)) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -839,6 +860,8 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     goto fail;
   }
   b->summary = rk__buf_take(&s, &b->summary_len);
+  b->comp = NULL;
+  free(comp);
   summary_free(&sum);
   slot_free(&sl);
   *out = b;
@@ -846,6 +869,7 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
 fail:
   if (have_sum) summary_free(&sum);
   slot_free(&sl);
+  free(comp);
   rk_batch_free(b);
   return ctx_fail(ctx, rc, rc == RK_EINVAL ? "a record pointer is NULL"
                                             : "out of memory while scoring a batch");
@@ -863,11 +887,19 @@ const char *rk_batch_line(const rk_batch *b, size_t i, size_t *len) {
 }
 
 double rk_batch_reward(const rk_batch *b, size_t i) {
-  return b && i < b->n ? b->reward[i] : NAN;
+  return b && i < b->n ? b->table[i * b->ncol] : NAN;
 }
 
 rk_status rk_batch_status(const rk_batch *b, size_t i) {
-  return b && i < b->n ? b->status[i] : RK_STATUS_ERROR;
+  return b && i < b->n ? (rk_status)b->table[i * b->ncol + 1] : RK_STATUS_ERROR;
+}
+
+rk_err rk_batch_table(const rk_batch *b, double *out, size_t cap) {
+  if (!b || (!out && b->n)) return RK_EINVAL;
+  size_t need = b->n * b->ncol;
+  if (cap < need) return RK_ETOOSMALL;
+  if (need) memcpy(out, b->table, need * sizeof *out);
+  return RK_OK;
 }
 
 const char *rk_batch_summary(const rk_batch *b, size_t *len) {
@@ -929,8 +961,11 @@ static int writer_put(writer *wr, const char *p, size_t n) {
   return rk__buf_put(&wr->buf, p, n);
 }
 
-static int stream_emit(void *user, const item *it, const char *tail, size_t tl) {
+static int stream_emit(void *user, const item *it, double adv, int filtered,
+                       const char *tail, size_t tl) {
   writer *wr = user;
+  RK__UNUSED(adv);
+  RK__UNUSED(filtered);
   if (writer_put(wr, it->text, it->len) || writer_put(wr, tail, tl)) return -1;
   return 0;
 }
@@ -1194,7 +1229,7 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
     }
   }
   if (grouped) {
-    if (finish_groups(spec, h.items, h.n, &sum, stream_emit, &wr)) {
+    if (finish_groups(spec, h.items, h.n, o.results_only, &sum, stream_emit, &wr)) {
       rc = wr.failed ? RK_ECALLBACK : RK_ENOMEM;
       goto done;
     }

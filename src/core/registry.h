@@ -62,7 +62,10 @@
   RK__FN_LIST_BOXES(X)      \
   RK__FN_LIST_GEOMETRY(X)
 
-#define RK__FN_DECLARE(name) extern const rk__fn rk__fn_##name;
+/* Weak so that a listed function whose file is not written yet leaves the
+ * build working; rk__registry_missing() (checked by tests/unit/test_core.c)
+ * names any such function, so nothing can go missing unnoticed. */
+#define RK__FN_DECLARE(name) extern const rk__fn rk__fn_##name __attribute__((weak));
 RK__FN_LIST(RK__FN_DECLARE)
 #undef RK__FN_DECLARE
 
@@ -70,5 +73,7 @@ RK__FN_LIST(RK__FN_DECLARE)
 const rk__fn *rk__registry_find(const char *name, size_t n);
 /* i-th function (0-based), or NULL past the end. */
 const rk__fn *rk__registry_at(size_t i);
+/* Name of the first listed function that has no definition, or NULL. */
+const char *rk__registry_missing(void);
 
 #endif /* RK_CORE_REGISTRY_H */

@@ -942,6 +942,12 @@ int rk_spec_needs_groups(const rk_spec *spec) {
   return spec && (spec->adv.estimator != RK__ADV_NONE || spec->filter.enabled);
 }
 
+size_t rk_spec_ncomponents(const rk_spec *spec) { return spec ? spec->ncomp : 0; }
+
+const char *rk_spec_component(const rk_spec *spec, size_t k) {
+  return spec && k < spec->ncomp ? spec->comp_names[k] : NULL;
+}
+
 const char *rk_fn_name(size_t i, const char **summary) {
   const rk__fn *f = rk__registry_at(i);
   if (!f) return NULL;

@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/pool.h"
+#include "core/registry.h"
 #include "test.h"
 
 TEST(arena_limits_and_alignment) {
@@ -135,6 +136,17 @@ TEST(spec_errors_name_the_path) {
   ASSERT_EQ_INT(rk_spec_compile(NULL, 0, &s, err, sizeof err), RK_EINVAL);
 }
 
+TEST(every_listed_function_is_defined) {
+  const char *missing = rk__registry_missing();
+  ASSERT_EQ_STR(missing ? missing : "(none)", "(none)");
+  /* Names are unique and each is found by its name. */
+  for (size_t i = 0; rk__registry_at(i); i++) {
+    const rk__fn *f = rk__registry_at(i);
+    ASSERT_TRUE(rk__registry_find(f->name, strlen(f->name)) == f);
+    ASSERT_TRUE(f->score != NULL && f->summary != NULL);
+  }
+}
+
 TEST(error_names) {
   ASSERT_EQ_STR(rk_err_name(RK_ESPEC), "RK_ESPEC");
   ASSERT_EQ_STR(rk_strerror(RK_OK), "success");
@@ -146,4 +158,5 @@ TEST(error_names) {
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
           TEST_ENTRY(batch_statuses_order_and_summary),
-          TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(error_names))
+          TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),
+          TEST_ENTRY(error_names))
