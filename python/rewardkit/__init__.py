@@ -1,0 +1,245 @@
+"""rewardkit: rewards for RL post-training, computed by librewardkit (C).
+
+    import rewardkit
+    scorer = rewardkit.Scorer({"reward": {"fn": "exact"}})
+    scorer.score([{"response": "The answer is 72.", "reference": "72"}])
+    # -> [{"reward": 1.0, "status": "ok", "components": {"exact": 1.0}}]
+
+Records are dicts with the fields of docs/spec.md (response, reference,
+task, group, ...; the usual framework aliases work), or their JSON text.
+Scoring runs in the C library outside the GIL, so one Scorer may be used
+from many threads at once. Trainer adapters: rewardkit.adapters.verl,
+.trl, .openrlhf, .easyr1.
+"""
+import ctypes
+import json
+import math
+import os
+import threading
+
+from . import _lib
+
+__version__ = _lib.PACKAGE_VERSION
+__all__ = ["Scorer", "RewardkitError", "SpecError", "library_path", "functions"]
+
+_LIB, _LIB_PATH = _lib.load()
+library_path = _LIB_PATH
+_STATUS = ["ok", "unparseable", "invalid_reference", "timeout", "error"]
+_FILTERED = [None, "zero_variance", "mean_out_of_range"]
+
+
+class RewardkitError(Exception):
+    """A failure of the library (out of memory, bad argument, ...)."""
+
+
+class SpecError(RewardkitError, ValueError):
+    """The spec does not compile; the message names the place in the spec."""
+
+
+def functions():
+    """The built-in reward functions: {name: one-line summary}."""
+    out = {}
+    i = 0
+    while True:
+        summary = ctypes.c_char_p()
+        name = _LIB.rk_fn_name(i, ctypes.byref(summary))
+        if not name:
+            return out
+        out[name.decode()] = (summary.value or b"").decode()
+        i += 1
+
+
+def _spec_text(spec):
+    """A spec as JSON text: a dict, a JSON string, or a path to a file."""
+    if isinstance(spec, dict):
+        return json.dumps(spec)
+    if isinstance(spec, (bytes, bytearray)):
+        return bytes(spec).decode()
+    if isinstance(spec, str):
+        s = spec.strip()
+        if s.startswith("{"):
+            return s
+        if os.path.exists(spec):
+            with open(spec, encoding="utf-8") as f:
+                return f.read()
+        raise SpecError(f"spec: '{spec}' is neither JSON nor an existing file")
+    if isinstance(spec, os.PathLike):
+        with open(spec, encoding="utf-8") as f:
+            return f.read()
+    raise SpecError(f"spec: expected a dict, JSON text or a path, got {type(spec).__name__}")
+
+
+def _encode(record):
+    if isinstance(record, bytes):
+        return record
+    if isinstance(record, str):
+        return record.encode()
+    if isinstance(record, dict):
+        return json.dumps(record, ensure_ascii=False, default=_json_default).encode()
+    raise TypeError(f"a record is a dict or its JSON text, got {type(record).__name__}")
+
+
+def _json_default(value):
+    # numpy scalars and arrays, tensors: what datasets hand to reward functions.
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _num(x):
+    return None if math.isnan(x) else x
+
+
+class Scorer:
+    """A compiled spec plus worker threads.
+
+    spec: dict, JSON text, or path. threads: library worker threads per call
+    (0 = all CPUs). explain: add "explain" to every result by default.
+    step_budget / max_line: per-record limits (0 = library defaults).
+    """
+
+    def __init__(self, spec, *, threads=0, explain=False, step_budget=0, max_line=0):
+        text = _spec_text(spec).encode()
+        err = ctypes.create_string_buffer(1024)
+        handle = ctypes.c_void_p()
+        rc = _LIB.rk_spec_compile(text, len(text), ctypes.byref(handle), err, len(err))
+        if rc != 0:
+            raise SpecError(err.value.decode(errors="replace")
+                            or _LIB.rk_strerror(rc).decode())
+        self._spec = handle
+        self._threads = threads
+        self._explain = explain
+        self._budget = step_budget
+        self._max_line = max_line
+        n = _LIB.rk_spec_ncomponents(handle)
+        self.components = [_LIB.rk_spec_component(handle, k).decode() for k in range(n)]
+        self.needs_groups = bool(_LIB.rk_spec_needs_groups(handle))
+        self.has_advantage = "advantage" in self.spec
+        self._ctx_free = []
+        self._lock = threading.Lock()
+
+    @property
+    def spec(self):
+        """The spec as compiled (a dict)."""
+        p = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        if _LIB.rk_spec_json(self._spec, ctypes.byref(p), ctypes.byref(n)) != 0:
+            raise RewardkitError("out of memory")
+        try:
+            return json.loads(ctypes.string_at(p, n.value))
+        finally:
+            _LIB.rk_free(p)
+
+    def close(self):
+        with self._lock:
+            for ctx in self._ctx_free:
+                _LIB.rk_ctx_destroy(ctx)
+            self._ctx_free = []
+        if self._spec:
+            _LIB.rk_spec_free(self._spec)
+            self._spec = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # A context serves one call at a time; concurrent calls each borrow one.
+    def _take_ctx(self):
+        with self._lock:
+            if self._ctx_free:
+                return self._ctx_free.pop()
+        ctx = ctypes.c_void_p()
+        opts = _lib.RkCtxOptions(self._threads)
+        rc = _LIB.rk_ctx_create(ctypes.byref(opts), ctypes.byref(ctx))
+        if rc != 0:
+            raise RewardkitError(_LIB.rk_strerror(rc).decode())
+        return ctx
+
+    def _give_ctx(self, ctx):
+        with self._lock:
+            self._ctx_free.append(ctx)
+
+    def score(self, records, *, explain=None):
+        """Scores a batch in one library call. Returns one dict per record:
+        reward (float or None), status, components, and when they apply
+        advantage, filtered, error, explain. Advantages and group filters
+        see the groups within this batch."""
+        if self._spec is None:
+            raise RewardkitError("this Scorer is closed")
+        explain = self._explain if explain is None else explain
+        lines = [_encode(r) for r in records]
+        n = len(lines)
+        if n == 0:
+            return []
+        arr = (ctypes.c_char_p * n)(*lines)
+        lens = (ctypes.c_size_t * n)(*map(len, lines))
+        opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
+        batch = ctypes.c_void_p()
+        ctx = self._take_ctx()
+        try:
+            rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
+                                     ctypes.byref(batch))
+            if rc != 0:
+                raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
+                                     or _LIB.rk_strerror(rc).decode())
+        finally:
+            self._give_ctx(ctx)
+        try:
+            return self._results(batch, n, explain)
+        finally:
+            _LIB.rk_batch_free(batch)
+
+    def _results(self, batch, n, explain):
+        names = self.components
+        ncol = 4 + len(names)
+        table = (ctypes.c_double * (n * ncol))()
+        if _LIB.rk_batch_table(batch, table, n * ncol) != 0:
+            raise RewardkitError("could not read the results")
+        has_adv = self.has_advantage
+        out = []
+        for i in range(n):
+            row = table[i * ncol:(i + 1) * ncol]
+            status = _STATUS[int(row[1])]
+            res = {"reward": _num(row[0]), "status": status,
+                   "components": {k: _num(v) for k, v in zip(names, row[4:])}}
+            if has_adv and not math.isnan(row[2]):
+                res["advantage"] = row[2]
+            elif has_adv:
+                res["advantage"] = None
+            if row[3]:
+                res["filtered"] = _FILTERED[int(row[3])]
+            if status == "error" or explain:
+                size = ctypes.c_size_t()
+                p = _LIB.rk_batch_line(batch, i, ctypes.byref(size))
+                line = json.loads(ctypes.string_at(p, size.value))
+                if "error" in line:
+                    res["error"] = line["error"]
+                if explain:
+                    res["explain"] = line.get("explain", {})
+            out.append(res)
+        return out
+
+    def score_one(self, record=None, *, explain=None, **fields):
+        """Scores one record, given as a dict / JSON text or as keyword
+        fields: scorer.score_one(response="...", reference="72")."""
+        if record is None:
+            record = fields
+        elif fields:
+            raise TypeError("give a record or keyword fields, not both")
+        return self.score([record], explain=explain)[0]
+
+    def score_jsonl(self, lines, *, explain=None):
+        """Like score() for JSONL text lines (str or bytes), without
+        re-encoding them: the fastest path from a file."""
+        return self.score([l if isinstance(l, bytes) else l.encode() for l in lines],
+                          explain=explain)

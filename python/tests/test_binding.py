@@ -1,0 +1,173 @@
+"""Tests of the Python binding: Scorer, errors, library loading, threads.
+Expected values come from the CLI run on the same records (an independent
+path through the library: JSONL in, JSONL out) or from hand arithmetic.
+
+Run: REWARDKIT_LIB=build/librewardkit.so REWARDKIT_CLI=build/rewardkit \\
+     PYTHONPATH=python python3 -m unittest discover -s python/tests
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+import rewardkit
+
+CLI = os.environ.get("REWARDKIT_CLI", "rewardkit")
+
+SPEC = {"reward": {"sum": [
+    {"fn": "format", "name": "format", "args": {"preset": "r1"}},
+    {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}}]},
+    "advantage": {"estimator": "grpo"}}
+
+
+def cli_score(records, spec, *extra):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        p = subprocess.run([CLI, "score", "--quiet", "--spec", f.name, *extra], input=data,
+                           capture_output=True, check=True, timeout=120)
+        return [json.loads(l) for l in p.stdout.decode().splitlines()]
+    finally:
+        os.unlink(f.name)
+
+
+def rollouts(n=64):
+    recs = []
+    for i in range(n):
+        ans = str(i % 5)
+        resp = (f"<think>step {i}</think><answer>{ans}</answer>" if i % 7 else
+                f"no tags, answer {ans}")
+        recs.append({"id": i, "group": f"g{i // 8}", "response": resp, "reference": "2"})
+    return recs
+
+
+class ScorerTest(unittest.TestCase):
+    def test_matches_cli(self):
+        recs = rollouts()
+        ours = rewardkit.Scorer(SPEC).score(recs)
+        cli = cli_score(recs, SPEC)
+        self.assertEqual(len(ours), len(cli))
+        for a, b in zip(ours, cli):
+            self.assertEqual(a["reward"], b["reward"])
+            self.assertEqual(a["status"], b["status"])
+            self.assertEqual(a["components"], b["components"])
+            self.assertEqual(a["advantage"], b["advantage"])
+
+    def test_result_shape(self):
+        s = rewardkit.Scorer(SPEC)
+        self.assertEqual(s.components, ["format", "accuracy"])
+        r = s.score_one(response="<think>a</think><answer>2</answer>", reference="2")
+        self.assertEqual(set(r), {"reward", "status", "components", "advantage"})
+        self.assertEqual(r["reward"], 2.0)
+        self.assertIsInstance(r["reward"], float)
+        # A group of one under GRPO (verl's rule): mean 0, std 1 -> 2 / (1 + 1e-6).
+        self.assertAlmostEqual(r["advantage"], 2 / (1 + 1e-6), places=12)
+
+    def test_json_text_and_dict_agree(self):
+        s = rewardkit.Scorer({"reward": {"fn": "exact"}})
+        rec = {"response": "The answer is Paris.", "reference": "paris"}
+        self.assertEqual(s.score([rec]), s.score([json.dumps(rec)]))
+        self.assertEqual(s.score_jsonl([json.dumps(rec)])[0]["reward"], 1.0)
+
+    def test_statuses_and_errors(self):
+        s = rewardkit.Scorer({"reward": {"fn": "exact"}})
+        out = s.score([{"reference": "x"}, "not json", {"response": "x"},
+                       {"response": "<answer></answer>", "reference": "x"}], explain=True)
+        self.assertEqual(out[0]["status"], "error")
+        self.assertIsNone(out[0]["reward"])
+        self.assertIn("no 'response'", out[0]["error"])
+        self.assertEqual(out[1]["status"], "error")
+        self.assertIn("invalid JSON", out[1]["error"])
+        self.assertEqual(out[2]["status"], "invalid_reference")
+        self.assertIsNone(out[2]["reward"])
+        self.assertIn("explain", out[3])
+
+    def test_explain(self):
+        s = rewardkit.Scorer({"reward": {"fn": "exact"}}, explain=True)
+        r = s.score_one(response="The answer is 72.", reference="72")
+        self.assertEqual(r["explain"]["exact"],
+                         "extracted '72' by answer_is; pred '72' == gold '72' (normalised)")
+
+    def test_spec_errors(self):
+        with self.assertRaises(rewardkit.SpecError) as cm:
+            rewardkit.Scorer({"reward": {"sum": [{"fn": "exact"}, {"fn": "formt"}]}})
+        self.assertEqual(str(cm.exception),
+                         "spec: reward.sum[1]: unknown function 'formt' (did you mean 'format'?)")
+        with self.assertRaises(rewardkit.SpecError):
+            rewardkit.Scorer("{not json")
+        with self.assertRaises(rewardkit.SpecError):
+            rewardkit.Scorer("/nonexistent/spec.json")
+
+    def test_spec_from_path(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"reward": {"fn": "constant", "args": {"value": 0.5}}}, f)
+        try:
+            self.assertEqual(rewardkit.Scorer(f.name).score_one(response="x")["reward"], 0.5)
+        finally:
+            os.unlink(f.name)
+
+    def test_filters_flag_even_when_dropping(self):
+        # Results stay aligned with the inputs: a "drop" filter flags instead.
+        spec = {"reward": {"fn": "field", "args": {"field": "x"}},
+                "filter": {"zero_variance": True, "action": "drop"}}
+        out = rewardkit.Scorer(spec).score([
+            {"response": "", "x": 1, "group": "a"}, {"response": "", "x": 1, "group": "a"},
+            {"response": "", "x": 0, "group": "b"}, {"response": "", "x": 1, "group": "b"}])
+        self.assertEqual([o.get("filtered") for o in out],
+                         ["zero_variance", "zero_variance", None, None])
+
+    def test_numpy_like_values_are_serialised(self):
+        class Scalar:  # what numpy scalars look like to json: .item()
+            def __init__(self, v):
+                self.v = v
+
+            def item(self):
+                return self.v
+
+        out = rewardkit.Scorer({"reward": {"fn": "field", "args": {"field": "x"}}}).score(
+            [{"response": "", "x": Scalar(0.25)}])
+        self.assertEqual(out[0]["reward"], 0.25)
+
+    def test_threads(self):
+        s = rewardkit.Scorer(SPEC, threads=1)
+        recs = rollouts(256)
+        want = [r["reward"] for r in s.score(recs)]
+        errors = []
+
+        def work():
+            try:
+                for _ in range(10):
+                    got = [r["reward"] for r in s.score(recs)]
+                    if got != want:
+                        errors.append("mismatch")
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=work) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_functions_list(self):
+        fns = rewardkit.functions()
+        for name in ("exact", "format", "mcq", "field"):
+            self.assertIn(name, fns)
+
+    def test_missing_library_message(self):
+        code = ("import rewardkit")
+        env = dict(os.environ, REWARDKIT_LIB="/nonexistent/librewardkit.so")
+        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
+        self.assertNotEqual(p.returncode, 0)
+        err = p.stderr.decode()
+        self.assertIn("ImportError: rewardkit: cannot find librewardkit.so", err)
+        self.assertIn("REWARDKIT_LIB", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
