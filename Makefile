@@ -34,6 +34,7 @@ bench: build
 	@bench/run.sh $(BUILD)
 	@$(BUILD)/bench_json 20000 3
 	@$(BUILD)/bench_format 200000 5
+	@python3 bench/bench_python.py $(BUILD)
 
 # Runs every fuzz target for FUZZ_SECONDS (default 30) each.
 FUZZ_SECONDS ?= 30

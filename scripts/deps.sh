@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config libjansson-dev libutf8proc-dev libre2-dev
       libgmp-dev libmpfr-dev)
 case "$what" in
   build) ;;
-  test)  pkgs+=(python3) ;;
+  test)  pkgs+=(python3 python3-venv) ;;
   fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
   bench) pkgs+=(python3) ;;
   *) echo "deps.sh: unknown set '$what' (build, test, fuzz or bench)" >&2; exit 2 ;;

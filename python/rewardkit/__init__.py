@@ -13,7 +13,6 @@ from many threads at once. Trainer adapters: rewardkit.adapters.verl,
 """
 import ctypes
 import json
-import math
 import os
 import threading
 
@@ -69,16 +68,6 @@ def _spec_text(spec):
     raise SpecError(f"spec: expected a dict, JSON text or a path, got {type(spec).__name__}")
 
 
-def _encode(record):
-    if isinstance(record, bytes):
-        return record
-    if isinstance(record, str):
-        return record.encode()
-    if isinstance(record, dict):
-        return json.dumps(record, ensure_ascii=False, default=_json_default).encode()
-    raise TypeError(f"a record is a dict or its JSON text, got {type(record).__name__}")
-
-
 def _json_default(value):
     # numpy scalars and arrays, tensors: what datasets hand to reward functions.
     if hasattr(value, "tolist"):
@@ -88,8 +77,20 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _num(x):
-    return None if math.isnan(x) else x
+# ASCII output with \u escapes is the fastest form of CPython's C encoder;
+# the library decodes the escapes.
+_ENCODER = json.JSONEncoder(default=_json_default, check_circular=False,
+                            separators=(",", ":"))
+
+
+def _encode(record):
+    if isinstance(record, bytes):
+        return record
+    if isinstance(record, str):
+        return record.encode()
+    if isinstance(record, dict):
+        return _ENCODER.encode(record).encode()
+    raise TypeError(f"a record is a dict or its JSON text, got {type(record).__name__}")
 
 
 class Scorer:
@@ -206,16 +207,18 @@ class Scorer:
         if _LIB.rk_batch_table(batch, table, n * ncol) != 0:
             raise RewardkitError("could not read the results")
         has_adv = self.has_advantage
+        vals = table[:]  # one conversion to Python floats, in C
         out = []
         for i in range(n):
-            row = table[i * ncol:(i + 1) * ncol]
+            row = vals[i * ncol:(i + 1) * ncol]
             status = _STATUS[int(row[1])]
-            res = {"reward": _num(row[0]), "status": status,
-                   "components": {k: _num(v) for k, v in zip(names, row[4:])}}
-            if has_adv and not math.isnan(row[2]):
-                res["advantage"] = row[2]
-            elif has_adv:
-                res["advantage"] = None
+            r = row[0]
+            # x == x is False only for NaN, the library's null.
+            res = {"reward": r if r == r else None, "status": status,
+                   "components": {k: (v if v == v else None) for k, v in zip(names, row[4:])}}
+            if has_adv:
+                a = row[2]
+                res["advantage"] = a if a == a else None
             if row[3]:
                 res["filtered"] = _FILTERED[int(row[3])]
             if status == "error" or explain:

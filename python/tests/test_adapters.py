@@ -146,6 +146,30 @@ class OpenRLHF(unittest.TestCase):
         self.assertEqual(out["rewards"], [c["reward"] for c in cli])
 
 
+class Examples(unittest.TestCase):
+    """The reward files in examples/ import and answer like the adapters."""
+
+    def load(self, trainer):
+        import importlib.util
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", trainer,
+                            "rewardkit_reward.py")
+        spec = importlib.util.spec_from_file_location(f"rk_example_{trainer}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    def test_example_files(self):
+        v = self.load("verl")
+        self.assertAlmostEqual(v.compute_score("gsm8k", GOOD, "72", spec=FLAT_SPEC)["score"], 1.0)
+        o = self.load("openrlhf")
+        self.assertEqual(len(o.reward_func(["P" + GOOD], ["P"], ["72"], spec=FLAT_SPEC)["rewards"]), 1)
+        e = self.load("easyr1")
+        self.assertEqual(e.REWARD_TYPE, "batch")
+        out = e.compute_score([{"response": GOOD, "response_length": 5, "ground_truth": "72"}],
+                              spec=FLAT_SPEC)
+        self.assertAlmostEqual(out[0]["overall"], 1.0)
+
+
 class EasyR1(unittest.TestCase):
     def test_sequential_and_batch(self):
         ri = {"response": GOOD, "response_length": 12, "ground_truth": "72"}

@@ -1,0 +1,58 @@
+"""Throughput of the Python binding against the CLI on the same spec and
+data (issue 7): records/s for batches of 256 and 4096 records, given as
+JSONL lines (bytes) and as dicts, with 1 and 2 library threads.
+
+Usage: python3 bench/bench_python.py BUILD_DIR [RECORDS.jsonl] [N]
+(make bench runs it on bench/out/records.jsonl; N records, default 50000).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+data = sys.argv[2] if len(sys.argv) > 2 else "bench/out/records.jsonl"
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 50000
+spec = "bench/mixed_spec.json"
+os.environ.setdefault("REWARDKIT_LIB", os.path.join(build, "librewardkit.so"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import rewardkit  # noqa: E402
+
+with open(data, "rb") as f:
+    lines = [l.rstrip(b"\n") for _, l in zip(range(n), f)]
+n = len(lines)
+subset = "/tmp/rk_bench_python.jsonl"
+with open(subset, "wb") as f:
+    f.write(b"\n".join(lines) + b"\n")
+dicts = [json.loads(l) for l in lines]
+
+
+def best(fn, repeat=3):
+    t = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
+rows = []
+for threads in (1, 2):
+    cli = best(lambda: subprocess.run(
+        [os.path.join(build, "rewardkit"), "score", "--quiet", "--threads", str(threads),
+         "--spec", spec, subset, "-o", "/dev/null"], check=True))
+    rows.append(("CLI (JSONL file -> file)", threads, "-", cli, 1.0))
+    scorer = rewardkit.Scorer(spec, threads=threads)
+    for batch in (256, 4096):
+        t = best(lambda: [scorer.score_jsonl(lines[i:i + batch]) for i in range(0, n, batch)])
+        rows.append(("binding, JSONL lines", threads, batch, t, cli / t))
+        t = best(lambda: [scorer.score(dicts[i:i + batch]) for i in range(0, n, batch)])
+        rows.append(("binding, dicts", threads, batch, t, cli / t))
+    scorer.close()
+
+print(f"bench_python: {n} records of {data}, spec {spec}, load {os.getloadavg()[0]:.2f}")
+print(f"{'path':28} {'threads':>7} {'batch':>6} {'seconds':>8} {'records/s':>10} {'vs CLI':>7}")
+for name, th, b, t, ratio in rows:
+    print(f"{name:28} {th:>7} {b:>6} {t:8.3f} {n / t:10.0f} {ratio:7.0%}")
+print(f"reproduce: python3 bench/bench_python.py {os.path.relpath(build)} {data} {n}")
