@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rewardkit.h"
+#include "server/server.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SPEC = 3 };
 
@@ -37,6 +38,7 @@ static const char *usage_main =
     "commands:\n"
     "  score     score JSONL records with a spec or one built-in function\n"
     "  check     score one gold/response pair and explain the verdict\n"
+    "  serve     HTTP reward server (OpenRLHF remote reward, /v1/score)\n"
     "  list      list the built-in reward functions\n"
     "  validate  compile a spec and report the first problem\n"
     "\n"
@@ -599,6 +601,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
   if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
   if (!strcmp(cmd, "list")) return cmd_list(argc - 2, argv + 2);
+  if (!strcmp(cmd, "serve")) return rk_serve_main(argc - 2, argv + 2);
   if (!strcmp(cmd, "validate")) return cmd_validate(argc - 2, argv + 2);
   die_usage("unknown command '%s'", cmd);
   return EXIT_USAGE;

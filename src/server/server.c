@@ -1,0 +1,1188 @@
+/*
+ * server.c - the HTTP reward server on libmicrohttpd: endpoints, limits,
+ * bearer-token auth, Prometheus metrics, spec reload (SIGHUP) and graceful
+ * drain (SIGTERM). Scoring goes through the public API only.
+ *
+ * Threads: libmicrohttpd runs a pool of --threads polling threads; a
+ * request is scored on the thread that received it, with a library context
+ * borrowed from a free list (one context per concurrent request). The
+ * current spec is reference-counted so that a reload never frees a spec a
+ * request is still using.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rewardkit.h"
+#include "server/server.h"
+
+/* ------------------------------------------------------------ options */
+
+typedef struct options {
+  const char *spec_file;
+  const char *fn;
+  const char **args;
+  size_t nargs;
+  const char *bind;
+  unsigned port;
+  unsigned threads;
+  const char *token;
+  size_t max_body;
+  size_t max_records;
+  unsigned max_connections;
+  unsigned idle_timeout;
+  unsigned deadline_ms;
+  const char *response_marker;
+  int access_log;
+  int quiet;
+} options;
+
+/* ----------------------------------------------------------- buffers */
+
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *p, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->n + n + 1) cap *= 2;
+    char *q = realloc(b->p, cap);
+    if (!q) {
+      b->oom = 1;
+      return;
+    }
+    b->p = q;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, p, n);
+  b->n += n;
+  b->p[b->n] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *z) { sb_put(b, z, strlen(z)); }
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (k < 0) return;
+  if ((size_t)k < sizeof tmp) {
+    sb_put(b, tmp, (size_t)k);
+    return;
+  }
+  char *big = malloc((size_t)k + 1);
+  if (!big) {
+    b->oom = 1;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)k + 1, fmt, ap);
+  va_end(ap);
+  sb_put(b, big, (size_t)k);
+  free(big);
+}
+
+/* ------------------------------------------------------- spec, state */
+
+typedef struct spec_ref {
+  rk_spec *spec;
+  char *json;
+  size_t json_len;
+  int refs;
+} spec_ref;
+
+enum { EP_SCORE, EP_GET_REWARD, EP_HEALTHZ, EP_METRICS, EP_SPEC, EP_OTHER, EP_N };
+static const char *const ep_names[EP_N] = {"/v1/score", "/get_reward", "/healthz",
+                                           "/metrics", "/v1/spec", "other"};
+static const unsigned codes[] = {200, 400, 401, 404, 405, 408, 413, 500, 503};
+#define NCODES (sizeof codes / sizeof codes[0])
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1,    2.5, 5};
+#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+#define MAX_COMP_METRICS 256
+
+typedef struct comp_metric {
+  char *name;
+  double sum;
+  unsigned long long count;
+} comp_metric;
+
+typedef struct server {
+  options o;
+  struct MHD_Daemon *daemon;
+  pthread_mutex_t mu;        /* guards everything below */
+  spec_ref *cur;
+  rk_ctx **free_ctx;
+  size_t nfree, capfree;
+  int inflight;
+  int draining;
+  unsigned long long requests[EP_N][NCODES];
+  unsigned long long hist[EP_N][NBUCKETS + 1];
+  double latency_sum[EP_N];
+  unsigned long long records[RK_STATUS_COUNT];
+  comp_metric comps[MAX_COMP_METRICS];
+  size_t ncomps;
+  unsigned long long reloads, reload_failures;
+} server;
+
+static void logf_(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(server *s, const char *fmt, ...) {
+  if (s->o.quiet) return;
+  char ts[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s rewardkit serve: ", ts);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Builds the spec text from --spec or --fn/--arg. Returns malloc'd text or
+ * NULL with a message in err. */
+static char *spec_text(const options *o, char *err, size_t errcap) {
+  if (o->spec_file) {
+    FILE *f = fopen(o->spec_file, "rb");
+    if (!f) {
+      snprintf(err, errcap, "cannot open '%s': %s", o->spec_file, strerror(errno));
+      return NULL;
+    }
+    sbuf b = {0};
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) sb_put(&b, tmp, k);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || b.oom) {
+      free(b.p);
+      snprintf(err, errcap, "cannot read '%s'", o->spec_file);
+      return NULL;
+    }
+    if (!b.p) sb_puts(&b, "");
+    return b.p;
+  }
+  json_t *leaf = json_object();
+  json_object_set_new(leaf, "fn", json_string(o->fn));
+  if (o->nargs) {
+    json_t *args = json_object();
+    for (size_t i = 0; i < o->nargs; i++) {
+      const char *eq = strchr(o->args[i], '=');
+      if (!eq || eq == o->args[i]) {
+        snprintf(err, errcap, "--arg '%s': expected KEY=VALUE", o->args[i]);
+        json_decref(leaf);
+        json_decref(args);
+        return NULL;
+      }
+      char key[256];
+      snprintf(key, sizeof key, "%.*s", (int)(eq - o->args[i]), o->args[i]);
+      json_error_t je;
+      json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, &je);
+      json_object_set_new(args, key, v ? v : json_string(eq + 1));
+    }
+    json_object_set_new(leaf, "args", args);
+  }
+  json_t *root = json_object();
+  json_object_set_new(root, "reward", leaf);
+  char *text = json_dumps(root, JSON_COMPACT);
+  json_decref(root);
+  if (!text) snprintf(err, errcap, "out of memory");
+  return text;
+}
+
+static spec_ref *spec_load(const options *o, char *err, size_t errcap) {
+  char *text = spec_text(o, err, errcap);
+  if (!text) return NULL;
+  spec_ref *r = calloc(1, sizeof *r);
+  if (!r) {
+    free(text);
+    snprintf(err, errcap, "out of memory");
+    return NULL;
+  }
+  if (rk_spec_compile(text, strlen(text), &r->spec, err, errcap) != RK_OK ||
+      rk_spec_json(r->spec, &r->json, &r->json_len) != RK_OK) {
+    rk_spec_free(r->spec);
+    free(text);
+    free(r);
+    return NULL;
+  }
+  free(text);
+  r->refs = 1;
+  return r;
+}
+
+static void spec_unref(server *s, spec_ref *r) {
+  pthread_mutex_lock(&s->mu);
+  int last = --r->refs == 0;
+  pthread_mutex_unlock(&s->mu);
+  if (last) {
+    rk_spec_free(r->spec);
+    rk_free(r->json);
+    free(r);
+  }
+}
+
+static spec_ref *spec_acquire(server *s) {
+  pthread_mutex_lock(&s->mu);
+  spec_ref *r = s->cur;
+  r->refs++;
+  pthread_mutex_unlock(&s->mu);
+  return r;
+}
+
+static rk_ctx *ctx_take(server *s) {
+  pthread_mutex_lock(&s->mu);
+  rk_ctx *c = s->nfree ? s->free_ctx[--s->nfree] : NULL;
+  pthread_mutex_unlock(&s->mu);
+  if (c) return c;
+  rk_ctx_options co = {.threads = 1};
+  if (rk_ctx_create(&co, &c) != RK_OK) return NULL;
+  return c;
+}
+
+static void ctx_give(server *s, rk_ctx *c) {
+  pthread_mutex_lock(&s->mu);
+  if (s->nfree == s->capfree) {
+    size_t cap = s->capfree ? s->capfree * 2 : 16;
+    rk_ctx **p = realloc(s->free_ctx, cap * sizeof *p);
+    if (!p) {
+      pthread_mutex_unlock(&s->mu);
+      rk_ctx_destroy(c);
+      return;
+    }
+    s->free_ctx = p;
+    s->capfree = cap;
+  }
+  s->free_ctx[s->nfree++] = c;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ----------------------------------------------------------- parsing */
+
+static size_t skip_ws(const char *p, size_t n, size_t i) {
+  while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
+  return i;
+}
+
+long rk_server_split_array(const char *p, size_t n, const char **starts, size_t *lens,
+                           size_t cap, size_t *err_at, const char **err) {
+  size_t i = skip_ws(p, n, 0);
+  long count = 0;
+  if (i >= n || p[i] != '[') {
+    *err_at = i;
+    *err = "expected a JSON array of records or JSON lines";
+    return -1;
+  }
+  i = skip_ws(p, n, i + 1);
+  if (i < n && p[i] == ']') {
+    i = skip_ws(p, n, i + 1);
+    if (i != n) {
+      *err_at = i;
+      *err = "unexpected text after the array";
+      return -1;
+    }
+    return 0;
+  }
+  for (;;) {
+    size_t start = i;
+    int depth = 0;
+    /* One element: up to a ',' or ']' at depth 0, strings skipped. */
+    while (i < n) {
+      char ch = p[i];
+      if (ch == '"') {
+        i++;
+        while (i < n && p[i] != '"') i += p[i] == '\\' ? 2 : 1;
+        if (i >= n) break;
+        i++;
+        continue;
+      }
+      if (ch == '{' || ch == '[') {
+        if (++depth > 512) {
+          *err_at = i;
+          *err = "nesting deeper than 512";
+          return -1;
+        }
+      } else if (ch == '}' || ch == ']') {
+        if (depth == 0) break;
+        depth--;
+      } else if (ch == ',' && depth == 0) {
+        break;
+      }
+      i++;
+    }
+    if (i >= n) {
+      *err_at = n;
+      *err = "the array is not closed (truncated body?)";
+      return -1;
+    }
+    size_t end = i;
+    while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\n' ||
+                           p[end - 1] == '\r'))
+      end--;
+    if (end == start) {
+      *err_at = i;
+      *err = "empty element in the array";
+      return -1;
+    }
+    if ((size_t)count < cap) {
+      starts[count] = p + start;
+      lens[count] = end - start;
+    }
+    count++;
+    if (p[i] == ']') {
+      i = skip_ws(p, n, i + 1);
+      if (i != n) {
+        *err_at = i;
+        *err = "unexpected text after the array";
+        return -1;
+      }
+      return count;
+    }
+    i = skip_ws(p, n, i + 1); /* after ',' */
+  }
+}
+
+static const char *const eos_tokens[] = {"<|im_end|>", "<|endoftext|>", "</s>", "<|eot_id|>",
+                                         "<|end_of_text|>", "<eos>", "<|end|>", NULL};
+
+void rk_server_cut_response(const char *q, size_t qn, const char *prompt, size_t pn,
+                            const char *marker, const char **out, size_t *outn) {
+  const char *r = q;
+  size_t rn = qn;
+  if (pn && qn >= pn && memcmp(q, prompt, pn) == 0) {
+    r = q + pn;
+    rn = qn - pn;
+  } else if (marker && *marker) {
+    size_t mn = strlen(marker);
+    const char *last = NULL;
+    for (const char *s = q; (s = memmem(s, (size_t)(q + qn - s), marker, mn)); s += 1) last = s;
+    if (last) {
+      r = last + mn;
+      rn = (size_t)(q + qn - r);
+    }
+  }
+  int changed = 1;
+  while (changed) {
+    changed = 0;
+    while (rn && (r[rn - 1] == ' ' || r[rn - 1] == '\n' || r[rn - 1] == '\t' ||
+                  r[rn - 1] == '\r'))
+      rn--;
+    for (const char *const *t = eos_tokens; *t; t++) {
+      size_t tn = strlen(*t);
+      if (rn >= tn && memcmp(r + rn - tn, *t, tn) == 0) {
+        rn -= tn;
+        changed = 1;
+      }
+    }
+  }
+  while (rn && (*r == ' ' || *r == '\n' || *r == '\t' || *r == '\r')) {
+    r++;
+    rn--;
+  }
+  *out = r;
+  *outn = rn;
+}
+
+/* ---------------------------------------------------------- requests */
+
+typedef struct request {
+  double t0;
+  int endpoint;
+  sbuf body;
+  int too_big;
+  int timed_out;
+  unsigned long long records;
+} request;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int code_index(unsigned code) {
+  for (size_t i = 0; i < NCODES; i++)
+    if (codes[i] == code) return (int)i;
+  return (int)NCODES - 2; /* counted as 500 */
+}
+
+static enum MHD_Result respond(server *s, struct MHD_Connection *c, request *rq,
+                               unsigned code, const char *type, char *body, size_t n) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+  if (!r) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", type);
+  if (code == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+  enum MHD_Result ret = MHD_queue_response(c, code, r);
+  MHD_destroy_response(r);
+  double dt = now_s() - rq->t0;
+  pthread_mutex_lock(&s->mu);
+  s->requests[rq->endpoint][code_index(code)]++;
+  size_t b = 0;
+  while (b < NBUCKETS && dt > buckets[b]) b++;
+  s->hist[rq->endpoint][b]++;
+  s->latency_sum[rq->endpoint] += dt;
+  pthread_mutex_unlock(&s->mu);
+  if (s->o.access_log) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char host[64] = "-";
+    if (ci && ci->client_addr)
+      getnameinfo(ci->client_addr, sizeof(struct sockaddr_storage), host, sizeof host, NULL, 0,
+                  NI_NUMERICHOST);
+    fprintf(stderr,
+            "{\"ts\":%.3f,\"client\":\"%s\",\"endpoint\":\"%s\",\"code\":%u,\"ms\":%.3f,"
+            "\"bytes_in\":%zu,\"records\":%llu}\n",
+            wall_s(), host, ep_names[rq->endpoint], code, dt * 1000, rq->body.n,
+            rq->records);
+  }
+  return ret;
+}
+
+static enum MHD_Result respond_json_error(server *s, struct MHD_Connection *c, request *rq,
+                                          unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static enum MHD_Result respond_json_error(server *s, struct MHD_Connection *c, request *rq,
+                                          unsigned code, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_t *j = json_pack("{s:s,s:i}", "error", msg, "code", (int)code);
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (!text) return MHD_NO;
+  size_t n = strlen(text);
+  return respond(s, c, rq, code, "application/json", text, n);
+}
+
+/* Constant-time comparison: the time depends only on the token's length. */
+static int token_ok(const char *want, const char *header) {
+  if (!header || strncmp(header, "Bearer ", 7) != 0) return 0;
+  const char *got = header + 7;
+  size_t wn = strlen(want), gn = strlen(got);
+  unsigned char diff = (unsigned char)(wn != gn);
+  for (size_t i = 0; i < wn; i++) diff |= (unsigned char)(want[i] ^ (i < gn ? got[i] : 0));
+  return diff == 0;
+}
+
+static void count_results(server *s, const spec_ref *sr, const double *table, size_t n,
+                          size_t ncol) {
+  size_t ncomp = ncol - 4;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < n; i++) {
+    const double *row = table + i * ncol;
+    int st = (int)row[1];
+    if (st >= 0 && st < RK_STATUS_COUNT) s->records[st]++;
+    for (size_t k = 0; k < ncomp; k++) {
+      if (isnan(row[4 + k])) continue;
+      const char *name = rk_spec_component(sr->spec, k);
+      size_t m;
+      for (m = 0; m < s->ncomps; m++)
+        if (strcmp(s->comps[m].name, name) == 0) break;
+      if (m == s->ncomps) {
+        if (m == MAX_COMP_METRICS) continue;
+        s->comps[m].name = strdup(name);
+        if (!s->comps[m].name) continue;
+        s->ncomps++;
+      }
+      s->comps[m].sum += row[4 + k];
+      s->comps[m].count++;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Scores n records; on success returns the batch and the numeric table. */
+static rk_batch *score_records(server *s, spec_ref *sr, const char **recs, const size_t *lens,
+                               size_t n, double **table, char *err, size_t errcap) {
+  rk_ctx *ctx = ctx_take(s);
+  if (!ctx) {
+    snprintf(err, errcap, "cannot create a scoring context");
+    return NULL;
+  }
+  rk_score_options so = {.results_only = 1};
+  rk_batch *b = NULL;
+  rk_err rc = rk_score_batch(ctx, sr->spec, &so, recs, lens, n, &b);
+  if (rc != RK_OK) snprintf(err, errcap, "%s", rk_ctx_errmsg(ctx));
+  ctx_give(s, ctx);
+  if (rc != RK_OK) return NULL;
+  size_t ncol = 4 + rk_spec_ncomponents(sr->spec);
+  size_t cnt = rk_batch_count(b);
+  *table = malloc((cnt ? cnt : 1) * ncol * sizeof **table);
+  if (!*table || rk_batch_table(b, *table, cnt * ncol) != RK_OK) {
+    free(*table);
+    rk_batch_free(b);
+    snprintf(err, errcap, "out of memory");
+    return NULL;
+  }
+  count_results(s, sr, *table, cnt, ncol);
+  return b;
+}
+
+static enum MHD_Result handle_score(server *s, struct MHD_Connection *c, request *rq) {
+  const char *p = rq->body.p ? rq->body.p : "";
+  size_t n = rq->body.n;
+  size_t i = skip_ws(p, n, 0);
+  const char **starts = NULL;
+  size_t *lens = NULL, count = 0;
+  if (i < n && p[i] == '[') {
+    size_t err_at = 0;
+    const char *err = NULL;
+    long k = rk_server_split_array(p, n, NULL, NULL, 0, &err_at, &err);
+    if (k < 0)
+      return respond_json_error(s, c, rq, 400, "bad request body at byte %zu: %s", err_at, err);
+    count = (size_t)k;
+    if (count > s->o.max_records)
+      return respond_json_error(s, c, rq, 413, "%zu records; the limit is %zu (--max-records)",
+                                count, s->o.max_records);
+    starts = malloc((count ? count : 1) * sizeof *starts);
+    lens = malloc((count ? count : 1) * sizeof *lens);
+    if (!starts || !lens) {
+      free(starts);
+      free(lens);
+      return respond_json_error(s, c, rq, 500, "out of memory");
+    }
+    rk_server_split_array(p, n, starts, lens, count, &err_at, &err);
+  } else {
+    /* JSON lines: non-blank lines are records. */
+    size_t cap = 64;
+    starts = malloc(cap * sizeof *starts);
+    lens = malloc(cap * sizeof *lens);
+    size_t pos = 0;
+    while (starts && lens && pos < n) {
+      const char *nl = memchr(p + pos, '\n', n - pos);
+      size_t end = nl ? (size_t)(nl - p) : n;
+      size_t a = skip_ws(p, end, pos), e = end;
+      while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\r' || p[e - 1] == '\t')) e--;
+      if (e > a) {
+        if (count == s->o.max_records) {
+          free(starts);
+          free(lens);
+          return respond_json_error(s, c, rq, 413, "more than %zu records (--max-records)",
+                                    s->o.max_records);
+        }
+        if (count == cap) {
+          cap *= 2;
+          const char **ns = realloc(starts, cap * sizeof *ns);
+          if (ns) starts = ns;
+          size_t *nl2 = realloc(lens, cap * sizeof *nl2);
+          if (nl2) lens = nl2;
+          if (!ns || !nl2) break;
+        }
+        starts[count] = p + a;
+        lens[count] = e - a;
+        count++;
+      }
+      pos = end + 1;
+    }
+    if (!starts || !lens || count == 0) {
+      free(starts);
+      free(lens);
+      if (count == 0 && n > 0 && skip_ws(p, n, 0) < n)
+        return respond_json_error(s, c, rq, 500, "out of memory");
+      return respond_json_error(s, c, rq, 400,
+                                "empty body: send a JSON array of records or JSON lines");
+    }
+  }
+  rq->records = count;
+  spec_ref *sr = spec_acquire(s);
+  double *table = NULL;
+  char err[512];
+  rk_batch *b = count ? score_records(s, sr, starts, lens, count, &table, err, sizeof err)
+                      : NULL;
+  free(starts);
+  free(lens);
+  if (count && !b) {
+    spec_unref(s, sr);
+    return respond_json_error(s, c, rq, 500, "scoring failed: %s", err);
+  }
+  sbuf out = {0};
+  sb_puts(&out, "{\"results\":[");
+  size_t cnt = b ? rk_batch_count(b) : 0;
+  for (size_t k = 0; k < cnt; k++) {
+    size_t ln = 0;
+    const char *line = rk_batch_line(b, k, &ln);
+    if (k) sb_put(&out, ",", 1);
+    sb_put(&out, line, ln);
+  }
+  sb_puts(&out, "],\"summary\":");
+  size_t sn = 0;
+  const char *sum = b ? rk_batch_summary(b, &sn) : "{\"records\":0}";
+  sb_put(&out, sum, b ? sn : strlen(sum));
+  sb_puts(&out, "}");
+  rk_batch_free(b);
+  free(table);
+  spec_unref(s, sr);
+  if (out.oom) {
+    free(out.p);
+    return respond_json_error(s, c, rq, 500, "out of memory");
+  }
+  return respond(s, c, rq, 200, "application/json", out.p, out.n);
+}
+
+/* OpenRLHF: {"query": [...], "prompts": [...], "labels": [...]}. */
+static enum MHD_Result handle_get_reward(server *s, struct MHD_Connection *c, request *rq) {
+  json_error_t je;
+  json_t *root = json_loadb(rq->body.p ? rq->body.p : "", rq->body.n, 0, &je);
+  if (!root || !json_is_object(root)) {
+    json_decref(root);
+    return respond_json_error(s, c, rq, 400,
+                              root ? "expected a JSON object {\"query\": [...], ...}"
+                                   : "invalid JSON at line %d, column %d: %s",
+                              je.line, je.column, je.text);
+  }
+  json_t *query = json_object_get(root, "query");
+  json_t *prompts = json_object_get(root, "prompts");
+  json_t *labels = json_object_get(root, "labels");
+  if (!json_is_array(query)) {
+    json_decref(root);
+    return respond_json_error(s, c, rq, 400, "'query' must be an array of strings");
+  }
+  size_t n = json_array_size(query);
+  if (n > s->o.max_records) {
+    json_decref(root);
+    return respond_json_error(s, c, rq, 413, "%zu queries; the limit is %zu (--max-records)",
+                              n, s->o.max_records);
+  }
+  if ((prompts && !json_is_null(prompts) &&
+       (!json_is_array(prompts) || json_array_size(prompts) != n)) ||
+      (labels && !json_is_null(labels) &&
+       (!json_is_array(labels) || json_array_size(labels) != n))) {
+    json_decref(root);
+    return respond_json_error(s, c, rq, 400,
+                              "'prompts' and 'labels' must be arrays as long as 'query' (%zu)",
+                              n);
+  }
+  char **texts = calloc(n ? n : 1, sizeof *texts);
+  const char **recs = calloc(n ? n : 1, sizeof *recs);
+  size_t *lens = calloc(n ? n : 1, sizeof *lens);
+  if (!texts || !recs || !lens) {
+    free(texts);
+    free(recs);
+    free(lens);
+    json_decref(root);
+    return respond_json_error(s, c, rq, 500, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *q = json_array_get(query, i);
+    json_t *pr = json_is_array(prompts) ? json_array_get(prompts, i) : NULL;
+    json_t *rec = json_object();
+    if (json_is_string(q)) {
+      const char *resp = NULL;
+      size_t rn = 0;
+      const char *ps = json_is_string(pr) ? json_string_value(pr) : "";
+      size_t pn = json_is_string(pr) ? json_string_length(pr) : 0;
+      rk_server_cut_response(json_string_value(q), json_string_length(q), ps, pn,
+                             s->o.response_marker, &resp, &rn);
+      json_object_set_new(rec, "response", json_stringn(resp, rn));
+    }
+    if (pr) json_object_set(rec, "prompt", pr);
+    if (json_is_array(labels)) {
+      json_t *l = json_array_get(labels, i);
+      if (!json_is_null(l)) json_object_set(rec, "reference", l);
+    }
+    texts[i] = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    recs[i] = texts[i] ? texts[i] : "{}";
+    lens[i] = strlen(recs[i]);
+  }
+  json_decref(root);
+  rq->records = n;
+  spec_ref *sr = spec_acquire(s);
+  double *table = NULL;
+  char err[512];
+  rk_batch *b = n ? score_records(s, sr, recs, lens, n, &table, err, sizeof err) : NULL;
+  for (size_t i = 0; i < n; i++) free(texts[i]);
+  free(texts);
+  free(recs);
+  free(lens);
+  if (n && !b) {
+    spec_unref(s, sr);
+    return respond_json_error(s, c, rq, 500, "scoring failed: %s", err);
+  }
+  /* A null reward cannot travel as a number: it is sent as 0.0, with
+   * extra_logs.rk_valid = 0 for that sample. */
+  size_t ncomp = rk_spec_ncomponents(sr->spec), ncol = 4 + ncomp;
+  json_t *rewards = json_array(), *logs = json_object(), *valid = json_array();
+  json_t **comp_arrays = calloc(ncomp + 1, sizeof *comp_arrays);
+  for (size_t k = 0; comp_arrays && k < ncomp; k++) {
+    comp_arrays[k] = json_array();
+    json_object_set_new(logs, rk_spec_component(sr->spec, k), comp_arrays[k]);
+  }
+  size_t cnt = b ? rk_batch_count(b) : 0;
+  for (size_t i = 0; i < cnt; i++) {
+    const double *row = table + i * ncol;
+    json_array_append_new(rewards, json_real(isnan(row[0]) ? 0.0 : row[0]));
+    json_array_append_new(valid, json_real(isnan(row[0]) ? 0.0 : 1.0));
+    for (size_t k = 0; comp_arrays && k < ncomp; k++)
+      json_array_append_new(comp_arrays[k], json_real(isnan(row[4 + k]) ? 0.0 : row[4 + k]));
+  }
+  free(comp_arrays);
+  json_object_set_new(logs, "rk_valid", valid);
+  json_t *resp = json_object();
+  json_object_set(resp, "rewards", rewards);
+  json_object_set_new(resp, "scores", rewards);
+  json_object_set_new(resp, "extra_logs", logs);
+  char *text = json_dumps(resp, JSON_COMPACT);
+  json_decref(resp);
+  rk_batch_free(b);
+  free(table);
+  spec_unref(s, sr);
+  if (!text) return respond_json_error(s, c, rq, 500, "out of memory");
+  return respond(s, c, rq, 200, "application/json", text, strlen(text));
+}
+
+static enum MHD_Result handle_metrics(server *s, struct MHD_Connection *c, request *rq) {
+  sbuf m = {0};
+  pthread_mutex_lock(&s->mu);
+  sb_puts(&m, "# HELP rewardkit_requests_total HTTP requests by endpoint and status code.\n"
+              "# TYPE rewardkit_requests_total counter\n");
+  for (int e = 0; e < EP_N; e++)
+    for (size_t k = 0; k < NCODES; k++)
+      if (s->requests[e][k])
+        sb_printf(&m, "rewardkit_requests_total{endpoint=\"%s\",code=\"%u\"} %llu\n",
+                  ep_names[e], codes[k], s->requests[e][k]);
+  sb_puts(&m, "# HELP rewardkit_request_seconds Request latency.\n"
+              "# TYPE rewardkit_request_seconds histogram\n");
+  for (int e = 0; e < EP_N; e++) {
+    unsigned long long cum = 0, total = 0;
+    for (size_t b = 0; b <= NBUCKETS; b++) total += s->hist[e][b];
+    if (!total) continue;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+      cum += s->hist[e][b];
+      sb_printf(&m, "rewardkit_request_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                ep_names[e], buckets[b], cum);
+    }
+    sb_printf(&m, "rewardkit_request_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n",
+              ep_names[e], total);
+    sb_printf(&m, "rewardkit_request_seconds_sum{endpoint=\"%s\"} %.6f\n", ep_names[e],
+              s->latency_sum[e]);
+    sb_printf(&m, "rewardkit_request_seconds_count{endpoint=\"%s\"} %llu\n", ep_names[e],
+              total);
+  }
+  sb_puts(&m, "# HELP rewardkit_records_total Records scored, by status.\n"
+              "# TYPE rewardkit_records_total counter\n");
+  for (int k = 0; k < RK_STATUS_COUNT; k++)
+    sb_printf(&m, "rewardkit_records_total{status=\"%s\"} %llu\n",
+              rk_status_name((rk_status)k), s->records[k]);
+  sb_puts(&m, "# HELP rewardkit_component_mean Mean of each component since start.\n"
+              "# TYPE rewardkit_component_mean gauge\n");
+  for (size_t k = 0; k < s->ncomps; k++)
+    sb_printf(&m, "rewardkit_component_mean{component=\"%s\"} %.17g\n", s->comps[k].name,
+              s->comps[k].count ? s->comps[k].sum / (double)s->comps[k].count : 0.0);
+  sb_printf(&m, "# TYPE rewardkit_spec_reloads_total counter\n"
+                "rewardkit_spec_reloads_total{result=\"ok\"} %llu\n"
+                "rewardkit_spec_reloads_total{result=\"failed\"} %llu\n"
+                "# TYPE rewardkit_inflight_requests gauge\nrewardkit_inflight_requests %d\n",
+            s->reloads, s->reload_failures, s->inflight);
+  pthread_mutex_unlock(&s->mu);
+  if (m.oom) {
+    free(m.p);
+    return respond_json_error(s, c, rq, 500, "out of memory");
+  }
+  return respond(s, c, rq, 200, "text/plain; version=0.0.4", m.p, m.n);
+}
+
+static int endpoint_of(const char *url) {
+  for (int e = 0; e < EP_OTHER; e++)
+    if (strcmp(url, ep_names[e]) == 0) return e;
+  return EP_OTHER;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version,
+                               const char *upload, size_t *upload_size, void **con_cls) {
+  server *s = cls;
+  (void)version;
+  request *rq = *con_cls;
+  if (!rq) {
+    rq = calloc(1, sizeof *rq);
+    if (!rq) return MHD_NO;
+    rq->t0 = now_s();
+    rq->endpoint = endpoint_of(url);
+    *con_cls = rq;
+    pthread_mutex_lock(&s->mu);
+    s->inflight++;
+    pthread_mutex_unlock(&s->mu);
+    /* Refuse oversized bodies before reading them. */
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+      char *end = NULL;
+      unsigned long long v = strtoull(cl, &end, 10);
+      if (end && *end == '\0' && v > s->o.max_body) rq->too_big = 1;
+    }
+    if (!rq->too_big) return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!rq->too_big && rq->body.n + *upload_size > s->o.max_body) rq->too_big = 1;
+    if (!rq->too_big) {
+      sb_put(&rq->body, upload, *upload_size);
+      if (rq->body.oom) rq->too_big = 1;
+    }
+    if (s->o.deadline_ms && (now_s() - rq->t0) * 1000 > s->o.deadline_ms) rq->timed_out = 1;
+    *upload_size = 0;
+    if (!rq->too_big && !rq->timed_out) return MHD_YES;
+  }
+  if (rq->too_big)
+    return respond_json_error(s, c, rq, 413, "request body over %zu bytes (--max-body)",
+                              s->o.max_body);
+  if (rq->timed_out)
+    return respond_json_error(s, c, rq, 408, "request body took longer than %u ms (--deadline)",
+                              s->o.deadline_ms);
+  int ep = rq->endpoint;
+  if (ep != EP_HEALTHZ && s->o.token &&
+      !token_ok(s->o.token,
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")))
+    return respond_json_error(s, c, rq, 401, "missing or wrong bearer token");
+  int is_get = strcmp(method, "GET") == 0, is_post = strcmp(method, "POST") == 0;
+  switch (ep) {
+    case EP_SCORE:
+      if (!is_post) break;
+      return handle_score(s, c, rq);
+    case EP_GET_REWARD:
+      if (!is_post) break;
+      return handle_get_reward(s, c, rq);
+    case EP_HEALTHZ:
+      if (!is_get) break;
+      {
+        pthread_mutex_lock(&s->mu);
+        int draining = s->draining;
+        pthread_mutex_unlock(&s->mu);
+        char *ok = strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}");
+        if (!ok) return MHD_NO;
+        return respond(s, c, rq, draining ? 503 : 200, "application/json", ok, strlen(ok));
+      }
+    case EP_METRICS:
+      if (!is_get) break;
+      return handle_metrics(s, c, rq);
+    case EP_SPEC:
+      if (!is_get) break;
+      {
+        spec_ref *sr = spec_acquire(s);
+        char *js = malloc(sr->json_len + 1);
+        if (js) memcpy(js, sr->json, sr->json_len + 1);
+        size_t n = sr->json_len;
+        spec_unref(s, sr);
+        if (!js) return respond_json_error(s, c, rq, 500, "out of memory");
+        return respond(s, c, rq, 200, "application/json", js, n);
+      }
+    default:
+      return respond_json_error(s, c, rq, 404,
+                                "no such endpoint '%.100s' (POST /v1/score, POST /get_reward, "
+                                "GET /healthz, GET /metrics, GET /v1/spec)",
+                                url);
+  }
+  return respond_json_error(s, c, rq, 405, "%s is not allowed on %s", method, ep_names[ep]);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+  server *s = cls;
+  (void)c;
+  (void)toe;
+  request *rq = *con_cls;
+  if (!rq) return;
+  free(rq->body.p);
+  free(rq);
+  *con_cls = NULL;
+  pthread_mutex_lock(&s->mu);
+  s->inflight--;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------ main */
+
+static const char *usage_serve =
+    "usage: rewardkit serve [--spec FILE | --fn NAME [--arg KEY=VALUE]...]\n"
+    "                       [--bind ADDR] [--port N] [--threads N]\n"
+    "                       [--token T | --token-file F] [--max-body BYTES]\n"
+    "                       [--max-records N] [--max-connections N]\n"
+    "                       [--idle-timeout S] [--deadline MS]\n"
+    "                       [--response-marker TEXT] [--access-log] [--quiet]\n"
+    "\n"
+    "HTTP reward server (docs/server.md):\n"
+    "  POST /v1/score     records as a JSON array or JSON lines -> results\n"
+    "  POST /get_reward   OpenRLHF {query, prompts, labels} -> {rewards, scores, extra_logs}\n"
+    "  GET  /healthz      liveness (never needs the token)\n"
+    "  GET  /metrics      Prometheus text\n"
+    "  GET  /v1/spec      the spec being served\n"
+    "\n"
+    "  --bind ADDR          listen address (default 127.0.0.1)\n"
+    "  --port N             port (default 8000; 0 = any free port, printed)\n"
+    "  --threads N          request threads (default: CPUs)\n"
+    "  --token T            require 'Authorization: Bearer T'\n"
+    "  --token-file F       the same, token read from F\n"
+    "  --max-body BYTES     largest request body (default 67108864), else 413\n"
+    "  --max-records N      most records per request (default 65536), else 413\n"
+    "  --max-connections N  simultaneous connections (default 512)\n"
+    "  --idle-timeout S     close connections idle for S seconds (default 30)\n"
+    "  --deadline MS        most time to receive a body (default 60000), else 408\n"
+    "  --response-marker T  /get_reward: response starts after the last T when the\n"
+    "                       prompt is not a prefix of the query\n"
+    "  --access-log         one JSON line per request on stderr (never bodies)\n"
+    "\n"
+    "SIGHUP reloads the spec (a bad spec keeps the old one); SIGTERM stops\n"
+    "accepting, finishes in-flight requests and exits 0.\n";
+
+static int parse_uint(const char *flag, const char *v, unsigned long long max,
+                      unsigned long long *out) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (errno || !end || *end || v[0] == '-' || !v[0] || x > max) {
+    fprintf(stderr, "rewardkit serve: %s expects an integer up to %llu, got '%s'\n", flag, max,
+            v);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+/* Reads the token into buf (cap bytes); 0 or -1 with a message. */
+static int read_token_file(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "rewardkit serve: cannot open token file '%s': %s\n", path,
+            strerror(errno));
+    return -1;
+  }
+  size_t n = fread(buf, 1, cap - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) buf[--n] = '\0';
+  if (!n) {
+    fprintf(stderr, "rewardkit serve: token file '%s' is empty\n", path);
+    return -1;
+  }
+  return 0;
+}
+
+int rk_serve_main(int argc, char **argv) {
+  server s;
+  memset(&s, 0, sizeof s);
+  options *o = &s.o;
+  o->bind = "127.0.0.1";
+  o->port = 8000;
+  o->max_body = (size_t)64 << 20;
+  o->max_records = 65536;
+  o->max_connections = 512;
+  o->idle_timeout = 30;
+  o->deadline_ms = 60000;
+  /* On the stack: every early return below is then leak-free. */
+  const char *argv_args[argc + 1];
+  o->args = argv_args;
+  char token_buf[4096];
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    unsigned long long v;
+#define VALUE()                                                                 \
+  do {                                                                          \
+    if (i + 1 >= argc) {                                                        \
+      fprintf(stderr, "rewardkit serve: %s needs a value\n", a);                \
+      return 2;                                                                 \
+    }                                                                           \
+  } while (0)
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(usage_serve, stdout);
+      return 0;
+    } else if (!strcmp(a, "--spec")) {
+      VALUE();
+      o->spec_file = argv[++i];
+    } else if (!strcmp(a, "--fn")) {
+      VALUE();
+      o->fn = argv[++i];
+    } else if (!strcmp(a, "--arg")) {
+      VALUE();
+      o->args[o->nargs++] = argv[++i];
+    } else if (!strcmp(a, "--bind")) {
+      VALUE();
+      o->bind = argv[++i];
+    } else if (!strcmp(a, "--port")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 65535, &v)) return 2;
+      o->port = (unsigned)v;
+    } else if (!strcmp(a, "--threads")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 256, &v) || v == 0) return 2;
+      o->threads = (unsigned)v;
+    } else if (!strcmp(a, "--token")) {
+      VALUE();
+      o->token = argv[++i];
+    } else if (!strcmp(a, "--token-file")) {
+      VALUE();
+      if (read_token_file(argv[++i], token_buf, sizeof token_buf)) return 2;
+      o->token = token_buf;
+    } else if (!strcmp(a, "--max-body")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], (unsigned long long)1 << 34, &v) || v == 0) return 2;
+      o->max_body = (size_t)v;
+    } else if (!strcmp(a, "--max-records")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 100000000, &v) || v == 0) return 2;
+      o->max_records = (size_t)v;
+    } else if (!strcmp(a, "--max-connections")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 100000, &v) || v == 0) return 2;
+      o->max_connections = (unsigned)v;
+    } else if (!strcmp(a, "--idle-timeout")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 86400, &v) || v == 0) return 2;
+      o->idle_timeout = (unsigned)v;
+    } else if (!strcmp(a, "--deadline")) {
+      VALUE();
+      if (parse_uint(a, argv[++i], 86400000, &v)) return 2;
+      o->deadline_ms = (unsigned)v;
+    } else if (!strcmp(a, "--response-marker")) {
+      VALUE();
+      o->response_marker = argv[++i];
+    } else if (!strcmp(a, "--access-log")) {
+      o->access_log = 1;
+    } else if (!strcmp(a, "--quiet")) {
+      o->quiet = 1;
+    } else {
+      fprintf(stderr, "rewardkit serve: unknown option '%s' (see --help)\n", a);
+      return 2;
+    }
+#undef VALUE
+  }
+  if (!o->spec_file == !o->fn) {
+    fprintf(stderr, "rewardkit serve: say what to serve: --spec FILE or --fn NAME\n");
+    return 2;
+  }
+  if (!o->threads) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = c > 0 ? (unsigned)c : 1;
+  }
+  char err[1024];
+  pthread_mutex_init(&s.mu, NULL);
+  s.cur = spec_load(o, err, sizeof err);
+  if (!s.cur) {
+    fprintf(stderr, "rewardkit serve: %s%s%s\n", o->spec_file ? o->spec_file : "",
+            o->spec_file ? ": " : "", err);
+    return 3;
+  }
+
+  /* Signals are taken by sigwait() in this thread only. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+  struct addrinfo *ai = NULL;
+  char port[16];
+  snprintf(port, sizeof port, "%u", o->port);
+  int gai = getaddrinfo(o->bind, port, &hints, &ai);
+  if (gai != 0) {
+    fprintf(stderr, "rewardkit serve: --bind '%s': %s (give a numeric address)\n", o->bind,
+            gai_strerror(gai));
+    return 2;
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG;
+  if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+  s.daemon = MHD_start_daemon(
+      flags, (uint16_t)o->port, NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+      MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
+      o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 << 10, MHD_OPTION_NOTIFY_COMPLETED,
+      completed, &s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+  freeaddrinfo(ai);
+  if (!s.daemon) {
+    fprintf(stderr, "rewardkit serve: cannot listen on %s:%u (in use? permission?)\n", o->bind,
+            o->port);
+    return 1;
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  unsigned actual = di ? di->port : o->port;
+  /* Always printed (even with --quiet): scripts read the port from it. */
+  fprintf(stderr, "rewardkit serve: listening on %s:%u (%u threads%s)\n", o->bind, actual,
+          o->threads, o->token ? ", bearer token required" : "");
+  fflush(stderr);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      if (!o->spec_file) {
+        logf_(&s, "SIGHUP: nothing to reload (serving --fn)");
+        continue;
+      }
+      spec_ref *nr = spec_load(o, err, sizeof err);
+      pthread_mutex_lock(&s.mu);
+      if (nr) {
+        spec_ref *old = s.cur;
+        s.cur = nr;
+        s.reloads++;
+        pthread_mutex_unlock(&s.mu);
+        spec_unref(&s, old);
+        logf_(&s, "SIGHUP: reloaded %s", o->spec_file);
+      } else {
+        s.reload_failures++;
+        pthread_mutex_unlock(&s.mu);
+        logf_(&s, "SIGHUP: %s is invalid, still serving the previous spec: %s", o->spec_file,
+              err);
+      }
+      continue;
+    }
+    break; /* SIGTERM or SIGINT */
+  }
+  /* Drain: stop accepting, let in-flight requests finish (at most 60 s). */
+  pthread_mutex_lock(&s.mu);
+  s.draining = 1;
+  pthread_mutex_unlock(&s.mu);
+  MHD_socket lfd = MHD_quiesce_daemon(s.daemon);
+  if (lfd != MHD_INVALID_SOCKET) close(lfd);
+  logf_(&s, "stopping: no new connections; finishing in-flight requests");
+  for (int waited = 0; waited < 6000; waited++) {
+    pthread_mutex_lock(&s.mu);
+    int n = s.inflight;
+    pthread_mutex_unlock(&s.mu);
+    if (n == 0) break;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  MHD_stop_daemon(s.daemon);
+  for (size_t i = 0; i < s.nfree; i++) rk_ctx_destroy(s.free_ctx[i]);
+  free(s.free_ctx);
+  spec_unref(&s, s.cur);
+  for (size_t k = 0; k < s.ncomps; k++) free(s.comps[k].name);
+  logf_(&s, "stopped");
+  return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * server.h - `rewardkit serve`: the HTTP reward server (docs/server.md).
+ *
+ * Built on libmicrohttpd and the public API only (rewardkit.h); linked
+ * into the CLI, not into librewardkit. The pieces that parse request
+ * bodies are exposed here for the unit tests and the fuzz target.
+ */
+#ifndef RK_SERVER_H
+#define RK_SERVER_H
+
+#include <stddef.h>
+
+/* Runs the server; argv are the options after "serve". Returns the exit
+ * code (0 after a graceful stop). */
+int rk_serve_main(int argc, char **argv);
+
+/* Splits a JSON array of records ("[{...}, {...}]") into element spans
+ * without validating the elements (the library does that per record).
+ * Returns the count, or -1 with *err_at = byte offset and *err = reason
+ * when the envelope is malformed. Spans are written to starts/lens (at
+ * most cap; the count may exceed cap, then only cap are written). */
+long rk_server_split_array(const char *p, size_t n, const char **starts, size_t *lens,
+                           size_t cap, size_t *err_at, const char **err);
+
+/* The response part of an OpenRLHF query: the query minus its prompt when
+ * the prompt is a prefix, else the text after the last `marker` (may be
+ * NULL), else the whole query; then trailing end-of-sequence tokens and
+ * surrounding whitespace removed. Returns a span inside query. */
+void rk_server_cut_response(const char *query, size_t qn, const char *prompt, size_t pn,
+                            const char *marker, const char **out, size_t *outn);
+
+#endif /* RK_SERVER_H */
