@@ -311,10 +311,25 @@ long rk_server_split_array(const char *p, size_t n, const char **starts, size_t 
     while (i < n) {
       char ch = p[i];
       if (ch == '"') {
-        i++;
-        while (i < n && p[i] != '"') i += p[i] == '\\' ? 2 : 1;
-        if (i >= n) break;
-        i++;
+        /* Skip the string: the next quote not escaped by an odd run of
+         * backslashes (memchr keeps this at memory speed on long texts). */
+        size_t j = i + 1;
+        for (;;) {
+          const char *q = j < n ? memchr(p + j, '"', n - j) : NULL;
+          if (!q) {
+            j = n;
+            break;
+          }
+          size_t k = (size_t)(q - p), bs = 0;
+          while (k - bs > i + 1 && p[k - bs - 1] == '\\') bs++;
+          j = k + 1;
+          if (bs % 2 == 0) break;
+        }
+        if (j > n || (j == n && (n == 0 || p[n - 1] != '"'))) {
+          i = n;
+          break;
+        }
+        i = j;
         continue;
       }
       if (ch == '{' || ch == '[') {
