@@ -35,6 +35,7 @@ bench: build
 	@$(BUILD)/bench_json 20000 3
 	@$(BUILD)/bench_format 200000 5
 	@python3 bench/bench_python.py $(BUILD)
+	@bench/server/run.sh $(BUILD) 10
 
 # Runs every fuzz target for FUZZ_SECONDS (default 30) each.
 FUZZ_SECONDS ?= 30

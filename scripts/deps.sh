@@ -8,9 +8,9 @@ pkgs=(build-essential cmake pkg-config libjansson-dev libutf8proc-dev libre2-dev
       libgmp-dev libmpfr-dev libmicrohttpd-dev)
 case "$what" in
   build) ;;
-  test)  pkgs+=(python3 python3-venv) ;;
+  test)  pkgs+=(python3 python3-venv nginx-light) ;;
   fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
-  bench) pkgs+=(python3) ;;
+  bench) pkgs+=(python3 wrk bc python3-fastapi python3-uvicorn) ;;
   *) echo "deps.sh: unknown set '$what' (build, test, fuzz or bench)" >&2; exit 2 ;;
 esac
 missing=()
