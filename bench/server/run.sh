@@ -67,9 +67,11 @@ run "rewardkit serve" "$p1" one.json 1 32 "$secs"
 run "python fastapi+uvicorn" "$p2" one.json 1 32 "$secs"
 run "rewardkit serve" "$p1" batch.json 256 8 "$secs"
 run "python fastapi+uvicorn" "$p2" batch.json 256 8 "$secs"
-echo "== latency under light load (1 connection, closed loop: far below the maximum rate)"
-run "rewardkit serve" "$p1" one.json 1 1 "$secs"
-run "python fastapi+uvicorn" "$p2" one.json 1 1 "$secs"
+max1=$(awk '$1 == "rewardkit" && $3 == 1 {print $4; exit}' "$out/rates")
+half=$(printf "%.0f" "$(echo "$max1 / 2" | bc -l)")
+echo "== latency at half the maximum rate: open loop, $half req/s of 1-record requests, 16 connections"
+echo "   (bench_http_rate: latency from each request's scheduled send time)"
+echo "   rewardkit serve: $("$build/bench_http_rate" "$p1" "$out/one.json" "$half" "$secs" 16 || true)"
 python3 - "$out/rates" <<'PY'
 import sys
 rates = {}
