@@ -426,7 +426,6 @@ typedef struct request {
   int endpoint;
   sbuf body;
   int too_big;
-  int timed_out;
   unsigned long long records;
 } request;
 
@@ -866,16 +865,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
       sb_put(&rq->body, upload, *upload_size);
       if (rq->body.oom) rq->too_big = 1;
     }
-    if (s->o.deadline_ms && (now_s() - rq->t0) * 1000 > s->o.deadline_ms) rq->timed_out = 1;
     *upload_size = 0;
-    if (!rq->too_big && !rq->timed_out) return MHD_YES;
+    if (s->o.deadline_ms && (now_s() - rq->t0) * 1000 > s->o.deadline_ms) {
+      /* A response cannot be queued in the middle of a body: the slow
+       * client is disconnected, and counted as a 408. */
+      pthread_mutex_lock(&s->mu);
+      s->requests[rq->endpoint][code_index(408)]++;
+      pthread_mutex_unlock(&s->mu);
+      logf_(s, "closed a connection whose request body took over %u ms (--deadline)",
+            s->o.deadline_ms);
+      return MHD_NO;
+    }
+    return MHD_YES;
   }
   if (rq->too_big)
     return respond_json_error(s, c, rq, 413, "request body over %zu bytes (--max-body)",
                               s->o.max_body);
-  if (rq->timed_out)
-    return respond_json_error(s, c, rq, 408, "request body took longer than %u ms (--deadline)",
-                              s->o.deadline_ms);
   int ep = rq->endpoint;
   if (ep != EP_HEALTHZ && s->o.token &&
       !token_ok(s->o.token,
@@ -963,7 +968,8 @@ static const char *usage_serve =
     "  --max-records N      most records per request (default 65536), else 413\n"
     "  --max-connections N  simultaneous connections (default 512)\n"
     "  --idle-timeout S     close connections idle for S seconds (default 30)\n"
-    "  --deadline MS        most time to receive a body (default 60000), else 408\n"
+    "  --deadline MS        most time to receive a body (default 60000); slower\n"
+    "                       clients are disconnected\n"
     "  --response-marker T  /get_reward: response starts after the last T when the\n"
     "                       prompt is not a prefix of the query\n"
     "  --access-log         one JSON line per request on stderr (never bodies)\n"

@@ -248,6 +248,32 @@ class Lifecycle(h.unittest.TestCase):
         finally:
             s.stop()
 
+    def test_slow_client_is_disconnected(self):
+        s = Server("--deadline", "300")
+        try:
+            body = json.dumps([{"response": GOOD, "reference": "72"}]).encode()
+            sk = socket.create_connection(("127.0.0.1", s.port))
+            sk.settimeout(10)
+            sk.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                       % len(body))
+            for i in range(0, len(body), 10):  # trickle the body, 10 bytes every 100 ms
+                try:
+                    sk.sendall(body[i:i + 10])
+                except OSError:
+                    break
+                time.sleep(0.1)
+            try:
+                resp = sk.recv(4096)
+            except ConnectionResetError:
+                resp = b""
+            sk.close()
+            self.assertEqual(resp, b"")  # closed, body never scored
+            self.assertIn("took over 300 ms (--deadline)", s.read_log())
+            _, _, metrics = s.request("GET", "/metrics")
+            self.assertIn(b'rewardkit_requests_total{endpoint="/v1/score",code="408"} 1', metrics)
+        finally:
+            s.stop()
+
     def test_bad_spec_at_start_exits_3(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write('{"reward": {"fn": "exact", "args": {"extract": "boxd"}}}')
