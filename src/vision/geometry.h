@@ -53,6 +53,18 @@ int rk__nl_scan(const char *p, size_t n, rk__arena *a, size_t max_nums,
 const rk__jval *rk__geo_ref_json(const rk__jval *ref, rk__arena *a,
                                  int *is_text);
 
+/* Shared answer handling of the family: the "extract" arguments (default
+ * ["answer_tag", "none"]: the last <answer> block, else the whole
+ * response), then extraction, budget and scan. Statuses as rk__extract;
+ * ERROR when the arena is full. */
+struct rk__extract_cfg;
+int rk__geo_extract_compile(rk__argctx *ac, struct rk__extract_cfg *cfg);
+rk_status rk__geo_answer(const struct rk__extract_cfg *cfg, rk__call *c,
+                         rk__str *ans, rk__nl *nl);
+/* Numbers of a reference value: a string is scanned as text, any other
+ * value through its JSON source text. Charges its length. */
+rk_status rk__geo_ref_scan(rk__call *c, const rk__jval *ref, rk__nl *nl);
+
 /* ------------------------------------------------------------ points */
 
 /* 1 when (x, y) lies in the xyxy box (corners in any order); inclusive
@@ -106,6 +118,7 @@ typedef struct rk__maze_path {
   unsigned char *moves; /* !is_coords */
   long *r, *c;          /* is_coords: 0-based rows and columns */
   int too_long;         /* more than max_len entries */
+  size_t nonint;        /* 1-based index of the first non-integer pair, 0 none */
 } rk__maze_path;
 
 /* Path from answer text. Coordinates when the text holds at least one

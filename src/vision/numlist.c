@@ -185,3 +185,40 @@ const rk__jval *rk__geo_ref_json(const rk__jval *ref, rk__arena *a,
   if (is_text) *is_text = 0;
   return v;
 }
+
+/* ------------------------------------------------ answers, references */
+
+#include "text/extract.h"
+
+int rk__geo_extract_compile(rk__argctx *ac, rk__extract_cfg *cfg) {
+  int given = rk__arg_raw(ac, "extract") != NULL;
+  if (rk__extract_cfg_compile(ac, RK__EX_ANSWER_TAG, cfg)) return -1;
+  if (!given) {
+    cfg->modes[0] = RK__EX_ANSWER_TAG;
+    cfg->modes[1] = RK__EX_NONE;
+    cfg->nmodes = 2;
+  }
+  return 0;
+}
+
+rk_status rk__geo_answer(const rk__extract_cfg *cfg, rk__call *c, rk__str *ans,
+                         rk__nl *nl) {
+  memset(nl, 0, sizeof *nl);
+  if (!c->rec->has_response) return rk__fail(c, "record has no response text");
+  rk_status st = rk__extract(cfg, c, c->rec->response, ans, NULL);
+  if (st != RK_STATUS_OK) return st;
+  if (!rk__spend(c, ans->n + 1)) return RK_STATUS_TIMEOUT;
+  if (rk__nl_scan(ans->p, ans->n, c->arena, 0, nl))
+    return rk__fail(c, "out of scratch memory scanning the answer");
+  return RK_STATUS_OK;
+}
+
+rk_status rk__geo_ref_scan(rk__call *c, const rk__jval *ref, rk__nl *nl) {
+  memset(nl, 0, sizeof *nl);
+  if (!ref) return RK_STATUS_OK;
+  rk__str s = ref->type == RK__JSTR ? ref->u.str : ref->raw;
+  if (!rk__spend(c, s.n + 1)) return RK_STATUS_TIMEOUT;
+  if (rk__nl_scan(s.p, s.n, c->arena, 0, nl))
+    return rk__fail(c, "out of scratch memory scanning the reference");
+  return RK_STATUS_OK;
+}

@@ -1,0 +1,310 @@
+/*
+ * spatial.c - `iou3d` (axis-aligned 3D boxes, 3D-R1's perception reward)
+ * and `action_distance` (L1/L2 deviation of a predicted action vector from
+ * the reference, NORA-1.5-style deviation reward, with tolerance-based
+ * variants).
+ *
+ * Numbers come from the answer through vision/numlist.c: 3D boxes are the
+ * innermost groups of exactly 6 numbers; action vectors are bracket groups
+ * or, failing that, every number of the answer.
+ *
+ * Not for: oriented 3D boxes (no rotation angle is read) or 2D boxes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/extract.h"
+#include "vision/geometry.h"
+
+/* ---------------------------------------------------------- formulas */
+
+double rk__geo_iou3d(const double a[6], const double b[6]) {
+  /* Axis-aligned 3D IoU (3D-R1 reward_functions.py): per axis overlap
+   * max(0, min(hi) - max(lo)); I = product; U = vol(a) + vol(b) - I. */
+  double inter = 1.0;
+  for (int k = 0; k < 3; k++) {
+    double lo = fmax(a[k], b[k]), hi = fmin(a[k + 3], b[k + 3]);
+    double o = hi - lo;
+    if (!(o > 0)) return 0.0;
+    inter *= o;
+  }
+  double va = (a[3] - a[0]) * (a[4] - a[1]) * (a[5] - a[2]);
+  double vb = (b[3] - b[0]) * (b[4] - b[1]) * (b[5] - b[2]);
+  double u = va + vb - inter;
+  return u > 0 ? inter / u : 0.0;
+}
+
+/* --------------------------------------------------------------- iou3d */
+
+enum { I3_MEAN_MAX, I3_MAX, I3_LAST };
+static const char *const i3_modes[] = {"mean_max", "max", "last", NULL};
+static const char *const i3_fmts[] = {"xyzxyz", "cxcyczwhd", NULL};
+
+typedef struct i3_cfg {
+  rk__extract_cfg ex;
+  int mode, fmt, ref_fmt;
+  double threshold;
+  long max_boxes;
+} i3_cfg;
+
+static void i3_free(void *v) {
+  i3_cfg *cfg = v;
+  if (!cfg) return;
+  rk__extract_cfg_free(&cfg->ex);
+  free(cfg);
+}
+
+static int i3_compile(rk__argctx *ac, void **out) {
+  i3_cfg *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  if (rk__geo_extract_compile(ac, &cfg->ex) ||
+      rk__arg_enum(ac, "mode", i3_modes, I3_MEAN_MAX, &cfg->mode) ||
+      rk__arg_enum(ac, "box_format", i3_fmts, 0, &cfg->fmt) ||
+      rk__arg_enum(ac, "ref_format", i3_fmts, cfg->fmt, &cfg->ref_fmt) ||
+      rk__arg_num_range(ac, "threshold", 0, 0, 1, &cfg->threshold) ||
+      rk__arg_int(ac, "max_boxes", 100, 1, 1L << 16, &cfg->max_boxes)) {
+    i3_free(cfg);
+    return -1;
+  }
+  *out = cfg;
+  return 0;
+}
+
+/* To corners; 0 when a size is not positive (invalid box). */
+static int to_corners(const double *in, int fmt, double out[6]) {
+  if (fmt == 1) {
+    for (int k = 0; k < 3; k++) {
+      out[k] = in[k] - in[k + 3] / 2;
+      out[k + 3] = in[k] + in[k + 3] / 2;
+    }
+  } else {
+    memcpy(out, in, 6 * sizeof *out);
+  }
+  for (int k = 0; k < 3; k++)
+    if (!(out[k + 3] > out[k])) return 0;
+  return 1;
+}
+
+/* Valid 6-number boxes of a scan; *nbad counts the invalid ones. */
+static double *boxes6(rk__call *c, const rk__nl *nl, int fmt, size_t *nb, size_t *nbad,
+                      size_t *ntotal) {
+  *nb = *nbad = *ntotal = 0;
+  double *b = rk__arena_alloc(c->arena, (nl->ntup + 1) * 6 * sizeof *b);
+  if (!b) return NULL;
+  for (size_t i = 0; i < nl->ntup; i++) {
+    if (nl->tup[i].len != 6) continue;
+    ++*ntotal;
+    if (to_corners(nl->nums + nl->tup[i].off, fmt, b + 6 * *nb))
+      ++*nb;
+    else
+      ++*nbad;
+  }
+  return b;
+}
+
+static rk_status i3_score(const void *v, rk__call *c, double *value) {
+  const i3_cfg *cfg = v;
+  *value = 0;
+  rk__nl ref, ans;
+  rk_status st = rk__geo_ref_scan(c, c->rec->reference, &ref);
+  if (st != RK_STATUS_OK) return st;
+  size_t ng, ngbad, ngt;
+  double *g = boxes6(c, &ref, cfg->ref_fmt, &ng, &ngbad, &ngt);
+  if (!g) return rk__fail(c, "out of scratch memory");
+  if (ng == 0) {
+    rk__explain(c, "reference has no valid 3D box of 6 numbers%s", ngbad ? " (all invalid)" : "");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  rk__str text;
+  st = rk__geo_answer(&cfg->ex, c, &text, &ans);
+  if (st != RK_STATUS_OK) return st;
+  size_t np, npbad, npt;
+  double *p = boxes6(c, &ans, cfg->fmt, &np, &npbad, &npt);
+  if (!p) return rk__fail(c, "out of scratch memory");
+  if (npt == 0) {
+    rk__explain(c, "no 3D box of 6 numbers in the answer");
+    return RK_STATUS_UNPARSEABLE;
+  }
+  if ((long)npt > cfg->max_boxes) {
+    rk__explain(c, "%zu boxes, over max_boxes %ld: reward 0", npt, cfg->max_boxes);
+    return RK_STATUS_OK;
+  }
+  if (!rk__spend(c, np * ng + 1)) return RK_STATUS_TIMEOUT;
+  /* 3D-R1 perception: mean over predicted boxes of the best IoU with any
+   * reference box. Invalid predicted boxes count as IoU 0 in the mean, so
+   * adding junk boxes never raises the reward. */
+  double sum = 0, best = 0, last = 0;
+  for (size_t i = 0; i < np; i++) {
+    double m = 0;
+    for (size_t j = 0; j < ng; j++) m = fmax(m, rk__geo_iou3d(p + 6 * i, g + 6 * j));
+    if (cfg->threshold > 0) m = m >= cfg->threshold ? 1.0 : 0.0;
+    sum += m;
+    best = fmax(best, m);
+    last = m;
+  }
+  if (cfg->mode == I3_MEAN_MAX)
+    *value = sum / (double)npt;
+  else if (cfg->mode == I3_MAX)
+    *value = best;
+  else
+    *value = np ? last : 0; /* the last valid box */
+  if (rk__explaining(c)) {
+    char a[32], b[32];
+    rk__fmt_double(a, best);
+    rk__fmt_double(b, *value);
+    char bad[48] = "";
+    if (npbad) snprintf(bad, sizeof bad, " (%zu invalid, counted 0)", npbad);
+    rk__explain(c, "%zu predicted box%s%s vs %zu reference; best IoU %s; %s%s %s", npt,
+                npt == 1 ? "" : "es", bad, ng, a, i3_modes[cfg->mode],
+                cfg->threshold > 0 ? " of thresholded IoU" : "", b);
+  }
+  return RK_STATUS_OK;
+}
+
+const rk__fn rk__fn_iou3d = {
+    .name = "iou3d",
+    .summary = "axis-aligned 3D IoU; 3D-R1 perception: mean over predicted boxes of the best IoU",
+    .compile = i3_compile,
+    .score = i3_score,
+    .free = i3_free,
+};
+
+/* ----------------------------------------------------- action_distance */
+
+enum { AN_L1, AN_L2, AN_MEAN_ABS, AN_RMSE, AN_LINF };
+static const char *const an_names[] = {"l1", "l2", "mean_abs", "rmse", "linf", NULL};
+enum { AR_NEG, AR_THRESHOLD, AR_LINEAR, AR_EXP };
+static const char *const ar_names[] = {"neg", "threshold", "linear", "exp", NULL};
+
+typedef struct act_cfg {
+  rk__extract_cfg ex;
+  int norm, reward;
+  double tol, fail_value;
+} act_cfg;
+
+static void act_free(void *v) {
+  act_cfg *cfg = v;
+  if (!cfg) return;
+  rk__extract_cfg_free(&cfg->ex);
+  free(cfg);
+}
+
+static int act_compile(rk__argctx *ac, void **out) {
+  act_cfg *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  if (rk__geo_extract_compile(ac, &cfg->ex) ||
+      rk__arg_enum(ac, "norm", an_names, AN_L1, &cfg->norm) ||
+      rk__arg_enum(ac, "reward", ar_names, AR_LINEAR, &cfg->reward) ||
+      rk__arg_num_range(ac, "tol", cfg->reward == AR_NEG ? 0 : 0.1, 0, 1e300, &cfg->tol)) {
+    act_free(cfg);
+    return -1;
+  }
+  if (cfg->reward != AR_NEG && !(cfg->tol > 0)) {
+    int r = cfg->reward;
+    act_free(cfg);
+    return rk__arg_error(ac, "tol", "must be > 0 for reward \"%s\"", ar_names[r]);
+  }
+  /* With reward "neg" every answer scores <= 0, so 0 for a missing action
+   * would reward not answering: the penalty must be chosen explicitly. */
+  if (cfg->reward == AR_NEG && !rk__arg_raw(ac, "fail_value")) {
+    act_free(cfg);
+    return rk__arg_error(ac, "fail_value",
+                         "required with reward \"neg\": the reward of an answer without a "
+                         "usable action vector (e.g. -2)");
+  }
+  if (rk__arg_num(ac, "fail_value", 0, &cfg->fail_value)) {
+    act_free(cfg);
+    return -1;
+  }
+  *out = cfg;
+  return 0;
+}
+
+static double act_dist(int norm, const double *a, const double *b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs(a[i] - b[i]);
+    if (norm == AN_L2 || norm == AN_RMSE)
+      s += d * d;
+    else if (norm == AN_LINF)
+      s = fmax(s, d);
+    else
+      s += d;
+  }
+  if (norm == AN_L2) return sqrt(s);
+  if (norm == AN_RMSE) return sqrt(s / (double)n);
+  if (norm == AN_MEAN_ABS) return s / (double)n;
+  return s;
+}
+
+static rk_status act_score(const void *v, rk__call *c, double *value) {
+  const act_cfg *cfg = v;
+  *value = cfg->fail_value;
+  rk__nl ref, ans;
+  rk_status st = rk__geo_ref_scan(c, c->rec->reference, &ref);
+  if (st != RK_STATUS_OK) return st;
+  if (ref.nflat == 0) {
+    rk__explain(c, "reference has no numbers");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  size_t n = ref.nflat;
+  rk__str text;
+  st = rk__geo_answer(&cfg->ex, c, &text, &ans);
+  if (st != RK_STATUS_OK) return st;
+  *value = cfg->fail_value;
+  /* Candidates, first of the reference length wins: all bracket groups
+   * together (an action chunk [[..],[..]]), the last group, every number. */
+  const double *pred = NULL;
+  const char *from = NULL;
+  if (ans.nnums == n) {
+    pred = ans.nums, from = ans.ntup > 1 ? "bracket groups" : "bracket group";
+  } else if (ans.ntup && ans.tup[ans.ntup - 1].len == n) {
+    pred = ans.nums + ans.tup[ans.ntup - 1].off, from = "last bracket group";
+  } else if (ans.nflat == n) {
+    pred = ans.flat, from = "numbers of the answer";
+  }
+  if (ans.nflat == 0) {
+    rk__explain(c, "no numbers in the answer");
+    return RK_STATUS_UNPARSEABLE;
+  }
+  if (!pred) {
+    size_t got = ans.ntup ? ans.tup[ans.ntup - 1].len : ans.nflat;
+    rk__explain(c, "predicted %zu numbers, reference has %zu", got, n);
+    return RK_STATUS_UNPARSEABLE;
+  }
+  if (!rk__spend(c, n + 1)) return RK_STATUS_TIMEOUT;
+  double d = act_dist(cfg->norm, pred, ref.flat, n);
+  switch (cfg->reward) {
+    case AR_NEG: /* NORA-1.5 deviation: -d, with a dead zone of tol */
+      *value = d > cfg->tol ? -(d - cfg->tol) : 0.0;
+      break;
+    case AR_THRESHOLD:
+      *value = d <= cfg->tol ? 1.0 : 0.0;
+      break;
+    case AR_LINEAR:
+      *value = d >= cfg->tol ? 0.0 : 1.0 - d / cfg->tol;
+      break;
+    default:
+      *value = exp(-d / cfg->tol);
+      break;
+  }
+  if (rk__explaining(c)) {
+    char a[32], b[32], t[32];
+    rk__fmt_double(a, d);
+    rk__fmt_double(b, *value);
+    rk__fmt_double(t, cfg->tol);
+    rk__explain(c, "%zu-dim action from %s; %s distance %s (tol %s); %s %s", n, from,
+                an_names[cfg->norm], a, t, ar_names[cfg->reward], b);
+  }
+  return RK_STATUS_OK;
+}
+
+const rk__fn rk__fn_action_distance = {
+    .name = "action_distance",
+    .summary = "L1/L2 deviation of the predicted action vector from the reference, as -d or with a tolerance",
+    .compile = act_compile,
+    .score = act_score,
+    .free = act_free,
+};

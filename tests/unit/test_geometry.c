@@ -1,0 +1,300 @@
+/*
+ * test_geometry.c - the geometry family: the number scanner, point in box
+ * and polygon (even-odd and nonzero on a pentagram, boundaries, a concave
+ * U with a ray through vertices), keypoint distance, axis-aligned 3D IoU
+ * and action distance. Expected values are hand computations, the
+ * arithmetic in the comments; end-to-end cases go through the public API.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "format_e2e.h"
+#include "test.h"
+#include "vision/geometry.h"
+
+static char g_spec[2048];
+static const char *spec(const char *fn, const char *args) {
+  snprintf(g_spec, sizeof g_spec, "{\"reward\": {\"fn\": \"%s\", \"args\": {%s}}}", fn, args);
+  return g_spec;
+}
+static char g_rec[4096];
+/* ref is raw JSON; resp a JSON string body (already escaped). */
+static const char *rec(const char *ref, const char *resp) {
+  snprintf(g_rec, sizeof g_rec, "{\"reference\": %s, \"response\": \"%s\"}", ref, resp);
+  return g_rec;
+}
+
+/* ------------------------------------------------------------ scanner */
+
+TEST(numlist_scan) {
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  rk__nl nl;
+  const char *t = "(1, 2) [3,4,5] {\"point_2d\": [-6.5, 7e1]} x1 (a, 2) [[8,9],[10,11]] 3rd";
+  ASSERT_EQ_INT(rk__nl_scan(t, strlen(t), &a, 0, &nl), 0);
+  /* Tuples: [1,2] [3,4,5] [-6.5,70] [8,9] [10,11]; "(a, 2)" is not one. */
+  ASSERT_EQ_INT(nl.ntup, 5);
+  ASSERT_EQ_INT(nl.tup[0].len, 2);
+  ASSERT_EQ_INT(nl.tup[1].len, 3);
+  ASSERT_NEAR(nl.nums[nl.tup[2].off], -6.5, 0);
+  ASSERT_NEAR(nl.nums[nl.tup[2].off + 1], 70, 0);
+  ASSERT_NEAR(nl.nums[nl.tup[4].off + 1], 11, 0);
+  /* Flat: 1 2 3 4 5 -6.5 70 2 8 9 10 11 ("point_2d", "x1", "3rd" skipped) */
+  ASSERT_EQ_INT(nl.nflat, 12);
+  ASSERT_NEAR(nl.flat[7], 2, 0);
+  /* "3-4" is two numbers, not 3 and -4; unclosed groups are dropped. */
+  ASSERT_EQ_INT(rk__nl_scan("3-4 (5, 6", 9, &a, 0, &nl), 0);
+  ASSERT_EQ_INT(nl.nflat, 4);
+  ASSERT_NEAR(nl.flat[1], 4, 0);
+  ASSERT_EQ_INT(nl.ntup, 0);
+  /* Overflowing exponents are not numbers. */
+  ASSERT_EQ_INT(rk__nl_scan("[1e999, 2]", 10, &a, 0, &nl), 0);
+  ASSERT_EQ_INT(nl.ntup, 0);
+  ASSERT_EQ_INT(nl.nflat, 1);
+  /* max_nums caps the output. */
+  ASSERT_EQ_INT(rk__nl_scan("1 2 3 4", 7, &a, 2, &nl), 0);
+  ASSERT_EQ_INT(nl.nflat, 2);
+  ASSERT_TRUE(nl.truncated);
+  rk__arena_release(&a);
+}
+
+/* ------------------------------------------------------------- points */
+
+TEST(point_in_box_formula) {
+  double b[4] = {10, 10, 50, 50};
+  ASSERT_TRUE(rk__geo_point_in_box(20, 30, b, 1));
+  ASSERT_TRUE(!rk__geo_point_in_box(60, 5, b, 1));
+  ASSERT_TRUE(rk__geo_point_in_box(50, 50, b, 1));  /* corner, inclusive */
+  ASSERT_TRUE(!rk__geo_point_in_box(50, 50, b, 0)); /* corner, exclusive */
+  double r[4] = {50, 50, 10, 10};                   /* corners swapped */
+  ASSERT_TRUE(rk__geo_point_in_box(20, 30, r, 1));
+}
+
+TEST(point_in_polygon_formula) {
+  double sq[] = {0, 0, 10, 0, 10, 10, 0, 10};
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(5, 5, sq, 4, RK__PIP_EVENODD), 1);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(15, 5, sq, 4, RK__PIP_EVENODD), 0);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(10, 5, sq, 4, RK__PIP_EVENODD), 2); /* edge */
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 0, sq, 4, RK__PIP_NONZERO), 2);  /* vertex */
+  /* Concave U: the notch (1..2 x 1..3) is outside. */
+  double u[] = {0, 0, 3, 0, 3, 3, 2, 3, 2, 1, 1, 1, 1, 3, 0, 3};
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(1.5, 2, u, 8, RK__PIP_EVENODD), 0);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0.5, 2, u, 8, RK__PIP_EVENODD), 1);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(1.5, 0.5, u, 8, RK__PIP_EVENODD), 1);
+  /* (-1, 3): the ray y = 3 runs along the top edges and through four
+   * vertices; the point is outside. (-1, 1): through (1,1) and (2,1). */
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(-1, 3, u, 8, RK__PIP_EVENODD), 0);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(-1, 1, u, 8, RK__PIP_EVENODD), 0);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(2.5, 3, u, 8, RK__PIP_EVENODD), 2);
+  /* Pentagram drawn P0 P2 P4 P1 P3 (P_k on a circle of radius 10): the
+   * centre pentagon winds twice (even-odd: outside; nonzero: inside), a
+   * tip once (inside for both). */
+  double st[10];
+  int order[5] = {0, 2, 4, 1, 3};
+  for (int i = 0; i < 5; i++) {
+    double pi = 3.14159265358979323846, ang = pi / 2 + 2 * pi * order[i] / 5;
+    st[2 * i] = 10 * cos(ang), st[2 * i + 1] = 10 * sin(ang);
+  }
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 0, st, 5, RK__PIP_EVENODD), 0);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 0, st, 5, RK__PIP_NONZERO), 1);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 8, st, 5, RK__PIP_EVENODD), 1);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 8, st, 5, RK__PIP_NONZERO), 1);
+  ASSERT_EQ_INT(rk__geo_point_in_polygon(0, 11, st, 5, RK__PIP_NONZERO), 0);
+}
+
+TEST(e2e_point_in_box) {
+  e2e_result r = e2e_score(spec("point_in_box", ""),
+                           rec("[10,10,50,50]", "<answer>{\\\"point_2d\\\": [20, 30]}, (60, 5)</answer>"));
+  ASSERT_E2E(r, 0.5, "ok"); /* 1 of 2 inside */
+  ASSERT_CONTAINS(r.explain, "1 of 2 points inside 1 reference box (point 2 (60, 5) is outside)");
+  /* Several boxes as bbox_2d objects; (5,5) and (25,25) inside, (15,15) not. */
+  const char *ref = "[{\"bbox_2d\": [0,0,10,10], \"label\": \"a\"}, {\"bbox_2d\": [20,20,30,30], \"label\": \"b\"}]";
+  const char *resp = "(5,5) (25,25) (15,15)";
+  r = e2e_score(spec("point_in_box", ""), rec(ref, resp));
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  r = e2e_score(spec("point_in_box", "\"mode\": \"any\""), rec(ref, resp));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec("point_in_box", "\"mode\": \"all\""), rec(ref, resp));
+  ASSERT_E2E(r, 0, "ok");
+  /* Boundary point and xywh: [10,10,40,40] is xyxy [10,10,50,50]. */
+  r = e2e_score(spec("point_in_box", "\"box_format\": \"xywh\""), rec("[10,10,40,40]", "(50, 50)"));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec("point_in_box", "\"box_format\": \"xywh\", \"inclusive\": false"),
+                rec("[10,10,40,40]", "(50, 50)"));
+  ASSERT_E2E(r, 0, "ok");
+  /* Reference as a string. */
+  r = e2e_score(spec("point_in_box", ""), rec("\"[10,10,50,50]\"", "[20, 20]"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Empty and degenerate inputs. */
+  r = e2e_score(spec("point_in_box", ""), rec("[10,10,50,50]", "no point here"));
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score(spec("point_in_box", ""), rec("[10,10,50,50]", ""));
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score(spec("point_in_box", ""), rec("[1,2,3]", "(1,2)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  r = e2e_score(spec("point_in_box", ""), rec("null", "(1,2)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  /* Spamming points: over max_points scores 0. */
+  r = e2e_score(spec("point_in_box", "\"mode\": \"any\", \"max_points\": 2"),
+                rec("[10,10,50,50]", "(1,1) (2,2) (20,20)"));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "over max_points");
+}
+
+TEST(e2e_point_in_polygon) {
+  const char *sq = "[[0,0],[10,0],[10,10],[0,10]]";
+  e2e_result r = e2e_score(spec("point_in_polygon", ""), rec(sq, "(5, 5) [10, 3] (11, 5)"));
+  /* inside, boundary (inside by default), outside: 2/3 */
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  ASSERT_CONTAINS(r.explain, "1 on the boundary (counted inside)");
+  r = e2e_score(spec("point_in_polygon", "\"boundary\": \"outside\""), rec(sq, "(5, 5) [10, 3] (11, 5)"));
+  ASSERT_E2E(r, 1.0 / 3.0, "ok");
+  /* Flat COCO-style list, two polygons (union): (5,5) in the first,
+   * (25,25) in the second. */
+  r = e2e_score(spec("point_in_polygon", ""),
+                rec("{\"segmentation\": [[0,0,10,0,10,10,0,10],[20,20,30,20,30,30,20,30]]}",
+                    "(5,5) (25,25)"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Pentagram centre, rounded vertices (radius 10): even-odd 0, nonzero 1. */
+  const char *star = "[[0,10],[5.878,-8.09],[-9.511,3.09],[9.511,3.09],[-5.878,-8.09]]";
+  r = e2e_score(spec("point_in_polygon", ""), rec(star, "(0, 0)"));
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score(spec("point_in_polygon", "\"rule\": \"nonzero\""), rec(star, "(0, 0)"));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec("point_in_polygon", ""), rec("[[0,0],[1,1]]", "(0, 0)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
+TEST(e2e_keypoint_distance) {
+  const char *ref = "[[0.5,0.5],[0.2,0.2]]";
+  const char *resp = "[(0.52, 0.5), (0.4, 0.2)]";
+  /* d1 = 0.02, d2 = 0.2; threshold 0.05: (1 + 0)/2 = 0.5 */
+  e2e_result r = e2e_score(spec("keypoint_distance", ""), rec(ref, resp));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* linear: (1 - 0.02/0.05 + 0)/2 = (0.6 + 0)/2 = 0.3 */
+  r = e2e_score(spec("keypoint_distance", "\"reward\": \"linear\""), rec(ref, resp));
+  ASSERT_NEAR(r.reward, 0.3, 1e-12);
+  /* gaussian: (exp(-0.02^2/(2*0.05^2)) + exp(-0.2^2/(2*0.05^2)))/2
+   *         = (exp(-0.08) + exp(-8))/2 = (0.9231163463866358 + 0.00033546262790251185)/2 */
+  r = e2e_score(spec("keypoint_distance", "\"reward\": \"gaussian\""), rec(ref, resp));
+  ASSERT_NEAR(r.reward, 0.46172590450726914, 1e-12);
+  /* diag: W 300, H 400 -> 500; d = hypot(30, 40) = 50 -> 0.1; linear with
+   * threshold 0.2: 1 - 0.5 = 0.5 */
+  r = e2e_score(spec("keypoint_distance", "\"normalize\": \"diag\", \"reward\": \"linear\", \"threshold\": 0.2"),
+                "{\"reference\": [[100,100]], \"response\": \"(130, 140)\", \"width\": 300, \"height\": 400}");
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score(spec("keypoint_distance", "\"normalize\": \"diag\""), rec("[[1,1]]", "(1,1)"));
+  ASSERT_EQ_STR(r.status, "error");
+  /* nearest: the second candidate is 0.01 away -> 1 */
+  r = e2e_score(spec("keypoint_distance", "\"match\": \"nearest\""), rec("[[0,0]]", "(5,5) (0, 0.01)"));
+  ASSERT_E2E(r, 1, "ok");
+  /* order: a missing second keypoint earns 0: (1 + 0)/2 */
+  r = e2e_score(spec("keypoint_distance", ""), rec(ref, "(0.5, 0.5)"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* scale 100: pixel distance 3 -> 0.03 <= 0.05 */
+  r = e2e_score(spec("keypoint_distance", "\"scale\": 100"), rec("[[10,10]]", "(13,10)"));
+  ASSERT_E2E(r, 1, "ok");
+}
+
+/* ----------------------------------------------------------------- 3D */
+
+TEST(iou3d_formula) {
+  double a[6] = {0, 0, 0, 2, 2, 2}, b[6] = {1, 1, 1, 3, 3, 3};
+  /* I = 1*1*1 = 1; U = 8 + 8 - 1 = 15 */
+  ASSERT_NEAR(rk__geo_iou3d(a, b), 1.0 / 15.0, 1e-15);
+  double c[6] = {0, 0, 0, 4, 2, 2}, d[6] = {1, 0, 0, 3, 2, 2};
+  /* I = 2*2*2 = 8; U = 16 + 8 - 8 = 16 */
+  ASSERT_NEAR(rk__geo_iou3d(c, d), 0.5, 1e-15);
+  double e[6] = {2, 0, 0, 3, 1, 1};
+  ASSERT_NEAR(rk__geo_iou3d(a, e), 0.0, 0); /* touching faces */
+  ASSERT_NEAR(rk__geo_iou3d(a, a), 1.0, 0);
+}
+
+TEST(e2e_iou3d) {
+  e2e_result r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "box: [1,1,1,3,3,3]"));
+  ASSERT_E2E(r, 1.0 / 15.0, "ok");
+  /* center + size: [1,1,1,2,2,2] is [0,0,0,2,2,2] */
+  r = e2e_score(spec("iou3d", "\"box_format\": \"cxcyczwhd\""), rec("[1,1,1,2,2,2]", "[1,1,1,2,2,2]"));
+  ASSERT_E2E(r, 1, "ok");
+  /* ref_format separate: ref corners, prediction center+size */
+  r = e2e_score(spec("iou3d", "\"box_format\": \"cxcyczwhd\", \"ref_format\": \"xyzxyz\""),
+                rec("[0,0,0,2,2,2]", "[1,1,1,2,2,2]"));
+  ASSERT_E2E(r, 1, "ok");
+  /* 3D-R1 mean over predictions of the best IoU: (1 + 0)/2 */
+  const char *two = "[0,0,0,2,2,2] [10,10,10,11,11,11]";
+  r = e2e_score(spec("iou3d", ""), rec("[[0,0,0,2,2,2],[5,5,5,6,6,6]]", two));
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score(spec("iou3d", "\"mode\": \"max\""), rec("[[0,0,0,2,2,2]]", two));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec("iou3d", "\"mode\": \"last\""), rec("[[0,0,0,2,2,2]]", two));
+  ASSERT_E2E(r, 0, "ok");
+  /* An invalid box counts 0 in the mean: (1 + 0)/2 */
+  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,0,0,0]"));
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "1 invalid, counted 0");
+  /* threshold 0.5: IoU 1/15 -> 0 */
+  r = e2e_score(spec("iou3d", "\"threshold\": 0.5"), rec("[0,0,0,2,2,2]", "[1,1,1,3,3,3]"));
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "no box"));
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,0,2,2]", "[0,0,0,2,2,2]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
+/* ------------------------------------------------------------- action */
+
+TEST(e2e_action_distance) {
+  /* ref [1,2,3], pred [4,2,-1]: diffs 3, 0, 4. l1 7, l2 5, linf 4,
+   * mean_abs 7/3, rmse sqrt(25/3). */
+  const char *ref = "[1,2,3]", *resp = "<answer>[4, 2, -1]</answer>";
+  e2e_result r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), rec(ref, resp));
+  ASSERT_E2E(r, -7, "ok");
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"tol\": 1"), rec(ref, resp));
+  ASSERT_E2E(r, -6, "ok"); /* -(7 - 1) */
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"l2\""), rec(ref, resp));
+  ASSERT_E2E(r, -5, "ok");
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"linf\""), rec(ref, resp));
+  ASSERT_E2E(r, -4, "ok");
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"mean_abs\""), rec(ref, resp));
+  ASSERT_E2E(r, -7.0 / 3.0, "ok");
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"rmse\""), rec(ref, resp));
+  ASSERT_E2E(r, -2.886751345948129, "ok");
+  /* exp, l2, tol 10: exp(-5/10) = 0.6065306597126334 */
+  r = e2e_score(spec("action_distance", "\"reward\": \"exp\", \"norm\": \"l2\", \"tol\": 10"), rec(ref, resp));
+  ASSERT_E2E(r, 0.6065306597126334, "ok");
+  /* linear (default), l1 (default), tol 14: 1 - 7/14 = 0.5 */
+  r = e2e_score(spec("action_distance", "\"tol\": 14"), rec(ref, resp));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* threshold: 5 <= 5 with l2 -> 1; l1 7 > 5 -> 0 */
+  r = e2e_score(spec("action_distance", "\"reward\": \"threshold\", \"norm\": \"l2\", \"tol\": 5"), rec(ref, resp));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec("action_distance", "\"reward\": \"threshold\", \"tol\": 5"), rec(ref, resp));
+  ASSERT_E2E(r, 0, "ok");
+  /* A chunk [[1,2],[3,4]] vs [[1,2],[3,5]]: l1 1; linear tol 2: 0.5 */
+  r = e2e_score(spec("action_distance", "\"tol\": 2"), rec("[[1,2],[3,4]]", "[[1,2],[3,5]]"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* Bare numbers, no brackets. */
+  r = e2e_score(spec("action_distance", "\"tol\": 14"), rec(ref, "move: 4 2 -1"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* Wrong length and no numbers: unparseable with fail_value. */
+  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), rec(ref, "[1, 2]"));
+  ASSERT_E2E(r, -20, "unparseable");
+  ASSERT_CONTAINS(r.explain, "predicted 2 numbers, reference has 3");
+  r = e2e_score(spec("action_distance", ""), rec(ref, "none"));
+  ASSERT_E2E(r, 0, "unparseable");
+  /* neg without fail_value is refused at load. */
+  char err[512];
+  e2e_spec_error(spec("action_distance", "\"reward\": \"neg\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "fail_value");
+  e2e_spec_error(spec("action_distance", "\"reward\": \"linear\", \"tol\": 0"), err, sizeof err);
+  ASSERT_CONTAINS(err, "tol");
+  r = e2e_score(spec("action_distance", ""), rec("\"n/a\"", "[1]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
+TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
+          TEST_ENTRY(point_in_polygon_formula), TEST_ENTRY(e2e_point_in_box),
+          TEST_ENTRY(e2e_point_in_polygon), TEST_ENTRY(e2e_keypoint_distance),
+          TEST_ENTRY(iou3d_formula), TEST_ENTRY(e2e_iou3d), TEST_ENTRY(e2e_action_distance))
