@@ -33,14 +33,24 @@ typedef struct rk__seq {
  * compared, never rejected). Returns the number of code points. */
 size_t rk__cp_decode(const char *p, size_t n, uint32_t *out);
 
+/* The code point at s (s < e) and its length in *len: U+FFFD and 1 for a
+ * byte that does not start a valid sequence. */
+uint32_t rk__cp_next(const unsigned char *s, const unsigned char *e, size_t *len);
+
 /* Decodes into a new arena array; -1 when the arena is exhausted. */
 int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out);
 
 /* Encodes code points as UTF-8 into arena memory (for explanations). */
 int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out);
 
-/* Python 3 str.isspace() for one code point. */
-int rk__cp_isspace(uint32_t c);
+/* Python 3 str.isspace() for one code point: bidirectional class WS, B
+ * or S, or category Zs. */
+static inline int rk__cp_isspace(uint32_t c) {
+  if (c <= 0x20) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
+  if (c < 0x85) return 0;
+  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
 
 /* Python 3 str.lower() for one code point, as a single code point: the
  * simple lowercase mapping (utf8proc). Python differs only for U+0130
@@ -80,12 +90,23 @@ long rk__lev_dist_dp(const uint32_t *x, size_t nx, const uint32_t *y,
 long rk__lcs_len_dp(const uint32_t *x, size_t nx, const uint32_t *y,
                     size_t ny, rk__arena *a);
 
-/* Word interning: maps byte strings to small ids, equal bytes -> equal id.
- * Built in arena memory for one record. */
+/* Word interning: maps words (code-point runs) to small ids, equal words
+ * -> equal id. Built in arena memory for one record; holds up to
+ * `capacity` distinct words. The words are borrowed, not copied. */
 typedef struct rk__lev_intern rk__lev_intern;
-rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t expected);
-/* Id of the word (new or existing); UINT32_MAX when the table is full or
- * the arena is exhausted. */
-uint32_t rk__lev_intern_id(rk__lev_intern *t, const char *p, size_t n);
+rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t capacity);
+/* Id of the word (new or existing); UINT32_MAX past capacity or when
+ * the arena is exhausted. The table grows as needed. */
+uint32_t rk__lev_intern_id(rk__lev_intern *t, const uint32_t *w, size_t n);
+/* The same with the word's hash computed by the caller while scanning:
+ * h = RK__LEV_HASH0, then h = RK__LEV_HASH_STEP(h, c) per code point. */
+#define RK__LEV_HASH0 2166136261u
+/* rotate-xor: one cycle per code point; rk__lev_intern_idh mixes the
+ * result before using it (equal words are confirmed with memcmp). */
+#define RK__LEV_HASH_STEP(h, c) ((((h) << 5) | ((h) >> 27)) ^ (uint32_t)(c))
+uint32_t rk__lev_intern_idh(rk__lev_intern *t, const uint32_t *w, size_t n, uint32_t h);
+/* A word given as UTF-8 bytes (h stepped per byte). Do not mix byte words
+ * and code-point words in one table: they never compare equal. */
+uint32_t rk__lev_intern_idb(rk__lev_intern *t, const char *w, size_t n, uint32_t h);
 
 #endif /* RK_METRICS_LEVENSHTEIN_H */

@@ -1,0 +1,114 @@
+/*
+ * edit_common.c - shared plumbing of the edit and open-answer metrics
+ * (see edit_common.h).
+ */
+#include "metrics/edit_common.h"
+
+#include <string.h>
+
+#include "json/json.h"
+
+int rk__edm_extract_compile(rk__argctx *ac, const rk__ex_mode *def, int ndef,
+                            rk__extract_cfg *ex) {
+  int given = rk__arg_raw(ac, "extract") != NULL;
+  if (rk__extract_cfg_compile(ac, def[0], ex)) return -1;
+  if (!given) {
+    if (ndef > RK__EX_MAX_MODES) ndef = RK__EX_MAX_MODES;
+    for (int i = 0; i < ndef; i++) ex->modes[i] = def[i];
+    ex->nmodes = ndef;
+  }
+  return 0;
+}
+
+int rk__edm_norm_compile(rk__argctx *ac, int def_on, rk__edm_norm *out) {
+  static const char *const kinds[] = {"none", "default", "squad", NULL};
+  int kind, cs;
+  if (rk__arg_enum(ac, "normalize", kinds, def_on ? 1 : 0, &kind)) return -1;
+  if (rk__arg_bool(ac, "case_sensitive", kind == 0, &cs)) return -1;
+  memset(out, 0, sizeof *out);
+  if (kind == 0 && cs) return 0;
+  out->on = 1;
+  out->nm.kind = kind == 0 ? RK__NORM_NONE : kind == 1 ? RK__NORM_DEFAULT : RK__NORM_SQUAD;
+  out->nm.steps = kind == 1 ? RK__NORM_ALL : RK__NORM_CASEFOLD;
+  if (cs) out->nm.steps &= ~(unsigned)RK__NORM_CASEFOLD;
+  return 0;
+}
+
+rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
+                            rk__str *out) {
+  if (!n->on) {
+    *out = in;
+    return RK_STATUS_OK;
+  }
+  if (!rk__spend(c, 2 * (uint64_t)in.n + 1)) return RK_STATUS_TIMEOUT;
+  if (rk__normalize(&n->nm, c->arena, in, out))
+    return rk__fail(c, "out of scratch memory while normalising");
+  return RK_STATUS_OK;
+}
+
+static int ref_item(const rk__jval *v, rk__str *s) {
+  if (v->type == RK__JSTR) {
+    *s = v->u.str;
+    return 1;
+  }
+  if (v->type == RK__JNUM) {
+    *s = v->raw;
+    return 1;
+  }
+  if (v->type == RK__JOBJ) {
+    const rk__jval *a = rk__json_get(v, "answer");
+    if (a && a->type == RK__JSTR) {
+      *s = a->u.str;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+size_t rk__edm_refs(const rk__call *c, rk__str *out, size_t max, int *had_any) {
+  const rk__jval *ref = c->rec ? c->rec->reference : NULL;
+  *had_any = ref != NULL && ref->type != RK__JNULL;
+  if (!*had_any) return 0;
+  if (ref->type != RK__JARR) return ref_item(ref, &out[0]) && max ? 1 : 0;
+  size_t k = 0;
+  for (size_t i = 0; i < ref->u.arr.n && k < max; i++)
+    if (ref_item(&ref->u.arr.items[i], &out[k])) k++;
+  return k;
+}
+
+rk_status rk__edm_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *ans) {
+  ans->p = "";
+  ans->n = 0;
+  if (!c->rec->has_response) return rk__fail(c, "record has no response text");
+  return rk__extract(ex, c, c->rec->response, ans, NULL);
+}
+
+rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
+                      const uint32_t *y, size_t ny, int lcs, const char *unit,
+                      long *out) {
+  uint64_t cost = rk__lev_cost(nx, ny);
+  if (!rk__spend(c, cost)) {
+    rk__explain(c,
+                "%s of %zu x %zu %s needs about %llu steps, more than the "
+                "record's step budget (raise --budget or shorten the texts)",
+                lcs ? "LCS" : "edit distance", nx, ny, unit,
+                (unsigned long long)cost);
+    return RK_STATUS_TIMEOUT;
+  }
+  long d = lcs ? rk__lcs_len(x, nx, y, ny, c->arena) : rk__lev_dist(x, nx, y, ny, c->arena);
+  if (d < 0) return rk__fail(c, "out of scratch memory in the edit distance");
+  *out = d;
+  return RK_STATUS_OK;
+}
+
+rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out) {
+  if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
+  if (rk__cp_decode_arena(c->arena, s, out))
+    return rk__fail(c, "out of scratch memory decoding UTF-8");
+  return RK_STATUS_OK;
+}
+
+const char *rk__edm_num(char *buf, double v) {
+  rk__fmt_double(buf, v);
+  return buf;
+}

@@ -1,0 +1,59 @@
+/*
+ * edit_common.h - plumbing shared by the edit-distance and open-answer
+ * metrics (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords,
+ * keyword_chain, lang_consistency): extraction defaults, the optional
+ * normaliser, reference lists, and budget-charged distances whose timeout
+ * explains itself.
+ *
+ * Not for: metric formulas (each lives in its own file).
+ */
+#ifndef RK_METRICS_EDIT_COMMON_H
+#define RK_METRICS_EDIT_COMMON_H
+
+#include "core/core.h"
+#include "metrics/levenshtein.h"
+#include "text/extract.h"
+#include "text/normalize.h"
+
+#define RK__EDM_MAX_REFS 64
+
+/* Reads "extract" etc. (text/extract.h); when "extract" is absent the
+ * modes are def[0..ndef) tried in order. */
+int rk__edm_extract_compile(rk__argctx *ac, const rk__ex_mode *def, int ndef,
+                            rk__extract_cfg *ex);
+
+/* Optional normaliser: "normalize": "none" | "default" | "squad" (default
+ * `def`), "case_sensitive" (default true for "none", false otherwise). */
+typedef struct rk__edm_norm {
+  int on;      /* 0: the text is used as is */
+  rk__norm nm;
+} rk__edm_norm;
+int rk__edm_norm_compile(rk__argctx *ac, int def_on, rk__edm_norm *out);
+/* Applies it (or returns in unchanged). RK_STATUS_OK, TIMEOUT or ERROR. */
+rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
+                            rk__str *out);
+
+/* The record's reference strings, untrimmed, empty ones kept: a string, a
+ * number's source text, or an array of those and of objects with a string
+ * "answer" member (VQA annotation style). Returns the count; *had_any is 0
+ * when the record has no reference at all (or null). */
+size_t rk__edm_refs(const rk__call *c, rk__str *out, size_t max, int *had_any);
+
+/* Extracts the answer. OK or the extraction's status; on UNPARSEABLE the
+ * caller should score 0. */
+rk_status rk__edm_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *ans);
+
+/* Levenshtein distance (or LCS when lcs != 0) of two symbol sequences with
+ * the budget charged first. On TIMEOUT the explanation says how big the
+ * problem was ("edit distance of 120000 x 90000 code points ..."). */
+rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
+                      const uint32_t *y, size_t ny, int lcs, const char *unit,
+                      long *out);
+
+/* Decodes s to code points in the arena (charging the budget). */
+rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out);
+
+/* Formats v with rk__fmt_double into buf (32 bytes) and returns buf. */
+const char *rk__edm_num(char *buf, double v);
+
+#endif /* RK_METRICS_EDIT_COMMON_H */

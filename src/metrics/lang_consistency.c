@@ -1,0 +1,262 @@
+/*
+ * lang_consistency.c - fn `lang_consistency`: the share of letters of the
+ * response written in the expected script, to penalise language mixing
+ * (the language-consistency reward of DeepSeek-R1, measured on scripts).
+ *
+ *   reward = letters in the expected script(s) / all letters
+ *
+ * Letters are code points of Unicode general category L* (utf8proc);
+ * digits, punctuation, spaces, marks and symbols are ignored. A letter's
+ * script comes from its Unicode block (table below). "script" names one
+ * or more scripts, or "auto": the dominant script of the reference, else
+ * of the prompt (Han with kana present -> japanese; Hangul -> korean).
+ *
+ * Not for: telling languages that share a script apart (English vs
+ * French): that needs a language identifier.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "json/json.h"
+#include "metrics/edit_common.h"
+
+enum {
+  S_LATIN, S_GREEK, S_CYRILLIC, S_ARMENIAN, S_HEBREW, S_ARABIC, S_DEVANAGARI,
+  S_BENGALI, S_TAMIL, S_TELUGU, S_THAI, S_GEORGIAN, S_HANGUL, S_HIRAGANA,
+  S_KATAKANA, S_HAN, S_OTHER, S_COUNT
+};
+
+static const char *const SCRIPT_NAMES[S_COUNT] = {
+    "latin", "greek", "cyrillic", "armenian", "hebrew", "arabic", "devanagari",
+    "bengali", "tamil", "telugu", "thai", "georgian", "hangul", "hiragana",
+    "katakana", "han", "other"};
+
+/* Block ranges, sorted by start. */
+static const struct {
+  uint32_t lo, hi;
+  unsigned char s;
+} RANGES[] = {
+    {0x0041, 0x005A, S_LATIN},     {0x0061, 0x007A, S_LATIN},     {0x00AA, 0x00AA, S_LATIN},
+    {0x00BA, 0x00BA, S_LATIN},     {0x00C0, 0x02AF, S_LATIN},     {0x0370, 0x03FF, S_GREEK},
+    {0x0400, 0x052F, S_CYRILLIC},  {0x0530, 0x058F, S_ARMENIAN},  {0x0590, 0x05FF, S_HEBREW},
+    {0x0600, 0x06FF, S_ARABIC},    {0x0750, 0x077F, S_ARABIC},    {0x0870, 0x08FF, S_ARABIC},
+    {0x0900, 0x097F, S_DEVANAGARI}, {0x0980, 0x09FF, S_BENGALI},  {0x0B80, 0x0BFF, S_TAMIL},
+    {0x0C00, 0x0C7F, S_TELUGU},    {0x0E00, 0x0E7F, S_THAI},      {0x10A0, 0x10FF, S_GEORGIAN},
+    {0x1100, 0x11FF, S_HANGUL},    {0x1C80, 0x1C8F, S_CYRILLIC},  {0x1C90, 0x1CBF, S_GEORGIAN},
+    {0x1D00, 0x1D7F, S_LATIN},     {0x1E00, 0x1EFF, S_LATIN},     {0x1F00, 0x1FFF, S_GREEK},
+    {0x2C60, 0x2C7F, S_LATIN},     {0x2D00, 0x2D2F, S_GEORGIAN},  {0x2DE0, 0x2DFF, S_CYRILLIC},
+    {0x2E80, 0x2FDF, S_HAN},       {0x3005, 0x3007, S_HAN},       {0x3021, 0x3029, S_HAN},
+    {0x3038, 0x303B, S_HAN},       {0x3040, 0x309F, S_HIRAGANA},  {0x30A0, 0x30FF, S_KATAKANA},
+    {0x3130, 0x318F, S_HANGUL},    {0x31F0, 0x31FF, S_KATAKANA},  {0x3400, 0x4DBF, S_HAN},
+    {0x4E00, 0x9FFF, S_HAN},       {0xA640, 0xA69F, S_CYRILLIC},  {0xA720, 0xA7FF, S_LATIN},
+    {0xA8E0, 0xA8FF, S_DEVANAGARI}, {0xA960, 0xA97F, S_HANGUL},   {0xAB30, 0xAB6F, S_LATIN},
+    {0xAC00, 0xD7FF, S_HANGUL},    {0xF900, 0xFAFF, S_HAN},       {0xFB00, 0xFB06, S_LATIN},
+    {0xFB13, 0xFB17, S_ARMENIAN},  {0xFB1D, 0xFB4F, S_HEBREW},    {0xFB50, 0xFDFF, S_ARABIC},
+    {0xFE70, 0xFEFF, S_ARABIC},    {0xFF21, 0xFF3A, S_LATIN},     {0xFF41, 0xFF5A, S_LATIN},
+    {0xFF66, 0xFF9F, S_KATAKANA},  {0xFFA0, 0xFFDC, S_HANGUL},    {0x20000, 0x323AF, S_HAN},
+};
+
+int rk__script_of(uint32_t c);
+int rk__script_of(uint32_t c) {
+  size_t lo = 0, hi = sizeof RANGES / sizeof RANGES[0];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (c < RANGES[mid].lo)
+      hi = mid;
+    else if (c > RANGES[mid].hi)
+      lo = mid + 1;
+    else
+      return RANGES[mid].s;
+  }
+  return S_OTHER;
+}
+
+static int is_letter(uint32_t c) {
+  if (c < 0x80) return (c | 32) >= 'a' && (c | 32) <= 'z';
+  if (c > 0x10FFFF) return 0;
+  utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+  return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+/* Letter counts per script of a UTF-8 text; returns the letter total. */
+static size_t count_scripts(const char *p, size_t n, size_t *counts) {
+  const unsigned char *s = (const unsigned char *)p, *e = s + n;
+  size_t total = 0;
+  while (s < e) {
+    uint32_t c = *s;
+    if (c < 0x80) {
+      if (((c | 32) >= 'a' && (c | 32) <= 'z')) counts[S_LATIN]++, total++;
+      s++;
+      continue;
+    }
+    size_t len;
+    uint32_t cp = rk__cp_next(s, e, &len);
+    s += len;
+    if (!is_letter(cp)) continue; /* U+FFFD (invalid bytes) is a symbol */
+    counts[rk__script_of(cp)]++;
+    total++;
+  }
+  return total;
+}
+
+typedef struct lc_cfg {
+  unsigned mask;   /* scripts accepted; 0 = auto */
+  double no_letters;
+  rk__extract_cfg ex;
+} lc_cfg;
+
+static void lc_free(void *p) {
+  lc_cfg *cfg = p;
+  if (!cfg) return;
+  rk__extract_cfg_free(&cfg->ex);
+  free(cfg);
+}
+
+static unsigned script_mask(const char *name) {
+  if (strcmp(name, "japanese") == 0)
+    return 1u << S_HAN | 1u << S_HIRAGANA | 1u << S_KATAKANA;
+  if (strcmp(name, "korean") == 0) return 1u << S_HANGUL | 1u << S_HAN;
+  if (strcmp(name, "chinese") == 0) return 1u << S_HAN;
+  for (int i = 0; i < S_OTHER; i++)
+    if (strcmp(name, SCRIPT_NAMES[i]) == 0) return 1u << i;
+  return 0;
+}
+
+static int lc_compile(rk__argctx *ac, void **out) {
+  static const rk__ex_mode def[] = {RK__EX_NONE};
+  lc_cfg *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  char **names = NULL;
+  size_t n = 0;
+  if (rk__edm_extract_compile(ac, def, 1, &cfg->ex) ||
+      rk__arg_num_range(ac, "no_letters", 1.0, 0.0, 1.0, &cfg->no_letters)) {
+    lc_free(cfg);
+    return -1;
+  }
+  if (rk__arg_raw(ac, "script")) {
+    if (rk__arg_strlist(ac, "script", &names, &n)) {
+      lc_free(cfg);
+      return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(names[i], "auto") == 0 && n == 1) break;
+      unsigned m = script_mask(names[i]);
+      if (!m) {
+        int rc = rk__arg_error(ac, "script",
+                               "unknown script \"%s\" (latin, greek, cyrillic, armenian, hebrew, "
+                               "arabic, devanagari, bengali, tamil, telugu, thai, georgian, "
+                               "hangul, hiragana, katakana, han, chinese, japanese, korean, auto)",
+                               names[i]);
+        rk__strlist_free(names);
+        lc_free(cfg);
+        return rc;
+      }
+      cfg->mask |= m;
+    }
+    rk__strlist_free(names);
+  }
+  *out = cfg;
+  return 0;
+}
+
+/* Dominant script of a JSON value's strings (a string, an array of
+ * strings, or chat messages with "content"). 0 when it has no letters. */
+static void count_json(const rk__jval *v, size_t *counts, size_t *total, int depth) {
+  if (!v || depth > 4) return;
+  if (v->type == RK__JSTR) {
+    *total += count_scripts(v->u.str.p, v->u.str.n, counts);
+  } else if (v->type == RK__JARR) {
+    for (size_t i = 0; i < v->u.arr.n; i++) count_json(&v->u.arr.items[i], counts, total, depth + 1);
+  } else if (v->type == RK__JOBJ) {
+    count_json(rk__json_get(v, "content"), counts, total, depth + 1);
+  }
+}
+
+static unsigned auto_mask(const size_t *counts) {
+  int best = -1;
+  for (int i = 0; i < S_OTHER; i++)
+    if (counts[i] && (best < 0 || counts[i] > counts[best])) best = i;
+  if (best < 0) return 0;
+  if ((best == S_HAN || best == S_HIRAGANA || best == S_KATAKANA) &&
+      (counts[S_HIRAGANA] || counts[S_KATAKANA]))
+    return script_mask("japanese");
+  if (best == S_HANGUL) return script_mask("korean");
+  return 1u << best;
+}
+
+static void mask_names(unsigned mask, char *buf, size_t cap) {
+  size_t o = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < S_OTHER && o + 12 < cap; i++)
+    if (mask & (1u << i)) {
+      int k = snprintf(buf + o, cap - o, "%s%s", o ? "+" : "", SCRIPT_NAMES[i]);
+      if (k > 0) o += (size_t)k;
+    }
+}
+
+static rk_status lc_score(const void *p, rk__call *c, double *value) {
+  const lc_cfg *cfg = p;
+  *value = 0;
+  unsigned mask = cfg->mask;
+  const char *from = NULL;
+  if (!mask) {
+    size_t counts[S_COUNT] = {0}, total = 0;
+    const rk__jval *ref = c->rec->reference;
+    uint64_t cost = ref ? ref->raw.n + 1 : 1;
+    if (!rk__spend(c, cost)) return RK_STATUS_TIMEOUT;
+    count_json(ref, counts, &total, 0);
+    mask = auto_mask(counts);
+    from = "reference";
+    if (!mask) {
+      const rk__jval *pr = c->rec->prompt;
+      if (!rk__spend(c, pr ? pr->raw.n + 1 : 1)) return RK_STATUS_TIMEOUT;
+      memset(counts, 0, sizeof counts);
+      total = 0;
+      count_json(pr, counts, &total, 0);
+      mask = auto_mask(counts);
+      from = "prompt";
+    }
+    if (!mask) {
+      rk__explain(c, "script \"auto\": neither the reference nor the prompt has letters to "
+                     "detect the expected script from; set \"script\"");
+      return RK_STATUS_INVALID_REFERENCE;
+    }
+  }
+  rk__str ans;
+  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  if (st != RK_STATUS_OK) return st;
+  if (!rk__spend(c, (uint64_t)ans.n + 1)) return RK_STATUS_TIMEOUT;
+  size_t counts[S_COUNT] = {0};
+  size_t total = count_scripts(ans.p, ans.n, counts), in = 0;
+  for (int i = 0; i < S_OTHER; i++)
+    if (mask & (1u << i)) in += counts[i];
+  *value = total ? (double)in / (double)total : cfg->no_letters;
+  if (rk__explaining(c)) {
+    char names[160], a[32];
+    mask_names(mask, names, sizeof names);
+    if (!total) {
+      rk__explain(c, "no letters in the answer; value %s (no_letters)", rk__edm_num(a, *value));
+    } else {
+      int other = -1;
+      for (int i = 0; i < S_COUNT; i++)
+        if (!(mask & (1u << i)) && counts[i] && (other < 0 || counts[i] > counts[other])) other = i;
+      rk__explain(c, "%zu of %zu letters are %s%s%s%s = %s", in, total, names,
+                  from ? " (auto from the " : "", from ? from : "", from ? ")" : "",
+                  rk__edm_num(a, *value));
+      if (other >= 0)
+        rk__explain(c, "most frequent other script: %s (%zu letters)", SCRIPT_NAMES[other],
+                    counts[other]);
+    }
+  }
+  return RK_STATUS_OK;
+}
+
+const rk__fn rk__fn_lang_consistency = {
+    .name = "lang_consistency",
+    .summary = "share of the answer's letters in the expected script(s) (auto: from the reference or prompt)",
+    .compile = lc_compile,
+    .score = lc_score,
+    .free = lc_free,
+};

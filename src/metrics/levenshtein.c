@@ -1,0 +1,542 @@
+/*
+ * levenshtein.c - bit-parallel edit distances over 32-bit symbols and the
+ * code-point helpers of the edit metrics (see levenshtein.h).
+ *
+ * Levenshtein: G. Myers, "A fast bit-vector algorithm for approximate
+ * string matching based on dynamic programming", JACM 46(3), 1999, with the
+ * block decomposition of its section 5 (horizontal deltas carried from one
+ * 64-row block to the next). LCS: L. Allison and T. Dix (1986), as written
+ * by H. Hyyrö: S' = (S + (S & M)) | (S & ~M), with the addition carried
+ * across blocks. Both are checked against the textbook DP by the unit tests
+ * and by fuzz/fuzz_edit.c.
+ */
+#include "metrics/levenshtein.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+#include "json/json.h"
+
+/* ------------------------------------------------------- code points */
+
+uint32_t rk__cp_next(const unsigned char *s, const unsigned char *e, size_t *len) {
+  unsigned c = *s;
+  if (c < 0x80) {
+    *len = 1;
+    return c;
+  }
+  size_t k = rk__utf8_seq(s, e);
+  *len = k ? k : 1;
+  if (k == 2) return (uint32_t)(c & 0x1F) << 6 | (s[1] & 0x3F);
+  if (k == 3) return (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+  if (k == 4)
+    return (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+           (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+  return 0xFFFD;
+}
+
+size_t rk__cp_decode(const char *p, size_t n, uint32_t *out) {
+  const unsigned char *s = (const unsigned char *)p, *e = s + n;
+  size_t k = 0;
+  while (s < e) {
+    /* ASCII runs eight bytes at a time. */
+    while (e - s >= 8) {
+      uint64_t w;
+      memcpy(&w, s, 8);
+      if (w & 0x8080808080808080ull) break;
+      for (int i = 0; i < 8; i++) out[k + (size_t)i] = s[i];
+      k += 8, s += 8;
+    }
+    if (s >= e) break;
+    if (*s < 0x80) {
+      out[k++] = *s++;
+      continue;
+    }
+    size_t len;
+    out[k++] = rk__cp_next(s, e, &len);
+    s += len;
+  }
+  return k;
+}
+
+int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out) {
+  out->v = rk__arena_alloc(a, (s.n ? s.n : 1) * sizeof(uint32_t));
+  if (!out->v) return -1;
+  out->n = rk__cp_decode(s.p, s.n, out->v);
+  return 0;
+}
+
+int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out) {
+  char *b = rk__arena_alloc(a, 4 * n + 1);
+  if (!b) return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t c = v[i];
+    if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;
+    if (c < 0x80) {
+      b[k++] = (char)c;
+    } else if (c < 0x800) {
+      b[k++] = (char)(0xC0 | c >> 6);
+      b[k++] = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      b[k++] = (char)(0xE0 | c >> 12);
+      b[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+      b[k++] = (char)(0x80 | (c & 0x3F));
+    } else if (c <= 0x10FFFF) {
+      b[k++] = (char)(0xF0 | c >> 18);
+      b[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
+      b[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+      b[k++] = (char)(0x80 | (c & 0x3F));
+    } else {
+      b[k++] = '?';
+    }
+  }
+  b[k] = '\0';
+  out->p = b;
+  out->n = k;
+  return 0;
+}
+
+uint32_t rk__cp_lower(uint32_t c) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
+  if (c > 0x10FFFF) return c;
+  return (uint32_t)utf8proc_tolower((utf8proc_int32_t)c);
+}
+
+size_t rk__cp_lower_seq(const uint32_t *s, size_t n, uint32_t *out) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == 0x130) { /* Python: 'İ'.lower() == 'i̇' (two code points) */
+      out[k++] = 'i';
+      out[k++] = 0x307;
+    } else {
+      out[k++] = rk__cp_lower(s[i]);
+    }
+  }
+  return k;
+}
+
+/* ------------------------------------------------------------- cost */
+
+uint64_t rk__lev_cost(size_t n, size_t m) {
+  size_t lo = n < m ? n : m, hi = n < m ? m : n;
+  uint64_t blocks = ((uint64_t)lo + 63) / 64;
+  if (blocks && (uint64_t)hi > UINT64_MAX / 4 / blocks) return UINT64_MAX / 2;
+  return blocks * (uint64_t)hi + (uint64_t)n + (uint64_t)m + 1;
+}
+
+/* ----------------------------------------------- pattern match vectors */
+
+/* The match vectors Peq[c] of a pattern: for each distinct symbol a bit
+ * per pattern position. Symbols below 256 (ASCII and Latin-1, most text)
+ * are found through a direct table; others through a small open-addressing
+ * hash. Small tables are dense (distinct x blocks words); large ones keep
+ * each symbol's positions and build the column's vector on demand, so
+ * memory stays O(m) for any alphabet. */
+typedef struct peq {
+  size_t m, blocks;
+  uint32_t *direct;   /* 256 entries: distinct index + 1, 0 = absent */
+  uint32_t mask;      /* hash capacity - 1 (0: no hash, no symbol >= 256) */
+  uint32_t *keys;     /* symbol of each slot */
+  uint32_t *slot;     /* distinct index + 1, 0 = empty */
+  size_t distinct;
+  uint64_t *flat;     /* 256 * blocks, indexed by symbol, or NULL */
+  uint64_t *dense;    /* distinct * blocks, or NULL */
+  uint32_t *start;    /* sparse: positions of symbol d are pos[start[d]..start[d+1]) */
+  uint32_t *pos;
+  uint64_t *scratch;  /* sparse: the current column's vector */
+  long cur;           /* sparse: symbol whose bits are in scratch, -1 none */
+  const uint64_t *zero;
+} peq;
+
+#define DENSE_MAX_WORDS ((size_t)1 << 17) /* 1 MiB of match vectors */
+
+static inline uint32_t hash32(uint32_t x) { return x * 0x9E3779B1u; }
+
+static inline long peq_find(const peq *q, uint32_t sym) {
+  if (sym < 256) return (long)q->direct[sym] - 1;
+  if (!q->mask) return -1;
+  uint32_t h = hash32(sym) & q->mask;
+  for (;;) {
+    uint32_t s = q->slot[h];
+    if (!s) return -1;
+    if (q->keys[h] == sym) return (long)s - 1;
+    h = (h + 1) & q->mask;
+  }
+}
+
+static int peq_build(peq *q, const uint32_t *pat, size_t m, rk__arena *a) {
+  memset(q, 0, sizeof *q);
+  q->m = m;
+  q->blocks = (m + 63) / 64;
+  q->cur = -1;
+  size_t wide = 0;
+  for (size_t i = 0; i < m; i++) wide += pat[i] >= 256;
+  if (!wide && q->blocks <= 4) {
+    /* Flat: one row per byte value, filled in one pass (<= 8 KiB). */
+    size_t B = q->blocks;
+    q->flat = rk__arena_alloc(a, (256 * B + B) * sizeof *q->flat);
+    if (!q->flat) return -1;
+    memset(q->flat, 0, (256 * B + B) * sizeof *q->flat);
+    q->zero = q->flat + 256 * B;
+    for (size_t i = 0; i < m; i++) q->flat[pat[i] * B + i / 64] |= (uint64_t)1 << (i % 64);
+    return 0;
+  }
+  q->direct = rk__arena_alloc(a, 256 * sizeof *q->direct);
+  uint32_t *idx = rk__arena_alloc(a, (m ? m : 1) * sizeof *idx);
+  uint64_t *zero = rk__arena_alloc(a, q->blocks * sizeof *zero + 8);
+  if (!q->direct || !idx || !zero) return -1;
+  memset(q->direct, 0, 256 * sizeof *q->direct);
+  memset(zero, 0, q->blocks * sizeof *zero + 8);
+  q->zero = zero;
+  if (wide) {
+    size_t cap = 16;
+    while (cap < 2 * wide) cap <<= 1;
+    q->mask = (uint32_t)(cap - 1);
+    q->keys = rk__arena_alloc(a, cap * sizeof *q->keys);
+    q->slot = rk__arena_alloc(a, cap * sizeof *q->slot);
+    if (!q->keys || !q->slot) return -1;
+    memset(q->slot, 0, cap * sizeof *q->slot);
+  }
+  for (size_t i = 0; i < m; i++) {
+    uint32_t c = pat[i];
+    if (c < 256) {
+      if (!q->direct[c]) q->direct[c] = (uint32_t)++q->distinct;
+      idx[i] = q->direct[c] - 1u;
+      continue;
+    }
+    uint32_t h = hash32(c) & q->mask;
+    for (;;) {
+      if (!q->slot[h]) {
+        q->keys[h] = c;
+        q->slot[h] = (uint32_t)++q->distinct;
+        break;
+      }
+      if (q->keys[h] == c) break;
+      h = (h + 1) & q->mask;
+    }
+    idx[i] = q->slot[h] - 1;
+  }
+  if (q->distinct * q->blocks <= DENSE_MAX_WORDS) {
+    size_t words = q->distinct * q->blocks;
+    q->dense = rk__arena_alloc(a, (words ? words : 1) * sizeof *q->dense);
+    if (!q->dense) return -1;
+    memset(q->dense, 0, (words ? words : 1) * sizeof *q->dense);
+    for (size_t i = 0; i < m; i++)
+      q->dense[(size_t)idx[i] * q->blocks + i / 64] |= (uint64_t)1 << (i % 64);
+    return 0;
+  }
+  q->start = rk__arena_alloc(a, (q->distinct + 1) * sizeof *q->start);
+  q->pos = rk__arena_alloc(a, m * sizeof *q->pos);
+  q->scratch = rk__arena_alloc(a, q->blocks * sizeof *q->scratch);
+  uint32_t *fill = rk__arena_alloc(a, (q->distinct ? q->distinct : 1) * sizeof *fill);
+  if (!q->start || !q->pos || !q->scratch || !fill) return -1;
+  memset(q->start, 0, (q->distinct + 1) * sizeof *q->start);
+  memset(q->scratch, 0, q->blocks * sizeof *q->scratch);
+  for (size_t i = 0; i < m; i++) q->start[idx[i] + 1]++;
+  for (size_t d = 0; d < q->distinct; d++) q->start[d + 1] += q->start[d];
+  memcpy(fill, q->start, q->distinct * sizeof *fill);
+  for (size_t i = 0; i < m; i++) q->pos[fill[idx[i]]++] = (uint32_t)i;
+  return 0;
+}
+
+/* Match vector of sym (blocks words). */
+static inline const uint64_t *peq_row(peq *q, uint32_t sym) {
+  if (q->flat) return sym < 256 ? q->flat + (size_t)sym * q->blocks : q->zero;
+  long d = peq_find(q, sym);
+  if (q->dense) return d < 0 ? q->zero : q->dense + (size_t)d * q->blocks;
+  if (d == q->cur) return d < 0 ? q->zero : q->scratch;
+  if (q->cur >= 0)
+    for (uint32_t k = q->start[q->cur]; k < q->start[q->cur + 1]; k++)
+      q->scratch[q->pos[k] / 64] = 0;
+  q->cur = d;
+  if (d < 0) return q->zero;
+  for (uint32_t k = q->start[d]; k < q->start[d + 1]; k++)
+    q->scratch[q->pos[k] / 64] |= (uint64_t)1 << (q->pos[k] % 64);
+  return q->scratch;
+}
+
+/* --------------------------------------------------------- Myers 1999 */
+
+/* One 64-row block, m <= 64: the common case, kept free of the block
+ * bookkeeping. Same recurrences as myers_run below. */
+static long myers_one(peq *q, const uint32_t *text, size_t n, int top, long stop,
+                      size_t *best_end) {
+  uint64_t pv = ~(uint64_t)0, mv = 0;
+  const uint64_t last = (uint64_t)1 << (q->m - 1);
+  long score = (long)q->m, best = score;
+  if (best_end) *best_end = 0;
+  /* Long texts: a flat 256-entry table of match words for the symbols
+   * below 256 saves the two lookups per column (one block is always
+   * dense: at most 64 distinct symbols). */
+  uint64_t tab_mem[256];
+  const uint64_t *tab = q->flat;
+  if (!tab && n >= 256) {
+    for (int c = 0; c < 256; c++) tab_mem[c] = q->direct[c] ? q->dense[q->direct[c] - 1] : 0;
+    tab = tab_mem;
+  }
+  for (size_t j = 0; j < n; j++) {
+    uint32_t c = text[j];
+    uint64_t eq = tab && c < 256 ? tab[c] : peq_row(q, c)[0];
+    uint64_t xv = eq | mv;
+    uint64_t xh = (((eq & pv) + pv) ^ pv) | eq;
+    uint64_t ph = mv | ~(xh | pv);
+    uint64_t mh = pv & xh;
+    score += (ph & last) ? 1 : (mh & last) ? -1 : 0;
+    ph = (ph << 1) | (uint64_t)(top > 0);
+    mh <<= 1;
+    pv = mh | ~(xv | ph);
+    mv = ph & xv;
+    if (!top && score < best) {
+      best = score;
+      if (best_end) *best_end = j + 1;
+      if (best <= stop) return best;
+    }
+  }
+  return top ? score : best;
+}
+
+/* Runs the block algorithm of pattern q over text. top = +1 for a global
+ * distance (D[0][j] = j), 0 for a search (D[0][j] = 0). Returns the final
+ * score; for a search, the minimum over columns and its end position. */
+static long myers_run(peq *q, const uint32_t *text, size_t n, int top, long stop,
+                      size_t *best_end, rk__arena *a) {
+  if (q->blocks == 1) return myers_one(q, text, n, top, stop, best_end);
+  size_t B = q->blocks, m = q->m;
+  uint64_t *pv = rk__arena_alloc(a, B * sizeof *pv);
+  uint64_t *mv = rk__arena_alloc(a, B * sizeof *mv);
+  if (!pv || !mv) return -1;
+  for (size_t b = 0; b < B; b++) pv[b] = ~(uint64_t)0, mv[b] = 0;
+  const uint64_t high = (uint64_t)1 << 63, last = (uint64_t)1 << ((m - 1) % 64);
+  long score = (long)m, best = (long)m;
+  if (best_end) *best_end = 0;
+  for (size_t j = 0; j < n; j++) {
+    const uint64_t *eqr = peq_row(q, text[j]);
+    /* The horizontal delta entering a block, as two bits: +1 (hp) or
+     * -1 (hn); branch-free. The top row adds `top` to every column. */
+    uint64_t hp = (uint64_t)(top > 0), hn = 0;
+    for (size_t b = 0; b < B; b++) {
+      uint64_t eq = eqr[b], p = pv[b], mm = mv[b];
+      uint64_t xv = eq | mm;
+      eq |= hn;
+      uint64_t xh = (((eq & p) + p) ^ p) | eq;
+      uint64_t ph = mm | ~(xh | p);
+      uint64_t mh = p & xh;
+      uint64_t hb = b + 1 == B ? last : high;
+      uint64_t hp_out = (ph & hb) != 0, hn_out = (mh & hb) != 0;
+      ph = (ph << 1) | hp;
+      mh = (mh << 1) | hn;
+      pv[b] = mh | ~(xv | ph);
+      mv[b] = ph & xv;
+      hp = hp_out, hn = hn_out;
+    }
+    score += (long)hp - (long)hn;
+    if (!top && score < best) {
+      best = score;
+      if (best_end) *best_end = j + 1;
+      if (best <= stop) return best;
+    }
+  }
+  return top ? score : best;
+}
+
+long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                  rk__arena *a) {
+  /* Common prefix and suffix never change the distance. */
+  while (nx && ny && *x == *y) x++, y++, nx--, ny--;
+  while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--;
+  if (nx > ny) {
+    const uint32_t *t = x;
+    x = y, y = t;
+    size_t tn = nx;
+    nx = ny, ny = tn;
+  }
+  if (nx == 0) return (long)ny;
+  peq q;
+  if (peq_build(&q, x, nx, a)) return -1;
+  return myers_run(&q, y, ny, 1, -1, NULL, a);
+}
+
+long rk__lev_search(const uint32_t *pat, size_t m, const uint32_t *text,
+                    size_t n, long stop, size_t *end, rk__arena *a) {
+  *end = 0;
+  if (m == 0) return 0;
+  peq q;
+  if (peq_build(&q, pat, m, a)) return -1;
+  return myers_run(&q, text, n, 0, stop, end, a);
+}
+
+/* ------------------------------------------------------------- LCS */
+
+long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                 rk__arena *a) {
+  long common = 0;
+  while (nx && ny && *x == *y) x++, y++, nx--, ny--, common++;
+  while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--, common++;
+  if (nx > ny) {
+    const uint32_t *t = x;
+    x = y, y = t;
+    size_t tn = nx;
+    nx = ny, ny = tn;
+  }
+  if (nx == 0) return common;
+  peq q;
+  if (peq_build(&q, x, nx, a)) return -1;
+  size_t B = q.blocks;
+  if (B == 1) {
+    uint64_t S1 = ~(uint64_t)0;
+    for (size_t j = 0; j < ny; j++) {
+      uint64_t u = S1 & peq_row(&q, y[j])[0];
+      S1 = (S1 + u) | (S1 - u);
+    }
+    uint64_t z = ~S1;
+    if (nx < 64) z &= ((uint64_t)1 << nx) - 1;
+    return __builtin_popcountll(z) + common;
+  }
+  uint64_t *S = rk__arena_alloc(a, B * sizeof *S);
+  if (!S) return -1;
+  for (size_t b = 0; b < B; b++) S[b] = ~(uint64_t)0;
+  for (size_t j = 0; j < ny; j++) {
+    const uint64_t *eqr = peq_row(&q, y[j]);
+    uint64_t carry = 0;
+    for (size_t b = 0; b < B; b++) {
+      uint64_t s = S[b], u = s & eqr[b];
+      uint64_t t = s + u;
+      uint64_t c1 = t < s;
+      uint64_t t2 = t + carry;
+      uint64_t c2 = t2 < t;
+      S[b] = t2 | (s - u);
+      carry = c1 | c2;
+    }
+  }
+  long lcs = 0;
+  for (size_t b = 0; b < B; b++) {
+    uint64_t z = ~S[b];
+    if (b + 1 == B && nx % 64) z &= ((uint64_t)1 << (nx % 64)) - 1;
+    lcs += __builtin_popcountll(z);
+  }
+  return lcs + common;
+}
+
+/* ------------------------------------------------------- DP oracles */
+
+long rk__lev_dist_dp(const uint32_t *x, size_t nx, const uint32_t *y,
+                     size_t ny, rk__arena *a) {
+  size_t *row = rk__arena_alloc(a, (ny + 1) * sizeof *row);
+  if (!row) return -1;
+  for (size_t j = 0; j <= ny; j++) row[j] = j;
+  for (size_t i = 1; i <= nx; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= ny; j++) {
+      size_t up = row[j];
+      size_t v = diag + (x[i - 1] != y[j - 1]);
+      if (up + 1 < v) v = up + 1;
+      if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+      row[j] = v;
+      diag = up;
+    }
+  }
+  return (long)row[ny];
+}
+
+long rk__lcs_len_dp(const uint32_t *x, size_t nx, const uint32_t *y,
+                    size_t ny, rk__arena *a) {
+  size_t *row = rk__arena_alloc(a, (ny + 1) * sizeof *row);
+  if (!row) return -1;
+  memset(row, 0, (ny + 1) * sizeof *row);
+  for (size_t i = 1; i <= nx; i++) {
+    size_t diag = 0;
+    for (size_t j = 1; j <= ny; j++) {
+      size_t up = row[j];
+      if (x[i - 1] == y[j - 1])
+        row[j] = diag + 1;
+      else if (row[j - 1] > up)
+        row[j] = row[j - 1];
+      diag = up;
+    }
+  }
+  return (long)row[ny];
+}
+
+/* ------------------------------------------------------- interning */
+
+typedef struct intern_ent {
+  const void *w;  /* the word's bytes (code points are stored as 4 bytes each) */
+  size_t size;    /* in bytes */
+  uint32_t h, id;
+} intern_ent;
+
+struct rk__lev_intern {
+  rk__arena *arena;
+  intern_ent *ents;
+  size_t mask, count, capacity;
+};
+
+static int intern_alloc(rk__lev_intern *t, size_t slots) {
+  t->ents = rk__arena_alloc(t->arena, slots * sizeof *t->ents);
+  if (!t->ents) return -1;
+  memset(t->ents, 0, slots * sizeof *t->ents);
+  t->mask = slots - 1;
+  return 0;
+}
+
+rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t capacity) {
+  rk__lev_intern *t = rk__arena_alloc(a, sizeof *t);
+  if (!t) return NULL;
+  t->arena = a;
+  t->count = 0;
+  t->capacity = capacity;
+  /* Start small (most texts have few distinct words) and double at half
+   * load; the old table stays in the arena until the record ends. */
+  return intern_alloc(t, 64) ? NULL : t;
+}
+
+static void intern_put(rk__lev_intern *t, const intern_ent *e) {
+  size_t k = e->h & t->mask;
+  while (t->ents[k].h) k = (k + 1) & t->mask;
+  t->ents[k] = *e;
+}
+
+static uint32_t intern_bytes(rk__lev_intern *t, const void *w, size_t size, uint32_t h) {
+  h ^= (uint32_t)size;
+  h ^= h >> 16;
+  h *= 0x7feb352dU;
+  h ^= h >> 15;
+  h *= 0x846ca68bU;
+  h ^= h >> 16;
+  h |= 1; /* 0 marks an empty slot */
+  size_t k = h & t->mask;
+  for (;;) {
+    intern_ent *e = &t->ents[k];
+    if (!e->h) break;
+    if (e->h == h && e->size == size && (size == 0 || memcmp(e->w, w, size) == 0))
+      return e->id;
+    k = (k + 1) & t->mask;
+  }
+  if (t->count >= t->capacity) return UINT32_MAX;
+  if (2 * (t->count + 1) > t->mask + 1) {
+    intern_ent *old = t->ents;
+    size_t slots = t->mask + 1;
+    if (intern_alloc(t, 2 * slots)) return UINT32_MAX;
+    for (size_t i = 0; i < slots; i++)
+      if (old[i].h) intern_put(t, &old[i]);
+  }
+  intern_ent e = {w, size, h, (uint32_t)t->count++};
+  intern_put(t, &e);
+  return e.id;
+}
+
+uint32_t rk__lev_intern_id(rk__lev_intern *t, const uint32_t *w, size_t n) {
+  uint32_t h = RK__LEV_HASH0;
+  for (size_t i = 0; i < n; i++) h = RK__LEV_HASH_STEP(h, w[i]);
+  return intern_bytes(t, w, n * sizeof *w, h);
+}
+
+uint32_t rk__lev_intern_idh(rk__lev_intern *t, const uint32_t *w, size_t n, uint32_t h) {
+  return intern_bytes(t, w, n * sizeof *w, h);
+}
+
+uint32_t rk__lev_intern_idb(rk__lev_intern *t, const char *w, size_t n, uint32_t h) {
+  return intern_bytes(t, w, n, h);
+}

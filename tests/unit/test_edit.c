@@ -1,0 +1,570 @@
+/*
+ * test_edit.c - the edit-distance and open-answer metrics: cer, wer,
+ * edit_ratio, anls, vqa_acc, relaxed_acc, keywords, keyword_chain,
+ * lang_consistency.
+ *
+ * Expected values come from (a) the published test vectors of
+ * shared/reference/apis_metrics.md Part B (B1-B4, B13), (b) hand
+ * computation, with the arithmetic in a comment, and (c) for the InDel
+ * ratio, python3-levenshtein 0.12.2 (Debian 12 package, Levenshtein.ratio)
+ * run outside the test. The bit-parallel distances are checked against the
+ * textbook dynamic programme on random inputs.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "format_e2e.h"
+#include "metrics/levenshtein.h"
+#include "metrics/vqa_norm.h"
+#include "test.h"
+
+/* Internal entry points without a header of their own. */
+size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size_t *len);
+size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
+size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
+int rk__py_float(const uint32_t *s, size_t n, double *out);
+double rk__vqa_soft(size_t matches, size_t n);
+double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel);
+
+/* ------------------------------------------------------------ helpers */
+
+static size_t dec(const char *z, uint32_t *out) { return rk__cp_decode(z, strlen(z), out); }
+
+static long lev(const char *a, const char *b) {
+  uint32_t x[512], y[512];
+  size_t nx = dec(a, x), ny = dec(b, y);
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  long d = rk__lev_dist(x, nx, y, ny, &ar);
+  rk__arena_release(&ar);
+  return d;
+}
+
+/* Scores one record with a one-function spec; returns the reward (NaN
+ * when not ok) and leaves the status in st. */
+static double run(const char *fn_args, const char *rec, char *st) {
+  char spec[2048];
+  /* "name" alone is a function name; an object is a whole node. */
+  if (fn_args[0] == '"')
+    snprintf(spec, sizeof spec, "{\"reward\": {\"fn\": %s}}", fn_args);
+  else
+    snprintf(spec, sizeof spec, "{\"reward\": %s}", fn_args);
+  e2e_result r = e2e_score(spec, rec);
+  if (!r.ok) {
+    fprintf(stderr, "  spec/record failed: %s\n", r.error);
+    if (st) strcpy(st, "failed");
+    return NAN;
+  }
+  if (st) snprintf(st, 32, "%s", r.status);
+  return r.reward;
+}
+
+#define SCORE(fn, resp_json, ref_json) \
+  run(fn, "{\"response\": " resp_json ", \"reference\": " ref_json "}", NULL)
+
+/* ------------------------------------------------- distance algorithms */
+
+TEST(lev_known) {
+  ASSERT_EQ_INT(lev("kitten", "sitting"), 3); /* k->s, e->i, +g */
+  ASSERT_EQ_INT(lev("", "abc"), 3);
+  ASSERT_EQ_INT(lev("abc", ""), 3);
+  ASSERT_EQ_INT(lev("", ""), 0);
+  ASSERT_EQ_INT(lev("flaw", "lawn"), 2); /* -f, +n */
+  /* code points, not bytes: one substitution each */
+  ASSERT_EQ_INT(lev("h\xc3\xa9llo", "hello"), 1);
+  ASSERT_EQ_INT(lev("\xe4\xb8\xad\xe6\x96\x87", "\xe4\xb8\xad\xe8\x8b\xb1"), 1); /* 中文 / 中英 */
+  /* invalid bytes are U+FFFD each: two of them vs "ab" = 2 substitutions */
+  ASSERT_EQ_INT(lev("\xff\xfe", "ab"), 2);
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void) {
+  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+  return (uint32_t)(rng >> 11);
+}
+
+TEST(lev_random_vs_dp) {
+  /* Lengths around the 64-symbol block edges, small and large alphabets
+   * (the large one with 3000 symbols forces the sparse match vectors). */
+  static const size_t lens[] = {0, 1, 2, 31, 63, 64, 65, 100, 127, 128, 129, 200, 700};
+  static const uint32_t alpha[] = {2, 4, 26, 3000};
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  static uint32_t x[3100], y[3100];
+  int bad = 0;
+  for (size_t a = 0; a < sizeof alpha / sizeof alpha[0]; a++)
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+      for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++)
+        for (int rep = 0; rep < 3; rep++) {
+          size_t nx = lens[i], ny = lens[j];
+          for (size_t k = 0; k < nx; k++) x[k] = rnd() % alpha[a];
+          for (size_t k = 0; k < ny; k++)
+            y[k] = (rep == 2 && k < nx && rnd() % 4) ? x[k] : rnd() % alpha[a];
+          rk__arena_reset(&ar);
+          long d1 = rk__lev_dist(x, nx, y, ny, &ar), d2 = rk__lev_dist_dp(x, nx, y, ny, &ar);
+          long l1 = rk__lcs_len(x, nx, y, ny, &ar), l2 = rk__lcs_len_dp(x, nx, y, ny, &ar);
+          if (d1 != d2 || l1 != l2) {
+            if (bad++ < 5)
+              fprintf(stderr, "  nx=%zu ny=%zu alpha=%u: lev %ld vs %ld, lcs %ld vs %ld\n",
+                      nx, ny, alpha[a], d1, d2, l1, l2);
+          }
+        }
+  /* The sparse mode on a long pattern of all-distinct symbols. */
+  for (size_t k = 0; k < 3000; k++) x[k] = (uint32_t)k, y[k] = (uint32_t)(k ^ (rnd() % 3 == 0));
+  rk__arena_reset(&ar);
+  ASSERT_EQ_INT(rk__lev_dist(x, 3000, y, 3000, &ar), rk__lev_dist_dp(x, 3000, y, 3000, &ar));
+  ASSERT_EQ_INT(rk__lcs_len(x, 3000, y, 2900, &ar), rk__lcs_len_dp(x, 3000, y, 2900, &ar));
+  rk__arena_release(&ar);
+  ASSERT_EQ_INT(bad, 0);
+}
+
+TEST(lev_search) {
+  uint32_t p[64], t[64];
+  size_t np = dec("abc", p), nt = dec("xxabdxx", t), end;
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  /* Distance 1 is first reached by "ab" (one deletion), ending at 4;
+   * "abd" (one substitution, ending at 5) ties but comes later. */
+  ASSERT_EQ_INT(rk__lev_search(p, np, t, nt, -1, &end, &ar), 1);
+  ASSERT_EQ_INT(end, 4);
+  nt = dec("zzabczz", t);
+  ASSERT_EQ_INT(rk__lev_search(p, np, t, nt, -1, &end, &ar), 0);
+  ASSERT_EQ_INT(end, 5);
+  nt = dec("", t);
+  ASSERT_EQ_INT(rk__lev_search(p, np, t, nt, -1, &end, &ar), 3);
+  rk__arena_release(&ar);
+}
+
+TEST(cost_saturates) {
+  ASSERT_TRUE(rk__lev_cost(SIZE_MAX / 2, SIZE_MAX / 2) >= UINT64_MAX / 4);
+  /* 100 x 1000: ceil(100/64)=2 blocks * 1000 columns + 1100 + 1 */
+  ASSERT_EQ_INT(rk__lev_cost(100, 1000), 2 * 1000 + 1100 + 1);
+}
+
+/* -------------------------------------------------------------- cer/wer */
+
+TEST(wer_cer_published) {
+  /* B13: WER("the cat sat on the mat", "the cat sit on mat") = 2/6
+   * (sat->sit, -the) -> reward 1 - 1/3; CER("kitten", "sitting") = 3/6. */
+  ASSERT_NEAR(SCORE("\"wer\"", "\"the cat sit on mat\"", "\"the cat sat on the mat\""),
+              1.0 - 2.0 / 6.0, 1e-12);
+  ASSERT_NEAR(SCORE("\"cer\"", "\"sitting\"", "\"kitten\""), 0.5, 1e-12);
+}
+
+TEST(wer_jiwer_split_quirk) {
+  uint32_t s[64];
+  size_t st[64], ln[64];
+  /* "a\nb": a lone newline is not a separator in jiwer: one word. */
+  size_t n = dec("a\nb", s);
+  ASSERT_EQ_INT(rk__wer_words(s, n, 0, st, ln), 1);
+  ASSERT_EQ_INT(rk__wer_words(s, n, 1, st, ln), 2);
+  /* "  a \t b  c\n": runs of two or more become " ", then strip. */
+  n = dec("  a \t b  c\n", s);
+  ASSERT_EQ_INT(rk__wer_words(s, n, 0, st, ln), 3);
+  /* U+3000 between words: whitespace for Python, but not " " -> 1 word. */
+  n = dec("x\xe3\x80\x80y", s);
+  ASSERT_EQ_INT(rk__wer_words(s, n, 0, st, ln), 1);
+  ASSERT_EQ_INT(rk__wer_words(s, n, 1, st, ln), 2);
+  /* the one-pass splitter used by wer agrees: "a\nb x  y\tz" -> jiwer
+   * words "a\nb", "x", "y\tz" (ids 0, 1, 2); clean: 5 words */
+  {
+    rk__arena ar;
+    rk__arena_init(&ar, 0);
+    uint32_t ids[64];
+    n = dec("a\nb x  y\tz", s);
+    ASSERT_EQ_INT(rk__wer_ids(s, n, 0, rk__lev_intern_new(&ar, 64), ids), 3);
+    ASSERT_EQ_INT(rk__wer_ids(s, n, 1, rk__lev_intern_new(&ar, 64), ids), 5);
+    n = dec("b a b", s);
+    ASSERT_EQ_INT(rk__wer_ids(s, n, 0, rk__lev_intern_new(&ar, 64), ids), 3);
+    ASSERT_TRUE(ids[0] == 0 && ids[1] == 1 && ids[2] == 0);
+    /* the byte splitter (what wer runs): same words; U+3000 is whitespace
+     * but not " ", so "x\u3000y" is one jiwer word and two clean ones;
+     * a trailing lone "\n" is stripped */
+    const char *z = "a\nb x  y\tz";
+    ASSERT_EQ_INT(rk__wer_ids_utf8(z, strlen(z), 0, rk__lev_intern_new(&ar, 64), ids), 3);
+    ASSERT_EQ_INT(rk__wer_ids_utf8(z, strlen(z), 1, rk__lev_intern_new(&ar, 64), ids), 5);
+    z = "x\xe3\x80\x80y b\n";
+    ASSERT_EQ_INT(rk__wer_ids_utf8(z, strlen(z), 0, rk__lev_intern_new(&ar, 64), ids), 2);
+    ASSERT_EQ_INT(rk__wer_ids_utf8(z, strlen(z), 1, rk__lev_intern_new(&ar, 64), ids), 3);
+    rk__arena_release(&ar);
+  }
+  /* ref "a b" vs hyp "a\nb" = ["a\nb"]: 1 substitution + 1 deletion over
+   * 2 words -> rate 1 -> reward 0; split "whitespace": perfect. */
+  ASSERT_NEAR(SCORE("\"wer\"", "\"a\\nb\"", "\"a b\""), 0.0, 0);
+  ASSERT_NEAR(SCORE("{\"name\": \"wer\", \"fn\": \"wer\", \"args\": {\"split\": \"whitespace\"}}",
+                    "\"a\\nb\"", "\"a b\""),
+              1.0, 0);
+}
+
+TEST(wer_cer_edges) {
+  char st[32];
+  /* rate above 1 is clipped: ref "a", hyp "x y z": 1 sub + 2 ins = 3 -> 0 */
+  ASSERT_NEAR(SCORE("\"wer\"", "\"x y z\"", "\"a\""), 0.0, 0);
+  /* several references: the best. "cat" vs ["dog", "cat"] -> 1 */
+  ASSERT_NEAR(SCORE("\"wer\"", "\"cat\"", "[\"dog\", \"cat\"]"), 1.0, 0);
+  /* CER over code points: "héllo" vs "hello" = 1/5 -> 0.8 (bytes: 2/6) */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"hello\"", "\"h\\u00e9llo\""), 0.8, 1e-12);
+  /* CJK: 我爱北京 vs 我爱上海: 2 substitutions / 4 -> 0.5 */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"\\u6211\\u7231\\u4e0a\\u6d77\"",
+                    "\"\\u6211\\u7231\\u5317\\u4eac\""),
+              0.5, 1e-12);
+  /* CER counts spaces: "ab" vs "a b" = 1 deletion / 3 -> 2/3 */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"ab\"", "\"a b\""), 2.0 / 3.0, 1e-12);
+  /* case matters by default (jiwer), not with normalize */
+  ASSERT_NEAR(SCORE("\"wer\"", "\"The Cat\"", "\"the cat\""), 0.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"wer\", \"args\": {\"case_sensitive\": false}}", "\"The Cat\"",
+                    "\"the cat\""),
+              1.0, 0);
+  /* empty reference: jiwer raises -> invalid_reference; or scored */
+  double v = run("\"wer\"", "{\"response\": \"x\", \"reference\": \"  \"}", st);
+  ASSERT_EQ_STR(st, "invalid_reference");
+  (void)v;
+  ASSERT_NEAR(SCORE("{\"fn\": \"cer\", \"args\": {\"empty_reference\": \"score\"}}", "\"x\"",
+                    "\"\""),
+              0.0, 0);
+  /* empty response: nothing extracted -> unparseable, 0 */
+  v = run("\"cer\"", "{\"response\": \"  \", \"reference\": \"abc\"}", st);
+  ASSERT_EQ_STR(st, "unparseable");
+  /* <answer> is taken by default */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"thinking <answer>kitten</answer>\"", "\"kitten\""), 1.0, 0);
+}
+
+TEST(wer_budget_timeout) {
+  /* 5000 x 5000 words need ceil(5000/64) * 5000 = 395000 steps for the
+   * distance; with a 200000-step budget the reading (~70000 steps) fits
+   * and the distance is refused with its size in the explanation. */
+  char *rec = malloc(40000);
+  size_t o = (size_t)sprintf(rec, "{\"response\": \"");
+  for (int i = 0; i < 5000; i++) o += (size_t)sprintf(rec + o, "%c ", 'a' + i % 3);
+  o += (size_t)sprintf(rec + o, "\", \"reference\": \"");
+  for (int i = 0; i < 5000; i++) o += (size_t)sprintf(rec + o, "%c ", 'a' + i % 5);
+  sprintf(rec + o, "\"}");
+  rk_spec *s = NULL;
+  const char *spec = "{\"reward\": {\"fn\": \"wer\"}}";
+  char err[256];
+  ASSERT_TRUE(rk_spec_compile(spec, strlen(spec), &s, err, sizeof err) == RK_OK);
+  rk_ctx *ctx = NULL;
+  rk_ctx_options co = {1};
+  ASSERT_TRUE(rk_ctx_create(&co, &ctx) == RK_OK);
+  rk_score_options so;
+  memset(&so, 0, sizeof so);
+  so.explain = 1;
+  so.step_budget = 200000;
+  char *out = NULL;
+  size_t n = 0;
+  ASSERT_TRUE(rk_score_one(ctx, s, &so, rec, strlen(rec), &out, &n) == RK_OK);
+  const char *tail = out ? strstr(out, "\"reward\":") : NULL;
+  ASSERT_CONTAINS(tail, "\"status\":\"timeout\"");
+  ASSERT_CONTAINS(tail, "edit distance of 5000 x 5000 words");
+  rk_free(out);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(s);
+  free(rec);
+}
+
+/* ---------------------------------------------------------- edit_ratio */
+
+TEST(edit_ratio_values) {
+  /* Levenshtein: 1 - 3/7 for kitten/sitting */
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"sitting\"", "\"kitten\""), 1.0 - 3.0 / 7.0, 1e-12);
+  /* InDel, python-Levenshtein 0.12.2 Levenshtein.ratio:
+   *   ratio('kitten','sitting') = 0.6153846153846154 (LCS 4: 8/13)
+   *   ratio('héllo wörld','hello world') = 0.8181818181818182
+   *   ratio('我爱北京天安门','我爱上海') = 0.36363636363636365
+   *   ratio(fox/dog sentence) = 0.9069767441860465 */
+  const char *ind = "{\"fn\": \"edit_ratio\", \"args\": {\"method\": \"indel\"}}";
+  ASSERT_NEAR(SCORE(ind, "\"sitting\"", "\"kitten\""), 0.6153846153846154, 1e-15);
+  ASSERT_NEAR(SCORE(ind, "\"h\\u00e9llo w\\u00f6rld\"", "\"hello world\""), 0.8181818181818182,
+              1e-15);
+  ASSERT_NEAR(SCORE(ind, "\"\\u6211\\u7231\\u5317\\u4eac\\u5929\\u5b89\\u95e8\"",
+                    "\"\\u6211\\u7231\\u4e0a\\u6d77\""),
+              0.36363636363636365, 1e-15);
+  ASSERT_NEAR(SCORE(ind, "\"The quick brown fox jumps over the lazy dog\"",
+                    "\"The quick brown dog jumps over the lazy fox\""),
+              0.9069767441860465, 1e-15);
+  /* both empty = 1 (python-Levenshtein ratio('', '') = 1.0) */
+  ASSERT_NEAR(rk__edit_ratio_value(0, 0, 0, 1), 1.0, 0);
+  ASSERT_NEAR(rk__edit_ratio_value(0, 0, 0, 0), 1.0, 0);
+  /* best of several: "abc" vs ["xyz", "abd"]: 1 - 1/3 */
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"abc\"", "[\"xyz\", \"abd\"]"), 2.0 / 3.0, 1e-12);
+  /* normalize default: case and punctuation gone -> equal */
+  ASSERT_NEAR(SCORE("{\"fn\": \"edit_ratio\", \"args\": {\"normalize\": \"default\"}}",
+                    "\"Paris!\"", "\"paris\""),
+              1.0, 0);
+}
+
+/* ---------------------------------------------------------------- anls */
+
+TEST(anls_published) {
+  /* B1 vectors. ("Hello World", "hello wrld"): distance 1, L = max(11, 10)
+   * = 11 -> 1 - 1/11 = 0.909090... */
+  ASSERT_NEAR(SCORE("\"anls\"", "\"hello wrld\"", "[\"Hello World\"]"), 1.0 - 1.0 / 11.0,
+              1e-12);
+  ASSERT_NEAR(SCORE("\"anls\"", "\"xyz\"", "[\"abc\"]"), 0.0, 0);
+  ASSERT_NEAR(SCORE("\"anls\"", "\"total: 5\"", "[\"  Total:  5 \"]"), 1.0, 0);
+  /* ("ab","abcd") vs "abc": 1/3 and 1/4 -> 1 - 0.25 */
+  ASSERT_NEAR(SCORE("\"anls\"", "\"abc\"", "[\"ab\", \"abcd\"]"), 0.75, 1e-12);
+}
+
+TEST(anls_length_quirk) {
+  /* gold "New   York" (10 code points raw, "new york" 8 normalised) vs
+   * "new yrk": distance 1. raw L = max(10, 7) = 10 -> 0.9;
+   * normalised L = max(8, 7) = 8 -> 0.875. */
+  ASSERT_NEAR(SCORE("\"anls\"", "\"new yrk\"", "\"New   York\""), 0.9, 1e-12);
+  ASSERT_NEAR(SCORE("{\"fn\": \"anls\", \"args\": {\"length\": \"normalized\"}}", "\"new yrk\"",
+                    "\"New   York\""),
+              0.875, 1e-12);
+  /* len("ß".upper()) == 2: gold "straße" raw upper length 7; pred
+   * "strasse" (7); norm distance("straße","strasse") = 2 (ß->s, +e);
+   * 1 - 2/7 = 0.7142857... */
+  ASSERT_NEAR(SCORE("\"anls\"", "\"strasse\"", "\"stra\\u00dfe\""), 1.0 - 2.0 / 7.0, 1e-12);
+  /* threshold: "abcd" vs "ab": 2/4 -> 0.5, kept (s < 0.5 is zeroed) */
+  ASSERT_NEAR(SCORE("\"anls\"", "\"ab\"", "\"abcd\""), 0.5, 1e-12);
+  ASSERT_NEAR(SCORE("{\"fn\": \"anls\", \"args\": {\"threshold\": 0.6}}", "\"ab\"", "\"abcd\""),
+              0.0, 0);
+}
+
+/* ------------------------------------------------------------- vqa_acc */
+
+static void norm_is(int textvqa, const char *in, const char *want) {
+  uint32_t s[256], out[12 * 256 + 16], w[256];
+  size_t n = dec(in, s), nw = dec(want, w);
+  size_t k = textvqa ? rk__vqa_norm_evalai(s, n, out) : rk__vqa_norm_answer(s, n, out);
+  int ok = k == nw && memcmp(out, w, k * sizeof *w) == 0;
+  if (!ok) {
+    rk__arena a;
+    rk__arena_init(&a, 0);
+    rk__str got;
+    rk__cp_encode_arena(&a, out, k, &got);
+    RK_T_FAIL_("normalise(%s) = '%s', want '%s'", in, got.p, want);
+    rk__arena_release(&a);
+  }
+}
+
+TEST(vqa_normalisation) {
+  /* period strip: '.' not followed by a digit goes; number words; case */
+  norm_is(0, "Two dogs.", "2 dogs");
+  norm_is(0, "3.5", "3.5");
+  /* "a-b": no space next to '-' -> replaced by ' ' -> "a b" -> the
+   * article "a" is dropped */
+  norm_is(0, "a-b", "b");
+  /* ", " occurs -> ',' deleted, not replaced */
+  norm_is(0, "hello, world", "hello world");
+  /* digit,digit anywhere -> every punctuation mark is deleted */
+  norm_is(0, "1,000 (approx)", "1000 approx");
+  /* contractions and articles */
+  norm_is(0, "Dont know the answer", "don't know answer");
+  norm_is(0, "\tTen\n", "10");
+  /* at most 32 periods go (re.UNICODE passed as count): 33 leave one */
+  norm_is(0, "................................yes", "yes");
+  norm_is(0, ".................................yes", ".yes");
+  /* EvalAI: "'s" split off, ',' and '?' deleted, lower-cased */
+  norm_is(1, "It's RED?", "it 's red");
+  norm_is(1, "1,000", "1000");
+}
+
+TEST(vqa_published) {
+  /* B3: acc = mean over 10 leave-one-out sets of min(1, matches/3).
+   * k = 2: (2*(1/3) + 8*(2/3))/10 = 0.6; k = 3: (3*(2/3) + 7*1)/10 = 0.9;
+   * k = 4: (4*1 + 6*1)/10 = 1; k = 0: 0. */
+  ASSERT_NEAR(rk__vqa_soft(2, 10), 0.6, 1e-12);
+  ASSERT_NEAR(rk__vqa_soft(3, 10), 0.9, 1e-12);
+  ASSERT_NEAR(rk__vqa_soft(4, 10), 1.0, 1e-12);
+  ASSERT_NEAR(rk__vqa_soft(10, 10), 1.0, 1e-12);
+  ASSERT_NEAR(rk__vqa_soft(0, 10), 0.0, 0);
+  ASSERT_NEAR(rk__vqa_soft(1, 10), 0.3, 1e-12); /* (1*0 + 9*(1/3))/10 */
+#define TEN_2 "[\"red\",\"red\",\"blue\",\"blue\",\"blue\",\"blue\",\"blue\",\"blue\",\"blue\",\"blue\"]"
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"Red.\"", TEN_2), 0.6, 1e-12);
+#define TEN_3 "[\"2 dogs\",\"2 dogs\",\"2 dogs\",\"dogs\",\"dogs\",\"dogs\",\"dogs\",\"dogs\",\"dogs\",\"dogs\"]"
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"Two dogs\"", TEN_3), 0.9, 1e-12);
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"cat\"", TEN_3), 0.0, 0);
+  /* VQA annotation objects {"answer": ...} are read too */
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"red\"",
+                    "[{\"answer\":\"red\"},{\"answer\":\"red\"},{\"answer\":\"blue\"}]"),
+              /* k=2, n=3: (2*(1/3) + 1*(2/3))/3 = 4/9 */ 4.0 / 9.0, 1e-12);
+}
+
+TEST(vqa_quirks) {
+  /* All ten answers "Yes": not normalised (vqaEval.py); the prediction is
+   * lower-cased -> "yes" != "Yes" -> 0; normalize_references -> 1. */
+#define TEN_YES "[\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\",\"Yes\"]"
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"Yes\"", TEN_YES), 0.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"normalize_references\": true}}",
+                    "\"Yes\"", TEN_YES),
+              1.0, 0);
+  /* textvqa normalises both sides */
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}", "\"Yes?\"",
+                    TEN_YES),
+              1.0, 0);
+  /* one reference: exact match of the normalised strings; "official"
+   * applies the formula: min(1, 0/3) = 0 whatever the prediction */
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"Two\"", "\"2\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"single_reference\": \"official\"}}",
+                    "\"Two\"", "\"2\""),
+              0.0, 0);
+}
+
+/* --------------------------------------------------------- relaxed_acc */
+
+TEST(py_float_grammar) {
+  uint32_t s[64];
+  double v;
+#define PYF(z) rk__py_float(s, dec(z, s), &v)
+  ASSERT_TRUE(PYF(" 1e3 ") && v == 1000);
+  ASSERT_TRUE(PYF("1_000") && v == 1000);
+  ASSERT_TRUE(!PYF("1__000"));
+  ASSERT_TRUE(!PYF("_1"));
+  ASSERT_TRUE(!PYF("1,000"));
+  ASSERT_TRUE(PYF(".5") && v == 0.5);
+  ASSERT_TRUE(PYF("5.") && v == 5);
+  ASSERT_TRUE(!PYF("."));
+  ASSERT_TRUE(PYF("-Infinity") && isinf(v) && v < 0);
+  ASSERT_TRUE(PYF("nan") && isnan(v));
+  ASSERT_TRUE(!PYF("1e"));
+  ASSERT_TRUE(PYF("\xe3\x80\x80" "7\xc2\xa0") && v == 7); /* U+3000, U+00A0 */
+#undef PYF
+}
+
+TEST(relaxed_published) {
+  /* B2 vectors */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"10.4\"", "\"10\""), 1.0, 0); /* 0.04 <= 0.05 */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"10.6\"", "\"10\""), 0.0, 0); /* 0.06 */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"12%\"", "\"0.12\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"0\"", "\"0\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"0.0\"", "\"0\""), 0.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"Yes\"", "\"yes\""), 1.0, 0);
+}
+
+TEST(relaxed_more) {
+  /* clean zero target */
+  ASSERT_NEAR(SCORE("{\"fn\": \"relaxed_acc\", \"args\": {\"zero_target\": \"numeric\"}}",
+                    "\"0.0\"", "\"0\""),
+              1.0, 0);
+  /* "1,000" is no Python float -> string compare with "1000" fails */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"1,000\"", "\"1000\""), 0.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"1_000\"", "\"1000\""), 1.0, 0);
+  /* number target given as a JSON number; several targets */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"52\"", "[17, 50]"), 1.0, 0); /* 2/50 = 0.04 */
+  /* Unicode lower-casing in the fallback */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"\\u00c9T\\u00c9\"", "\"\\u00e9t\\u00e9\""), 1.0, 0);
+  /* "12%%": rstrip('%') takes both -> 0.12 */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"12%%\"", "\"0.12\""), 1.0, 0);
+  /* extraction: \boxed{} by default */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"so \\\\boxed{19.5}\"", "\"20\""), 1.0, 0); /* 0.025 */
+}
+
+TEST(arg_errors) {
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"okvqa\"}}}",
+                                 buf, sizeof buf),
+                  "variant");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"anls\", \"args\": {\"threshold\": 2}}}",
+                                 buf, sizeof buf),
+                  "threshold");
+  ASSERT_EQ_STR(e2e_spec_error("{\"reward\": {\"fn\": \"wer\", \"args\": {\"split\": \"whitespace\"}}}",
+                               buf, sizeof buf),
+                "");
+}
+
+/* ------------------------------------------------------------ keywords */
+
+TEST(keywords_coverage) {
+  /* "drip irrigation" (15 code points, k = floor(0.2*15) = 3) is 1 edit
+   * from "drip irigation"; "fertiliser" (10, k = 2) 1 substitution from
+   * "fertilizer"; "crop rotation" absent -> 2/3. */
+#define AGRI "\"Use drip irigation and organic fertilizer to fight leaf blight.\""
+#define AGRI_KW "[[\"drip irrigation\", \"trickle irrigation\"], \"fertiliser\", \"crop rotation\"]"
+  ASSERT_NEAR(SCORE("\"keywords\"", AGRI, AGRI_KW), 2.0 / 3.0, 1e-12);
+  /* exact only: neither fuzzy match counts -> 0 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"keywords\", \"args\": {\"min_similarity\": 1}}", AGRI, AGRI_KW),
+              0.0, 0);
+  /* max_edits 1 overrides: both found again */
+  ASSERT_NEAR(SCORE("{\"fn\": \"keywords\", \"args\": {\"max_edits\": 1}}", AGRI, AGRI_KW),
+              2.0 / 3.0, 1e-12);
+  /* a CJK reference string is split on U+FF0C: 3 groups, all present */
+  ASSERT_NEAR(SCORE("\"keywords\"", "\"\\u5148\\u704c\\u6e89\\uff0c\\u518d\\u65bd\\u80a5\"",
+                    "\"\\u704c\\u6e89\\uff0c\\u65bd\\u80a5\\uff0c\\u9664\\u8349\""),
+              2.0 / 3.0, 1e-12); /* 灌溉 and 施肥 found, 除草 not: 2/3 */
+  /* NFKC + case folding: fullwidth "ＡＢＣ Corp" matches "abc corp" */
+  ASSERT_NEAR(SCORE("\"keywords\"", "\"see abc corp\"", "[\"\\uff21\\uff22\\uff23 Corp\"]"), 1.0,
+              0);
+  /* keywords from args; synonyms: "gamma" stands for group 2 -> 1/2 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"keywords\", \"args\": {\"keywords\": [\"alpha\", [\"beta\", "
+                    "\"gamma\"]]}}",
+                    "\"gamma ray\"", "null"),
+              0.5, 1e-12);
+  char st[32];
+  run("\"keywords\"", "{\"response\": \"x\", \"reference\": []}", st);
+  ASSERT_EQ_STR(st, "invalid_reference");
+}
+
+TEST(keyword_chain_order) {
+  const char *ex = "{\"fn\": \"keyword_chain\", \"args\": {\"min_similarity\": 1}}";
+  const char *st = "{\"fn\": \"keyword_chain\", \"args\": {\"min_similarity\": 1, \"strict\": true}}";
+#define ABC "[\"alpha\", \"bravo\", \"charlie\"]"
+  ASSERT_NEAR(SCORE(ex, "\"alpha then bravo then charlie\"", ABC), 1.0, 0);
+  /* "charlie alpha bravo": alpha, bravo in order; charlie not after bravo */
+  ASSERT_NEAR(SCORE(ex, "\"charlie alpha bravo\"", ABC), 2.0 / 3.0, 1e-12);
+  /* "bravo alpha charlie": alpha found; bravo not after it (missing);
+   * charlie after alpha -> 2/3; strict stops at bravo -> 1/3 */
+  ASSERT_NEAR(SCORE(ex, "\"bravo alpha charlie\"", ABC), 2.0 / 3.0, 1e-12);
+  ASSERT_NEAR(SCORE(st, "\"bravo alpha charlie\"", ABC), 1.0 / 3.0, 1e-12);
+  /* unordered coverage of the same text is complete */
+  ASSERT_NEAR(SCORE("\"keywords\"", "\"bravo alpha charlie\"", ABC), 1.0, 0);
+}
+
+/* ---------------------------------------------------- lang_consistency */
+
+TEST(lang_consistency_values) {
+  /* "Hello мир": 5 Latin + 3 Cyrillic letters -> 5/8 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"lang_consistency\", \"args\": {\"script\": \"latin\"}}",
+                    "\"Hello \\u043c\\u0438\\u0440!\"", "null"),
+              0.625, 1e-12);
+  /* two scripts allowed: 答案是 (3 Han) + Paris (5 Latin) -> 8/8 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"lang_consistency\", \"args\": {\"script\": [\"han\", \"latin\"]}}",
+                    "\"\\u7b54\\u6848\\u662f Paris\"", "null"),
+              1.0, 0);
+  /* auto from the prompt (Cyrillic): Ответ(5) потому(6) что(3) так(3) =
+   * 17 Cyrillic; the(3) answer(6) is(2) = 11 Latin; digits ignored */
+  ASSERT_NEAR(run("\"lang_consistency\"",
+                  "{\"prompt\": \"\\u041f\\u043e\\u0447\\u0435\\u043c\\u0443?\", \"response\": "
+                  "\"\\u041e\\u0442\\u0432\\u0435\\u0442: the answer is 42, "
+                  "\\u043f\\u043e\\u0442\\u043e\\u043c\\u0443 \\u0447\\u0442\\u043e "
+                  "\\u0442\\u0430\\u043a.\"}",
+                  NULL),
+              17.0 / 28.0, 1e-12);
+  /* auto: 東京です has kana -> japanese (Han + kana). 東京はtokyoです:
+   * 2 Han + 3 Hiragana in script, 5 Latin out -> 5/10 */
+  ASSERT_NEAR(SCORE("\"lang_consistency\"",
+                    "\"\\u6771\\u4eac\\u306ftokyo\\u3067\\u3059\"",
+                    "\"\\u6771\\u4eac\\u3067\\u3059\""),
+              0.5, 1e-12);
+  /* no letters at all in the answer: no_letters (default 1) */
+  ASSERT_NEAR(SCORE("{\"fn\": \"lang_consistency\", \"args\": {\"script\": \"latin\"}}", "\"42\"",
+                  "null"),
+              1.0, 0);
+  /* invalid UTF-8 bytes are not letters: "ab\xff" -> 2/2 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"lang_consistency\", \"args\": {\"script\": \"latin\"}}",
+                    "\"ab\\ufffd\"", "null"),
+              1.0, 0);
+  char st[32], buf[512];
+  run("\"lang_consistency\"", "{\"response\": \"hello\", \"reference\": \"42\"}", st);
+  ASSERT_EQ_STR(st, "invalid_reference");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"lang_consistency\", \"args\": "
+                                 "{\"script\": \"klingon\"}}}",
+                                 buf, sizeof buf),
+                  "unknown script \"klingon\"");
+}
+
+TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_vs_dp), TEST_ENTRY(lev_search),
+          TEST_ENTRY(cost_saturates), TEST_ENTRY(wer_cer_published),
+          TEST_ENTRY(wer_jiwer_split_quirk), TEST_ENTRY(wer_cer_edges),
+          TEST_ENTRY(wer_budget_timeout), TEST_ENTRY(edit_ratio_values),
+          TEST_ENTRY(anls_published), TEST_ENTRY(anls_length_quirk),
+          TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
+          TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
+          TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
+          TEST_ENTRY(lang_consistency_values))
