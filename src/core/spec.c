@@ -1019,7 +1019,7 @@ static rk_status eval_leaf(const rk__node *n, rk__call *c, double *v) {
     s = rk__fail(c, "%s: returned an invalid status", n->fn->name);
   if (fails_value(s)) {
     x = NAN;
-    if (s == RK_STATUS_TIMEOUT)
+    if (s == RK_STATUS_TIMEOUT && c->budget->used > c->budget->limit)
       rk__explain(c, "step budget exhausted (%llu steps)",
                   (unsigned long long)c->budget->limit);
   } else if (!isfinite(x)) {
