@@ -1,0 +1,148 @@
+/*
+ * bleu.c - fn `bleu`: sentence BLEU of the answer against one or several
+ * references with sacreBLEU's semantics (metrics/bleu.py): 13a, none or
+ * char tokenization, exp / floor / add-k / none smoothing, effective
+ * order; the defaults are those of sacrebleu.sentence_bleu() (exp, 13a,
+ * effective order on). The reward is BLEU / 100 (docs/rewards/overlap.md).
+ *
+ * Corpus BLEU is the same statistics summed over segments
+ * (rk__ovl_bleu_stats + rk__ovl_bleu_compute in ovl_ngram.c); a per-record
+ * reward is a sentence score.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/ovl.h"
+
+enum { T_13A, T_NONE, T_CHAR };
+
+typedef struct bleu_cfg {
+  rk__extract_cfg ex;
+  int smooth, tok, eff, lower;
+  double smooth_value;
+  long order;
+} bleu_cfg;
+
+static const char *const smooth_names[] = {"exp", "floor", "add-k", "none", NULL};
+static const char *const tok_names[] = {"13a", "none", "char", NULL};
+
+static void bleu_free(void *p) {
+  bleu_cfg *cfg = p;
+  if (!cfg) return;
+  rk__extract_cfg_free(&cfg->ex);
+  free(cfg);
+}
+
+static int bleu_compile(rk__argctx *ac, void **out) {
+  bleu_cfg *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  if (rk__extract_cfg_compile(ac, RK__EX_NONE, &cfg->ex) ||
+      rk__arg_enum(ac, "smooth", smooth_names, RK__BLEU_EXP, &cfg->smooth) ||
+      rk__arg_enum(ac, "tokenize", tok_names, T_13A, &cfg->tok) ||
+      rk__arg_bool(ac, "effective_order", 1, &cfg->eff) ||
+      rk__arg_bool(ac, "lowercase", 0, &cfg->lower) ||
+      rk__arg_int(ac, "max_ngram_order", 4, 1, RK__BLEU_MAX_ORDER, &cfg->order)) {
+    bleu_free(cfg);
+    return -1;
+  }
+  /* sacreBLEU SMOOTH_DEFAULTS: floor 0.1, add-k 1; exp and none take none. */
+  double def = cfg->smooth == RK__BLEU_FLOOR ? 0.1 : cfg->smooth == RK__BLEU_ADDK ? 1.0 : 0.0;
+  if (rk__arg_raw(ac, "smooth_value") &&
+      (cfg->smooth == RK__BLEU_EXP || cfg->smooth == RK__BLEU_NONE)) {
+    bleu_free(cfg);
+    return rk__arg_error(ac, "smooth_value", "only applies to \"smooth\": \"floor\" or \"add-k\"");
+  }
+  if (rk__arg_num_range(ac, "smooth_value", def, 0, 1e9, &cfg->smooth_value)) {
+    bleu_free(cfg);
+    return -1;
+  }
+  *out = cfg;
+  return 0;
+}
+
+/* sacreBLEU _preprocess_segment: lower() when asked, rstrip(), tokenize. */
+static int prep(const bleu_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
+  if (cfg->lower) {
+    size_t n;
+    char *l = rk__ovl_lower(a, s.p, s.n, &n);
+    if (!l) return -1;
+    s = rk__str_make(l, n);
+  }
+  s = rk__ovl_rstrip(s);
+  switch (cfg->tok) {
+    case T_13A:
+      return rk__ovl_tok13a(a, s.p, s.n, t);
+    case T_CHAR:
+      return rk__ovl_tokchar(a, s.p, s.n, t);
+    default:
+      return rk__ovl_split(a, s.p, s.n, t);
+  }
+}
+
+static rk_status bleu_score(const void *p, rk__call *c, double *value) {
+  const bleu_cfg *cfg = p;
+  *value = 0;
+  rk__str all[RK__OVL_MAX_REFS], refs[RK__OVL_MAX_REFS];
+  int had;
+  size_t nall = rk__ovl_refs(c, all, RK__OVL_MAX_REFS, &had), nref = 0;
+  /* sacreBLEU skips empty references; a set of only empty ones is an error. */
+  for (size_t i = 0; i < nall; i++)
+    if (all[i].n) refs[nref++] = all[i];
+  if (!nref) {
+    rk__explain(c, nall ? "every reference is empty (sacreBLEU refuses empty reference sets)"
+                        : "no reference: expected a string or an array of strings");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  rk__str ans;
+  rk_status st = rk__ovl_answer(&cfg->ex, c, &ans);
+  if (st != RK_STATUS_OK) return st;
+  size_t bytes = ans.n + rk__ovl_total_len(refs, nref);
+  if (!rk__spend(c, 6 * bytes + 1)) return RK_STATUS_TIMEOUT;
+  rk__arena *a = c->arena;
+  rk__ovl_toks hyp, rt[RK__OVL_MAX_REFS];
+  if (prep(cfg, a, ans, &hyp)) goto oom;
+  size_t total = hyp.n;
+  for (size_t i = 0; i < nref; i++) {
+    if (prep(cfg, a, refs[i], &rt[i])) goto oom;
+    total += rt[i].n;
+  }
+  rk__ovl_intern in;
+  if (rk__ovl_intern_init(&in, a, total) || rk__ovl_intern_toks(&in, a, &hyp)) goto oom;
+  for (size_t i = 0; i < nref; i++)
+    if (rk__ovl_intern_toks(&in, a, &rt[i])) goto oom;
+  if (!rk__spend(c, (uint64_t)total * (uint64_t)cfg->order + 1)) return RK_STATUS_TIMEOUT;
+  rk__bleu_stats bs;
+  if (rk__ovl_bleu_stats(a, &hyp, rt, nref, (unsigned)cfg->order, &bs)) goto oom;
+  double prec[RK__BLEU_MAX_ORDER], bp;
+  double b = rk__ovl_bleu_compute(&bs, (unsigned)cfg->order, (rk__bleu_smooth)cfg->smooth,
+                                  cfg->smooth_value, cfg->eff, prec, &bp);
+  *value = b / 100.0;
+  if (*value > 1) *value = 1; /* rounding in exp(mean log) can pass 100 */
+  if (rk__explaining(c)) {
+    char pbuf[160];
+    size_t o = 0;
+    for (long i = 0; i < cfg->order; i++)
+      o += (size_t)snprintf(pbuf + o, sizeof pbuf - o, "%s%g/%g", i ? " " : "", bs.correct[i],
+                            bs.total[i]);
+    rk__explain(c, "BLEU %.4g (%s tokens; n-gram matches %s; BP %.4g, %g answer vs %g reference "
+                   "tokens; smooth %s)%s",
+                b, tok_names[cfg->tok], pbuf, bp, bs.sys_len, bs.ref_len,
+                smooth_names[cfg->smooth],
+                hyp.n == 0 ? "; empty answer"
+                : b == 0.0 ? "; no n-gram matches"
+                           : "");
+  }
+  return RK_STATUS_OK;
+oom:
+  return rk__fail(c, "bleu: out of scratch memory");
+}
+
+const rk__fn rk__fn_bleu = {
+    .name = "bleu",
+    .summary = "sacreBLEU sentence BLEU / 100 (args: smooth, smooth_value, effective_order, "
+               "tokenize, lowercase, max_ngram_order, extract)",
+    .compile = bleu_compile,
+    .score = bleu_score,
+    .free = bleu_free,
+};

@@ -1,0 +1,179 @@
+/*
+ * f1.c - fns `f1` and `em`: SQuAD token F1 and exact match of the
+ * answer against one or several gold answers, the best gold counting
+ * (evaluate-v2.0.py get_raw_scores; docs/rewards/overlap.md).
+ *
+ * Quirks kept by default (squad_version "v2"): golds that normalise to
+ * nothing are dropped, and when none is left the only gold is "" (an
+ * unanswerable question), which an empty prediction matches with F1 = 1.
+ * "v1.1" keeps every gold and scores an empty side 0.
+ *
+ * Not for: normalised exact match with Unicode folding (fn `exact`).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/ovl.h"
+#include "text/normalize.h"
+
+typedef struct f1_cfg {
+  rk__extract_cfg ex;
+  int v11;     /* evaluate-v1.1 semantics */
+  int no_norm; /* normalize: "none" */
+  int em;
+} f1_cfg;
+
+static void f1_free(void *p) {
+  f1_cfg *cfg = p;
+  if (!cfg) return;
+  rk__extract_cfg_free(&cfg->ex);
+  free(cfg);
+}
+
+static int compile_common(rk__argctx *ac, void **out, int em) {
+  f1_cfg *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  static const char *const vers[] = {"v2", "v1.1", NULL};
+  static const char *const norms[] = {"squad", "none", NULL};
+  if (rk__extract_cfg_compile(ac, RK__EX_NONE, &cfg->ex) ||
+      rk__arg_enum(ac, "squad_version", vers, 0, &cfg->v11) ||
+      rk__arg_enum(ac, "normalize", norms, 0, &cfg->no_norm)) {
+    f1_free(cfg);
+    return -1;
+  }
+  cfg->em = em;
+  *out = cfg;
+  return 0;
+}
+
+static int f1_compile(rk__argctx *ac, void **out) { return compile_common(ac, out, 0); }
+static int em_compile(rk__argctx *ac, void **out) { return compile_common(ac, out, 1); }
+
+/* The gold or predicted answer as SQuAD tokens (normalize "none": a
+ * plain whitespace split). */
+static int toks(const f1_cfg *cfg, rk__call *c, rk__str in, rk__ovl_toks *out) {
+  if (cfg->no_norm) return rk__ovl_split(c->arena, in.p, in.n, out);
+  return rk__ovl_squad_tokens(c->arena, in, out);
+}
+
+static int toks_eq(const rk__ovl_toks *x, const rk__ovl_toks *y) {
+  if (x->n != y->n) return 0;
+  for (size_t i = 0; i < x->n; i++)
+    if (!rk__str_eq(x->t[i], y->t[i])) return 0;
+  return 1;
+}
+
+/* ' '.join(tokens) for explanations, at most ~80 bytes. */
+static const char *show(rk__call *c, const rk__ovl_toks *t) {
+  char *b = rk__arena_alloc(c->arena, 96);
+  if (!b) return "";
+  size_t k = 0;
+  for (size_t i = 0; i < t->n && k < 80; i++) {
+    size_t l = t->t[i].n;
+    if (k + l + 1 > 84) l = 84 - k - 1;
+    if (i) b[k++] = ' ';
+    memcpy(b + k, t->t[i].p, l);
+    k += l;
+  }
+  if (k > 80) {
+    /* cut on a UTF-8 boundary and mark it */
+    k = 80;
+    while (k > 0 && ((unsigned char)b[k] & 0xC0) == 0x80) k--;
+    memcpy(b + k, "...", 3);
+    k += 3;
+  }
+  b[k] = '\0';
+  return b;
+}
+
+static rk_status f1_score(const void *p, rk__call *c, double *value) {
+  const f1_cfg *cfg = p;
+  const char *what = cfg->em ? "EM" : "F1";
+  *value = 0;
+  rk__str refs[RK__OVL_MAX_REFS];
+  int had;
+  size_t nref = rk__ovl_refs(c, refs, RK__OVL_MAX_REFS, &had);
+  if (!nref) {
+    rk__explain(c, "no reference: expected a string or an array of strings");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  rk__str ans;
+  rk_status st = rk__ovl_answer(&cfg->ex, c, &ans);
+  if (st != RK_STATUS_OK) return st;
+  if (!rk__spend(c, 4 * (ans.n + rk__ovl_total_len(refs, nref)) + nref + 1))
+    return RK_STATUS_TIMEOUT;
+  rk__ovl_toks pred;
+  if (toks(cfg, c, ans, &pred)) return rk__fail(c, "%s: out of scratch memory", what);
+  /* Golds: v2 drops those that normalise to nothing; none left -> [""]. */
+  rk__ovl_toks golds[RK__OVL_MAX_REFS];
+  size_t idx[RK__OVL_MAX_REFS];
+  size_t ng = 0;
+  for (size_t i = 0; i < nref; i++) {
+    if (toks(cfg, c, refs[i], &golds[ng])) return rk__fail(c, "%s: out of scratch memory", what);
+    if (!cfg->v11 && golds[ng].n == 0) continue;
+    idx[ng++] = i;
+  }
+  int unanswerable = 0;
+  if (ng == 0) {
+    golds[0].n = 0;
+    idx[0] = 0;
+    ng = 1;
+    unanswerable = 1;
+  }
+  double best = -1;
+  size_t bi = 0, bcommon = 0;
+  if (!rk__spend(c, (uint64_t)pred.n * ng + 1)) return RK_STATUS_TIMEOUT;
+  for (size_t i = 0; i < ng; i++) {
+    double v;
+    size_t common = 0;
+    if (cfg->em) {
+      v = toks_eq(&golds[i], &pred) ? 1.0 : 0.0;
+    } else {
+      if (!rk__spend(c, (uint64_t)pred.n * golds[i].n / 8 + 1)) return RK_STATUS_TIMEOUT;
+      v = rk__ovl_squad_f1(c->arena, &golds[i], &pred, cfg->v11, &common);
+      if (v < 0) return rk__fail(c, "%s: out of scratch memory", what);
+    }
+    if (v > best) {
+      best = v;
+      bi = i;
+      bcommon = common;
+    }
+  }
+  *value = best;
+  if (rk__explaining(c)) {
+    char v[32];
+    rk__fmt_double(v, best);
+    const char *ps = show(c, &pred), *gs = show(c, &golds[bi]);
+    const char *how = cfg->no_norm ? "not normalised" : "SQuAD-normalised";
+    if (unanswerable)
+      rk__explain(c, "%s %s: every gold normalises to nothing, so the gold is '' (SQuAD v2); "
+                     "pred '%s'",
+                  what, v, ps);
+    else if (cfg->em)
+      rk__explain(c, "%s %s: pred '%s' %s gold %zu of %zu '%s' (%s)", what, v, ps,
+                  best > 0 ? "==" : "!=", idx[bi] + 1, nref, gs, how);
+    else
+      rk__explain(c, "%s %s: pred '%s' (%zu tokens) vs gold %zu of %zu '%s' (%zu tokens): %zu in "
+                     "common (%s)",
+                  what, v, ps, pred.n, idx[bi] + 1, nref, gs, golds[bi].n, bcommon, how);
+  }
+  return RK_STATUS_OK;
+}
+
+const rk__fn rk__fn_f1 = {
+    .name = "f1",
+    .summary = "SQuAD token F1 of the answer, max over gold answers (args: extract, squad_version, "
+               "normalize)",
+    .compile = f1_compile,
+    .score = f1_score,
+    .free = f1_free,
+};
+
+const rk__fn rk__fn_em = {
+    .name = "em",
+    .summary = "SQuAD exact match of the normalised answer, max over gold answers (args: extract, "
+               "squad_version, normalize)",
+    .compile = em_compile,
+    .score = f1_score,
+    .free = f1_free,
+};

@@ -1,0 +1,329 @@
+/*
+ * ovl.h - shared pieces of the overlap metrics (f1, em, rouge, bleu, chrf,
+ * cider_d): the tokenizers the reference implementations use (sacreBLEU
+ * 13a / none / char, rouge-score's ASCII tokenizer, Python str.split()),
+ * the Porter stemmer, exact n-gram counting in an arena hash table, and
+ * the pure scoring cores the reward functions, tests, fuzzer and
+ * benchmark call directly.
+ *
+ * Not for: edit-distance metrics (levenshtein.h) or answer normalisation
+ * (text/normalize.h). Everything here is internal; memory comes from the
+ * caller's arena and is released when the arena is reset.
+ */
+#ifndef RK_METRICS_OVL_H
+#define RK_METRICS_OVL_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+#include "text/extract.h"
+
+/* ------------------------------------------------------------ tokens */
+
+/* A token list: spans into text owned by someone else (the input or an
+ * arena copy) and, once interned, one id per token. */
+typedef struct rk__ovl_toks {
+  rk__str *t;
+  uint32_t *id;
+  size_t n;
+} rk__ovl_toks;
+
+/* Decodes one code point at p[0..n) (n >= 1). Invalid UTF-8 yields
+ * 0x110000 + byte and length 1, so every byte string maps to a sequence
+ * of distinct "characters" and nothing is dropped or merged. */
+uint32_t rk__ovl_cp(const char *p, size_t n, size_t *len);
+
+/* Python str.split(): whitespace-separated tokens of p[0..n) (Python's
+ * Unicode whitespace). Returns 0, or -1 when the arena is exhausted. */
+int rk__ovl_split(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* Python str.rstrip() (Unicode whitespace). */
+rk__str rk__ovl_rstrip(rk__str s);
+
+/* sacreBLEU's 13a tokenizer (tokenizer_13a.py + tokenizer_re.py) on one
+ * segment, returning the tokens of `' '.join(line.split())`. The input
+ * is not rstripped here (callers do, as sacreBLEU does). Output strings
+ * live in the arena. Returns 0 or -1 (arena). Steps: about 4 per byte. */
+int rk__ovl_tok13a(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* sacreBLEU tokenize="char": every non-whitespace code point one token. */
+int rk__ovl_tokchar(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* Lowercase copy (Python str.lower() per code point through utf8proc;
+ * the few one-to-many mappings of Python, e.g. U+0130 -> "i\u0307", are
+ * reproduced). Returns NULL when the arena is exhausted. */
+char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n);
+
+/* rouge-score's tokenizer (tokenize.py): lower(), every run of
+ * characters outside [a-z0-9] becomes a separator, tokens of [a-z0-9]+
+ * remain; with `stem`, tokens longer than 3 characters go through the
+ * Porter stemmer (NLTK_EXTENSIONS mode, as nltk's PorterStemmer() that
+ * rouge-score calls). `unicode` keeps letters and digits of any script
+ * (our clean option) instead of dropping non-ASCII text. */
+int rk__ovl_tokrouge(rk__arena *a, const char *p, size_t n, int stem,
+                     int unicode, rk__ovl_toks *out);
+
+/* ------------------------------------------------------ Porter stemmer */
+
+typedef enum rk__porter_mode {
+  RK__PORTER_NLTK = 0,  /* nltk PorterStemmer() default, NLTK_EXTENSIONS */
+  RK__PORTER_ORIGINAL   /* Porter (1980) as published */
+} rk__porter_mode;
+
+/* Stems the lowercase ASCII word w[0..n) into out (capacity n + 4; the
+ * stem is never longer than n + 1). Returns the stem length. */
+size_t rk__porter_stem(const char *w, size_t n, rk__porter_mode mode,
+                       char *out);
+
+/* ------------------------------------------------------------ interning */
+
+/* Maps token strings to dense ids (0, 1, ...) so that n-grams become
+ * fixed-size integer keys. Sized once for at most `max` distinct tokens. */
+typedef struct rk__ovl_intern {
+  uint32_t *slot; /* id + 1, 0 = empty */
+  uint64_t *hash; /* by id */
+  rk__str *key;   /* by id */
+  size_t mask, n, max;
+} rk__ovl_intern;
+
+int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max);
+/* Fills t->id (allocated here). Returns 0 or -1 (arena / over max). */
+int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t);
+
+/* ------------------------------------------------------- n-gram counts */
+
+/* An n-gram packed exactly into 128 bits: up to 4 ids of 32 bits stored
+ * as id + 1 (word n-grams), or up to 6 code points of 21 bits stored as
+ * cp + 1 (character n-grams); unused positions are 0, so n-grams of
+ * different orders never collide. */
+typedef struct rk__ovl_gram {
+  uint64_t k0, k1;
+  uint32_t a, b;   /* counts: side A (hypothesis), side B (reference) */
+  uint32_t c;      /* free for the metric (BLEU: max over references) */
+  uint16_t gen;    /* which reference b counts for (reset lazily) */
+  uint8_t order;
+  uint8_t pad_;
+} rk__ovl_gram;
+
+/* Open addressing over a dense entry array: the slot array (4 bytes a
+ * slot, the only part cleared) holds entry index + 1, entries are
+ * appended in insertion order, so iterating e[0..n) visits each distinct
+ * n-gram once. */
+typedef struct rk__ovl_gmap {
+  uint32_t *slot;
+  rk__ovl_gram *e;
+  size_t mask, n, max;
+} rk__ovl_gmap;
+
+/* Room for `max` distinct n-grams (load <= 1/2). */
+int rk__ovl_gmap_init(rk__ovl_gmap *m, rk__arena *a, size_t max);
+/* The entry for (k0, k1), inserted with zero counts when `insert`;
+ * NULL when absent (or when `max` entries exist already). */
+static inline rk__ovl_gram *rk__ovl_gmap_get(rk__ovl_gmap *m, uint64_t k0, uint64_t k1,
+                                             unsigned order, int insert) {
+  uint64_t h = k0 * 0x9E3779B97F4A7C15ull ^ (k1 + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 31;
+  size_t i = (size_t)h & m->mask;
+  for (;;) {
+    uint32_t s = m->slot[i];
+    if (!s) break;
+    rk__ovl_gram *g = &m->e[s - 1];
+    if (g->k0 == k0 && g->k1 == k1) return g;
+    i = (i + 1) & m->mask;
+  }
+  if (!insert || m->n >= m->max) return NULL;
+  rk__ovl_gram *g = &m->e[m->n++];
+  g->k0 = k0;
+  g->k1 = k1;
+  g->a = g->b = g->c = 0;
+  g->gen = 0;
+  g->order = (uint8_t)order;
+  m->slot[i] = (uint32_t)m->n;
+  return g;
+}
+void rk__ovl_gmap_clear(rk__ovl_gmap *m);
+
+/* Key of the word n-gram ids[0..n) (n <= 4). */
+static inline void rk__ovl_wkey(const uint32_t *ids, unsigned n, uint64_t *k0,
+                                uint64_t *k1) {
+  uint64_t v[4] = {0, 0, 0, 0};
+  for (unsigned i = 0; i < n; i++) v[i] = (uint64_t)ids[i] + 1;
+  *k0 = v[0] | v[1] << 32;
+  *k1 = v[2] | v[3] << 32;
+}
+
+/* A prefix-tree n-gram counter: the n-gram of order n + 1 at position i
+ * is (entry of its order-n prefix, next unit), so every key is one exact
+ * 64-bit integer and a walk along a text costs one probe per order. Used
+ * where n-grams of every order 1..N are needed (BLEU, chrF). */
+typedef struct rk__ovl_tnode {
+  uint64_t key;     /* (prefix entry + 1) << 32 | unit */
+  uint32_t a, b, c; /* hypothesis count; reference count (for gen); free */
+  uint16_t gen;
+  uint8_t order;
+  uint8_t pad_;
+} rk__ovl_tnode;
+
+typedef struct rk__ovl_tmap {
+  uint32_t *slot; /* entry + 1, 0 = empty */
+  rk__ovl_tnode *e;
+  size_t n, max;
+  unsigned shift;
+} rk__ovl_tmap;
+
+int rk__ovl_tmap_init(rk__ovl_tmap *m, rk__arena *a, size_t max);
+
+/* Entry index + 1 of key, inserted (order `order`) when `insert`; 0 when
+ * absent or full. */
+static inline uint32_t rk__ovl_tmap_get(rk__ovl_tmap *m, uint64_t key, int insert) {
+  size_t mask = ((size_t)1 << (64 - m->shift)) - 1;
+  size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> m->shift);
+  for (;;) {
+    uint32_t s = m->slot[i];
+    if (!s) break;
+    if (m->e[s - 1].key == key) return s;
+    i = (i + 1) & mask;
+  }
+  if (!insert || m->n >= m->max) return 0;
+  rk__ovl_tnode *t = &m->e[m->n++];
+  t->key = key;
+  t->a = t->b = t->c = 0;
+  t->gen = 0;
+  t->order = 0;
+  m->slot[i] = (uint32_t)m->n;
+  return (uint32_t)m->n;
+}
+
+/* ---------------------------------------------------------- SQuAD F1 */
+
+/* SQuAD normalize_answer(s).split() (evaluate-v2.0.py: lower, delete
+ * ASCII punctuation, articles a/an/the -> " ", split). Pure-ASCII text
+ * takes a one-pass path; anything else goes through rk__normalize_squad.
+ * Tokens live in the arena. Returns 0 or -1 (arena). */
+int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out);
+
+/* evaluate-v2.0.py compute_f1 on token lists (of the normalised strings).
+ * v11 = evaluate-v1.1 semantics (both empty -> 0 instead of 1). Returns
+ * the F1, or -1 when the arena is exhausted. */
+double rk__ovl_squad_f1(rk__arena *a, const rk__ovl_toks *gold, const rk__ovl_toks *pred,
+                        int v11, size_t *common);
+
+/* ------------------------------------------------------------- ROUGE */
+
+typedef struct rk__ovl_prf {
+  double p, r, f;
+} rk__ovl_prf;
+
+/* rouge-score _score_ngrams on token ids (n >= 1, n <= 4). */
+int rk__ovl_rouge_n(rk__arena *a, const rk__ovl_toks *target,
+                    const rk__ovl_toks *pred, unsigned n, rk__ovl_prf *out);
+/* LCS length of two id sequences, O(|x| |y|) time, O(min) memory. */
+size_t rk__ovl_lcs(rk__arena *a, const uint32_t *x, size_t nx,
+                   const uint32_t *y, size_t ny);
+/* rouge-score _score_lcs. */
+int rk__ovl_rouge_l(rk__arena *a, const rk__ovl_toks *target,
+                    const rk__ovl_toks *pred, rk__ovl_prf *out);
+/* rouge-score _summary_level_lcs over sentences (token id lists). */
+int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *tsents, size_t nt,
+                       const rk__ovl_toks *psents, size_t np,
+                       rk__ovl_prf *out);
+
+/* -------------------------------------------------------------- BLEU */
+
+#define RK__BLEU_MAX_ORDER 4
+
+typedef enum rk__bleu_smooth {
+  RK__BLEU_EXP = 0,
+  RK__BLEU_FLOOR,
+  RK__BLEU_ADDK,
+  RK__BLEU_NONE
+} rk__bleu_smooth;
+
+/* Sufficient statistics of one segment (or a corpus: sum them). */
+typedef struct rk__bleu_stats {
+  double correct[RK__BLEU_MAX_ORDER], total[RK__BLEU_MAX_ORDER];
+  double sys_len, ref_len;
+} rk__bleu_stats;
+
+/* sacreBLEU's statistics of hypothesis tokens against references (token
+ * lists sharing one interner): clipped counts against the max reference
+ * count, closest reference length (ties to the shorter). */
+int rk__ovl_bleu_stats(rk__arena *a, const rk__ovl_toks *hyp,
+                       const rk__ovl_toks *refs, size_t nref,
+                       unsigned max_order, rk__bleu_stats *st);
+/* BLEU.compute_bleu, 0-100. precisions (may be NULL) gets p_n; *bp the
+ * brevity penalty. */
+double rk__ovl_bleu_compute(const rk__bleu_stats *st, unsigned max_order,
+                            rk__bleu_smooth sm, double smooth_value,
+                            int effective_order, double *precisions,
+                            double *bp);
+
+/* -------------------------------------------------------------- chrF */
+
+#define RK__CHRF_MAX_CHAR 6
+#define RK__CHRF_MAX_WORD 4
+#define RK__CHRF_MAX_ORDER (RK__CHRF_MAX_CHAR + RK__CHRF_MAX_WORD)
+
+typedef struct rk__chrf_opts {
+  unsigned char_order, word_order; /* 1..6, 0..4 */
+  double beta;
+  int whitespace;                  /* keep whitespace in character n-grams */
+  int eps_smoothing;
+  int lowercase;
+} rk__chrf_opts;
+
+/* Per order (characters first, then words): hyp, ref, match counts. */
+typedef struct rk__chrf_stats {
+  double v[3 * RK__CHRF_MAX_ORDER];
+} rk__chrf_stats;
+
+/* sacreBLEU CHRF._compute_segment_statistics: the statistics of the
+ * reference with the best sentence F (first wins ties). *best = index. */
+int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp,
+                       const rk__str *refs, size_t nref, rk__chrf_stats *st,
+                       size_t *best);
+/* CHRF._compute_f_score, 0-100. */
+double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st);
+
+/* ----------------------------------------------------------- CIDEr-D */
+
+/* An immutable document-frequency table: n-gram text (words joined by one
+ * space) -> log(max(1, df)), and ref_len = log(#images). */
+typedef struct rk__cider_df rk__cider_df;
+
+/* Builds the table from the JSON text of a df file (docs/rewards/
+ * overlap.md). Returns NULL with a message in err. Owns its memory. */
+rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err,
+                                size_t errcap);
+void rk__cider_df_free(rk__cider_df *df);
+double rk__cider_df_ref_len(const rk__cider_df *df);
+
+/* CIDEr-D of tokens against references (pycocoevalcap CiderScorer with
+ * vrama91's clipping and Gaussian length penalty), WITHOUT the final x10:
+ * in [0, 1]. bigram_length = 1 reproduces the "length" quirk (bigram
+ * count); 0 uses word counts. */
+int rk__ovl_cider_d(rk__arena *a, const rk__cider_df *df,
+                    const rk__ovl_toks *hyp, const rk__ovl_toks *refs,
+                    size_t nref, double sigma, int bigram_length,
+                    double *out);
+
+/* ------------------------------------------------------------ glue */
+
+/* The answer span of the record: with the default extract "none" the
+ * whole response with ASCII whitespace trimmed (an empty response is an
+ * empty answer, not an error); other modes go through rk__extract.
+ * Returns OK, UNPARSEABLE or TIMEOUT. */
+rk_status rk__ovl_answer(const rk__extract_cfg *ex, rk__call *c,
+                         rk__str *out);
+
+#define RK__OVL_MAX_REFS 64
+
+/* Reference strings of the record, kept as they are (empty strings too;
+ * each metric documents what an empty reference means). Returns the
+ * count; 0 with *had = 0 when there is no usable reference. */
+size_t rk__ovl_refs(const rk__call *c, rk__str *out, size_t max, int *had);
+
+/* Sum of lengths, for budgets. */
+size_t rk__ovl_total_len(const rk__str *s, size_t n);
+
+#endif /* RK_METRICS_OVL_H */

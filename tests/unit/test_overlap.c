@@ -1,0 +1,751 @@
+/*
+ * test_overlap.c - f1, em, rouge, bleu, chrf (and their tokenizers, the
+ * Porter stemmer): every published test vector of the reference
+ * (shared/reference/apis_metrics.md Part B: rouge-score's
+ * rouge_scorer_test.py, sacreBLEU's test_bleu.py, test_sentence_bleu.py
+ * and test_chrf.py, SQuAD evaluate-v2.0), hand-computed cases with the
+ * arithmetic in comments, the Porter stemmer against nltk 3.8 (Debian
+ * python3-nltk) on tests/data/overlap/porter_nltk.tsv, and end to end
+ * through the public API.
+ *
+ * Tolerances: published vectors are checked to the digits they are
+ * published with (half a unit in the last place); hand cases to 1e-12.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "format_e2e.h"
+#include "metrics/ovl.h"
+#include "test.h"
+#include "text/normalize.h"
+
+static rk__arena A;
+
+static void arena_fresh(void) {
+  static int init;
+  if (!init) {
+    rk__arena_init(&A, 0);
+    init = 1;
+  }
+  rk__arena_reset(&A);
+}
+
+static rk__str S(const char *z) { return rk__str_make(z, strlen(z)); }
+
+/* Tokens joined by single spaces, for comparing tokenizer output. */
+static const char *joined(const rk__ovl_toks *t) {
+  static char buf[4096];
+  size_t k = 0;
+  for (size_t i = 0; i < t->n && k + t->t[i].n + 2 < sizeof buf; i++) {
+    if (i) buf[k++] = ' ';
+    memcpy(buf + k, t->t[i].p, t->t[i].n);
+    k += t->t[i].n;
+  }
+  buf[k] = '\0';
+  return buf;
+}
+
+/* ------------------------------------------------------------- 13a */
+
+TEST(tok13a) {
+  /* Expected strings from a Python port of sacreBLEU's tokenizer_13a.py /
+   * tokenizer_re.py regexes run with CPython 3.11's re (the script is
+   * tests/data/overlap/tok13a_port.py). */
+  static const char *const cases[][2] = {
+      {"Hello, world! It's 3.5-4 km.", "Hello , world ! It's 3.5 - 4 km ."},
+      {"a..b,,c", "a . . b , , c"},
+      {"1,000.50 and 2.", "1,000.50 and 2 ."},
+      {"&amp;lt;b&gt; &quot;x&quot;", "< b > \" x \""},
+      {"re-<skipped>enter\nline-\nbreak", "re-enter linebreak"},
+      {"\xc3\xa9.\xc3\xbc,\xc3\x9f \xe4\xb8\xad\xe6\x96\x87\xe3\x80\x82" "end.",
+       "\xc3\xa9 . \xc3\xbc , \xc3\x9f \xe4\xb8\xad\xe6\x96\x87\xe3\x80\x82" "end ."},
+      {"(x)[y]{z}~`^_|\\@#$%", "( x ) [ y ] { z } ~ ` ^ _ | \\ @ # $ %"},
+      {"A.B.C. 1.2.3", "A . B . C . 1.2.3"},
+      {"\xc2\xa0nbsp\xe3\x80\x80ideo\xe2\x80\x89thin", "nbsp ideo thin"},
+      {"9-9 a-b -1 x.-", "9 - 9 a-b -1 x . -"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena_fresh();
+    rk__ovl_toks t;
+    rk__str in = rk__ovl_rstrip(S(cases[i][0]));
+    ASSERT_EQ_INT(rk__ovl_tok13a(&A, in.p, in.n, &t), 0);
+    ASSERT_EQ_STR(joined(&t), cases[i][1]);
+  }
+  /* rstrip uses Python's whitespace: U+3000 at the end goes. */
+  rk__str r = rk__ovl_rstrip(S("ab \xe3\x80\x80\n"));
+  ASSERT_EQ_INT(r.n, 2);
+  r = rk__ovl_rstrip(S("\xe4\xb8\xad"));
+  ASSERT_EQ_INT(r.n, 3);
+  /* Invalid UTF-8 is carried byte by byte, never dropped. */
+  arena_fresh();
+  rk__ovl_toks t;
+  ASSERT_EQ_INT(rk__ovl_tok13a(&A, "\xff.\xc3", 3, &t), 0);
+  ASSERT_EQ_INT(t.n, 3);
+}
+
+/* --------------------------------------------------------- stemmer */
+
+TEST(porter_vs_nltk) {
+  /* Every line: word, nltk 3.8 PorterStemmer() stem (NLTK_EXTENSIONS),
+   * PorterStemmer(ORIGINAL_ALGORITHM) stem. */
+  FILE *f = fopen("data/overlap/porter_nltk.tsv", "r");
+  ASSERT_TRUE(f != NULL);
+  if (!f) return;
+  char line[512], out[600];
+  int n = 0, bad = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '#') continue;
+    char *w = strtok(line, "\t\n"), *a = strtok(NULL, "\t\n"), *b = strtok(NULL, "\t\n");
+    if (!w || !a || !b) continue;
+    size_t k = rk__porter_stem(w, strlen(w), RK__PORTER_NLTK, out);
+    if (k != strlen(a) || memcmp(out, a, k) != 0) {
+      if (bad++ < 5) RK_T_FAIL_("nltk stem(%s) = %.*s, want %s", w, (int)k, out, a);
+    }
+    k = rk__porter_stem(w, strlen(w), RK__PORTER_ORIGINAL, out);
+    if (k != strlen(b) || memcmp(out, b, k) != 0) {
+      if (bad++ < 5) RK_T_FAIL_("original stem(%s) = %.*s, want %s", w, (int)k, out, b);
+    }
+    n++;
+  }
+  fclose(f);
+  ASSERT_TRUE(n > 2000);
+  ASSERT_EQ_INT(bad, 0);
+  /* Porter's paper examples (1980, steps 1-5). */
+  static const char *const ex[][2] = {
+      {"caresses", "caress"}, {"ponies", "poni"},       {"cats", "cat"},
+      {"feed", "feed"},       {"agreed", "agre"},       {"plastered", "plaster"},
+      {"motoring", "motor"},  {"hopping", "hop"},       {"filing", "file"},
+      {"relational", "relat"}, {"generalization", "gener"}, {"triplicate", "triplic"},
+      {"adjustable", "adjust"}, {"controlling", "control"}, {"roll", "roll"}};
+  for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+    size_t k = rk__porter_stem(ex[i][0], strlen(ex[i][0]), RK__PORTER_ORIGINAL, out);
+    const char *o = out;
+    ASSERT_EQ_SPAN(o, k, ex[i][1]);
+  }
+}
+
+/* ------------------------------------------------------------- ROUGE */
+
+typedef enum { RL, RLSUM, R1, R2 } rv;
+
+static rk__ovl_prf rouge(const char *target, const char *pred, rv v, int stem) {
+  arena_fresh();
+  rk__ovl_prf s = {-1, -1, -1};
+  rk__ovl_toks tt[16], pt[16];
+  size_t nt = 0, np = 0;
+  if (v == RLSUM) {
+    const char *srcs[2] = {target, pred};
+    for (int side = 0; side < 2; side++) {
+      const char *p = srcs[side];
+      rk__ovl_toks *out = side ? pt : tt;
+      size_t *cnt = side ? &np : &nt;
+      while (*p) {
+        size_t l = strcspn(p, "\n");
+        if (l) rk__ovl_tokrouge(&A, p, l, stem, 0, &out[(*cnt)++]);
+        p += l + (p[l] == '\n');
+      }
+    }
+  } else {
+    rk__ovl_tokrouge(&A, target, strlen(target), stem, 0, &tt[0]);
+    rk__ovl_tokrouge(&A, pred, strlen(pred), stem, 0, &pt[0]);
+    nt = np = 1;
+  }
+  rk__ovl_intern in;
+  rk__ovl_intern_init(&in, &A, 4096);
+  for (size_t i = 0; i < nt; i++) rk__ovl_intern_toks(&in, &A, &tt[i]);
+  for (size_t i = 0; i < np; i++) rk__ovl_intern_toks(&in, &A, &pt[i]);
+  if (v == RL) rk__ovl_rouge_l(&A, &tt[0], &pt[0], &s);
+  if (v == RLSUM) rk__ovl_rouge_lsum(&A, tt, nt, pt, np, &s);
+  if (v == R1) rk__ovl_rouge_n(&A, &tt[0], &pt[0], 1, &s);
+  if (v == R2) rk__ovl_rouge_n(&A, &tt[0], &pt[0], 2, &s);
+  return s;
+}
+
+TEST(rouge_published) {
+  /* rouge_scorer_test.py: score(target, prediction). */
+  rk__ovl_prf s = rouge("testing one two", "testing two", RL, 0);
+  ASSERT_NEAR(s.p, 1.0, 1e-12);
+  ASSERT_NEAR(s.r, 2.0 / 3.0, 1e-12);
+  ASSERT_NEAR(s.f, 0.8, 1e-12);
+  s = rouge("testing one two", "testing", R1, 0); /* P 1, R 1/3, F 1/2 */
+  ASSERT_NEAR(s.p, 1.0, 1e-12);
+  ASSERT_NEAR(s.r, 1.0 / 3.0, 1e-12);
+  ASSERT_NEAR(s.f, 0.5, 1e-12);
+  s = rouge("testing one two", "", RL, 0);
+  ASSERT_NEAR(s.f, 0.0, 0);
+  ASSERT_NEAR(s.p, 0.0, 0);
+  s = rouge("testing one two", "", R1, 0);
+  ASSERT_NEAR(s.f, 0.0, 0);
+  /* Union-LCS example (Lin 2004; testRougeLSum): P .4, R .8, F .5333 */
+  s = rouge("w1 w2 w3 w4 w5", "w1 w2 w6 w7 w8\nw1 w3 w8 w9 w5", RLSUM, 0);
+  ASSERT_NEAR(s.p, 0.4, 1e-12);
+  ASSERT_NEAR(s.r, 0.8, 1e-12);
+  ASSERT_NEAR(s.f, 0.5333, 5e-5);
+  /* Reference, computed there: F .833333; non-ASCII dropped -> 1. */
+  s = rouge("The cat sat on the mat.", "the cat is on the mat", RL, 0);
+  ASSERT_NEAR(s.f, 0.833333, 5e-7);
+  s = rouge("\xe4\xbd\xa0\xe5\xa5\xbd world", "world", RL, 0);
+  ASSERT_NEAR(s.f, 1.0, 1e-12);
+}
+
+TEST(rouge_hand) {
+  /* ROUGE-2: target bigrams the-cat cat-sat sat-on on-the the-mat,
+   * prediction the-cat cat-is is-on on-the the-mat: 3 shared of 5 each:
+   * P = R = F = 3/5. */
+  rk__ovl_prf s = rouge("the cat sat on the mat", "the cat is on the mat", R2, 0);
+  ASSERT_NEAR(s.p, 0.6, 1e-12);
+  ASSERT_NEAR(s.r, 0.6, 1e-12);
+  ASSERT_NEAR(s.f, 0.6, 1e-12);
+  /* Stemming (nltk Porter, tokens > 3 letters): "running dogs" ->
+   * [run, dog]; "the dog runs" -> [the, dog, run].
+   * ROUGE-1: overlap 2; P 2/3, R 2/2; F = 2(2/3)(1)/(5/3) = 0.8.
+   * ROUGE-L: LCS([run,dog],[the,dog,run]) = 1; P 1/3, R 1/2;
+   * F = 2(1/6)/(5/6) = 0.4. Without stemming ROUGE-1 overlap is 0. */
+  s = rouge("running dogs", "the dog runs", R1, 1);
+  ASSERT_NEAR(s.f, 0.8, 1e-12);
+  s = rouge("running dogs", "the dog runs", RL, 1);
+  ASSERT_NEAR(s.f, 0.4, 1e-12);
+  s = rouge("running dogs", "the dog runs", R1, 0);
+  ASSERT_NEAR(s.f, 0.0, 0);
+  /* Repeated tokens: target "a a b", prediction "a b b":
+   * ROUGE-1 overlap min(2,1) + min(1,2) = 2 of 3: F = 2/3;
+   * LCS("a a b", "a b b") = 2 ("a b"): F = 2/3. */
+  s = rouge("a a b", "a b b", R1, 0);
+  ASSERT_NEAR(s.f, 2.0 / 3.0, 1e-12);
+  s = rouge("a a b", "a b b", RL, 0);
+  ASSERT_NEAR(s.f, 2.0 / 3.0, 1e-12);
+  /* Lsum: each token counted at most as often as it occurs on both
+   * sides. Reference "a b\na b" (4 tokens), candidate "a b" (2):
+   * union LCS of each reference line is "a b"; the first line takes both
+   * candidate copies, the second finds none left: hits 2;
+   * R = 2/4, P = 2/2, F = 2/3. */
+  s = rouge("a b\na b", "a b", RLSUM, 0);
+  ASSERT_NEAR(s.r, 0.5, 1e-12);
+  ASSERT_NEAR(s.p, 1.0, 1e-12);
+  ASSERT_NEAR(s.f, 2.0 / 3.0, 1e-12);
+}
+
+TEST(rouge_tokenizer) {
+  /* Python: "İstanbul".lower() == "i̇stanbul" -> tokens ["i", "stanbul"];
+   * the Kelvin sign lowercases to ASCII "k". Other non-ASCII is a
+   * separator ("naïve" -> ["na", "ve"]). */
+  arena_fresh();
+  rk__ovl_toks t;
+  const char *z = "\xc4\xb0stanbul \xe2\x84\xaa" "elvin na\xc3\xafve 3.5% A_B";
+  rk__ovl_tokrouge(&A, z, strlen(z), 0, 0, &t);
+  ASSERT_EQ_STR(joined(&t), "i stanbul kelvin na ve 3 5 a b");
+  rk__ovl_tokrouge(&A, z, strlen(z), 0, 1, &t);
+  ASSERT_EQ_STR(joined(&t), "istanbul kelvin na\xc3\xafve 3 5 a b");
+  /* Stemming only touches tokens longer than 3 characters. */
+  rk__ovl_tokrouge(&A, "Cats flies dies running sky", 27, 1, 0, &t);
+  ASSERT_EQ_STR(joined(&t), "cat fli die run sky"); /* "cats" has 4 letters */
+}
+
+/* -------------------------------------------------------------- BLEU */
+
+typedef enum { TK_13A, TK_NONE, TK_CHAR } tk;
+
+static int toks(tk k, const char *z, rk__ovl_toks *t) {
+  rk__str s = rk__ovl_rstrip(S(z));
+  if (k == TK_13A) return rk__ovl_tok13a(&A, s.p, s.n, t);
+  if (k == TK_CHAR) return rk__ovl_tokchar(&A, s.p, s.n, t);
+  return rk__ovl_split(&A, s.p, s.n, t);
+}
+
+/* Statistics of one segment, accumulated into *acc. */
+static void bleu_add(tk k, const char *hyp, const char *const *refs, size_t nref, unsigned order,
+                     rk__bleu_stats *acc) {
+  rk__ovl_toks h, r[8];
+  toks(k, hyp, &h);
+  for (size_t i = 0; i < nref; i++) toks(k, refs[i], &r[i]);
+  rk__ovl_intern in;
+  rk__ovl_intern_init(&in, &A, 4096);
+  rk__ovl_intern_toks(&in, &A, &h);
+  for (size_t i = 0; i < nref; i++) rk__ovl_intern_toks(&in, &A, &r[i]);
+  rk__bleu_stats st;
+  rk__ovl_bleu_stats(&A, &h, r, nref, order, &st);
+  for (int i = 0; i < RK__BLEU_MAX_ORDER; i++) {
+    acc->correct[i] += st.correct[i];
+    acc->total[i] += st.total[i];
+  }
+  acc->sys_len += st.sys_len;
+  acc->ref_len += st.ref_len;
+}
+
+static double sbleu(tk k, const char *hyp, const char *ref, rk__bleu_smooth sm, double sv) {
+  arena_fresh();
+  rk__bleu_stats st;
+  memset(&st, 0, sizeof st);
+  bleu_add(k, hyp, &ref, 1, 4, &st);
+  return rk__ovl_bleu_compute(&st, 4, sm, sv, 1, NULL, NULL);
+}
+
+static const char *lower(const char *z) {
+  size_t n;
+  return rk__ovl_lower(&A, z, strlen(z), &n);
+}
+
+TEST(bleu_sentence_published) {
+  /* test_sentence_bleu.py (effective order, as sentence_bleu()); its
+   * tolerance is EPSILON = 1e-3, and its figures are cut to that. */
+  const char *ref = "produc\xc5\xa3ia de zah\xc4\x83r brut se exprim\xc4\x83 \xc3\xaen zah\xc4\x83r alb;";
+  const char *sys = "Produc\xc8\x9bia de zah\xc4\x83r prim\xc4\x83 va fi exprimat\xc4\x83 \xc3\xaen "
+                    "ceea ce prive\xc8\x99te zah\xc4\x83rul alb;";
+  const double tol = 1e-3;
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_EXP, 0), 8.493, tol);
+  ASSERT_NEAR(sbleu(TK_NONE, sys, ref, RK__BLEU_EXP, 0), 7.347, tol);
+  ASSERT_NEAR(sbleu(TK_CHAR, sys, ref, RK__BLEU_EXP, 0), 40.8759, tol);
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_FLOOR, 0.1), 4.51688, tol);
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_FLOOR, 0.5), 10.10, tol);
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_ADDK, 1), 14.882, tol);
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_ADDK, 2), 21.389, tol);
+  ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_NONE, 0), 0.0, 0);
+  arena_fresh();
+  const char *ls = lower(sys), *lr = lower(ref);
+  rk__bleu_stats st;
+  memset(&st, 0, sizeof st);
+  bleu_add(TK_CHAR, ls, &lr, 1, 4, &st);
+  ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 1, NULL, NULL), 42.0267, tol);
+  for (int sm = 0; sm < 4; sm++)
+    ASSERT_NEAR(sbleu(TK_13A, "this is a cat", "okay thanks", (rk__bleu_smooth)sm, 1), 0.0, 0);
+}
+
+TEST(bleu_corpus_published) {
+  /* test_bleu.py: corpus BLEU = statistics summed over the segments,
+   * BLEU() defaults (exp smoothing, effective order off). */
+  const char *hyps[] = {"The dog bit the man.", "It wasn't surprising.",
+                        "The man had just bitten him."};
+  const char *refs[3][2] = {{"The dog bit the man.", "The dog had bit the man."},
+                            {"It was not unexpected.", "No one was surprised."},
+                            {"The man bit him first.", "The man had bitten the dog."}};
+  static const double by_order[] = {77.65, 60.50, 53.93, 48.53};
+  for (int k = 0; k < 2; k++) {
+    arena_fresh();
+    rk__bleu_stats st;
+    memset(&st, 0, sizeof st);
+    for (int i = 0; i < 3; i++) bleu_add(k ? TK_NONE : TK_13A, hyps[i], refs[i], 2, 4, &st);
+    double b = rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 0, NULL, NULL);
+    ASSERT_NEAR(b, k ? 49.1919566 : 48.530827, 5e-7);
+  }
+  for (unsigned o = 1; o <= 4; o++) {
+    arena_fresh();
+    rk__bleu_stats st;
+    memset(&st, 0, sizeof st);
+    for (int i = 0; i < 3; i++) bleu_add(TK_13A, hyps[i], refs[i], 2, o, &st);
+    ASSERT_NEAR(rk__ovl_bleu_compute(&st, o, RK__BLEU_EXP, 0, 0, NULL, NULL), by_order[o - 1],
+                5e-3);
+  }
+  /* compute_bleu([9,7,5,3], [10,8,6,4], 11, 11) -> 83.75922397 */
+  rk__bleu_stats st = {{9, 7, 5, 3}, {10, 8, 6, 4}, 11, 11};
+  ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_NONE, 0, 0, NULL, NULL), 83.75922397, 5e-9);
+}
+
+TEST(bleu_hand) {
+  /* "the cat" vs "the cat sat": p1 = 2/2, p2 = 1/1, orders 3-4 have no
+   * hypothesis n-grams. Effective order 2: exp((log 100 + log 100)/2) =
+   * 100, BP = exp(1 - 3/2) = 0.6065306597126334 -> 60.65306597126334.
+   * Without effective order, log 0 = -9999999999 for orders 3 and 4:
+   * the score is exp(-5e9) = 0. */
+  arena_fresh();
+  rk__bleu_stats st;
+  memset(&st, 0, sizeof st);
+  const char *ref = "the cat sat";
+  bleu_add(TK_13A, "the cat", &ref, 1, 4, &st);
+  double bp;
+  ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 1, NULL, &bp), 60.65306597126334,
+              1e-12);
+  ASSERT_NEAR(bp, 0.6065306597126334, 1e-15);
+  ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 0, NULL, NULL), 0.0, 0);
+  /* Closest reference length, ties to the shorter: hyp 3 tokens, refs of
+   * 2 and 4 tokens -> 2 (BP 1); of 4 and 5 -> 4. */
+  arena_fresh();
+  memset(&st, 0, sizeof st);
+  const char *r2[] = {"a b c d", "a b"};
+  bleu_add(TK_NONE, "a b c", r2, 2, 4, &st);
+  ASSERT_NEAR(st.ref_len, 2, 0);
+  arena_fresh();
+  memset(&st, 0, sizeof st);
+  const char *r3[] = {"a b c d e", "a b c d"};
+  bleu_add(TK_NONE, "a b c", r3, 2, 4, &st);
+  ASSERT_NEAR(st.ref_len, 4, 0);
+  /* Clipping against the max count over references: hyp "a a a",
+   * refs "a b" and "a a": unigram correct = min(3, max(1, 2)) = 2. */
+  arena_fresh();
+  memset(&st, 0, sizeof st);
+  const char *r4[] = {"a b", "a a"};
+  bleu_add(TK_NONE, "a a a", r4, 2, 4, &st);
+  ASSERT_NEAR(st.correct[0], 2, 0);
+  ASSERT_NEAR(st.correct[1], 1, 0); /* "a a" once in the second ref */
+  ASSERT_NEAR(st.total[0], 3, 0);
+  ASSERT_NEAR(st.total[1], 2, 0);
+}
+
+/* -------------------------------------------------------------- chrF */
+
+static double chrf_corpus(const char *const *hyps, const char *const *refs, size_t n,
+                          double beta, int eps, int ws, unsigned wo) {
+  arena_fresh();
+  rk__chrf_opts o = {6, wo, beta, ws, eps, 0};
+  rk__chrf_stats acc;
+  memset(&acc, 0, sizeof acc);
+  for (size_t i = 0; i < n; i++) {
+    rk__chrf_stats st;
+    size_t best;
+    rk__str r = S(refs[i]);
+    rk__ovl_chrf_stats(&A, &o, S(hyps[i]), &r, 1, &st, &best);
+    for (int k = 0; k < 3 * RK__CHRF_MAX_ORDER; k++) acc.v[k] += st.v[k];
+  }
+  return rk__ovl_chrf_f(&o, &acc);
+}
+
+TEST(chrf_published) {
+  /* test_chrf.py test_cases: corpus_chrf(..., beta=3, eps_smoothing=True) */
+  static const struct {
+    const char *h[2], *r[2];
+    size_t n;
+    double want, tol;
+  } eps[] = {
+      {{"abcdefg"}, {"hijklmnop"}, 1, 0.0, 5e-5},
+      {{"a"}, {"b"}, 1, 0.0, 5e-5},
+      {{""}, {"b"}, 1, 0.0, 5e-5},
+      {{""}, {"ref"}, 1, 0.0, 5e-5},
+      {{""}, {"reference"}, 1, 0.0, 5e-5},
+      {{"aa"}, {"ab"}, 1, 8.3333, 5e-5},
+      {{"a", "b"}, {"a", "c"}, 2, 8.3333, 5e-5},
+      {{"a"}, {"a"}, 1, 16.6667, 5e-5},
+      {{"a b c"}, {"a b c"}, 1, 50.0, 5e-5},
+      {{"a b c"}, {"abc"}, 1, 50.0, 5e-5},
+      {{" risk assessment must be made of those who are qualified and expertise in the sector - "
+        "these are the scientists ."},
+       {"risk assessment has to be undertaken by those who are qualified and expert in that area "
+        "- that is the scientists ."},
+       1, 63.361730, 1e-4},
+      {{" Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. "},
+       {"Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."}, 1,
+       64.1302698, 1e-4},
+      {{"Niemand hat die Absicht, eine Mauer zu errichten"},
+       {"Niemand hat die Absicht, eine Mauer zu errichten"}, 1, 100.0, 5e-5},
+  };
+  for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+    ASSERT_NEAR(chrf_corpus(eps[i].h, eps[i].r, eps[i].n, 3, 1, 0, 0), eps[i].want, eps[i].tol);
+  /* test_chrf.py's EPSILON is 1e-4, and 64.1302698 above is in fact the
+   * default-mode figure (sacreBLEU 1.x published 0.64130269831561459 for
+   * it): eps mode gives 64.1302216, default mode matches 1.x to 1e-10. */
+  {
+    const char *h = " Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. ";
+    const char *r = "Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade "
+                    "freundschaftlich.";
+    ASSERT_NEAR(chrf_corpus(&h, &r, 1, 3, 0, 0, 0), 64.130269831561459, 1e-9);
+  }
+  /* test_cases_effective_order: eps_smoothing=False (the default mode) */
+  static const struct {
+    const char *h[2], *r[2];
+    size_t n;
+    double want;
+  } eff[] = {{{"a"}, {"a"}, 1, 100.0},         {{""}, {"reference"}, 1, 0.0},
+             {{"a b c"}, {"a b c"}, 1, 100.0}, {{"a b c"}, {"abc"}, 1, 100.0},
+             {{""}, {"c"}, 1, 0.0},            {{"a", "b"}, {"a", "c"}, 2, 50.0},
+             {{"aa"}, {"ab"}, 1, 25.0}};
+  for (size_t i = 0; i < sizeof eff / sizeof eff[0]; i++)
+    ASSERT_NEAR(chrf_corpus(eff[i].h, eff[i].r, eff[i].n, 3, 0, 0, 0), eff[i].want, 5e-5);
+  /* test_cases_keep_whitespace (whitespace kept, default mode) */
+  const char *h1 = "Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.";
+  const char *r1 = "Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade "
+                   "freundschaftlich.";
+  ASSERT_NEAR(chrf_corpus(&h1, &r1, 1, 3, 0, 1, 0), 67.3481606, 5e-8);
+  const char *h2 = "risk assessment must be made of those who are qualified and expertise in "
+                   "the sector - these are the scientists .";
+  const char *r2 = "risk assessment has to be undertaken by those who are qualified and expert in "
+                   "that area - that is the scientists .";
+  ASSERT_NEAR(chrf_corpus(&h2, &r2, 1, 3, 0, 1, 0), 65.2414427, 5e-8);
+  /* test_chrf_sentence_level: sentence_chrf(eps_smoothing=True), beta 2 */
+  static const struct {
+    const char *h, *r;
+    double want;
+  } sent[] = {
+      {"Co n\xc3\xa1s nejv\xc3\xad" "c tr\xc3\xa1p\xc3\xad, proto\xc5\xbe" "e l\xc3\xa9ka\xc5\x99i "
+       "si vyb\xc3\xadraj\xc3\xad, kdo bude \xc5\xbe\xc3\xadt a kdo zem\xc5\x99" "e.",
+       "Nejv\xc3\xad" "ce smutn\xc3\xad jsme z toho, \xc5\xbe" "e mus\xc3\xadme rozhodovat o tom, "
+       "kdo bude \xc5\xbe\xc3\xadt a kdo zem\xc5\x99" "e.",
+       39.14078509},
+      {"Nebo prost\xc4\x9b nemaj\xc3\xad vybaven\xc3\xad, kter\xc3\xa9 by jim pomohlo, uvedli "
+       "l\xc3\xa9ka\xc5\x99i.",
+       "A n\xc4\x9bkdy nem\xc3\xa1me ani pot\xc5\x99" "ebn\xc3\xbd materi\xc3\xa1l, abychom jim "
+       "pomohli, popsali l\xc3\xa9ka\xc5\x99i.",
+       31.22557079},
+      {"Lapali po dechu, jejich \xc5\xbeivoty skon\xc4\x8dily d\xc5\x99\xc3\xadv, ne\xc5\xbe "
+       "skute\xc4\x8dn\xc4\x9b za\xc4\x8d" "aly.",
+       "Lapali po dechu a pak jejich \xc5\xbeivot skon\xc4\x8dil - d\xc5\x99\xc3\xadv, ne\xc5\xbe "
+       "skute\xc4\x8dn\xc4\x9b mohl za\xc4\x8d\xc3\xadt, p\xc5\x99ipomn\xc4\x9bli.",
+       57.15704367},
+  };
+  for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++)
+    ASSERT_NEAR(chrf_corpus(&sent[i].h, &sent[i].r, 1, 2, 1, 0, 0), sent[i].want, 5e-9);
+}
+
+TEST(chrf_hand) {
+  /* chrF++ word n-grams after the punctuation split: "(hi) there." ->
+   * ["(hi", ")", "there", "."] (sacreBLEU issue #124: only one side of a
+   * word is split). Against itself every order matches: 100. */
+  const char *h = "(hi) there.";
+  ASSERT_NEAR(chrf_corpus(&h, &h, 1, 2, 0, 0, 2), 100.0, 1e-9);
+  /* "ab" vs "ab c" with char_order 6, beta 2, default mode:
+   * hyp chars "ab", ref chars "abc"; order 1: P 2/2, R 2/3; order 2:
+   * P 1/1, R 1/2; orders 3-6: no hyp n-grams -> eps in the sums, not in
+   * the count. avgP = (1 + 1)/2 = 1, avgR = (2/3 + 1/2)/2 = 7/12;
+   * F2 = 5 * 1 * 7/12 / (4 * 1 + 7/12) = (35/12)/(55/12) = 7/11. */
+  const char *a = "ab", *b = "ab c";
+  ASSERT_NEAR(chrf_corpus(&a, &b, 1, 2, 0, 0, 0), 100.0 * 7.0 / 11.0, 1e-9);
+  /* Several references: the one with the best F wins (first on ties). */
+  arena_fresh();
+  rk__chrf_opts o = {6, 0, 2, 0, 0, 0};
+  rk__str refs[3] = {S("xyz"), S("abc"), S("abc")};
+  rk__chrf_stats st;
+  size_t best = 9;
+  rk__ovl_chrf_stats(&A, &o, S("abc"), refs, 3, &st, &best);
+  ASSERT_EQ_INT(best, 1);
+  ASSERT_NEAR(rk__ovl_chrf_f(&o, &st), 100.0, 1e-9);
+}
+
+/* ------------------------------------------------------------ F1/EM */
+
+static double f1(const char *gold, const char *pred, int v11) {
+  arena_fresh();
+  rk__ovl_toks g, p;
+  rk__ovl_squad_tokens(&A, S(gold), &g);
+  rk__ovl_squad_tokens(&A, S(pred), &p);
+  size_t common;
+  return rk__ovl_squad_f1(&A, &g, &p, v11, &common);
+}
+
+TEST(squad_published) {
+  ASSERT_NEAR(f1("The Eiffel Tower", "eiffel tower in Paris", 0), 0.666667, 5e-7);
+  ASSERT_NEAR(f1("", "the", 0), 1.0, 0); /* both normalise to nothing */
+  arena_fresh();
+  rk__str n;
+  rk__normalize_squad(&A, S("The U.S.A. isn't"), &n);
+  ASSERT_EQ_SPAN(n.p, n.n, "usa isnt");
+}
+
+TEST(squad_tokens) {
+  /* The one-pass ASCII path agrees with the shared normaliser + split():
+   * articles only as whole \w runs once punctuation is gone ("a.b" ->
+   * "ab"), control characters are not spaces but end a word, \x1c-\x1f
+   * are spaces for str.split(). */
+  static const char *const cases[] = {
+      "The U.S.A. isn't", "a.b an_the THE-end", "x\x01the\x01y", "the\x1c" "an\x1d" "b",
+      "  A  ", "theatre anthem", "a1 an2 the3 _a_", "", "!!!", "An\x7f" "an"};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena_fresh();
+    rk__ovl_toks fast, ref;
+    rk__str n;
+    ASSERT_EQ_INT(rk__ovl_squad_tokens(&A, S(cases[i]), &fast), 0);
+    rk__normalize_squad(&A, S(cases[i]), &n);
+    rk__ovl_split(&A, n.p, n.n, &ref);
+    char want[256];
+    snprintf(want, sizeof want, "%s", joined(&ref));
+    ASSERT_EQ_STR(joined(&fast), want);
+  }
+  /* Hand: "a.b an_the THE-end" -> lower "a.b an_the the-end" -> no
+   * punctuation "ab anthe theend" -> no article word -> 3 tokens. */
+  arena_fresh();
+  rk__ovl_toks t;
+  rk__ovl_squad_tokens(&A, S("a.b an_the THE-end"), &t);
+  ASSERT_EQ_STR(joined(&t), "ab anthe theend");
+  rk__ovl_squad_tokens(&A, S("x\x01the\x01y"), &t);
+  ASSERT_EQ_STR(joined(&t), "x\x01 \x01y");
+}
+
+TEST(squad_hand) {
+  /* gold "a b b c" -> [b, b, c] ("a" is an article); pred "b c c d":
+   * common = min(2,1) b + min(1,2) c = 2; P = 2/4, R = 2/3;
+   * F1 = 2 (1/2)(2/3) / (7/6) = (2/3)/(7/6) = 4/7. */
+  ASSERT_NEAR(f1("a b b c", "b c c d", 0), 4.0 / 7.0, 1e-12);
+  ASSERT_NEAR(f1("x", "y", 0), 0.0, 0);
+  /* v1.1: an empty side scores 0 even when both are empty. */
+  ASSERT_NEAR(f1("", "the", 1), 0.0, 0);
+  ASSERT_NEAR(f1("x", "", 0), 0.0, 0);
+}
+
+/* ------------------------------------------------------- end to end */
+
+#define SPEC(fn, args) "{\"reward\": {\"fn\": \"" fn "\", \"args\": {" args "}}}"
+
+TEST(e2e_f1_em) {
+  /* Several golds: the best counts. "Paris" vs ["the city of Paris",
+   * "Paris"]: F1 = 1 from the second; EM 1. */
+  e2e_result r = e2e_score(SPEC("f1", ""),
+                           "{\"response\": \"Paris.\", \"reference\": [\"the city of Paris\", \"Paris\"]}");
+  ASSERT_E2E(r, 1.0, "ok");
+  ASSERT_CONTAINS(r.explain, "gold 2 of 2");
+  r = e2e_score(SPEC("em", ""),
+                "{\"response\": \"The Paris\", \"reference\": [\"city of Paris\", \"paris\"]}");
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("em", ""), "{\"response\": \"Lyon\", \"reference\": \"Paris\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+  /* Extraction is shared: <answer> tag. F1("eiffel tower", "tower") =
+   * P 1, R 1/2 -> 2/3. */
+  r = e2e_score(SPEC("f1", "\"extract\": \"answer_tag\""),
+                "{\"response\": \"<think>hm</think><answer>Tower</answer>\", \"reference\": "
+                "\"The Eiffel Tower\"}");
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  r = e2e_score(SPEC("f1", "\"extract\": \"answer_tag\""),
+                "{\"response\": \"no tags\", \"reference\": \"x\"}");
+  ASSERT_E2E(r, 0.0, "unparseable");
+  /* Unanswerable (every gold normalises to nothing): empty answer = 1. */
+  r = e2e_score(SPEC("f1", ""), "{\"response\": \"\", \"reference\": [\"\", \"the\"]}");
+  ASSERT_E2E(r, 1.0, "ok");
+  ASSERT_CONTAINS(r.explain, "normalises to nothing");
+  r = e2e_score(SPEC("f1", "\"squad_version\": \"v1.1\""),
+                "{\"response\": \"\", \"reference\": \"\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+  r = e2e_score(SPEC("f1", ""), "{\"response\": \"x\"}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  r = e2e_score(SPEC("f1", ""), "{\"response\": \"x\", \"reference\": {\"a\": 1}}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
+TEST(e2e_rouge) {
+  e2e_result r = e2e_score(SPEC("rouge", ""), "{\"response\": \"the cat is on the mat\", "
+                                              "\"reference\": \"The cat sat on the mat.\"}");
+  ASSERT_E2E(r, 5.0 / 6.0, "ok"); /* LCS 5 of 6 and 6 */
+  ASSERT_CONTAINS(r.explain, "rougeL F");
+  r = e2e_score(SPEC("rouge", "\"variant\": \"rouge2\""),
+                "{\"response\": \"the cat is on the mat\", \"reference\": \"the cat sat on the mat\"}");
+  ASSERT_E2E(r, 0.6, "ok");
+  /* score_multi quirk: refs ["a b", "a b c d e f"], prediction "a b c".
+   * ref 1: LCS 2, P 2/3, R 1, F 0.8; ref 2: LCS 3, P 1, R 1/2, F 2/3.
+   * best_f keeps ref 1, so precision = 2/3; multi_ref max gives 1. */
+  const char *rec = "{\"response\": \"a b c\", \"reference\": [\"a b\", \"a b c d e f\"]}";
+  r = e2e_score(SPEC("rouge", "\"measure\": \"precision\""), rec);
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  r = e2e_score(SPEC("rouge", "\"measure\": \"precision\", \"multi_ref\": \"max\""), rec);
+  ASSERT_E2E(r, 1.0, "ok");
+  /* Non-ASCII answer: no tokens under rouge-score's tokenizer -> 0; the
+   * unicode tokenizer scores it. */
+  rec = "{\"response\": \"\\u4f60\\u597d\", \"reference\": \"\\u4f60\\u597d\"}";
+  r = e2e_score(SPEC("rouge", ""), rec);
+  ASSERT_E2E(r, 0.0, "ok");
+  ASSERT_CONTAINS(r.explain, "non-ASCII");
+  r = e2e_score(SPEC("rouge", "\"tokenizer\": \"unicode\""), rec);
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("rouge", "\"variant\": \"rougeLsum\""),
+                "{\"response\": \"w1 w2 w6 w7 w8\\nw1 w3 w8 w9 w5\", \"reference\": \"w1 w2 w3 w4 w5\"}");
+  ASSERT_NEAR(r.reward, 0.53333333333333333, 1e-12); /* 2(.4)(.8)/1.2 */
+  r = e2e_score(SPEC("rouge", ""), "{\"response\": \"\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+  char err[512];
+  e2e_spec_error(SPEC("rouge", "\"variant\": \"rougeX\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "args.variant");
+}
+
+TEST(e2e_bleu_chrf) {
+  const char *rec = "{\"response\": \"Produc\\u021bia de zah\\u0103r prim\\u0103 va fi "
+                    "exprimat\\u0103 \\u00een ceea ce prive\\u0219te zah\\u0103rul alb;\", "
+                    "\"reference\": \"produc\\u0163ia de zah\\u0103r brut se exprim\\u0103 "
+                    "\\u00een zah\\u0103r alb;\"}";
+  e2e_result r = e2e_score(SPEC("bleu", ""), rec);
+  ASSERT_NEAR(r.reward, 0.08493, 1e-5);
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_CONTAINS(r.explain, "BLEU 8.49");
+  r = e2e_score(SPEC("bleu", "\"smooth\": \"floor\""), rec);
+  ASSERT_NEAR(r.reward, 0.0451688, 1e-5);
+  r = e2e_score(SPEC("bleu", "\"smooth\": \"add-k\", \"smooth_value\": 2"), rec);
+  ASSERT_NEAR(r.reward, 0.21389, 1e-5);
+  r = e2e_score(SPEC("bleu", "\"tokenize\": \"char\""), rec);
+  ASSERT_NEAR(r.reward, 0.408759, 1e-5);
+  /* Empty references are skipped; only empty ones: invalid_reference. */
+  r = e2e_score(SPEC("bleu", ""), "{\"response\": \"a b\", \"reference\": [\"\", \"a b\"]}");
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("bleu", ""), "{\"response\": \"a b\", \"reference\": [\"\"]}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  r = e2e_score(SPEC("bleu", ""), "{\"response\": \"\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+  char err[512];
+  e2e_spec_error(SPEC("bleu", "\"smooth_value\": 3"), err, sizeof err);
+  ASSERT_CONTAINS(err, "args.smooth_value");
+  /* chrF: Czech sentence vector through the CLI path, eps smoothing. */
+  r = e2e_score(SPEC("chrf", "\"eps_smoothing\": true"),
+                "{\"response\": \"Lapali po dechu, jejich \\u017eivoty skon\\u010dily "
+                "d\\u0159\\u00edv, ne\\u017e skute\\u010dn\\u011b za\\u010daly.\", \"reference\": "
+                "\"Lapali po dechu a pak jejich \\u017eivot skon\\u010dil - d\\u0159\\u00edv, "
+                "ne\\u017e skute\\u010dn\\u011b mohl za\\u010d\\u00edt, p\\u0159ipomn\\u011bli.\"}");
+  ASSERT_NEAR(r.reward, 0.5715704367, 5e-11);
+  r = e2e_score(SPEC("chrf", "\"word_order\": 2"),
+                "{\"response\": \"the cat\", \"reference\": [\"a dog\", \"the cat\"]}");
+  ASSERT_E2E(r, 1.0, "ok");
+  ASSERT_CONTAINS(r.explain, "reference 2 of 2");
+  r = e2e_score(SPEC("chrf", ""), "{\"response\": \"\", \"reference\": \"abc\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+}
+
+/* ------------------------------------------------------------ CIDEr-D */
+
+/* Writes a df file for 2 images: ref_len = log 2; df a: 2, b: 1, "a b": 1. */
+static const char *df_file(void) {
+  static char path[64];
+  if (path[0]) return path;
+  snprintf(path, sizeof path, "/tmp/rk_test_overlap_df_%d.json", (int)getpid());
+  FILE *f = fopen(path, "w");
+  if (!f) return "";
+  fputs("{\"ref_len\": 0.6931471805599453, \"num_images\": 2, "
+        "\"df\": {\"a\": 2, \"b\": 1, \"a b\": 1}}\n", f);
+  fclose(f);
+  return path;
+}
+
+TEST(cider_d_hand) {
+  char spec[256];
+  snprintf(spec, sizeof spec, SPEC("cider_d", "\"df_file\": \"%s\""), df_file());
+  /* hyp = ref = "a b"; L = log 2 = ref_len.
+   * weights tf * (L - log max(1, df)): a: L - L = 0, b: L, "a b": L.
+   * order 1: sum min(h,r) r = L^2, / (|h| |r| = L * L) = 1; order 2: 1;
+   * orders 3-4: no n-grams, 0. Equal lengths: penalty 1.
+   * CIDEr-D = 10 * (1 + 1 + 0 + 0) / 4 = 5; reward 0.5. */
+  e2e_result r = e2e_score(spec, "{\"response\": \"a b\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "CIDEr-D 5");
+  /* hyp "a b b" vs "a b": hyp weights a 0, b 2L, "a b" L, "b b" L (df 0
+   * counts as 1); |h1| = 2L, |h2| = sqrt(2) L; ref |r1| = |r2| = L.
+   * order 1: (min(2L, L) L = L^2) / (2L * L) = 1/2;
+   * order 2: ("a b": L * L; "b b": min(L, 0) * 0 = 0) / (sqrt 2 L * L)
+   *          = 1/sqrt 2;
+   * lengths (bigram counts) 2 and 1: penalty exp(-1/72);
+   * reward = (1/2 + 1/sqrt 2) exp(-1/72) / 4 = 0.2976143245690036. */
+  r = e2e_score(spec, "{\"response\": \"a b b\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.2976143245690036, "ok");
+  /* Several references: the mean. Against "c" nothing matches: 0;
+   * (1 + 1 + 0 + 0) / 4 / 2 refs = 0.25. */
+  r = e2e_score(spec, "{\"response\": \"a b\", \"reference\": [\"a b\", \"c\"]}");
+  ASSERT_E2E(r, 0.25, "ok");
+  r = e2e_score(spec, "{\"response\": \"\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.0, "ok");
+  /* The same with word-count lengths (3 vs 2 words: same delta 1). */
+  snprintf(spec, sizeof spec, SPEC("cider_d", "\"df_file\": \"%s\", \"length\": \"words\""),
+           df_file());
+  r = e2e_score(spec, "{\"response\": \"a b b\", \"reference\": \"a b\"}");
+  ASSERT_E2E(r, 0.2976143245690036, "ok");
+  char err[512];
+  e2e_spec_error(SPEC("cider_d", ""), err, sizeof err);
+  ASSERT_CONTAINS(err, "args.df_file");
+  e2e_spec_error(SPEC("cider_d", "\"df_file\": \"/nonexistent/df.json\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "cannot open");
+  char bad[] = "{\"df\": {}}";
+  char dferr[200];
+  ASSERT_TRUE(rk__cider_df_load(bad, strlen(bad), dferr, sizeof dferr) == NULL);
+  ASSERT_CONTAINS(dferr, "ref_len");
+  remove(df_file());
+}
+
+TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(porter_vs_nltk), TEST_ENTRY(rouge_published),
+          TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer), TEST_ENTRY(bleu_sentence_published),
+          TEST_ENTRY(bleu_corpus_published), TEST_ENTRY(bleu_hand), TEST_ENTRY(chrf_published),
+          TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens),
+          TEST_ENTRY(squad_hand),
+          TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
+          TEST_ENTRY(cider_d_hand))
