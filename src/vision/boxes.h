@@ -23,6 +23,7 @@ typedef struct rk__box {
   rk__str label;
   int has_label;
   int crowd;       /* "iscrowd": true / nonzero */
+  size_t at;       /* byte offset of the box's numbers in the scanned text */
 } rk__box;
 
 typedef enum { RK__BOX_XYXY, RK__BOX_XYWH, RK__BOX_CXCYWH } rk__box_layout;
@@ -37,11 +38,12 @@ typedef enum {
 /* Why boxes were dropped; counted per list and named in explanations. */
 typedef enum {
   RK__DROP_NOT4,       /* a box member without exactly 4 numbers */
-  RK__DROP_NONFINITE,  /* NaN / inf / overflow */
+  RK__DROP_NONFINITE,  /* NaN, inf, or |coordinate| > 1e15 */
   RK__DROP_X,          /* x2 < x1 after conversion */
   RK__DROP_Y,          /* y2 < y1 */
   RK__DROP_TRUNCATED,  /* an object cut off by the end of the text */
   RK__DROP_LIMIT,      /* past the scanner's box limit */
+  RK__DROP_EMPTY,      /* zero width or height, when degenerate boxes are dropped */
   RK__DROP__COUNT
 } rk__drop;
 
@@ -71,11 +73,38 @@ void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double s
 /* "3 boxes parsed (1 dropped: x2 < x1)" into buf. */
 void rk__boxes_describe(const rk__boxes *bs, const char *what, char *buf, size_t cap);
 
-/* Standard IoU (torchvision box_iou; COCO bbIou without crowd): 0 when
- * the union is 0. */
-double rk__box_iou(const rk__box *a, const rk__box *b);
-/* GIoU (Rezatofighi 2019): IoU - (C - U) / C; IoU when C is 0. */
-double rk__box_giou(const rk__box *a, const rk__box *b);
+/* Branch-light min / max for finite coordinates (fmin / fmax are library
+ * calls at -O2 because of their NaN rules; boxes here are always finite). */
+static inline double rk__mn(double a, double b) { return a < b ? a : b; }
+static inline double rk__mx(double a, double b) { return a > b ? a : b; }
+
+/* Standard IoU (torchvision box_iou; COCO bbIou without crowd), 0 when the
+ * union is 0. apis_metrics B5: iw = min(x2) - max(x1), ih likewise; I =
+ * iw * ih when both are > 0; U = area(a) + area(b) - I; IoU = I / U. */
+static inline double rk__box_iou(const rk__box *a, const rk__box *b) {
+  double iw = rk__mn(a->x2, b->x2) - rk__mx(a->x1, b->x1);
+  double ih = rk__mn(a->y2, b->y2) - rk__mx(a->y1, b->y1);
+  if (!(iw > 0) || !(ih > 0)) return 0.0;
+  double inter = iw * ih;
+  double u = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1) - inter;
+  return u > 0 ? inter / u : 0.0;
+}
+
+/* GIoU (Rezatofighi et al. 2019; torchvision generalized_box_iou):
+ * IoU - (C - U) / C with C the area of the smallest enclosing box; IoU
+ * when C is 0. */
+static inline double rk__box_giou(const rk__box *a, const rk__box *b) {
+  double iw = rk__mn(a->x2, b->x2) - rk__mx(a->x1, b->x1);
+  double ih = rk__mn(a->y2, b->y2) - rk__mx(a->y1, b->y1);
+  double inter = iw > 0 && ih > 0 ? iw * ih : 0.0;
+  double u = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1) - inter;
+  double iou = u > 0 ? inter / u : 0.0;
+  double cw = rk__mx(a->x2, b->x2) - rk__mn(a->x1, b->x1);
+  double ch = rk__mx(a->y2, b->y2) - rk__mn(a->y1, b->y1);
+  double cc = cw * ch;
+  return cc > 0 ? iou - (cc - u) / cc : iou;
+}
+
 /* VLM-R1 REC iou: intersection over inclusive pixels (max(0, min(x2)-1 -
  * max(x1) + 1) only when strictly overlapping), union of plain areas. */
 double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b);
@@ -91,11 +120,12 @@ typedef struct rk__boxargs {
   int extract_given;    /* "extract" arg given: use text/extract.h */
   void *extract;        /* rk__extract_cfg * when extract_given */
   long max_boxes;
+  int drop_degenerate;  /* predicted boxes with x2 == x1 or y2 == y1 dropped */
 } rk__boxargs;
 
 /* Reads format, ref_format, coords, ref_coords, width, height,
  * width_field, height_field, input_width(_field), input_height(_field),
- * extract (+ its tail/answer_tag), max_boxes. */
+ * extract (+ its tail/answer_tag), max_boxes, drop_degenerate. */
 int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def);
 void rk__boxargs_free(rk__boxargs *a);
 

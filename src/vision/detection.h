@@ -1,0 +1,76 @@
+/*
+ * detection.h - the matching and evaluation cores behind the detection
+ * rewards: pycocotools' per-image evaluation (coco_map.c), the Hungarian
+ * algorithm (hungarian.c), greedy matchings (detection.c), and label to
+ * category mapping. Pure functions on arrays, no record access, so the
+ * tests and the benchmark call them directly.
+ */
+#ifndef RK_VISION_DETECTION_H
+#define RK_VISION_DETECTION_H
+
+#include "vision/boxes.h"
+
+/* ------------------------------------------------------------- COCO */
+
+#define RK__COCO_NSTATS 12
+
+/* COCOeval for one image and bbox, exactly as pycocotools evaluate() +
+ * accumulate() + summarize() compute it: stats[0..11] = AP@[.5:.95], AP50,
+ * AP75, AP small/medium/large, AR@1, AR@10, AR@100, AR small/medium/large,
+ * -1 where pycocotools prints -1. Categories are ints in [0, ncat); a
+ * detection with category < 0 is ignored (a class not in the GT). Scores
+ * are dt[i].conf; GT areas are gt[i].area when not NaN, else w*h; crowd
+ * GTs use gt[i].crowd. Returns 0, or -1 when the arena is exhausted. */
+int rk__coco_eval(const rk__box *gt, const int *gcat, size_t ng, const rk__box *dt,
+                  const int *dcat, size_t nd, int ncat, rk__arena *a,
+                  double stats[RK__COCO_NSTATS]);
+/* The same for one statistic only (index into stats), computing only the
+ * area range and maxDets it reads. */
+int rk__coco_eval_one(const rk__box *gt, const int *gcat, size_t ng, const rk__box *dt,
+                      const int *dcat, size_t nd, int ncat, rk__arena *a, int stat,
+                      double *out);
+
+/* Statistic names in stats order ("ap", "ap50", ... "ar_large"). */
+extern const char *const rk__coco_stat_names[RK__COCO_NSTATS + 1];
+
+/* --------------------------------------------------------- Hungarian */
+
+/* Minimum-cost assignment of an n x m cost matrix (row-major), like
+ * scipy.optimize.linear_sum_assignment: min(n, m) pairs, each row and
+ * column at most once, total cost minimal. row_col[i] = the column of row
+ * i or -1. O(min^2 * max) time. Costs must be finite. Returns 0, or -1
+ * when the arena is exhausted. */
+int rk__hungarian(const double *cost, size_t n, size_t m, long *row_col, rk__arena *a);
+
+/* ------------------------------------------------------------- pairs */
+
+typedef struct rk__pair {
+  uint32_t i, j; /* prediction, ground truth */
+  double iou;
+} rk__pair;
+
+/* Every (i, j) with standard IoU(p[i], g[j]) >= t, sorted by i then j,
+ * without computing the P x G matrix: IoU >= t > 0 needs g.x1 within
+ * [p.x1 + t w - w / t, p.x2 - t w] (w = p's width; from I >= t area(p),
+ * I >= t area(g) and the intersection width), a window found by binary
+ * search over the GTs sorted by x1. t <= 0 gives all pairs. *n gets the
+ * count. *work counts the steps taken (sorting, candidates examined); the
+ * search stops with -2 once it passes max_work (the caller's remaining
+ * budget: a hostile list of identical boxes is quadratic). Returns 0, -1
+ * when the arena is exhausted, -2 past max_work. */
+int rk__box_pairs(const rk__box *p, size_t P, const rk__box *g, size_t G, double t,
+                  rk__arena *a, uint64_t max_work, rk__pair **out, size_t *n,
+                  uint64_t *work);
+
+/* ----------------------------------------------------------- labels */
+
+/* Category ids from labels: every distinct GT label gets an id in
+ * first-seen order (gcat); a prediction gets the id of its label, or -1
+ * when its label is absent or not among the GT labels. When use_labels is
+ * 0 or no GT has a label, everything is category 0. Label comparison is
+ * byte-exact after trimming spaces, ASCII case-insensitive when fold.
+ * Returns the number of categories (>= 1), or -1 on arena exhaustion. */
+int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
+                       rk__arena *a, int **gcat, int **pcat);
+
+#endif /* RK_VISION_DETECTION_H */

@@ -1,0 +1,571 @@
+/*
+ * test_detection.c - COCO mAP (the pycocotools cases of apis_metrics.md
+ * B6), the Hungarian algorithm against brute force on small random
+ * matrices, the greedy detection rewards (VLM-R1 detection_score,
+ * Visual-RFT IoU + confidence), Vision-R1 Hungarian precision / recall,
+ * detection_prf and count, with empty and degenerate inputs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "format_e2e.h"
+#include "test.h"
+#include "vision/detection.h"
+
+static rk__box XYWH(double x, double y, double w, double h, double score) {
+  rk__box b;
+  memset(&b, 0, sizeof b);
+  b.x1 = x, b.y1 = y, b.x2 = x + w, b.y2 = y + h;
+  b.conf = score;
+  b.area = NAN;
+  return b;
+}
+
+static void coco(const rk__box *gt, size_t ng, const rk__box *dt, size_t nd, double *stats) {
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  int gc[64] = {0}, dc[256] = {0};
+  ASSERT_EQ_INT(rk__coco_eval(gt, gc, ng, dt, dc, nd, 1, &a, stats), 0);
+  rk__arena_release(&a);
+}
+
+/* ------------------------------------------------------------- COCO */
+
+TEST(coco_reference_table) {
+  /* B6 row 1: 3 GTs, 4 detections. */
+  rk__box gt[3] = {XYWH(10, 10, 20, 20, 0), XYWH(50, 50, 30, 30, 0), XYWH(0, 0, 5, 5, 0)};
+  rk__box dt[4] = {XYWH(10, 10, 20, 20, .9), XYWH(52, 52, 30, 30, .8),
+                   XYWH(70, 0, 10, 10, .7), XYWH(1, 1, 5, 5, .6)};
+  const double want[12] = {.532673, .663366, .663366, .532673, -1, -1,
+                           .333333, .533333, .533333, .533333, -1, -1};
+  double s[12];
+  coco(gt, 3, dt, 4, s);
+  for (int i = 0; i < 12; i++) ASSERT_NEAR(s[i], want[i], 5e-7);
+  /* Row 2: every score 1.0, stable sort keeps the order: identical. */
+  for (int i = 0; i < 4; i++) dt[i].conf = 1.0;
+  coco(gt, 3, dt, 4, s);
+  for (int i = 0; i < 12; i++) ASSERT_NEAR(s[i], want[i], 5e-7);
+}
+
+TEST(coco_small_cases) {
+  double s[12];
+  rk__box g = XYWH(10, 10, 20, 20, 0);
+  /* Exact match: AP 1 - 1e-16: pycocotools' precision is tp / (tp + fp +
+   * np.spacing(1)) = 1 / (1 + 2.2e-16) = 0.9999999999999998 (and so it
+   * prints "1.000"); hence the 1e-15 tolerances on "1" below. */
+  rk__box d = XYWH(10, 10, 20, 20, 1);
+  coco(&g, 1, &d, 1, s);
+  ASSERT_NEAR(s[0], 1, 1e-15);
+  ASSERT_NEAR(s[8], 1, 0);
+  /* IoU 0.6 (300/500): matched at .50 .55 .60, not above: AP = 3/10 =
+   * .3; AP50 1; AP75 0. */
+  d = XYWH(15, 10, 20, 20, 1);
+  coco(&g, 1, &d, 1, s);
+  ASSERT_NEAR(s[0], 0.3, 1e-15);
+  ASSERT_NEAR(s[1], 1, 1e-15);
+  ASSERT_NEAR(s[2], 0, 0);
+  /* TP then a duplicate: precision 1 at recall 1 before the FP -> 1. */
+  rk__box dd[2] = {XYWH(10, 10, 20, 20, .9), XYWH(10, 10, 20, 20, .8)};
+  coco(&g, 1, dd, 2, s);
+  ASSERT_NEAR(s[0], 1, 1e-15);
+  /* Two GTs, an FP ranked first then one TP: rc = [0, .5], pr = [0, .5];
+   * recall thresholds 0..0.5 (51 of 101) read .5 -> 51 * .5 / 101. */
+  rk__box g2[2] = {XYWH(10, 10, 20, 20, 0), XYWH(100, 100, 20, 20, 0)};
+  rk__box fp[2] = {XYWH(300, 300, 10, 10, .9), XYWH(10, 10, 20, 20, .8)};
+  coco(g2, 2, fp, 2, s);
+  ASSERT_NEAR(s[0], 51 * .5 / 101, 1e-15);
+  /* No detections: AP 0, AR 0. No GT: every statistic -1. */
+  coco(&g, 1, NULL, 0, s);
+  ASSERT_NEAR(s[0], 0, 0);
+  ASSERT_NEAR(s[8], 0, 0);
+  coco(NULL, 0, &d, 1, s);
+  for (int i = 0; i < 12; i++) ASSERT_NEAR(s[i], -1, 0);
+  /* A crowd GT: IoU over the detection's area; a detection inside it is
+   * matched to an ignored GT and so ignored: no GT left -> -1. */
+  rk__box cg = XYWH(0, 0, 100, 100, 0);
+  cg.crowd = 1;
+  rk__box in = XYWH(10, 10, 20, 20, 1);
+  coco(&cg, 1, &in, 1, s);
+  ASSERT_NEAR(s[0], -1, 0);
+}
+
+TEST(coco_categories_and_maxdets) {
+  /* Two categories, each with one exact detection: AP 1; a detection of
+   * a category without GT (-1) is ignored. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  rk__box gt[2] = {XYWH(0, 0, 10, 10, 0), XYWH(50, 50, 10, 10, 0)};
+  rk__box dt[3] = {XYWH(0, 0, 10, 10, 1), XYWH(50, 50, 10, 10, 1), XYWH(80, 80, 5, 5, 1)};
+  int gc[2] = {0, 1}, dc[3] = {0, 1, -1};
+  double s[12];
+  ASSERT_EQ_INT(rk__coco_eval(gt, gc, 2, dt, dc, 3, 2, &a, s), 0);
+  ASSERT_NEAR(s[0], 1, 1e-15);
+  /* Swapped categories: nothing matches: AP 0. */
+  int dc2[3] = {1, 0, -1};
+  ASSERT_EQ_INT(rk__coco_eval(gt, gc, 2, dt, dc2, 3, 2, &a, s), 0);
+  ASSERT_NEAR(s[0], 0, 0);
+  /* 120 exact detections of 120 GTs (areas 4*4 = 16 small): only the
+   * top 100 count: recall .8333 at every threshold; AR@1 = 1/120,
+   * AR@10 = 10/120; precision 1 up to recall 100/120: AP = 84/101
+   * (recall thresholds 0 .. .83). */
+  rk__box g3[120], d3[120];
+  int gc3[120] = {0}, dc3[120] = {0};
+  for (int i = 0; i < 120; i++) {
+    g3[i] = XYWH(i * 10, 0, 4, 4, 0);
+    d3[i] = XYWH(i * 10, 0, 4, 4, 1.0 - i * 1e-3);
+  }
+  ASSERT_EQ_INT(rk__coco_eval(g3, gc3, 120, d3, dc3, 120, 1, &a, s), 0);
+  ASSERT_NEAR(s[8], 100.0 / 120, 1e-15);
+  ASSERT_NEAR(s[6], 1.0 / 120, 1e-15);
+  ASSERT_NEAR(s[7], 10.0 / 120, 1e-15);
+  ASSERT_NEAR(s[0], 84.0 / 101, 1e-15);
+  ASSERT_NEAR(s[3], 84.0 / 101, 1e-15); /* all small */
+  ASSERT_NEAR(s[4], -1, 0);
+  rk__arena_release(&a);
+}
+
+TEST(e2e_coco_map) {
+  /* VLM-R1 style: labels, no scores -> all 1.0; B6 row 1 boxes in xyxy. */
+  const char *rec =
+      "{\"response\": \"<answer>```json\\n["
+      "{\\\"bbox_2d\\\": [10,10,30,30], \\\"label\\\": \\\"a\\\"},"
+      "{\\\"bbox_2d\\\": [52,52,82,82], \\\"label\\\": \\\"a\\\"},"
+      "{\\\"bbox_2d\\\": [70,0,80,10], \\\"label\\\": \\\"a\\\"},"
+      "{\\\"bbox_2d\\\": [1,1,6,6], \\\"label\\\": \\\"a\\\"},"
+      "{\\\"bbox_2d\\\": [1,1,6,6], \\\"label\\\": \\\"zebra\\\"}]\\n```</answer>\","
+      " \"reference\": [{\"bbox_2d\": [10,10,30,30], \"label\": \"a\"},"
+      " {\"bbox_2d\": [50,50,80,80], \"label\": \"a\"}, {\"bbox_2d\": [0,0,5,5], \"label\": \"a\"}]}";
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}", rec);
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward, .532673, 5e-7);
+  ASSERT_CONTAINS(r.explain, "5 predicted boxes from code block in answer "
+                             "(1 with labels not in the reference ignored)");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"metric\": \"ap50\"}}}", rec);
+  ASSERT_NEAR(r.reward, .663366, 5e-7);
+  /* ap_medium is -1 in pycocotools (no medium GT): reward 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"metric\": \"ap_medium\"}}}", rec);
+  ASSERT_NEAR(r.reward, 0, 0);
+  ASSERT_CONTAINS(r.explain, "pycocotools -1");
+  /* odLength: 3 gt < 5 predicted -> x 3/5. */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"length_penalty\": true}}}", rec);
+  ASSERT_NEAR(r.reward, .532673 * 0.6, 5e-7);
+  /* Empty cases (VLM-R1): both empty 1, one empty 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}", "{\"response\": \"[]\", \"reference\": []}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}",
+                "{\"response\": \"None\", \"reference\": [[0,0,1,1]]}");
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}",
+                "{\"response\": \"[0,0,1,1]\", \"reference\": []}");
+  ASSERT_E2E(r, 0, "ok");
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"metric\": \"map\"}}}",
+                                 buf, sizeof buf),
+                  "metric");
+}
+
+/* -------------------------------------------------------- Hungarian */
+
+/* Minimum over all injective maps of the smaller side into the larger. */
+static double brute(const double *c, int n, int m, int i, unsigned used, double acc) {
+  if (n <= m) {
+    if (i == n) return acc;
+    double best = INFINITY;
+    for (int j = 0; j < m; j++)
+      if (!(used >> j & 1)) {
+        double x = brute(c, n, m, i + 1, used | 1u << j, acc + c[i * m + j]);
+        if (x < best) best = x;
+      }
+    return best;
+  }
+  /* More rows than columns: assign each column a distinct row. */
+  if (i == m) return acc;
+  double best = INFINITY;
+  for (int r = 0; r < n; r++)
+    if (!(used >> r & 1)) {
+      double x = brute(c, n, m, i + 1, used | 1u << r, acc + c[r * m + i]);
+      if (x < best) best = x;
+    }
+  return best;
+}
+
+TEST(hungarian_scipy_example) {
+  /* scipy linear_sum_assignment docstring: [[4,1,3],[2,0,5],[3,2,2]] ->
+   * rows 0 1 2 to columns 1 0 2, total 1 + 2 + 2 = 5. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  const double c[9] = {4, 1, 3, 2, 0, 5, 3, 2, 2};
+  long rc[3];
+  ASSERT_EQ_INT(rk__hungarian(c, 3, 3, rc, &a), 0);
+  ASSERT_EQ_INT(rc[0], 1);
+  ASSERT_EQ_INT(rc[1], 0);
+  ASSERT_EQ_INT(rc[2], 2);
+  /* Empty and non-finite. */
+  ASSERT_EQ_INT(rk__hungarian(c, 0, 3, rc, &a), 0);
+  const double bad[1] = {NAN};
+  ASSERT_EQ_INT(rk__hungarian(bad, 1, 1, rc, &a), -1);
+  rk__arena_release(&a);
+}
+
+TEST(hungarian_brute_force) {
+  /* 3000 random matrices up to 7 x 7 (including rectangular both ways and
+   * many ties from small integer costs): the total cost equals the brute
+   * force minimum and the assignment is a valid matching of min(n, m)
+   * pairs. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned seed = 12345;
+  for (int it = 0; it < 3000; it++) {
+    seed = seed * 1103515245u + 12345u;
+    int n = 1 + (int)(seed >> 16) % 7;
+    seed = seed * 1103515245u + 12345u;
+    int m = 1 + (int)(seed >> 16) % 7;
+    double c[49];
+    for (int k = 0; k < n * m; k++) {
+      seed = seed * 1103515245u + 12345u;
+      c[k] = it % 2 ? (double)((seed >> 16) % 5) : (double)((seed >> 8) & 0xffff) / 655.36 - 50;
+    }
+    long rc[7];
+    rk__arena_reset(&a);
+    ASSERT_EQ_INT(rk__hungarian(c, (size_t)n, (size_t)m, rc, &a), 0);
+    double tot = 0;
+    int pairs = 0;
+    unsigned cols = 0;
+    for (int i = 0; i < n; i++) {
+      if (rc[i] < 0) continue;
+      ASSERT_TRUE(rc[i] < m && !(cols >> rc[i] & 1));
+      cols |= 1u << rc[i];
+      tot += c[i * m + rc[i]];
+      pairs++;
+    }
+    ASSERT_EQ_INT(pairs, n < m ? n : m);
+    ASSERT_NEAR(tot, brute(c, n, m, 0, 0, 0), 1e-9);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %d: %d x %d\n", it, n, m);
+      break;
+    }
+  }
+  rk__arena_release(&a);
+}
+
+static double lcg(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (double)((*s >> 8) & 0xffff) / 65536.0;
+}
+
+TEST(pairs_window_vs_brute_force) {
+  /* rk__box_pairs skips pairs through the x1 window; on 400 random sets
+   * (sizes 1-60, thresholds .05-.95, many near-identical and degenerate
+   * boxes) it returns exactly the pairs with IoU >= t, in (i, j) order. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned seed = 99;
+#define RND() lcg(&seed)
+  for (int it = 0; it < 400; it++) {
+    rk__box p[60], g[60];
+    size_t P = 1 + (size_t)(RND() * 60), G = 1 + (size_t)(RND() * 60);
+    double t = 0.05 + 0.9 * RND();
+    for (size_t k = 0; k < 60; k++) {
+      double x = RND() * 100, y = RND() * 100, w = RND() * 40, h = RND() * 40;
+      if (k % 7 == 0) w = 0; /* degenerate */
+      g[k] = XYWH(x, y, w, h, 1);
+      double dx = RND() * 4 - 2, dy = RND() * 4 - 2, dw = RND() * 3;
+      double rx = RND() * 100, ry = RND() * 100, rw = RND() * 40, rh = RND() * 40;
+      p[k] = k % 3 ? XYWH(x + dx, y + dy, w + dw, h, 1) : XYWH(rx, ry, rw, rh, 1);
+      if (k % 11 == 0) p[k] = g[k]; /* identical */
+    }
+    rk__pair *ps = NULL;
+    size_t np = 0;
+    uint64_t work = 0;
+    rk__arena_reset(&a);
+    ASSERT_EQ_INT(rk__box_pairs(p, P, g, G, t, &a, UINT64_MAX, &ps, &np, &work), 0);
+    size_t k = 0;
+    int bad = 0;
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < G; j++) {
+        double v = rk__box_iou(&p[i], &g[j]);
+        if (!(v >= t)) continue;
+        if (k >= np || ps[k].i != i || ps[k].j != j || ps[k].iou != v) bad = 1;
+        k++;
+      }
+    ASSERT_EQ_INT(k, np);
+    ASSERT_TRUE(!bad);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %d: P %zu G %zu t %g\n", it, P, G, t);
+      break;
+    }
+  }
+#undef RND
+  rk__arena_release(&a);
+}
+
+/* ------------------------------------------------ detection (greedy) */
+
+TEST(e2e_detection_vlmr1) {
+  /* B7: 2 GT, one exact correctly-labelled prediction: pos = 1/2,
+   * completeness = 1 - (1/2 + 0)/2 = .75; .7 * .5 + .3 * .75 = .575. */
+  const char *ref = "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"},"
+                    " {\"bbox_2d\": [50,50,60,60], \"label\": \"dog\"}]}";
+  char rec[1024];
+  snprintf(rec, sizeof rec, "{\"response\": \"```json\\n[{\\\"bbox_2d\\\": [0,0,10,10], "
+                            "\\\"label\\\": \\\"cat\\\"}]\\n```\", %s", ref);
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.575, "ok");
+  ASSERT_CONTAINS(r.explain, "matched 1 of 2 gt at IoU>=0.5 (1 with the right label)");
+  /* Wrong label: matched with IoU 0: .7 * 0 + .3 * .75 = .225. */
+  snprintf(rec, sizeof rec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], "
+                            "\\\"label\\\": \\\"dog\\\"}]\", %s", ref);
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.225, "ok");
+  /* beta 1 (label score), alpha 0, gamma 0: label = 1/2 / 1... with the
+   * right label: correct/n_gt = .5. */
+  snprintf(rec, sizeof rec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], "
+                            "\\\"label\\\": \\\"cat\\\"}]\", %s", ref);
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"alpha\": 0, \"beta\": 1,"
+                " \"gamma\": 0}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  /* IoU .6 ([0,0,10,10] vs [0,0,10,6]... area 60/100 = .6), 1 GT, 1 pred:
+   * pos .6, completeness 1: .7 * .6 + .3 = .72. Below the threshold
+   * (IoU .25 with [0,0,5,5]): unmatched: completeness 1 - (1 + 1)/2 = 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"[0,0,10,6]\", \"reference\": [[0,0,10,10]]}");
+  ASSERT_E2E(r, 0.7 * 0.6 + 0.3, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"[0,0,5,5]\", \"reference\": [[0,0,10,10]]}");
+  ASSERT_E2E(r, 0, "ok");
+  /* Empty GT: 1 with no predictions, else 0; no predictions: 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", "{\"response\": \"None\", \"reference\": []}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"[1,1,2,2]\", \"reference\": []}");
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"nothing\", \"reference\": [[1,1,2,2]]}");
+  ASSERT_E2E(r, 0, "ok");
+}
+
+TEST(e2e_detection_visual_rft) {
+  /* B7: GT [0,0,10,10]; predictions [0,0,10,10]@.9, [50,50,60,60]@.5 ->
+   * R_iou = 1 / max(1, 2) = .5, R_conf = (.9 + (1 - .5)) / 2 = .7. A
+   * duplicate of the first position is dropped first. */
+  const char *rec = "{\"response\": \"<answer>[{'Position': [50,50,60,60], 'Confidence': 0.5},"
+                    " {'Position': [0,0,10,10], 'Confidence': 0.9},"
+                    " {'Position': [50,50,60,60], 'Confidence': 0.2}]</answer>\","
+                    " \"reference\": [[0,0,10,10]]}";
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\","
+                           " \"output\": \"iou\"}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\","
+                " \"output\": \"confidence\"}}}", rec);
+  ASSERT_E2E(r, 0.7, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\"}}}", rec);
+  ASSERT_E2E(r, 1.2, "ok");
+  ASSERT_CONTAINS(r.explain, "(2 after dropping duplicates); matched 1 of 1 gt at IoU>0.5");
+  /* IoU exactly .5 does not match (strict): [0,0,10,5] vs [0,0,10,10]. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\","
+                " \"output\": \"iou\"}}}",
+                "{\"response\": \"[0,0,10,5]\", \"reference\": [[0,0,10,10]]}");
+  ASSERT_E2E(r, 0, "ok");
+  /* Both empty: 1 + 1. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\"}}}",
+                "{\"response\": \"[]\", \"reference\": []}");
+  ASSERT_E2E(r, 2, "ok");
+}
+
+/* ----------------------------------------------- detection_hungarian */
+
+TEST(e2e_detection_hungarian) {
+  /* GT cat [0,0,10,10], dog [20,20,30,30]; predictions cat [0,0,10,10]
+   * (GIoU 1) and dog [20,20,30,40]: I = 100, U = 200, IoU .5, C = 200,
+   * GIoU .5.
+   * No step: recall = (m(1;.5,.5) + m(.5;.5,.5)) / 2 = (1 + .5)/2 = .75;
+   * precision = (1 + .5)/2 = .75; format 1 (a valid JSON list);
+   * total (.75 + .75 + 1)/3. */
+  const char *rec = "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"Cat\\\"},"
+                    " {\\\"bbox_2d\\\": [20,20,30,40], \\\"label\\\": \\\"dog\\\"}]\","
+                    " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"},"
+                    " {\"bbox_2d\": [20,20,30,30], \"label\": \"dog\"}], \"global_step\": 2000}";
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\"}}", rec);
+  ASSERT_E2E(r, (0.75 + 0.75 + 1) / 3, "ok");
+  ASSERT_CONTAINS(r.explain, "Hungarian matched 2 pairs with 2 gt; no step");
+  /* Early step: recall .75 -> m(.75;.5,.75) = .75; precision
+   * (m(1;.5,.75) + m(.5;.5,.75))/2 = (1 + .5)/2 = .75. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"step\": 100,"
+                " \"output\": \"pr_mean\"}}}", rec);
+  ASSERT_E2E(r, 0.75, "ok");
+  /* Late step from the record (2000 >= 1500): recall (1 + 0)/2 = .5 ->
+   * m(.5;.5,.75) = .5; precision (m(1;.75,.9) + m(.5;.75,.9))/2 = .5. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"step_field\":"
+                " \"global_step\", \"output\": \"recall\"}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"step_field\":"
+                " \"global_step\", \"output\": \"precision\"}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  /* The class term decides between two equally placed predictions:
+   * both at [0,0,10,10], labels dog then cat, one GT cat: the cat
+   * prediction is matched (cost 0 - 1 - 1 = -2 vs -1): precision
+   * (1)/2 with GIoU 1, recall 1. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\"}}}",
+                "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"dog\\\"},"
+                " {\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}]\","
+                " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}");
+  ASSERT_E2E(r, (0.5 + 1) / 2, "ok");
+  /* Vision-R1 keeps only boxes with x1 < x2 and y1 < y2: the zero-width
+   * [5,5,5,9] is dropped, leaving P = 1: precision 1, recall 1. Kept
+   * (drop_degenerate false): P = 2, precision 1/2 -> (0.5 + 1)/2. */
+  const char *deg = "{\"response\": \"[0,0,10,10] [5,5,5,9]\", \"reference\": [[0,0,10,10]]}";
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\"}}}", deg);
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box (1 invalid dropped: 1 zero width or height)");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\","
+                " \"drop_degenerate\": false}}}", deg);
+  ASSERT_E2E(r, 0.75, "ok");
+  /* No GT and no prediction: precision = recall = 1; the format reward is
+   * inverted for empty GT ("[]" parses: 1 -> 0): (1 + 1 + 0)/3. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\"}}",
+                "{\"response\": \"[]\", \"reference\": []}");
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  /* Too many boxes: a clear error. */
+  static char big[20000];
+  size_t o = (size_t)snprintf(big, sizeof big, "{\"response\": \"");
+  for (int i = 0; i < 301; i++) o += (size_t)snprintf(big + o, sizeof big - o, "[0,0,%d,1]", i + 1);
+  snprintf(big + o, sizeof big - o, "\", \"reference\": [[0,0,1,1]]}");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\"}}", big);
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "max_boxes=300");
+}
+
+/* ----------------------------------------------------- detection_prf */
+
+TEST(e2e_detection_prf) {
+  /* GT [0,0,10,10], [20,20,30,30]; predictions [0,0,10,10] (IoU 1),
+   * [15,20,25,30] (IoU 50/150 = 1/3 with the 2nd GT), [100,100,110,110].
+   * t = .5: TP 1: P 1/3, R 1/2, F1 = (1/3)/(5/6) = .4;
+   * t = .3: TP 2: P 2/3, R 1, F1 = (4/3)/(5/3) = .8. */
+  const char *rec = "{\"response\": \"[0,0,10,10] [15,20,25,30] [100,100,110,110]\","
+                    " \"reference\": [[0,0,10,10], [20,20,30,30]]}";
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}", rec);
+  ASSERT_E2E(r, 0.4, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": [0.3, 0.5]}}}", rec);
+  ASSERT_E2E(r, 0.6, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": 0.3,"
+                " \"matching\": \"hungarian\"}}}", rec);
+  ASSERT_E2E(r, 0.8, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"output\": \"precision\"}}}", rec);
+  ASSERT_E2E(r, 1.0 / 3.0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"output\": \"recall\"}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  /* weighted, lambda .25: .25 * 1/3 + .75 * 1/2 = 1/12 + 3/8 = 11/24. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"output\": \"weighted\","
+                " \"lambda\": 0.25}}}", rec);
+  ASSERT_E2E(r, 11.0 / 24.0, "ok");
+  /* Labels must agree: same boxes, wrong label -> TP 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}",
+                "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"b\\\"}]\","
+                " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"a\"}]}");
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}", "{\"response\": \"\", \"reference\": []}");
+  ASSERT_E2E(r, 1, "ok");
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": [2]}}}",
+                                 buf, sizeof buf),
+                  "thresholds");
+}
+
+/* ------------------------------------------------------------- count */
+
+TEST(e2e_count) {
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"count\"}}",
+                           "{\"response\": \"<answer>There are 3 cats.</answer>\", \"reference\": 3}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\"}}",
+                "{\"response\": \"I see three.\", \"reference\": \"3\"}");
+  ASSERT_E2E(r, 1, "ok");
+  /* Boxes counted: 2 boxes vs a reference list of 3 boxes. */
+  r = e2e_score("{\"reward\": {\"fn\": \"count\"}}",
+                "{\"response\": \"[0,0,1,1] [2,2,3,3]\", \"reference\": [[0,0,1,1],[1,1,2,2],[5,5,6,6]]}");
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\", \"args\": {\"tolerance\": 1}}}",
+                "{\"response\": \"[0,0,1,1] [2,2,3,3]\", \"reference\": 3}");
+  ASSERT_E2E(r, 1, "ok");
+  /* relative: 1 - |4 - 5| / 5 = .8; 1 - |12 - 5|/5 < 0 -> 0. */
+  r = e2e_score("{\"reward\": {\"fn\": \"count\", \"args\": {\"scoring\": \"relative\"}}}",
+                "{\"response\": \"4\", \"reference\": 5}");
+  ASSERT_E2E(r, 0.8, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\", \"args\": {\"scoring\": \"relative\"}}}",
+                "{\"response\": \"12\", \"reference\": 5}");
+  ASSERT_E2E(r, 0, "ok");
+  /* source number ignores the boxes: "2 of them: [0,0,1,1]" ... the last
+   * number is inside the box; with source boxes: 1. */
+  r = e2e_score("{\"reward\": {\"fn\": \"count\", \"args\": {\"source\": \"boxes\"}}}",
+                "{\"response\": \"1 of them: [0,0,1,1]\", \"reference\": 1}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\"}}", "{\"response\": \"no idea\", \"reference\": 2}");
+  ASSERT_EQ_STR(r.status, "unparseable");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\"}}", "{\"response\": \"2\", \"reference\": \"many\"}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  r = e2e_score("{\"reward\": {\"fn\": \"count\"}}", "{\"response\": \"0\", \"reference\": []}");
+  ASSERT_E2E(r, 1, "ok");
+}
+
+/* ------------------------------------------------------------ budget */
+
+/* Scores rec with spec under a step budget; returns the status name. */
+static void budget_status(const char *spec, const char *rec, uint64_t budget, char *st,
+                          size_t cap) {
+  rk_spec *s = NULL;
+  char err[256];
+  st[0] = '\0';
+  if (rk_spec_compile(spec, strlen(spec), &s, err, sizeof err) != RK_OK) return;
+  rk_ctx *ctx = NULL;
+  rk_ctx_options co = {1};
+  rk_ctx_create(&co, &ctx);
+  rk_score_options so;
+  memset(&so, 0, sizeof so);
+  so.step_budget = budget;
+  char *out = NULL;
+  size_t n = 0;
+  if (rk_score_one(ctx, s, &so, rec, strlen(rec), &out, &n) == RK_OK) {
+    const char *p = strstr(out, "\"status\":\"");
+    if (p) snprintf(st, cap, "%.*s", (int)strcspn(p + 10, "\""), p + 10);
+    rk_free(out);
+  }
+  rk_ctx_destroy(ctx);
+  rk_spec_free(s);
+}
+
+TEST(budgets) {
+  /* 250 identical predictions and 250 identical GT boxes: every pair is a
+   * candidate (62500 IoUs); under a 20000-step budget every matching
+   * reward stops with "timeout" instead of running on. */
+  static char rec[40000];
+  size_t o = (size_t)snprintf(rec, sizeof rec, "{\"response\": \"");
+  for (int i = 0; i < 250; i++) o += (size_t)snprintf(rec + o, sizeof rec - o, "[0,0,10,10]");
+  o += (size_t)snprintf(rec + o, sizeof rec - o, "\", \"reference\": [");
+  for (int i = 0; i < 250; i++)
+    o += (size_t)snprintf(rec + o, sizeof rec - o, "%s[0,0,10,10]", i ? "," : "");
+  snprintf(rec + o, sizeof rec - o, "]}");
+  const char *specs[] = {
+      "{\"reward\": {\"fn\": \"detection\"}}",
+      "{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\"}}}",
+      "{\"reward\": {\"fn\": \"detection_prf\"}}",
+      "{\"reward\": {\"fn\": \"detection_hungarian\"}}",
+      "{\"reward\": {\"fn\": \"coco_map\"}}"};
+  char st[32];
+  for (int k = 0; k < 5; k++) {
+    budget_status(specs[k], rec, 20000, st, sizeof st);
+    ASSERT_EQ_STR(st, "timeout");
+    /* With the default budget they finish: every prediction matched. */
+    budget_status(specs[k], rec, 0, st, sizeof st);
+    ASSERT_EQ_STR(st, "ok");
+  }
+}
+
+TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
+          TEST_ENTRY(coco_categories_and_maxdets), TEST_ENTRY(e2e_coco_map), TEST_ENTRY(hungarian_scipy_example),
+          TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
+          TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
+          TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets))
