@@ -3,68 +3,40 @@
  *
  * Adding a reward function: write src/<family>/<name>.c defining
  * `const rk__fn rk__fn_<name>` (see core/core.h), then add one line here.
- * Keep the list sorted by family, then name.
+ * Grouped by family (the folder under src/), in the order `rewardkit list`
+ * prints them.
  */
 #ifndef RK_CORE_REGISTRY_H
 #define RK_CORE_REGISTRY_H
 
 #include "core/core.h"
 
-/* Families under construction keep their list in src/<family>/fns.h until
- * they are folded into the list below. */
-#if __has_include("math/fns.h")
-#include "math/fns.h"
-#else
-#define RK__FN_LIST_MATH(X)
-#endif
-#if __has_include("metrics/fns_overlap.h")
-#include "metrics/fns_overlap.h"
-#else
-#define RK__FN_LIST_OVERLAP(X)
-#endif
-#if __has_include("metrics/fns_edit.h")
-#include "metrics/fns_edit.h"
-#else
-#define RK__FN_LIST_EDIT(X)
-#endif
-#if __has_include("vision/fns_boxes.h")
-#include "vision/fns_boxes.h"
-#else
-#define RK__FN_LIST_BOXES(X)
-#endif
-#if __has_include("vision/fns_geometry.h")
-#include "vision/fns_geometry.h"
-#else
-#define RK__FN_LIST_GEOMETRY(X)
-#endif
+#define RK__FN_LIST(X)                                                     \
+  /* src/text: answers as text */                                           \
+  X(exact) X(contains) X(mcq) X(yes_no) X(numeric)                          \
+  /* src/math: math answers */                                              \
+  X(math) X(countdown)                                                      \
+  /* src/metrics: overlap metrics */                                        \
+  X(f1) X(em) X(rouge) X(bleu) X(chrf) X(cider_d)                           \
+  /* src/metrics: edit distance, VQA, keywords, language */                 \
+  X(cer) X(wer) X(edit_ratio) X(anls) X(vqa_acc) X(relaxed_acc)             \
+  X(keywords) X(keyword_chain) X(lang_consistency)                          \
+  /* src/format: format and shaping */                                      \
+  X(format) X(regex) X(json) X(overlong_dapo) X(soft_overlong)              \
+  X(cosine_length) X(repetition)                                            \
+  /* src/vision: boxes and detection */                                     \
+  X(iou) X(giou) X(grounding) X(coco_map) X(detection)                      \
+  X(detection_hungarian) X(detection_prf) X(count)                          \
+  /* src/vision: points, 3D, actions, puzzles */                            \
+  X(point_in_box) X(point_in_polygon) X(keypoint_distance) X(iou3d)         \
+  X(action_distance) X(maze) X(jigsaw) X(rotation)                          \
+  /* src/record: numbers the record carries */                              \
+  X(constant) X(field)
 
-#define RK__FN_LIST(X) \
-  /* text */                \
-  X(exact)                  \
-  X(contains)               \
-  X(mcq)                    \
-  X(yes_no)                 \
-  X(numeric)                \
-  /* format and shaping */  \
-  X(format)                 \
-  X(regex)                  \
-  X(json)                   \
-  X(overlong_dapo)          \
-  X(soft_overlong)          \
-  X(cosine_length)          \
-  X(repetition)             \
-  /* plumbing */            \
-  X(constant)               \
-  X(field)                  \
-  RK__FN_LIST_MATH(X)       \
-  RK__FN_LIST_OVERLAP(X)    \
-  RK__FN_LIST_EDIT(X)       \
-  RK__FN_LIST_BOXES(X)      \
-  RK__FN_LIST_GEOMETRY(X)
-
-/* Weak so that a listed function whose file is not written yet leaves the
- * build working; rk__registry_missing() (checked by tests/unit/test_core.c)
- * names any such function, so nothing can go missing unnoticed. */
+/* Weak, so that a function listed here but not written yet cannot break
+ * the build of everything else; rk__registry_missing() (checked by
+ * tests/unit/test_core.c) names any such function, so nothing goes missing
+ * unnoticed. */
 #define RK__FN_DECLARE(name) extern const rk__fn rk__fn_##name __attribute__((weak));
 RK__FN_LIST(RK__FN_DECLARE)
 #undef RK__FN_DECLARE
