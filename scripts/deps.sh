@@ -10,7 +10,8 @@ case "$what" in
   build) ;;
   test)  pkgs+=(python3 python3-venv nginx-light) ;;
   fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
-  bench) pkgs+=(python3 wrk bc python3-fastapi python3-uvicorn) ;;
+  bench) pkgs+=(python3 wrk bc python3-fastapi python3-uvicorn python3-nltk
+               python3-levenshtein python3-numpy python3-scipy python3-sympy) ;;
   *) echo "deps.sh: unknown set '$what' (build, test, fuzz or bench)" >&2; exit 2 ;;
 esac
 missing=()
