@@ -46,7 +46,7 @@ static unsigned rnd(unsigned n) {
 
 static const char *const WORDS[] = {
     "the", "model", "reads", "a", "document", "and", "answers", "questions", "about",
-    "invoice", "total", "amount", "date", "caf\xc3\xa9", "na\xc3\xafve", "\xc3\xbc" "ber",
+    "invoice", "total", "amount", "date", "caf\xc3\xa9", "na\xc3\xafve", ("\xc3\xbc" "ber"),
     "signal", "river", "mountain", "yellow", "quickly", "between", "seven", "report",
     "patient", "soil", "irrigation", "fertilizer", "harvest", "yield", "wheat", "leaf",
     "blight", "pressure", "value", "table", "chart", "percent", "growth", "market"};

@@ -539,7 +539,7 @@ TEST(squad_tokens) {
    * are spaces for str.split(). */
   static const char *const cases[] = {
       "The U.S.A. isn't", "a.b an_the THE-end", "x\x01the\x01y", "the\x1c" "an\x1d" "b",
-      "  A  ", "theatre anthem", "a1 an2 the3 _a_", "", "!!!", "An\x7f" "an"};
+      "  A  ", "theatre anthem", "a1 an2 the3 _a_", "", "!!!", ("An\x7f" "an")};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     arena_fresh();
     rk__ovl_toks fast, ref;
