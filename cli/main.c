@@ -75,12 +75,14 @@ static const char *usage_score =
     "  -o OUT              output file (default stdout)\n";
 
 static const char *usage_check =
-    "usage: rewardkit check FN GOLD RESPONSE [--arg KEY=VALUE]...\n"
+    "usage: rewardkit check FN GOLD RESPONSE [--arg KEY=VALUE]... [--]\n"
     "       rewardkit check --spec FILE GOLD RESPONSE\n"
     "\n"
     "Scores one response against one gold answer and prints the reward, the\n"
     "status and why. GOLD is taken as a string; prefix it with json: to pass\n"
     "a JSON value (json:[\"a\",\"b\"]). RESPONSE - reads the response from stdin.\n"
+    "Answers that start with '-' are fine (-1, -\\frac12); after -- everything is\n"
+    "positional.\n"
     "\n"
     "  rewardkit check exact Paris 'The answer is paris.'\n";
 
@@ -453,10 +455,18 @@ static int cmd_check(int argc, char **argv) {
   spec_src src = {0};
   src.args = calloc((size_t)argc + 1, sizeof *src.args);
   const char *pos[3];
-  int npos = 0;
+  int npos = 0, only_pos = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    /* Answers may start with '-' ("-1", "-\frac12"): anything that is not a
+     * known option is positional, and so is everything after "--". */
+    int looks_negative = a[0] == '-' && (a[1] == '.' || a[1] == '\\' || (a[1] >= '0' && a[1] <= '9'));
+    if (only_pos || looks_negative) {
+      if (npos >= 3) die_usage("unexpected argument '%s'", a);
+      pos[npos++] = a;
+    } else if (!strcmp(a, "--")) {
+      only_pos = 1;
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_check, stdout);
       free(src.args);
       return EXIT_OK;

@@ -329,6 +329,12 @@ class Cli(h.unittest.TestCase):
         self.assertIn("reward  0.5", out)
         self.assertIn("status  ok", out)
 
+    def test_check_negative_answers(self):
+        out = run(["check", "exact", "-1", "The answer is -1."])[1].decode()
+        self.assertIn("reward  1", out)
+        out = run(["check", "exact", "--", "-x", "The answer is -y."])[1].decode()
+        self.assertIn("reward  0", out)
+
     def test_examples_validate(self):
         root = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
         for name in sorted(os.listdir(root)):
