@@ -923,6 +923,7 @@ typedef struct cmpctx {
   const rk__math_opts *o;
   int limit;           /* a cap was hit */
   const char *limit_why;
+  const char *unsupported; /* why a value could not be evaluated, if so */
   const char *rule;
 } cmpctx;
 
@@ -948,6 +949,7 @@ static int eval_side(cmpctx *cc, const side *s, mpfr_prec_t prec, rk__str *vars,
   int rc = eval(&x, s->n, out);
   *err = rc ? (x.err ? x.err : E_TYPE) : 0;
   if (*err == E_LIMIT && !cc->limit_why) cc->limit_why = x.why;
+  if (*err == E_TYPE && !cc->unsupported) cc->unsupported = x.why;
   return rc;
 }
 
@@ -1763,6 +1765,8 @@ int rk__math_equiv(const mnode *gold, const mnode *pred, const rk__math_opts *o,
       *rule = "gold is an equation; a bare value does not match it";
     else if (gitems[0].n->k != pitems[0].n->k && (!is_scalar(gitems[0].n) || !is_scalar(pitems[0].n)))
       *rule = "different kinds of answer";
+    else if (cc.unsupported)
+      *rule = cc.unsupported; /* e.g. "complex exponent": not evaluated, not equal */
     else
       *rule = "values differ";
   } else {
