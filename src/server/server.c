@@ -142,6 +142,8 @@ typedef struct server {
   comp_metric comps[MAX_COMP_METRICS];
   size_t ncomps;
   unsigned long long reloads, reload_failures;
+  sbuf spare[8];             /* body buffers kept for reuse */
+  size_t nspare;
 } server;
 
 static void logf_(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -852,10 +854,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     pthread_mutex_unlock(&s->mu);
     /* Refuse oversized bodies before reading them. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long want = 0;
     if (cl) {
       char *end = NULL;
       unsigned long long v = strtoull(cl, &end, 10);
       if (end && *end == '\0' && v > s->o.max_body) rq->too_big = 1;
+      else if (end && *end == '\0') want = v;
+    }
+    /* Reuse a body buffer from an earlier request (no fresh pages, no
+     * regrowth), sized from Content-Length when there is one. */
+    pthread_mutex_lock(&s->mu);
+    if (s->nspare) rq->body = s->spare[--s->nspare];
+    pthread_mutex_unlock(&s->mu);
+    rq->body.n = 0;
+    if (!rq->too_big && want + 1 > rq->body.cap) {
+      char *q = realloc(rq->body.p, (size_t)want + 1);
+      if (q) {
+        rq->body.p = q;
+        rq->body.cap = (size_t)want + 1;
+      }
     }
     if (!rq->too_big) return MHD_YES;
   }
@@ -934,6 +951,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
   (void)toe;
   request *rq = *con_cls;
   if (!rq) return;
+  /* Keep the body buffer for the next request, up to 8 of them and
+   * 64 MiB each; a buffer's pages then stay mapped. */
+  pthread_mutex_lock(&s->mu);
+  if (s->nspare < 8 && rq->body.cap <= ((size_t)64 << 20) && !rq->body.oom && rq->body.p) {
+    s->spare[s->nspare++] = rq->body;
+    rq->body.p = NULL;
+  }
+  pthread_mutex_unlock(&s->mu);
   free(rq->body.p);
   free(rq);
   *con_cls = NULL;
@@ -1204,6 +1229,7 @@ int rk_serve_main(int argc, char **argv) {
   free(s.free_ctx);
   spec_unref(&s, s.cur);
   for (size_t k = 0; k < s.ncomps; k++) free(s.comps[k].name);
+  for (size_t k = 0; k < s.nspare; k++) free(s.spare[k].p);
   logf_(&s, "stopped");
   return 0;
 }
