@@ -2,7 +2,7 @@
  * fuzz_jsonl.c - the JSONL stream path end to end: arbitrary bytes through
  * rk_score_stream (line splitting, over-long lines, parse errors, aliases,
  * scoring, output writing), in small read pieces so that lines straddle
- * reads. Checks: the call succeeds, every output line is a JSON object
+ * reads, or as one in-memory input (rk_stream_io.data). Checks: the call succeeds, every output line is a JSON object
  * (checked with jansson, independently), one output line per non-blank
  * input line, and 'line' numbers increase.
  */
@@ -59,6 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   io_t s = {.p = data, .n = size, .piece = size ? (data[0] % 7) * 37 + 1 : 1};
   rk_stream_io io = {.read = rd, .read_user = &s, .write = wr, .write_user = &s};
+  if (size && (data[0] & 2)) {
+    /* The in-memory path (what the CLI uses for mapped files). */
+    io.data = (const char *)data;
+    io.data_len = size;
+  }
   rk_score_options opts = {.explain = size && (data[0] & 1), .max_line = 300,
                            .step_budget = 100000};
   char *sum = NULL;

@@ -205,9 +205,15 @@ typedef struct rk_stream_io {
   void *write_user;
   rk_progress_fn progress;
   void *progress_user;
+  /* Optional: the whole input already in memory (e.g. a mapped file). When
+   * data is not NULL, read is not called and records are parsed in place,
+   * without copying the input. data must stay valid during the call. */
+  const char *data;
+  size_t data_len;
 } rk_stream_io;
 
-/* Reads JSONL, writes JSONL results in input order. Lines that are not
+/* Reads JSONL (from io->read, or io->data), writes JSONL results in input
+ * order. Lines that are not
  * JSON objects, or longer than max_line, become status "error" records
  * with "line" and "error"; empty lines are skipped. When the spec needs
  * groups (rk_spec_needs_groups), the whole input is held in memory and

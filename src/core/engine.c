@@ -954,10 +954,16 @@ static int writer_flush(writer *wr) {
   return wr->failed ? -1 : 0;
 }
 
+/* Small pieces are gathered into one buffer; large ones (a block's output)
+ * go straight to write() after what is buffered, saving a copy. */
 static int writer_put(writer *wr, const char *p, size_t n) {
   if (wr->failed) return -1;
+  if (n >= ((size_t)64 << 10)) {
+    if (writer_flush(wr)) return -1;
+    if (wr->io->write(wr->io->write_user, p, n)) wr->failed = 1;
+    return wr->failed ? -1 : 0;
+  }
   if (wr->buf.n + n > ((size_t)1 << 20) && writer_flush(wr)) return -1;
-  if (n > ((size_t)1 << 20)) return wr->io->write(wr->io->write_user, p, n) ? (wr->failed = 1, -1) : 0;
   return rk__buf_put(&wr->buf, p, n);
 }
 
@@ -986,6 +992,7 @@ typedef struct reader {
   const rk_stream_io *io;
   inbuf b[3];
   int cur;
+  int mem;                /* input is io->data: one view, never refilled */
   int eof, failed;
   uint64_t line;          /* lines consumed so far */
   uint64_t bytes;
@@ -1132,6 +1139,13 @@ static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
  * untouched while the chunk is scored. */
 static int reader_chunk(reader *rd, slot *sl, size_t max_line) {
   sl->n = 0;
+  if (rd->mem) {
+    /* The whole input is one buffer that nobody writes: lines point into
+     * it and nothing moves. */
+    sl->n = reader_lines(rd, sl->lines, max_line);
+    rd->bytes = rd->b[0].start;
+    return 0;
+  }
   for (;;) {
     if (!rd->eof && reader_fill(rd, max_line)) return -1;
     sl->n = reader_lines(rd, sl->lines, max_line);
@@ -1169,7 +1183,7 @@ static int slot_write(slot *sl, writer *wr, gmap *m) {
 rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                        const rk_stream_io *io, char **summary_out, size_t *summary_len) {
   if (summary_out) *summary_out = NULL;
-  if (!ctx || !spec || !io || !io->read || !io->write) return RK_EINVAL;
+  if (!ctx || !spec || !io || (!io->read && !io->data) || !io->write) return RK_EINVAL;
   rk_score_options o;
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';
@@ -1178,6 +1192,13 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
   int grouped = rk_spec_needs_groups(spec);
 
   reader rd = {.io = io};
+  if (io->data) {
+    rd.mem = 1;
+    rd.eof = 1;
+    rd.cur = 0;
+    rd.b[0].p = (char *)io->data; /* only read, never written */
+    rd.b[0].cap = rd.b[0].end = io->data_len;
+  }
   writer wr = {.io = io};
   rk__buf_init(&wr.buf, 0);
   held h = {0};
@@ -1260,7 +1281,7 @@ done:
   held_free(&h);
   gmap_free(&m);
   rk__buf_release(&wr.buf);
-  for (int i = 0; i < 3; i++) free(rd.b[i].p);
+  for (int i = rd.mem ? 1 : 0; i < 3; i++) free(rd.b[i].p);
   slot_free(&sl[0]);
   slot_free(&sl[1]);
   return rc;

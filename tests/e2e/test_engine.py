@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
@@ -130,6 +131,30 @@ class Records(h.unittest.TestCase):
             self.assertEqual((out[301]["status"], out[301]["line"]), ("error", 302))
             self.assertEqual(ids[302], "last")
             self.assertEqual(len(out), 303)
+
+    def test_file_input_is_mapped_and_gives_the_same_output(self):
+        # A regular file is parsed in place (mmap); stdin is read. Same bytes out.
+        big = json.dumps({"response": "a" * 3000, "x": 2}).encode()
+        data = (b'{"response": "r", "x": 1}\r\n\n  \n{"bad": \n' + big + b"\n" +
+                b'[1]\n' + b'{"response": "r", "x": 3}' * 1 + b"\n" +
+                b"\n".join(json.dumps(rec(i % 3, id=i)).encode() for i in range(9000)) +
+                b'\n{"response": "r", "x": 4}')  # no final newline
+        args = ["score", "--quiet", "--fn", "field", "--arg", "field=x", "--max-line", "2000"]
+        _, piped, _ = run(args, data)
+        with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as f:
+            f.write(data)
+        try:
+            for t in ("1", "2"):
+                _, mapped, _ = run(args + ["--threads", t, f.name])
+                self.assertEqual(mapped, piped)
+        finally:
+            os.unlink(f.name)
+        out = h.jsonl(piped)
+        self.assertEqual(out[0]["reward"], 1)
+        self.assertEqual((out[1]["line"], out[1]["status"]), (4, "error"))
+        self.assertIn("over the limit of 2000 bytes", out[2]["error"])
+        self.assertEqual(out[-1]["reward"], 4)
+        self.assertEqual(len(out), 9006)
 
     def test_timing_adds_elapsed(self):
         out = score([rec(1)], ["--fn", "field", "--arg", "field=x", "--timing"])
