@@ -4,7 +4,7 @@
  * lang_consistency.
  *
  * Expected values come from (a) the published test vectors of
- * shared/reference/apis_metrics.md Part B (B1-B4, B13), (b) hand
+ * the project's metric reference (Part B: B1-B4, B13), (b) hand
  * computation, with the arithmetic in a comment, and (c) for the InDel
  * ratio, python3-levenshtein 0.12.2 (Debian 12 package, Levenshtein.ratio)
  * run outside the test. The bit-parallel distances are checked against the

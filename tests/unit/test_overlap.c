@@ -1,7 +1,7 @@
 /*
  * test_overlap.c - f1, em, rouge, bleu, chrf (and their tokenizers, the
  * Porter stemmer): every published test vector of the reference
- * (shared/reference/apis_metrics.md Part B: rouge-score's
+ * (the project's metric reference, Part B: rouge-score's
  * rouge_scorer_test.py, sacreBLEU's test_bleu.py, test_sentence_bleu.py
  * and test_chrf.py, SQuAD evaluate-v2.0), hand-computed cases with the
  * arithmetic in comments, the Porter stemmer against nltk 3.8 (Debian
