@@ -205,9 +205,18 @@ int rk__arg_error(rk__argctx *ac, const char *key, const char *fmt, ...)
 /* ------------------------------------------------------------ helpers */
 
 /* Strings of a reference value: a string gives itself, a number its source
- * text, an array its string/number items (at most max). Returns the count;
- * 0 when the reference is absent or of another type. */
+ * text, an object its string "answer" member (VQA's {"answer": ...}), an
+ * array those of its items (at most max). Returns the count; 0 when the
+ * reference is absent or of another type. */
 size_t rk__ref_strings(const rk__jval *ref, rk__str *out, size_t max);
+
+/* Most references a reward looks at (several gold answers, 10 VQA answers). */
+#define RK__MAX_REFS 64
+
+/* The record's reference strings (rk__ref_strings); *had_any says whether
+ * the record has a non-null reference at all, so that "no reference" and
+ * "a reference of the wrong type" get different explanations. */
+size_t rk__record_refs(const rk__call *c, rk__str *out, size_t max, int *had_any);
 
 /* Shortest decimal text that reads back as the same double ("0.9", "1",
  * "-0.25"); "null" for NaN and infinities. Returns the length written

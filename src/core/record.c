@@ -89,6 +89,12 @@ void rk__record_build(const rk__jval *root, uint64_t line, rk__record *r) {
   r->images = found[F_IMAGES];
 }
 
+size_t rk__record_refs(const rk__call *c, rk__str *out, size_t max, int *had_any) {
+  const rk__jval *ref = c->rec ? c->rec->reference : NULL;
+  *had_any = ref != NULL && ref->type != RK__JNULL;
+  return rk__ref_strings(ref, out, max);
+}
+
 const rk__jval *rk__record_field(const rk__record *r, const char *path) {
   return rk__json_path(r->root, path);
 }

@@ -275,29 +275,32 @@ int rk__json_put_val(rk__buf *b, const rk__jval *v) {
   return rc || b->oom ? -1 : 0;
 }
 
-size_t rk__ref_strings(const rk__jval *ref, rk__str *out, size_t max) {
-  if (!ref) return 0;
-  switch (ref->type) {
-  case RK__JSTR:
-    if (max < 1) return 0;
-    out[0] = ref->u.str;
+/* One reference item: a string, a number's source text, or an object's
+ * string "answer" member. */
+static int ref_item(const rk__jval *v, rk__str *out) {
+  if (v->type == RK__JSTR) {
+    *out = v->u.str;
     return 1;
-  case RK__JNUM:
-    if (max < 1) return 0;
-    out[0] = ref->raw;
+  }
+  if (v->type == RK__JNUM) {
+    *out = v->raw;
     return 1;
-  case RK__JARR: {
-    size_t k = 0;
-    for (size_t i = 0; i < ref->u.arr.n && k < max; i++) {
-      const rk__jval *it = &ref->u.arr.items[i];
-      if (it->type == RK__JSTR)
-        out[k++] = it->u.str;
-      else if (it->type == RK__JNUM)
-        out[k++] = it->raw;
+  }
+  if (v->type == RK__JOBJ) {
+    const rk__jval *a = rk__json_get(v, "answer");
+    if (a && a->type == RK__JSTR) {
+      *out = a->u.str;
+      return 1;
     }
-    return k;
   }
-  default:
-    return 0;
-  }
+  return 0;
+}
+
+size_t rk__ref_strings(const rk__jval *ref, rk__str *out, size_t max) {
+  if (!ref || max < 1) return 0;
+  if (ref->type != RK__JARR) return (size_t)ref_item(ref, &out[0]);
+  size_t k = 0;
+  for (size_t i = 0; i < ref->u.arr.n && k < max; i++)
+    k += (size_t)ref_item(&ref->u.arr.items[i], &out[k]);
+  return k;
 }

@@ -414,9 +414,9 @@ static int parse_pred(rk__call *c, const box *bx, size_t nb, rk__str one, mnode 
 static rk_status math_score_inner(const void *cfgp, rk__call *c, double *value) {
   const math_cfg *cfg = cfgp;
   *value = 0;
-  rk__str refs[RK__TEXT_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had_any = 0;
-  size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had_any);
+  size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had_any);
   if (nref == 0) {
     rk__explain(c, had_any ? "reference is empty" : "no reference");
     return RK_STATUS_INVALID_REFERENCE;

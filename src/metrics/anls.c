@@ -87,9 +87,9 @@ size_t rk__anls_norm(const uint32_t *s, size_t n, uint32_t *out) {
 static rk_status anls_score(const void *p, rk__call *c, double *value) {
   const anls_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__EDM_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__edm_refs(c, refs, RK__EDM_MAX_REFS, &had);
+  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is not a string, a number or a list of them"
                        : "record has no reference");

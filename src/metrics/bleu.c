@@ -83,9 +83,9 @@ static int prep(const bleu_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
 static rk_status bleu_score(const void *p, rk__call *c, double *value) {
   const bleu_cfg *cfg = p;
   *value = 0;
-  rk__str all[RK__OVL_MAX_REFS], refs[RK__OVL_MAX_REFS];
+  rk__str all[RK__MAX_REFS], refs[RK__MAX_REFS];
   int had;
-  size_t nall = rk__ovl_refs(c, all, RK__OVL_MAX_REFS, &had), nref = 0;
+  size_t nall = rk__record_refs(c, all, RK__MAX_REFS, &had), nref = 0;
   /* sacreBLEU skips empty references; a set of only empty ones is an error. */
   for (size_t i = 0; i < nall; i++)
     if (all[i].n) refs[nref++] = all[i];
@@ -100,7 +100,7 @@ static rk_status bleu_score(const void *p, rk__call *c, double *value) {
   size_t bytes = ans.n + rk__ovl_total_len(refs, nref);
   if (!rk__spend(c, 6 * bytes + 1)) return RK_STATUS_TIMEOUT;
   rk__arena *a = c->arena;
-  rk__ovl_toks hyp, rt[RK__OVL_MAX_REFS];
+  rk__ovl_toks hyp, rt[RK__MAX_REFS];
   if (prep(cfg, a, ans, &hyp)) goto oom;
   size_t total = hyp.n;
   for (size_t i = 0; i < nref; i++) {

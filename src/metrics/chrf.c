@@ -244,9 +244,9 @@ static int chrf_compile(rk__argctx *ac, void **out) {
 static rk_status chrf_score(const void *p, rk__call *c, double *value) {
   const chrf_cfg *cfg = p;
   *value = 0;
-  rk__str all[RK__OVL_MAX_REFS], refs[RK__OVL_MAX_REFS];
+  rk__str all[RK__MAX_REFS], refs[RK__MAX_REFS];
   int had;
-  size_t nall = rk__ovl_refs(c, all, RK__OVL_MAX_REFS, &had), nref = 0;
+  size_t nall = rk__record_refs(c, all, RK__MAX_REFS, &had), nref = 0;
   for (size_t i = 0; i < nall; i++)
     if (all[i].n) refs[nref++] = all[i];
   if (!nref) {

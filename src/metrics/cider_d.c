@@ -351,9 +351,9 @@ static int prep(const cider_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) 
 static rk_status cider_score(const void *p, rk__call *c, double *value) {
   const cider_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__OVL_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__ovl_refs(c, refs, RK__OVL_MAX_REFS, &had);
+  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, "no reference: expected a string or an array of strings");
     return RK_STATUS_INVALID_REFERENCE;
@@ -363,7 +363,7 @@ static rk_status cider_score(const void *p, rk__call *c, double *value) {
   if (st != RK_STATUS_OK) return st;
   uint64_t bytes = ans.n + rk__ovl_total_len(refs, nref);
   if (!rk__spend(c, 12 * bytes + 8 * nref + 1)) return RK_STATUS_TIMEOUT;
-  rk__ovl_toks h, rt[RK__OVL_MAX_REFS];
+  rk__ovl_toks h, rt[RK__MAX_REFS];
   if (prep(cfg, c->arena, ans, &h)) goto oom;
   for (size_t i = 0; i < nref; i++)
     if (prep(cfg, c->arena, refs[i], &rt[i])) goto oom;

@@ -46,35 +46,7 @@ rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
   return RK_STATUS_OK;
 }
 
-static int ref_item(const rk__jval *v, rk__str *s) {
-  if (v->type == RK__JSTR) {
-    *s = v->u.str;
-    return 1;
-  }
-  if (v->type == RK__JNUM) {
-    *s = v->raw;
-    return 1;
-  }
-  if (v->type == RK__JOBJ) {
-    const rk__jval *a = rk__json_get(v, "answer");
-    if (a && a->type == RK__JSTR) {
-      *s = a->u.str;
-      return 1;
-    }
-  }
-  return 0;
-}
 
-size_t rk__edm_refs(const rk__call *c, rk__str *out, size_t max, int *had_any) {
-  const rk__jval *ref = c->rec ? c->rec->reference : NULL;
-  *had_any = ref != NULL && ref->type != RK__JNULL;
-  if (!*had_any) return 0;
-  if (ref->type != RK__JARR) return ref_item(ref, &out[0]) && max ? 1 : 0;
-  size_t k = 0;
-  for (size_t i = 0; i < ref->u.arr.n && k < max; i++)
-    if (ref_item(&ref->u.arr.items[i], &out[k])) k++;
-  return k;
-}
 
 rk_status rk__edm_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *ans) {
   ans->p = "";

@@ -15,7 +15,6 @@
 #include "text/extract.h"
 #include "text/normalize.h"
 
-#define RK__EDM_MAX_REFS 64
 
 /* Reads "extract" etc. (text/extract.h); when "extract" is absent the
  * modes are def[0..ndef) tried in order. */
@@ -32,12 +31,6 @@ int rk__edm_norm_compile(rk__argctx *ac, int def_on, rk__edm_norm *out);
 /* Applies it (or returns in unchanged). RK_STATUS_OK, TIMEOUT or ERROR. */
 rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
                             rk__str *out);
-
-/* The record's reference strings, untrimmed, empty ones kept: a string, a
- * number's source text, or an array of those and of objects with a string
- * "answer" member (VQA annotation style). Returns the count; *had_any is 0
- * when the record has no reference at all (or null). */
-size_t rk__edm_refs(const rk__call *c, rk__str *out, size_t max, int *had_any);
 
 /* Extracts the answer. OK or the extraction's status; on UNPARSEABLE the
  * caller should score 0. */

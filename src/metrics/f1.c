@@ -90,9 +90,9 @@ static rk_status f1_score(const void *p, rk__call *c, double *value) {
   const f1_cfg *cfg = p;
   const char *what = cfg->em ? "EM" : "F1";
   *value = 0;
-  rk__str refs[RK__OVL_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__ovl_refs(c, refs, RK__OVL_MAX_REFS, &had);
+  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, "no reference: expected a string or an array of strings");
     return RK_STATUS_INVALID_REFERENCE;
@@ -105,8 +105,8 @@ static rk_status f1_score(const void *p, rk__call *c, double *value) {
   rk__ovl_toks pred;
   if (toks(cfg, c, ans, &pred)) return rk__fail(c, "%s: out of scratch memory", what);
   /* Golds: v2 drops those that normalise to nothing; none left -> [""]. */
-  rk__ovl_toks golds[RK__OVL_MAX_REFS];
-  size_t idx[RK__OVL_MAX_REFS];
+  rk__ovl_toks golds[RK__MAX_REFS];
+  size_t idx[RK__MAX_REFS];
   size_t ng = 0;
   for (size_t i = 0; i < nref; i++) {
     if (toks(cfg, c, refs[i], &golds[ng])) return rk__fail(c, "%s: out of scratch memory", what);

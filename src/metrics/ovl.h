@@ -316,12 +316,7 @@ int rk__ovl_cider_d(rk__arena *a, const rk__cider_df *df,
 rk_status rk__ovl_answer(const rk__extract_cfg *ex, rk__call *c,
                          rk__str *out);
 
-#define RK__OVL_MAX_REFS 64
 
-/* Reference strings of the record, kept as they are (empty strings too;
- * each metric documents what an empty reference means). Returns the
- * count; 0 with *had = 0 when there is no usable reference. */
-size_t rk__ovl_refs(const rk__call *c, rk__str *out, size_t max, int *had);
 
 /* Sum of lengths, for budgets. */
 size_t rk__ovl_total_len(const rk__str *s, size_t n);

@@ -567,12 +567,6 @@ rk_status rk__ovl_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *out) {
   return rk__extract(ex, c, r, out, NULL);
 }
 
-size_t rk__ovl_refs(const rk__call *c, rk__str *out, size_t max, int *had) {
-  const rk__jval *ref = c->rec ? c->rec->reference : NULL;
-  size_t n = rk__ref_strings(ref, out, max);
-  *had = n > 0;
-  return n;
-}
 
 size_t rk__ovl_total_len(const rk__str *s, size_t n) {
   size_t t = 0;

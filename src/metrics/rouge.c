@@ -92,9 +92,9 @@ static double pick(const rouge_cfg *cfg, const rk__ovl_prf *s) {
 static rk_status rouge_score(const void *p, rk__call *c, double *value) {
   const rouge_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__OVL_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__ovl_refs(c, refs, RK__OVL_MAX_REFS, &had);
+  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, "no reference: expected a string or an array of strings");
     return RK_STATUS_INVALID_REFERENCE;
@@ -104,8 +104,8 @@ static rk_status rouge_score(const void *p, rk__call *c, double *value) {
   if (st != RK_STATUS_OK) return st;
   if (!rk__spend(c, 3 * (ans.n + rk__ovl_total_len(refs, nref)) + 1)) return RK_STATUS_TIMEOUT;
   rk__arena *a = c->arena;
-  rk__ovl_toks *pt, *rt[RK__OVL_MAX_REFS];
-  size_t np, nr[RK__OVL_MAX_REFS];
+  rk__ovl_toks *pt, *rt[RK__MAX_REFS];
+  size_t np, nr[RK__MAX_REFS];
   if (tokenize(cfg, a, ans, &pt, &np)) goto oom;
   size_t total = count_toks(pt, np);
   for (size_t i = 0; i < nref; i++) {

@@ -74,9 +74,9 @@ static int seq_eq(const uint32_t *a, size_t na, const uint32_t *b, size_t nb) {
 static rk_status vqa_score(const void *p, rk__call *c, double *value) {
   const vqa_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__EDM_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__edm_refs(c, refs, RK__EDM_MAX_REFS, &had);
+  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is not a string or a list of answers"
                        : "record has no reference");
@@ -94,7 +94,7 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
   size_t np = cfg->textvqa ? rk__vqa_norm_evalai(raw.v, raw.n, pred)
                            : rk__vqa_norm_answer(raw.v, raw.n, pred);
   /* References: prep (vqav2) or full processing (textvqa / clean). */
-  rk__seq g[RK__EDM_MAX_REFS];
+  rk__seq g[RK__MAX_REFS];
   for (size_t i = 0; i < nref; i++) {
     rk__seq r;
     if ((st = rk__edm_decode(c, refs[i], &r)) != RK_STATUS_OK) return st;

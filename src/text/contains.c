@@ -73,9 +73,9 @@ static int occurs(rk__str hay, rk__str needle, int bounded) {
 static rk_status contains_score(const void *p, rk__call *c, double *value) {
   const contains_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__TEXT_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
+  size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is empty or not a string/number" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;

@@ -44,9 +44,9 @@ static int exact_compile(rk__argctx *ac, void **out) {
 static rk_status exact_score(const void *p, rk__call *c, double *value) {
   const exact_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__TEXT_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
+  size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is empty or not a string/number" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
@@ -54,7 +54,7 @@ static rk_status exact_score(const void *p, rk__call *c, double *value) {
   rk__str ans;
   rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
-  rk__str golds[RK__TEXT_MAX_REFS];
+  rk__str golds[RK__MAX_REFS];
   size_t longest = 0;
   for (size_t i = 0; i < nref; i++) {
     rk__str r = rk__text_clean(refs[i]);

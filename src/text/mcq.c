@@ -433,14 +433,14 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
   if (lo < 0) return RK_STATUS_INVALID_REFERENCE;
 
   /* Reference: letters, or an option text. */
-  rk__str refs[RK__TEXT_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
+  size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is empty or not a string" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
   }
-  uint64_t gold[RK__TEXT_MAX_REFS];
+  uint64_t gold[RK__MAX_REFS];
   for (size_t i = 0; i < nref; i++) {
     rk__str r = rk__text_clean(refs[i]);
     lset g = ls;

@@ -185,11 +185,9 @@ size_t rk__text_words(rk__str s) {
 }
 
 size_t rk__text_refs(const rk__call *c, rk__str *out, size_t max, int *had_any) {
-  const rk__jval *ref = c->rec ? c->rec->reference : NULL;
-  *had_any = ref != NULL && ref->type != RK__JNULL;
-  rk__str tmp[RK__TEXT_MAX_REFS];
-  if (max > RK__TEXT_MAX_REFS) max = RK__TEXT_MAX_REFS;
-  size_t n = rk__ref_strings(ref, tmp, max), k = 0;
+  rk__str tmp[RK__MAX_REFS];
+  if (max > RK__MAX_REFS) max = RK__MAX_REFS;
+  size_t n = rk__record_refs(c, tmp, max, had_any), k = 0;
   for (size_t i = 0; i < n; i++) {
     rk__str t = rk__text_trim(tmp[i]);
     if (t.n) out[k++] = t;

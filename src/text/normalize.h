@@ -91,6 +91,5 @@ size_t rk__text_words(rk__str s);
  * set when the reference existed at all (even if every item was empty). */
 size_t rk__text_refs(const rk__call *c, rk__str *out, size_t max, int *had_any);
 
-#define RK__TEXT_MAX_REFS 64
 
 #endif /* RK_TEXT_NORMALIZE_H */

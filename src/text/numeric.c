@@ -379,14 +379,14 @@ static int one_value(const scan *sc) {
 static rk_status num_score(const void *p, rk__call *c, double *value) {
   const num_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__TEXT_MAX_REFS];
+  rk__str refs[RK__MAX_REFS];
   int had;
-  size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
+  size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had);
   if (!nref) {
     rk__explain(c, had ? "reference is empty or not a string/number" : "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
   }
-  dec gold[RK__TEXT_MAX_REFS];
+  dec gold[RK__MAX_REFS];
   for (size_t i = 0; i < nref; i++) {
     scan sc;
     rk__str r = rk__text_clean(refs[i]);

@@ -139,9 +139,9 @@ static rk_status yn_score(const void *p, rk__call *c, double *value) {
   } else if (ref && ref->type == RK__JFALSE) {
     gold = -1;
   } else {
-    rk__str refs[RK__TEXT_MAX_REFS];
+    rk__str refs[RK__MAX_REFS];
     int had;
-    size_t nref = rk__text_refs(c, refs, RK__TEXT_MAX_REFS, &had);
+    size_t nref = rk__text_refs(c, refs, RK__MAX_REFS, &had);
     if (nref) gold = polarity(cfg, refs[0], &f, &o);
     if (gold != 1 && gold != -1) {
       rk__explain(c, nref ? "reference is not a yes/no answer" : "record has no reference");

@@ -889,6 +889,16 @@ TEST(ref_strings) {
   ASSERT_EQ_INT(rk__ref_strings(v, out, 4), 0);
   ASSERT_EQ_INT(parse_n(S("true"), &v, &err), 0);
   ASSERT_EQ_INT(rk__ref_strings(v, out, 4), 0);
+  /* VQA annotation style: objects with a string "answer". */
+  ASSERT_EQ_INT(parse_n(S("[{\"answer\":\"red\",\"id\":1},{\"answer\":2},\"blue\"]"), &v,
+                        &err),
+                0);
+  ASSERT_EQ_INT(rk__ref_strings(v, out, 4), 2);
+  ASSERT_EQ_SPAN(out[0].p, out[0].n, "red");
+  ASSERT_EQ_SPAN(out[1].p, out[1].n, "blue");
+  ASSERT_EQ_INT(parse_n(S("{\"answer\":\"x\"}"), &v, &err), 0);
+  ASSERT_EQ_INT(rk__ref_strings(v, out, 4), 1);
+  ASSERT_EQ_SPAN(out[0].p, out[0].n, "x");
 }
 
 TEST(type_names) {
