@@ -213,7 +213,7 @@ static rk_status ewr_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans;
-  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
   /* Interned word ids must be shared by the hypothesis and every reference:
    * capacity = every word there can be. */

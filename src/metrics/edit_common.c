@@ -48,12 +48,6 @@ rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
 
 
 
-rk_status rk__edm_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *ans) {
-  ans->p = "";
-  ans->n = 0;
-  if (!c->rec->has_response) return rk__fail(c, "record has no response text");
-  return rk__extract(ex, c, c->rec->response, ans, NULL);
-}
 
 rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
                       const uint32_t *y, size_t ny, int lcs, const char *unit,

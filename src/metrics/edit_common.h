@@ -32,9 +32,6 @@ int rk__edm_norm_compile(rk__argctx *ac, int def_on, rk__edm_norm *out);
 rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
                             rk__str *out);
 
-/* Extracts the answer. OK or the extraction's status; on UNPARSEABLE the
- * caller should score 0. */
-rk_status rk__edm_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *ans);
 
 /* Levenshtein distance (or LCS when lcs != 0) of two symbol sequences with
  * the budget charged first. On TIMEOUT the explanation says how big the

@@ -72,7 +72,7 @@ static rk_status er_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans, t;
-  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
   if ((st = rk__edm_normalize(&cfg->norm, c, ans, &t)) != RK_STATUS_OK) return st;
   rk__seq a;

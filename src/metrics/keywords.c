@@ -215,7 +215,7 @@ static rk_status kw_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans, t;
-  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
   if (!rk__spend(c, 2 * (uint64_t)ans.n + 1)) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &t)) return rk__fail(c, "out of scratch memory");

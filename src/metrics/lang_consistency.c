@@ -225,7 +225,7 @@ static rk_status lc_score(const void *p, rk__call *c, double *value) {
     }
   }
   rk__str ans;
-  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
   if (!rk__spend(c, (uint64_t)ans.n + 1)) return RK_STATUS_TIMEOUT;
   size_t counts[S_COUNT] = {0};

@@ -137,7 +137,7 @@ static rk_status ra_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str ans;
-  rk_status st = rk__edm_answer(&cfg->ex, c, &ans);
+  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
   rk__seq pr;
   if ((st = rk__edm_decode(c, ans, &pr)) != RK_STATUS_OK) return st;
