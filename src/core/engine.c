@@ -657,6 +657,18 @@ static void summary_json(const summary *s, const rk_spec *spec, rk__buf *o) {
   rk__buf_putc(o, '}');
 }
 
+/* The summary as malloc'd JSON text, or NULL when memory runs out. */
+static char *summary_text(const summary *s, const rk_spec *spec, size_t *len) {
+  rk__buf b;
+  rk__buf_init(&b, 0);
+  summary_json(s, spec, &b);
+  if (b.oom) {
+    rk__buf_release(&b);
+    return NULL;
+  }
+  return rk__buf_take(&b, len);
+}
+
 /* ------------------------------------------------- group post-processing */
 
 /* Decides filters and advantages for items[0..n) (whole input), then
@@ -851,15 +863,10 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     goto fail;
   }
   b->off[b->n] = b->text.n;
-  rk__buf s;
-  rk__buf_init(&s, 0);
-  summary_json(&sum, spec, &s);
-  if (s.oom) {
-    rk__buf_release(&s);
+  if (!(b->summary = summary_text(&sum, spec, &b->summary_len))) {
     rc = RK_ENOMEM;
     goto fail;
   }
-  b->summary = rk__buf_take(&s, &b->summary_len);
   b->comp = NULL;
   free(comp);
   summary_free(&sum);
@@ -1261,16 +1268,9 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
     rc = RK_ECALLBACK;
     goto done;
   }
-  if (summary_out) {
-    rk__buf s;
-    rk__buf_init(&s, 0);
-    summary_json(&sum, spec, &s);
-    if (s.oom) {
-      rk__buf_release(&s);
-      rc = RK_ENOMEM;
-      goto done;
-    }
-    *summary_out = rk__buf_take(&s, summary_len);
+  if (summary_out && !(*summary_out = summary_text(&sum, spec, summary_len))) {
+    rc = RK_ENOMEM;
+    goto done;
   }
   rc = RK_OK;
 done:
