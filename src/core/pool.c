@@ -94,7 +94,6 @@ void rk__pool_destroy(rk__pool *p) {
   free(p);
 }
 
-unsigned rk__pool_size(const rk__pool *p) { return p->n; }
 
 void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg) {
   if (p->n == 1) return;

@@ -13,7 +13,6 @@ typedef void (*rk__pool_fn)(void *arg, unsigned worker, unsigned nworkers);
 /* Starts n-1 threads (n >= 1). Returns 0 or -1. */
 int rk__pool_create(unsigned n, rk__pool **out);
 void rk__pool_destroy(rk__pool *p);
-unsigned rk__pool_size(const rk__pool *p);
 /* Runs fn(arg, i, n) for i in [0, n) concurrently; i = 0 on the caller. */
 void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg);
 /* The same in two halves, so the caller can do other work in between:

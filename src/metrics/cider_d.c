@@ -84,7 +84,6 @@ void rk__cider_df_free(rk__cider_df *df) {
   free(df);
 }
 
-double rk__cider_df_ref_len(const rk__cider_df *df) { return df->ref_len; }
 
 rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err, size_t errcap) {
   rk__arena a;

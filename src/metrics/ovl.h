@@ -141,7 +141,6 @@ static inline rk__ovl_gram *rk__ovl_gmap_get(rk__ovl_gmap *m, uint64_t k0, uint6
   m->slot[i] = (uint32_t)m->n;
   return g;
 }
-void rk__ovl_gmap_clear(rk__ovl_gmap *m);
 
 /* Key of the word n-gram ids[0..n) (n <= 4). */
 static inline void rk__ovl_wkey(const uint32_t *ids, unsigned n, uint64_t *k0,
@@ -296,7 +295,6 @@ typedef struct rk__cider_df rk__cider_df;
 rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err,
                                 size_t errcap);
 void rk__cider_df_free(rk__cider_df *df);
-double rk__cider_df_ref_len(const rk__cider_df *df);
 
 /* CIDEr-D of tokens against references (pycocoevalcap CiderScorer with
  * vrama91's clipping and Gaussian length penalty), WITHOUT the final x10:

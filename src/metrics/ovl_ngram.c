@@ -98,11 +98,6 @@ int rk__ovl_gmap_init(rk__ovl_gmap *m, rk__arena *a, size_t max) {
   return 0;
 }
 
-void rk__ovl_gmap_clear(rk__ovl_gmap *m) {
-  memset(m->slot, 0, (m->mask + 1) * sizeof *m->slot);
-  m->n = 0;
-}
-
 int rk__ovl_tmap_init(rk__ovl_tmap *m, rk__arena *a, size_t max) {
   unsigned bits = 4;
   while (((size_t)1 << bits) < 2 * max + 2) bits++;
