@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 #include "vision/boxes.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "metrics/levenshtein.h"
 #include "metrics/vqa_norm.h"
 #include "test.h"

@@ -12,7 +12,7 @@
 #include "core/core.h"
 #include "format/format.h"
 #include "format/re2_shim.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 
 static rk__arena g_arena;

@@ -10,21 +10,9 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 #include "vision/geometry.h"
-
-static char g_spec[2048];
-static const char *spec(const char *fn, const char *args) {
-  snprintf(g_spec, sizeof g_spec, "{\"reward\": {\"fn\": \"%s\", \"args\": {%s}}}", fn, args);
-  return g_spec;
-}
-static char g_rec[4096];
-/* ref is raw JSON; resp a JSON string body (already escaped). */
-static const char *rec(const char *ref, const char *resp) {
-  snprintf(g_rec, sizeof g_rec, "{\"reference\": %s, \"response\": \"%s\"}", ref, resp);
-  return g_rec;
-}
 
 /* ------------------------------------------------------------ scanner */
 
@@ -105,65 +93,65 @@ TEST(point_in_polygon_formula) {
 }
 
 TEST(e2e_point_in_box) {
-  e2e_result r = e2e_score(spec("point_in_box", ""),
-                           rec("[10,10,50,50]", "<answer>{\\\"point_2d\\\": [20, 30]}, (60, 5)</answer>"));
+  e2e_result r = e2e_score(e2e_spec("point_in_box", ""),
+                           e2e_rec("[10,10,50,50]", "<answer>{\\\"point_2d\\\": [20, 30]}, (60, 5)</answer>"));
   ASSERT_E2E(r, 0.5, "ok"); /* 1 of 2 inside */
   ASSERT_CONTAINS(r.explain, "1 of 2 points inside 1 reference box (point 2 (60, 5) is outside)");
   /* Several boxes as bbox_2d objects; (5,5) and (25,25) inside, (15,15) not. */
   const char *ref = "[{\"bbox_2d\": [0,0,10,10], \"label\": \"a\"}, {\"bbox_2d\": [20,20,30,30], \"label\": \"b\"}]";
   const char *resp = "(5,5) (25,25) (15,15)";
-  r = e2e_score(spec("point_in_box", ""), rec(ref, resp));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec(ref, resp));
   ASSERT_E2E(r, 2.0 / 3.0, "ok");
-  r = e2e_score(spec("point_in_box", "\"mode\": \"any\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("point_in_box", "\"mode\": \"any\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("point_in_box", "\"mode\": \"all\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("point_in_box", "\"mode\": \"all\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, 0, "ok");
   /* Boundary point and xywh: [10,10,40,40] is xyxy [10,10,50,50]. */
-  r = e2e_score(spec("point_in_box", "\"box_format\": \"xywh\""), rec("[10,10,40,40]", "(50, 50)"));
+  r = e2e_score(e2e_spec("point_in_box", "\"box_format\": \"xywh\""), e2e_rec("[10,10,40,40]", "(50, 50)"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("point_in_box", "\"box_format\": \"xywh\", \"inclusive\": false"),
-                rec("[10,10,40,40]", "(50, 50)"));
+  r = e2e_score(e2e_spec("point_in_box", "\"box_format\": \"xywh\", \"inclusive\": false"),
+                e2e_rec("[10,10,40,40]", "(50, 50)"));
   ASSERT_E2E(r, 0, "ok");
   /* Reference as a string. */
-  r = e2e_score(spec("point_in_box", ""), rec("\"[10,10,50,50]\"", "[20, 20]"));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec("\"[10,10,50,50]\"", "[20, 20]"));
   ASSERT_E2E(r, 1, "ok");
   /* Empty and degenerate inputs. */
-  r = e2e_score(spec("point_in_box", ""), rec("[10,10,50,50]", "no point here"));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec("[10,10,50,50]", "no point here"));
   ASSERT_E2E(r, 0, "unparseable");
-  r = e2e_score(spec("point_in_box", ""), rec("[10,10,50,50]", ""));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec("[10,10,50,50]", ""));
   ASSERT_E2E(r, 0, "unparseable");
-  r = e2e_score(spec("point_in_box", ""), rec("[1,2,3]", "(1,2)"));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec("[1,2,3]", "(1,2)"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
-  r = e2e_score(spec("point_in_box", ""), rec("null", "(1,2)"));
+  r = e2e_score(e2e_spec("point_in_box", ""), e2e_rec("null", "(1,2)"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   /* Spamming points: over max_points scores 0. */
-  r = e2e_score(spec("point_in_box", "\"mode\": \"any\", \"max_points\": 2"),
-                rec("[10,10,50,50]", "(1,1) (2,2) (20,20)"));
+  r = e2e_score(e2e_spec("point_in_box", "\"mode\": \"any\", \"max_points\": 2"),
+                e2e_rec("[10,10,50,50]", "(1,1) (2,2) (20,20)"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "over max_points");
 }
 
 TEST(e2e_point_in_polygon) {
   const char *sq = "[[0,0],[10,0],[10,10],[0,10]]";
-  e2e_result r = e2e_score(spec("point_in_polygon", ""), rec(sq, "(5, 5) [10, 3] (11, 5)"));
+  e2e_result r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec(sq, "(5, 5) [10, 3] (11, 5)"));
   /* inside, boundary (inside by default), outside: 2/3 */
   ASSERT_E2E(r, 2.0 / 3.0, "ok");
   ASSERT_CONTAINS(r.explain, "1 on the boundary (counted inside)");
-  r = e2e_score(spec("point_in_polygon", "\"boundary\": \"outside\""), rec(sq, "(5, 5) [10, 3] (11, 5)"));
+  r = e2e_score(e2e_spec("point_in_polygon", "\"boundary\": \"outside\""), e2e_rec(sq, "(5, 5) [10, 3] (11, 5)"));
   ASSERT_E2E(r, 1.0 / 3.0, "ok");
   /* Flat COCO-style list, two polygons (union): (5,5) in the first,
    * (25,25) in the second. */
-  r = e2e_score(spec("point_in_polygon", ""),
-                rec("{\"segmentation\": [[0,0,10,0,10,10,0,10],[20,20,30,20,30,30,20,30]]}",
+  r = e2e_score(e2e_spec("point_in_polygon", ""),
+                e2e_rec("{\"segmentation\": [[0,0,10,0,10,10,0,10],[20,20,30,20,30,30,20,30]]}",
                     "(5,5) (25,25)"));
   ASSERT_E2E(r, 1, "ok");
   /* Pentagram centre, rounded vertices (radius 10): even-odd 0, nonzero 1. */
   const char *star = "[[0,10],[5.878,-8.09],[-9.511,3.09],[9.511,3.09],[-5.878,-8.09]]";
-  r = e2e_score(spec("point_in_polygon", ""), rec(star, "(0, 0)"));
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec(star, "(0, 0)"));
   ASSERT_E2E(r, 0, "ok");
-  r = e2e_score(spec("point_in_polygon", "\"rule\": \"nonzero\""), rec(star, "(0, 0)"));
+  r = e2e_score(e2e_spec("point_in_polygon", "\"rule\": \"nonzero\""), e2e_rec(star, "(0, 0)"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("point_in_polygon", ""), rec("[[0,0],[1,1]]", "(0, 0)"));
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[[0,0],[1,1]]", "(0, 0)"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
@@ -171,30 +159,30 @@ TEST(e2e_keypoint_distance) {
   const char *ref = "[[0.5,0.5],[0.2,0.2]]";
   const char *resp = "[(0.52, 0.5), (0.4, 0.2)]";
   /* d1 = 0.02, d2 = 0.2; threshold 0.05: (1 + 0)/2 = 0.5 */
-  e2e_result r = e2e_score(spec("keypoint_distance", ""), rec(ref, resp));
+  e2e_result r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec(ref, resp));
   ASSERT_E2E(r, 0.5, "ok");
   /* linear: (1 - 0.02/0.05 + 0)/2 = (0.6 + 0)/2 = 0.3 */
-  r = e2e_score(spec("keypoint_distance", "\"reward\": \"linear\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("keypoint_distance", "\"reward\": \"linear\""), e2e_rec(ref, resp));
   ASSERT_NEAR(r.reward, 0.3, 1e-12);
   /* gaussian: (exp(-0.02^2/(2*0.05^2)) + exp(-0.2^2/(2*0.05^2)))/2
    *         = (exp(-0.08) + exp(-8))/2 = (0.9231163463866358 + 0.00033546262790251185)/2 */
-  r = e2e_score(spec("keypoint_distance", "\"reward\": \"gaussian\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("keypoint_distance", "\"reward\": \"gaussian\""), e2e_rec(ref, resp));
   ASSERT_NEAR(r.reward, 0.46172590450726914, 1e-12);
   /* diag: W 300, H 400 -> 500; d = hypot(30, 40) = 50 -> 0.1; linear with
    * threshold 0.2: 1 - 0.5 = 0.5 */
-  r = e2e_score(spec("keypoint_distance", "\"normalize\": \"diag\", \"reward\": \"linear\", \"threshold\": 0.2"),
+  r = e2e_score(e2e_spec("keypoint_distance", "\"normalize\": \"diag\", \"reward\": \"linear\", \"threshold\": 0.2"),
                 "{\"reference\": [[100,100]], \"response\": \"(130, 140)\", \"width\": 300, \"height\": 400}");
   ASSERT_E2E(r, 0.5, "ok");
-  r = e2e_score(spec("keypoint_distance", "\"normalize\": \"diag\""), rec("[[1,1]]", "(1,1)"));
+  r = e2e_score(e2e_spec("keypoint_distance", "\"normalize\": \"diag\""), e2e_rec("[[1,1]]", "(1,1)"));
   ASSERT_EQ_STR(r.status, "error");
   /* nearest: the second candidate is 0.01 away -> 1 */
-  r = e2e_score(spec("keypoint_distance", "\"match\": \"nearest\""), rec("[[0,0]]", "(5,5) (0, 0.01)"));
+  r = e2e_score(e2e_spec("keypoint_distance", "\"match\": \"nearest\""), e2e_rec("[[0,0]]", "(5,5) (0, 0.01)"));
   ASSERT_E2E(r, 1, "ok");
   /* order: a missing second keypoint earns 0: (1 + 0)/2 */
-  r = e2e_score(spec("keypoint_distance", ""), rec(ref, "(0.5, 0.5)"));
+  r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec(ref, "(0.5, 0.5)"));
   ASSERT_E2E(r, 0.5, "ok");
   /* scale 100: pixel distance 3 -> 0.03 <= 0.05 */
-  r = e2e_score(spec("keypoint_distance", "\"scale\": 100"), rec("[[10,10]]", "(13,10)"));
+  r = e2e_score(e2e_spec("keypoint_distance", "\"scale\": 100"), e2e_rec("[[10,10]]", "(13,10)"));
   ASSERT_E2E(r, 1, "ok");
 }
 
@@ -213,33 +201,33 @@ TEST(iou3d_formula) {
 }
 
 TEST(e2e_iou3d) {
-  e2e_result r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "box: [1,1,1,3,3,3]"));
+  e2e_result r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "box: [1,1,1,3,3,3]"));
   ASSERT_E2E(r, 1.0 / 15.0, "ok");
   /* center + size: [1,1,1,2,2,2] is [0,0,0,2,2,2] */
-  r = e2e_score(spec("iou3d", "\"box_format\": \"cxcyczwhd\""), rec("[1,1,1,2,2,2]", "[1,1,1,2,2,2]"));
+  r = e2e_score(e2e_spec("iou3d", "\"box_format\": \"cxcyczwhd\""), e2e_rec("[1,1,1,2,2,2]", "[1,1,1,2,2,2]"));
   ASSERT_E2E(r, 1, "ok");
   /* ref_format separate: ref corners, prediction center+size */
-  r = e2e_score(spec("iou3d", "\"box_format\": \"cxcyczwhd\", \"ref_format\": \"xyzxyz\""),
-                rec("[0,0,0,2,2,2]", "[1,1,1,2,2,2]"));
+  r = e2e_score(e2e_spec("iou3d", "\"box_format\": \"cxcyczwhd\", \"ref_format\": \"xyzxyz\""),
+                e2e_rec("[0,0,0,2,2,2]", "[1,1,1,2,2,2]"));
   ASSERT_E2E(r, 1, "ok");
   /* 3D-R1 mean over predictions of the best IoU: (1 + 0)/2 */
   const char *two = "[0,0,0,2,2,2] [10,10,10,11,11,11]";
-  r = e2e_score(spec("iou3d", ""), rec("[[0,0,0,2,2,2],[5,5,5,6,6,6]]", two));
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[[0,0,0,2,2,2],[5,5,5,6,6,6]]", two));
   ASSERT_E2E(r, 0.5, "ok");
-  r = e2e_score(spec("iou3d", "\"mode\": \"max\""), rec("[[0,0,0,2,2,2]]", two));
+  r = e2e_score(e2e_spec("iou3d", "\"mode\": \"max\""), e2e_rec("[[0,0,0,2,2,2]]", two));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("iou3d", "\"mode\": \"last\""), rec("[[0,0,0,2,2,2]]", two));
+  r = e2e_score(e2e_spec("iou3d", "\"mode\": \"last\""), e2e_rec("[[0,0,0,2,2,2]]", two));
   ASSERT_E2E(r, 0, "ok");
   /* An invalid box counts 0 in the mean: (1 + 0)/2 */
-  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,0,0,0]"));
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,0,0,0]"));
   ASSERT_E2E(r, 0.5, "ok");
   ASSERT_CONTAINS(r.explain, "1 invalid, counted 0");
   /* threshold 0.5: IoU 1/15 -> 0 */
-  r = e2e_score(spec("iou3d", "\"threshold\": 0.5"), rec("[0,0,0,2,2,2]", "[1,1,1,3,3,3]"));
+  r = e2e_score(e2e_spec("iou3d", "\"threshold\": 0.5"), e2e_rec("[0,0,0,2,2,2]", "[1,1,1,3,3,3]"));
   ASSERT_E2E(r, 0, "ok");
-  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,2,2,2]", "no box"));
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "no box"));
   ASSERT_E2E(r, 0, "unparseable");
-  r = e2e_score(spec("iou3d", ""), rec("[0,0,0,0,2,2]", "[0,0,0,2,2,2]"));
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,0,2,2]", "[0,0,0,2,2,2]"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
@@ -249,48 +237,48 @@ TEST(e2e_action_distance) {
   /* ref [1,2,3], pred [4,2,-1]: diffs 3, 0, 4. l1 7, l2 5, linf 4,
    * mean_abs 7/3, rmse sqrt(25/3). */
   const char *ref = "[1,2,3]", *resp = "<answer>[4, 2, -1]</answer>";
-  e2e_result r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), rec(ref, resp));
+  e2e_result r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), e2e_rec(ref, resp));
   ASSERT_E2E(r, -7, "ok");
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"tol\": 1"), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"tol\": 1"), e2e_rec(ref, resp));
   ASSERT_E2E(r, -6, "ok"); /* -(7 - 1) */
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"l2\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"l2\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, -5, "ok");
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"linf\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"linf\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, -4, "ok");
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"mean_abs\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"mean_abs\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, -7.0 / 3.0, "ok");
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"rmse\""), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20, \"norm\": \"rmse\""), e2e_rec(ref, resp));
   ASSERT_E2E(r, -2.886751345948129, "ok");
   /* exp, l2, tol 10: exp(-5/10) = 0.6065306597126334 */
-  r = e2e_score(spec("action_distance", "\"reward\": \"exp\", \"norm\": \"l2\", \"tol\": 10"), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"exp\", \"norm\": \"l2\", \"tol\": 10"), e2e_rec(ref, resp));
   ASSERT_E2E(r, 0.6065306597126334, "ok");
   /* linear (default), l1 (default), tol 14: 1 - 7/14 = 0.5 */
-  r = e2e_score(spec("action_distance", "\"tol\": 14"), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"tol\": 14"), e2e_rec(ref, resp));
   ASSERT_E2E(r, 0.5, "ok");
   /* threshold: 5 <= 5 with l2 -> 1; l1 7 > 5 -> 0 */
-  r = e2e_score(spec("action_distance", "\"reward\": \"threshold\", \"norm\": \"l2\", \"tol\": 5"), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"threshold\", \"norm\": \"l2\", \"tol\": 5"), e2e_rec(ref, resp));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("action_distance", "\"reward\": \"threshold\", \"tol\": 5"), rec(ref, resp));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"threshold\", \"tol\": 5"), e2e_rec(ref, resp));
   ASSERT_E2E(r, 0, "ok");
   /* A chunk [[1,2],[3,4]] vs [[1,2],[3,5]]: l1 1; linear tol 2: 0.5 */
-  r = e2e_score(spec("action_distance", "\"tol\": 2"), rec("[[1,2],[3,4]]", "[[1,2],[3,5]]"));
+  r = e2e_score(e2e_spec("action_distance", "\"tol\": 2"), e2e_rec("[[1,2],[3,4]]", "[[1,2],[3,5]]"));
   ASSERT_E2E(r, 0.5, "ok");
   /* Bare numbers, no brackets. */
-  r = e2e_score(spec("action_distance", "\"tol\": 14"), rec(ref, "move: 4 2 -1"));
+  r = e2e_score(e2e_spec("action_distance", "\"tol\": 14"), e2e_rec(ref, "move: 4 2 -1"));
   ASSERT_E2E(r, 0.5, "ok");
   /* Wrong length and no numbers: unparseable with fail_value. */
-  r = e2e_score(spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), rec(ref, "[1, 2]"));
+  r = e2e_score(e2e_spec("action_distance", "\"reward\": \"neg\", \"fail_value\": -20"), e2e_rec(ref, "[1, 2]"));
   ASSERT_E2E(r, -20, "unparseable");
   ASSERT_CONTAINS(r.explain, "predicted 2 numbers, reference has 3");
-  r = e2e_score(spec("action_distance", ""), rec(ref, "none"));
+  r = e2e_score(e2e_spec("action_distance", ""), e2e_rec(ref, "none"));
   ASSERT_E2E(r, 0, "unparseable");
   /* neg without fail_value is refused at load. */
   char err[512];
-  e2e_spec_error(spec("action_distance", "\"reward\": \"neg\""), err, sizeof err);
+  e2e_spec_error(e2e_spec("action_distance", "\"reward\": \"neg\""), err, sizeof err);
   ASSERT_CONTAINS(err, "fail_value");
-  e2e_spec_error(spec("action_distance", "\"reward\": \"linear\", \"tol\": 0"), err, sizeof err);
+  e2e_spec_error(e2e_spec("action_distance", "\"reward\": \"linear\", \"tol\": 0"), err, sizeof err);
   ASSERT_CONTAINS(err, "tol");
-  r = e2e_score(spec("action_distance", ""), rec("\"n/a\"", "[1]"));
+  r = e2e_score(e2e_spec("action_distance", ""), e2e_rec("\"n/a\"", "[1]"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 

@@ -9,7 +9,7 @@
 
 #include "core/core.h"
 #include "format/format.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 
 /* ---------------------------------------------------------- formulas */

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "metrics/ovl.h"
 #include "test.h"
 #include "text/normalize.h"

@@ -7,20 +7,9 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 #include "vision/geometry.h"
-
-static char g_spec[2048];
-static const char *spec(const char *fn, const char *args) {
-  snprintf(g_spec, sizeof g_spec, "{\"reward\": {\"fn\": \"%s\", \"args\": {%s}}}", fn, args);
-  return g_spec;
-}
-static char g_rec[4096];
-static const char *rec(const char *ref, const char *resp) {
-  snprintf(g_rec, sizeof g_rec, "{\"reference\": %s, \"response\": \"%s\"}", ref, resp);
-  return g_rec;
-}
 
 /* Maze A (5x5), rows 0..4, columns 0..4:
  *   S . . # .
@@ -114,104 +103,104 @@ TEST(maze_path_parse) {
 }
 
 TEST(e2e_maze) {
-  e2e_result r = e2e_score(spec("maze", ""), rec(MAZE_A, "<answer>R R D D R R D D</answer>"));
+  e2e_result r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, "<answer>R R D D R R D D</answer>"));
   ASSERT_E2E(r, 1, "ok");
   ASSERT_CONTAINS(r.explain, "reaches the goal in 8 moves, shortest 8");
   /* A detour: R R D D L R R R D D = 10 moves; ratio 8/10 */
   const char *det = "<answer>R R D D L R R R D D</answer>";
-  r = e2e_score(spec("maze", ""), rec(MAZE_A, det));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, det));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("maze", "\"mode\": \"optimal\""), rec(MAZE_A, det));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"optimal\""), e2e_rec(MAZE_A, det));
   ASSERT_E2E(r, 0, "ok");
-  r = e2e_score(spec("maze", "\"mode\": \"ratio\""), rec(MAZE_A, det));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"ratio\""), e2e_rec(MAZE_A, det));
   ASSERT_E2E(r, 0.8, "ok");
   /* weighted: 0.25*1 + 0.25*1 + 0.5*0.8 = 0.9 */
-  r = e2e_score(spec("maze", "\"mode\": \"weighted\""), rec(MAZE_A, det));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"weighted\""), e2e_rec(MAZE_A, det));
   ASSERT_E2E(r, 0.9, "ok");
   /* Valid but stops short: 0.25 */
-  r = e2e_score(spec("maze", "\"mode\": \"weighted\""), rec(MAZE_A, "right right"));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"weighted\""), e2e_rec(MAZE_A, "right right"));
   ASSERT_E2E(r, 0.25, "ok");
   ASSERT_CONTAINS(r.explain, "ends at (row, col) = (0, 2), not the goal (row, col) = (4, 4)");
   /* Wall and edge. */
-  r = e2e_score(spec("maze", "\"mode\": \"weighted\""), rec(MAZE_A, "R R R"));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"weighted\""), e2e_rec(MAZE_A, "R R R"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "step 3 (right) hits a wall at (row, col) = (0, 3)");
-  r = e2e_score(spec("maze", ""), rec(MAZE_A, "\\u2191"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, "\\u2191"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "step 1 (up) leaves the grid");
   /* Coordinates, xy and 1-based: (x=col+1, y=row+1). */
-  r = e2e_score(spec("maze", "\"coords\": \"xy\", \"index_base\": 1"),
-                rec(MAZE_A, "(1,1),(2,1),(3,1),(3,2),(3,3),(4,3),(5,3),(5,4),(5,5)"));
+  r = e2e_score(e2e_spec("maze", "\"coords\": \"xy\", \"index_base\": 1"),
+                e2e_rec(MAZE_A, "(1,1),(2,1),(3,1),(3,2),(3,3),(4,3),(5,3),(5,4),(5,5)"));
   ASSERT_E2E(r, 1, "ok");
   /* Coordinates without the start cell; a jump. */
-  r = e2e_score(spec("maze", ""), rec(MAZE_A, "[(0,1),(0,2),(1,2),(2,2),(2,3),(2,4),(3,4),(4,4)]"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, "[(0,1),(0,2),(1,2),(2,2),(2,3),(2,4),(3,4),(4,4)]"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("maze", ""), rec(MAZE_A, "[(0,0),(0,2)]"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, "[(0,0),(0,2)]"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "step 1 jumps from (row, col) = (0, 0) to (row, col) = (0, 2)");
   /* Corridor maze B as an array of row strings. */
-  r = e2e_score(spec("maze", "\"mode\": \"ratio\""),
-                rec("[\"S#...\", \".#.#.\", \".#.#.\", \"...#G\"]", "DDDRRUUURRDDD"));
+  r = e2e_score(e2e_spec("maze", "\"mode\": \"ratio\""),
+                e2e_rec("[\"S#...\", \".#.#.\", \".#.#.\", \"...#G\"]", "DDDRRUUURRDDD"));
   ASSERT_E2E(r, 1, "ok");
   /* JSON matrix with start/goal fields (no markers). */
-  r = e2e_score(spec("maze", ""),
-                rec("{\"grid\": [[0,0,1],[1,0,0],[1,1,0]], \"start\": [0,0], \"goal\": [2,2]}",
+  r = e2e_score(e2e_spec("maze", ""),
+                e2e_rec("{\"grid\": [[0,0,1],[1,0,0],[1,1,0]], \"start\": [0,0], \"goal\": [2,2]}",
                     "right down right down"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("maze", ""),
-                rec("{\"grid\": [[0,1],[0,0]], \"start\": [0,0], \"goal\": [0,1]}", "R"));
+  r = e2e_score(e2e_spec("maze", ""),
+                e2e_rec("{\"grid\": [[0,1],[0,0]], \"start\": [0,0], \"goal\": [0,1]}", "R"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   ASSERT_CONTAINS(r.explain, "the goal is on a wall");
   /* The maze in another record field. */
-  r = e2e_score(spec("maze", "\"field\": \"puzzle.grid\""),
+  r = e2e_score(e2e_spec("maze", "\"field\": \"puzzle.grid\""),
                 "{\"response\": \"R\", \"puzzle\": {\"grid\": \"SG\"}}");
   ASSERT_E2E(r, 1, "ok");
   /* Invalid references and empty answers. */
-  r = e2e_score(spec("maze", ""), rec("\"S#G\"", "R"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec("\"S#G\"", "R"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   ASSERT_CONTAINS(r.explain, "unreachable");
-  r = e2e_score(spec("maze", ""), rec("\"S..\\n.G\"", "R"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec("\"S..\\n.G\"", "R"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
-  r = e2e_score(spec("maze", ""), rec("\"...\\n..G\"", "R"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec("\"...\\n..G\"", "R"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   /* A fuzzer finding: the unknown-cell message printed a JSON item's raw
    * text past its end. */
-  r = e2e_score(spec("maze", ""), rec("[[\"2090\"]]", "R"));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec("[[\"2090\"]]", "R"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   ASSERT_CONTAINS(r.explain, "unknown cell \"2090\" at row 1 col 1");
-  r = e2e_score(spec("maze", ""), rec(MAZE_A, "I cannot solve this."));
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(MAZE_A, "I cannot solve this."));
   ASSERT_EQ_STR(r.status, "unparseable");
-  r = e2e_score(spec("maze", "\"max_path\": 4"), rec(MAZE_A, "R R D D R R D D"));
+  r = e2e_score(e2e_spec("maze", "\"max_path\": 4"), e2e_rec(MAZE_A, "R R D D R R D D"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "longer than max_path");
 }
 
 TEST(e2e_jigsaw) {
-  e2e_result r = e2e_score(spec("jigsaw", ""), rec("[2,0,1,3]", "<answer>[2, 1, 0, 3]</answer>"));
+  e2e_result r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[2,0,1,3]", "<answer>[2, 1, 0, 3]</answer>"));
   ASSERT_E2E(r, 0.5, "ok"); /* positions 1 and 4 right: 2/4 */
   ASSERT_CONTAINS(r.explain, "2 of 4 pieces in place (first wrong: position 2)");
-  r = e2e_score(spec("jigsaw", "\"mode\": \"exact\""), rec("[2,0,1,3]", "[2, 1, 0, 3]"));
+  r = e2e_score(e2e_spec("jigsaw", "\"mode\": \"exact\""), e2e_rec("[2,0,1,3]", "[2, 1, 0, 3]"));
   ASSERT_E2E(r, 0, "ok");
-  r = e2e_score(spec("jigsaw", "\"mode\": \"exact\""), rec("\"2 0 1 3\"", "order: 2 0 1 3"));
+  r = e2e_score(e2e_spec("jigsaw", "\"mode\": \"exact\""), e2e_rec("\"2 0 1 3\"", "order: 2 0 1 3"));
   ASSERT_E2E(r, 1, "ok");
   /* 3x3: 3 of 9 in place. ref 0..8, pred swaps in cycles except 0, 4, 8. */
-  r = e2e_score(spec("jigsaw", ""), rec("[0,1,2,3,4,5,6,7,8]", "[0,2,1,5,4,3,7,6,8]"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[0,1,2,3,4,5,6,7,8]", "[0,2,1,5,4,3,7,6,8]"));
   ASSERT_E2E(r, 3.0 / 9.0, "ok");
   ASSERT_CONTAINS(r.explain, "3 of 9 pieces in place");
   /* Not a permutation; then with the check off: 3 of 4. */
-  r = e2e_score(spec("jigsaw", ""), rec("[2,0,1,3]", "[2, 2, 1, 3]"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[2,0,1,3]", "[2, 2, 1, 3]"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "2 appears 2 times");
-  r = e2e_score(spec("jigsaw", "\"require_permutation\": false"), rec("[2,0,1,3]", "[2, 2, 1, 3]"));
+  r = e2e_score(e2e_spec("jigsaw", "\"require_permutation\": false"), e2e_rec("[2,0,1,3]", "[2, 2, 1, 3]"));
   ASSERT_E2E(r, 0.75, "ok");
-  r = e2e_score(spec("jigsaw", ""), rec("[2,0,1,3]", "[2, 0, 1]"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[2,0,1,3]", "[2, 0, 1]"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "answer lists 3 pieces, reference has 4");
-  r = e2e_score(spec("jigsaw", ""), rec("[2,0,1,3]", "no idea"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[2,0,1,3]", "no idea"));
   ASSERT_E2E(r, 0, "unparseable");
-  r = e2e_score(spec("jigsaw", ""), rec("[]", "[1]"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[]", "[1]"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
-  r = e2e_score(spec("jigsaw", ""), rec("[0.5, 1]", "[1]"));
+  r = e2e_score(e2e_spec("jigsaw", ""), e2e_rec("[0.5, 1]", "[1]"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
@@ -247,37 +236,37 @@ TEST(rotation_parse) {
 }
 
 TEST(e2e_rotation) {
-  e2e_result r = e2e_score(spec("rotation", ""), rec("90", "The image was rotated by 90\\u00b0."));
+  e2e_result r = e2e_score(e2e_spec("rotation", ""), e2e_rec("90", "The image was rotated by 90\\u00b0."));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("rotation", ""), rec("\"180 degrees\"", "<answer>upside down</answer>"));
+  r = e2e_score(e2e_spec("rotation", ""), e2e_rec("\"180 degrees\"", "<answer>upside down</answer>"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("rotation", ""), rec("270", "<answer>90</answer>"));
+  r = e2e_score(e2e_spec("rotation", ""), e2e_rec("270", "<answer>90</answer>"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "pred 90 degrees != gold 270 degrees");
   /* Direction: the dataset counts clockwise; 90 counterclockwise = 270 cw. */
-  r = e2e_score(spec("rotation", "\"direction\": \"clockwise\""),
-                rec("270", "<answer>90 degrees counterclockwise</answer>"));
+  r = e2e_score(e2e_spec("rotation", "\"direction\": \"clockwise\""),
+                e2e_rec("270", "<answer>90 degrees counterclockwise</answer>"));
   ASSERT_E2E(r, 1, "ok");
   /* Option letters. */
   const char *opts = "\"options\": [\"0\", \"90\", \"180\", \"270\"]";
-  r = e2e_score(spec("rotation", opts), rec("\"B\"", "Answer: (C)"));
+  r = e2e_score(e2e_spec("rotation", opts), e2e_rec("\"B\"", "Answer: (C)"));
   ASSERT_E2E(r, 0, "ok"); /* C = 180 != B = 90 */
-  r = e2e_score(spec("rotation", opts), rec("90", "<answer>B</answer>"));
+  r = e2e_score(e2e_spec("rotation", opts), e2e_rec("90", "<answer>B</answer>"));
   ASSERT_E2E(r, 1, "ok");
-  r = e2e_score(spec("rotation", "\"options_field\": \"choices\""),
+  r = e2e_score(e2e_spec("rotation", "\"options_field\": \"choices\""),
                 "{\"reference\": \"D\", \"response\": \"<answer>D</answer>\", "
                 "\"choices\": [\"0 degrees\", \"90 degrees\", \"180 degrees\", \"270 degrees\"]}");
   ASSERT_E2E(r, 1, "ok");
   /* Hedging scores 0; nothing scores unparseable. */
-  r = e2e_score(spec("rotation", ""), rec("90", "<answer>90 or 270</answer>"));
+  r = e2e_score(e2e_spec("rotation", ""), e2e_rec("90", "<answer>90 or 270</answer>"));
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "names 2 different angles");
-  r = e2e_score(spec("rotation", ""), rec("90", "<answer>not sure</answer>"));
+  r = e2e_score(e2e_spec("rotation", ""), e2e_rec("90", "<answer>not sure</answer>"));
   ASSERT_E2E(r, 0, "unparseable");
-  r = e2e_score(spec("rotation", ""), rec("\"sideways\"", "90"));
+  r = e2e_score(e2e_spec("rotation", ""), e2e_rec("\"sideways\"", "90"));
   ASSERT_EQ_STR(r.status, "invalid_reference");
   char err[512];
-  e2e_spec_error(spec("rotation", "\"options\": [\"left\"]"), err, sizeof err);
+  e2e_spec_error(e2e_spec("rotation", "\"options\": [\"left\"]"), err, sizeof err);
   ASSERT_CONTAINS(err, "names no single angle");
 }
 

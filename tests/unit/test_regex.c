@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "format/re2_shim.h"
-#include "format_e2e.h"
+#include "e2e.h"
 #include "test.h"
 
 static rk__re *compile(const char *pat, int dotall, int icase,

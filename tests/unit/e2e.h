@@ -1,13 +1,14 @@
 /*
- * format_e2e.h - end-to-end helpers for the format family's tests: compile
- * a spec and score one record through the public API only
+ * e2e.h - end-to-end helpers for the reward families' tests: build a
+ * one-function spec and a record, compile and score through the public API only
  * (rk_spec_compile + rk_ctx_create + rk_score_one), then read reward,
  * status and explain back with jansson (independent of our JSON reader).
  */
-#ifndef RK_TEST_FORMAT_E2E_H
-#define RK_TEST_FORMAT_E2E_H
+#ifndef RK_TEST_E2E_H
+#define RK_TEST_E2E_H
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,22 @@ typedef struct e2e_result {
   char explain[1024]; /* the first component's explanation */
   char error[512];    /* spec compile error or the record's "error" */
 } e2e_result;
+
+/* {"reward": {"fn": FN, "args": {ARGS}}}; ARGS is raw JSON members. The
+ * text lives in a static buffer until the next call. */
+static inline const char *e2e_spec(const char *fn, const char *args) {
+  static char buf[2048];
+  snprintf(buf, sizeof buf, "{\"reward\": {\"fn\": \"%s\", \"args\": {%s}}}", fn, args);
+  return buf;
+}
+
+/* {"reference": REF, "response": "RESP"}: REF is raw JSON, RESP an already
+ * escaped JSON string body. Static buffer, as above. */
+static inline const char *e2e_rec(const char *ref, const char *resp) {
+  static char buf[4096];
+  snprintf(buf, sizeof buf, "{\"reference\": %s, \"response\": \"%s\"}", ref, resp);
+  return buf;
+}
 
 static e2e_result e2e_score(const char *spec, const char *rec) {
   e2e_result r;
@@ -94,4 +111,4 @@ static const char *e2e_spec_error(const char *spec, char *buf, size_t cap) {
     ASSERT_EQ_STR(r_.status, (want_status));                        \
   } while (0)
 
-#endif /* RK_TEST_FORMAT_E2E_H */
+#endif /* RK_TEST_E2E_H */
