@@ -318,6 +318,17 @@ static void print_summary(const char *js, double secs, unsigned threads) {
             (long long)json_integer_value(fg),
             (long long)json_integer_value(json_object_get(s, "dropped_records")));
   fprintf(stderr, "\n");
+  json_t *m = json_object_get(s, "model");
+  if (m) {
+#define MI(key) ((long long)json_integer_value(json_object_get(m, key)))
+    fprintf(stderr,
+            "  model calls: %lld requests (%lld attempts, %lld retries, %lld failed), "
+            "%lld cache hits, tokens %lld prompt + %lld completion, waited %.2f s\n",
+            MI("requests"), MI("attempts"), MI("retries"), MI("errors"), MI("cache_hits"),
+            MI("prompt_tokens"), MI("completion_tokens"),
+            json_number_value(json_object_get(m, "wait_ms")) / 1000.0);
+#undef MI
+  }
   json_decref(s);
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libjansson-dev libutf8proc-dev libre2-dev
-      libgmp-dev libmpfr-dev libmicrohttpd-dev)
+      libgmp-dev libmpfr-dev libmicrohttpd-dev libcurl4-openssl-dev)
 case "$what" in
   build) ;;
   test)  pkgs+=(python3 python3-venv nginx-light) ;;

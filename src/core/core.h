@@ -129,6 +129,7 @@ typedef struct rk__call {
   rk__buf *explain;    /* NULL unless explanations were requested */
   rk__buf *error;      /* message for RK_STATUS_ERROR (set by rk__fail) */
   void *engine;        /* private to core/engine.c */
+  struct rk__mview *model; /* model rewards' client view (model/client.h) */
 } rk__call;
 
 /* Spends steps; returns 0 when the budget is exhausted (the function should

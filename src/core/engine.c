@@ -21,6 +21,7 @@
 #include "core/record.h"
 #include "core/spec.h"
 #include "json/json.h"
+#include "model/client.h"
 
 /* ---------------------------------------------------------------- ctx */
 
@@ -37,12 +38,20 @@ typedef struct worker {
   double reward_sum;
   uint64_t reward_cnt, records;
   uint64_t status[RK_STATUS_COUNT];
+  /* model rewards: this worker's request queue and client view, and the
+   * summary state saved before a block that may have to be rescored */
+  rk__mqueue *mq;
+  rk__mview view;
+  double *snap_sum;
+  uint64_t *snap_cnt;
 } worker;
 
 struct rk_ctx {
   rk__pool *pool;
   unsigned n;
   worker *w;
+  rk__mclient *mc;     /* created when a model reward first calls out */
+  rk__mstats mstart;   /* client totals when the current call began */
   char errmsg[512];
 };
 
@@ -66,6 +75,10 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   for (unsigned i = 0; i < n; i++) {
     rk__arena_init(&ctx->w[i].arena, 0);
     rk__buf_init(&ctx->w[i].err, 4096);
+    if (!(ctx->w[i].mq = rk__mqueue_create())) {
+      rk_ctx_destroy(ctx);
+      return RK_ENOMEM;
+    }
   }
   if (rk__pool_create(n, &ctx->pool) != 0) {
     ctx->pool = NULL;
@@ -82,6 +95,10 @@ static void worker_free_comp(worker *w) {
   free(w->comp);
   free(w->comp_sum);
   free(w->comp_cnt);
+  free(w->snap_sum);
+  free(w->snap_cnt);
+  w->snap_sum = NULL;
+  w->snap_cnt = NULL;
   w->explain = NULL;
   w->nexplain = 0;
   w->comp = w->comp_sum = NULL;
@@ -92,8 +109,10 @@ static void worker_free_comp(worker *w) {
 void rk_ctx_destroy(rk_ctx *ctx) {
   if (!ctx) return;
   rk__pool_destroy(ctx->pool);
+  rk__mclient_destroy(ctx->mc);
   for (unsigned i = 0; i < ctx->n; i++) {
     worker *w = &ctx->w[i];
+    rk__mqueue_destroy(w->mq);
     rk__arena_release(&w->arena);
     rk__buf_release(&w->err);
     worker_free_comp(w);
@@ -120,6 +139,8 @@ static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {
       w->comp = calloc(nc, sizeof *w->comp);
       w->comp_sum = calloc(nc, sizeof *w->comp_sum);
       w->comp_cnt = calloc(nc, sizeof *w->comp_cnt);
+      w->snap_sum = calloc(nc, sizeof *w->snap_sum);
+      w->snap_cnt = calloc(nc, sizeof *w->snap_cnt);
       if (explain) {
         w->explain = calloc(nc, sizeof *w->explain);
         if (w->explain) {
@@ -128,7 +149,8 @@ static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {
         }
       }
       w->ncomp = nc;
-      if (!w->comp || !w->comp_sum || !w->comp_cnt || (explain && !w->explain))
+      if (!w->comp || !w->comp_sum || !w->comp_cnt || !w->snap_sum || !w->snap_cnt ||
+          (explain && !w->explain))
         return RK_ENOMEM;
     }
     memset(w->comp_sum, 0, nc * sizeof *w->comp_sum);
@@ -137,6 +159,7 @@ static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {
     w->reward_cnt = w->records = 0;
     memset(w->status, 0, sizeof w->status);
   }
+  rk__mclient_stats(ctx->mc, &ctx->mstart);
   return RK_OK;
 }
 
@@ -173,6 +196,7 @@ typedef struct item {
 typedef struct block {
   rk__buf out;         /* output text of the block's records */
   rk__buf keys;        /* their group keys */
+  int pending;         /* a record waits for server replies: score again */
 } block;
 
 /* Everything one chunk needs; the stream keeps two so that one is scored
@@ -192,6 +216,8 @@ typedef struct job {
   rk_score_options opts;
   slot *sl;
   atomic_size_t next;  /* next block to score */
+  const size_t *todo;  /* rescoring rounds: the pending blocks, else NULL */
+  size_t ntodo;
   double *comp_out;    /* n x ncomp component values (batch), or NULL */
   int open;            /* leave records open for group post-processing */
   int want_length;
@@ -318,7 +344,8 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
   if (st.comp_explain)
     for (size_t k = 0; k < nc; k++) rk__buf_reset(&w->explain[k]);
   rk__call call = {.rec = &rec, .arena = &w->arena, .budget = &budget,
-                   .explain = NULL, .error = &w->err, .engine = &st};
+                   .explain = NULL, .error = &w->err, .engine = &st,
+                   .model = &w->view};
   double reward = NAN;
   rk_status s = rk__spec_eval(spec, &call, &reward);
   if (s == RK_STATUS_ERROR && w->err.n == 0) rk__buf_puts(&w->err, "scoring failed");
@@ -394,23 +421,60 @@ close:
   it->len = o->n - it->off;
 }
 
+/* A block whose records queued server requests is scored again once the
+ * replies are in (model/client.h): its output and its share of the
+ * summary are rolled back to what they were before it. */
+typedef struct block_mark {
+  size_t out_n, keys_n;
+  uint64_t records, reward_cnt, status[RK_STATUS_COUNT], queued;
+  double reward_sum;
+} block_mark;
+
+static void block_save(const worker *w, const block *bk, size_t nc, block_mark *m) {
+  m->out_n = bk->out.n;
+  m->keys_n = bk->keys.n;
+  m->records = w->records;
+  m->reward_cnt = w->reward_cnt;
+  m->reward_sum = w->reward_sum;
+  m->queued = w->view.queued;
+  memcpy(m->status, w->status, sizeof m->status);
+  memcpy(w->snap_sum, w->comp_sum, nc * sizeof *w->snap_sum);
+  memcpy(w->snap_cnt, w->comp_cnt, nc * sizeof *w->snap_cnt);
+}
+
+static void block_rollback(worker *w, block *bk, size_t nc, const block_mark *m) {
+  bk->out.n = m->out_n;
+  bk->keys.n = m->keys_n;
+  w->records = m->records;
+  w->reward_cnt = m->reward_cnt;
+  w->reward_sum = m->reward_sum;
+  memcpy(w->status, m->status, sizeof m->status);
+  memcpy(w->comp_sum, w->snap_sum, nc * sizeof *w->snap_sum);
+  memcpy(w->comp_cnt, w->snap_cnt, nc * sizeof *w->snap_cnt);
+}
+
 static void run_blocks(void *arg, unsigned wi, unsigned nw) {
   job *jb = arg;
   worker *w = &jb->ctx->w[wi];
   slot *sl = jb->sl;
+  size_t nc = jb->spec->ncomp;
   RK__UNUSED(nw);
   for (;;) {
-    size_t b = atomic_fetch_add(&jb->next, 1);
-    if (b >= sl->nblocks) break;
+    size_t k = atomic_fetch_add(&jb->next, 1);
+    if (k >= (jb->todo ? jb->ntodo : sl->nblocks)) break;
+    size_t b = jb->todo ? jb->todo[k] : k;
     block *bk = &sl->blocks[b];
+    block_mark mark;
+    block_save(w, bk, nc, &mark);
     size_t a = b * BLOCK_LINES, e = a + BLOCK_LINES < sl->n ? a + BLOCK_LINES : sl->n;
     for (size_t i = a; i < e; i++) {
       sl->items[i].idx = i;
       if (jb->comp_out)
-        for (size_t k = 0; k < jb->spec->ncomp; k++)
-          jb->comp_out[i * jb->spec->ncomp + k] = NAN;
+        for (size_t c = 0; c < nc; c++) jb->comp_out[i * nc + c] = NAN;
       score_line(jb, w, bk, b, &sl->lines[i], &sl->items[i]);
     }
+    bk->pending = w->view.queued != mark.queued;
+    if (bk->pending) block_rollback(w, bk, nc, &mark);
   }
 }
 
@@ -456,7 +520,18 @@ static void chunk_begin(job *jb) {
   for (size_t i = 0; i < sl->nblocks; i++) {
     rk__buf_reset(&sl->blocks[i].out);
     rk__buf_reset(&sl->blocks[i].keys);
+    sl->blocks[i].pending = 0;
   }
+  rk_ctx *ctx = jb->ctx;
+  rk__mclient_chunk_begin(ctx->mc);
+  for (unsigned i = 0; i < ctx->n; i++) {
+    rk__mview *v = &ctx->w[i].view;
+    v->client = ctx->mc;
+    v->queue = ctx->w[i].mq;
+    v->round = 0;
+    v->last_round = 0;
+  }
+  jb->todo = NULL;
   atomic_store(&jb->next, 0);
   rk__pool_start(jb->ctx->pool, run_blocks, jb);
 }
@@ -464,10 +539,59 @@ static void chunk_begin(job *jb) {
 /* The caller scores the blocks still unclaimed, waits for the workers, and
  * resolves the items' text and key pointers. Returns -1 if a buffer ran
  * out of memory. */
+/* Rounds of server calls: send what the pending blocks queued, then score
+ * those blocks again, until none is pending. The last round refuses new
+ * requests, so it always ends. Returns -1 when out of memory. */
+static int model_rounds(job *jb) {
+  rk_ctx *ctx = jb->ctx;
+  slot *sl = jb->sl;
+  size_t *todo = NULL;
+  rk__mqueue **qs = malloc(ctx->n * sizeof *qs);
+  int rc = qs ? 0 : -1;
+  for (int round = 1; rc == 0; round++) {
+    size_t nt = 0;
+    for (size_t b = 0; b < sl->nblocks; b++) nt += sl->blocks[b].pending != 0;
+    if (!nt) break;
+    if (!todo && !(todo = malloc(sl->nblocks * sizeof *todo))) {
+      rc = -1;
+      break;
+    }
+    nt = 0;
+    for (size_t b = 0; b < sl->nblocks; b++)
+      if (sl->blocks[b].pending) todo[nt++] = b;
+    if (!ctx->mc) rk__mclient_create(&ctx->mc); /* NULL: calls fail with a reason */
+    for (unsigned i = 0; i < ctx->n; i++) qs[i] = ctx->w[i].mq;
+    if (ctx->mc && rk__mclient_run(ctx->mc, qs, ctx->n)) rc = -1;
+    for (unsigned i = 0; i < ctx->n; i++) {
+      rk__mqueue_clear(ctx->w[i].mq);
+      rk__mview *v = &ctx->w[i].view;
+      v->client = ctx->mc;
+      v->round = round;
+      v->last_round = !ctx->mc || round >= RK__MODEL_ROUNDS - 1;
+    }
+    if (rc) break;
+    jb->todo = todo;
+    jb->ntodo = nt;
+    atomic_store(&jb->next, 0);
+    rk__pool_run(ctx->pool, run_blocks, jb);
+  }
+  uint64_t hits = 0;
+  for (unsigned i = 0; i < ctx->n; i++) {
+    hits += ctx->w[i].view.cache_hits;
+    ctx->w[i].view.cache_hits = 0;
+  }
+  rk__mclient_add_hits(ctx->mc, hits);
+  jb->todo = NULL;
+  free(todo);
+  free(qs);
+  return rc;
+}
+
 static int chunk_finish(job *jb) {
   slot *sl = jb->sl;
   run_blocks(jb, 0, jb->ctx->n);
   rk__pool_wait(jb->ctx->pool);
+  if (model_rounds(jb)) return -1;
   for (size_t i = 0; i < sl->nblocks; i++)
     if (sl->blocks[i].out.oom || sl->blocks[i].keys.oom) return -1;
   for (size_t i = 0; i < sl->n; i++) {
@@ -590,6 +714,8 @@ typedef struct summary {
   size_t groups, zero_variance, filtered_groups, dropped;
   int have_adv;
   rk__adv_stats adv;
+  int have_model;      /* model rewards called out or used the cache */
+  rk__mstats model;    /* during this call */
 } summary;
 
 static int summary_init(summary *s, const rk_spec *spec) {
@@ -624,6 +750,22 @@ static void summary_merge(summary *s, rk_ctx *ctx) {
   }
 }
 
+/* The client's work during this call (since workers_prepare). */
+static void summary_model(summary *s, const rk_ctx *ctx) {
+  rk__mstats now;
+  const rk__mstats *a = &ctx->mstart;
+  rk__mclient_stats(ctx->mc, &now);
+  s->model.requests = now.requests - a->requests;
+  s->model.attempts = now.attempts - a->attempts;
+  s->model.retries = now.retries - a->retries;
+  s->model.errors = now.errors - a->errors;
+  s->model.cache_hits = now.cache_hits - a->cache_hits;
+  s->model.prompt_tokens = now.prompt_tokens - a->prompt_tokens;
+  s->model.completion_tokens = now.completion_tokens - a->completion_tokens;
+  s->model.wait_ms = now.wait_ms - a->wait_ms;
+  s->have_model = s->model.requests || s->model.cache_hits;
+}
+
 static void summary_groups(summary *s, const gmap *m) {
   s->groups = m->n;
   s->zero_variance = 0;
@@ -654,6 +796,17 @@ static void summary_json(const summary *s, const rk_spec *spec, rk__buf *o) {
   if (s->have_adv)
     rk__buf_printf(o, ",\"advantage\":{\"estimator\":\"%s\",\"singleton_groups\":%zu}",
                    rk__adv_name(spec->adv.estimator), s->adv.singletons);
+  if (s->have_model) {
+    const rk__mstats *m = &s->model;
+    rk__buf_printf(o,
+                   ",\"model\":{\"requests\":%llu,\"attempts\":%llu,\"retries\":%llu,"
+                   "\"errors\":%llu,\"cache_hits\":%llu,\"prompt_tokens\":%llu,"
+                   "\"completion_tokens\":%llu,\"wait_ms\":%.1f}",
+                   (unsigned long long)m->requests, (unsigned long long)m->attempts,
+                   (unsigned long long)m->retries, (unsigned long long)m->errors,
+                   (unsigned long long)m->cache_hits, (unsigned long long)m->prompt_tokens,
+                   (unsigned long long)m->completion_tokens, m->wait_ms);
+  }
   rk__buf_putc(o, '}');
 }
 
@@ -863,6 +1016,7 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     goto fail;
   }
   b->off[b->n] = b->text.n;
+  summary_model(&sum, ctx);
   if (!(b->summary = summary_text(&sum, spec, &b->summary_len))) {
     rc = RK_ENOMEM;
     goto fail;
@@ -1268,6 +1422,7 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
     rc = RK_ECALLBACK;
     goto done;
   }
+  summary_model(&sum, ctx);
   if (summary_out && !(*summary_out = summary_text(&sum, spec, summary_len))) {
     rc = RK_ENOMEM;
     goto done;

@@ -30,6 +30,9 @@
   /* src/vision: points, 3D, actions, puzzles */                            \
   X(point_in_box) X(point_in_polygon) X(keypoint_distance) X(iou3d)         \
   X(action_distance) X(maze) X(jigsaw) X(rotation)                          \
+  /* src/model: model-based rewards through inference servers */           \
+  X(judge) X(ref_logprob) X(sar) X(prompt_echo) X(rm_score) X(embed_sim)    \
+  X(qa_from_text)                                                           \
   /* src/record: numbers the record carries */                              \
   X(constant) X(field)
 

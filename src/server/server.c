@@ -142,6 +142,9 @@ typedef struct server {
   comp_metric comps[MAX_COMP_METRICS];
   size_t ncomps;
   unsigned long long reloads, reload_failures;
+  /* model rewards' calls to inference servers (from batch summaries) */
+  unsigned long long model[7];
+  double model_wait_ms;
   sbuf spare[8];             /* body buffers kept for reuse */
   size_t nspare;
 } server;
@@ -513,6 +516,28 @@ static int token_ok(const char *want, const char *header) {
   return diff == 0;
 }
 
+static const char *const model_keys[7] = {"requests", "attempts", "retries", "errors",
+                                          "cache_hits", "prompt_tokens", "completion_tokens"};
+
+/* Adds a batch summary's "model" object (engine.c writes it in this exact
+ * form) to the server's counters. */
+static void count_model(server *s, const rk_batch *b) {
+  size_t n = 0;
+  const char *sum = b ? rk_batch_summary(b, &n) : NULL;
+  const char *m = sum ? strstr(sum, "\"model\":{") : NULL;
+  unsigned long long v[7];
+  double w;
+  if (!m || sscanf(m, "\"model\":{\"requests\":%llu,\"attempts\":%llu,\"retries\":%llu,"
+                      "\"errors\":%llu,\"cache_hits\":%llu,\"prompt_tokens\":%llu,"
+                      "\"completion_tokens\":%llu,\"wait_ms\":%lf",
+                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &w) != 8)
+    return;
+  pthread_mutex_lock(&s->mu);
+  for (int i = 0; i < 7; i++) s->model[i] += v[i];
+  s->model_wait_ms += w;
+  pthread_mutex_unlock(&s->mu);
+}
+
 static void count_results(server *s, const spec_ref *sr, const double *table, size_t n,
                           size_t ncol) {
   size_t ncomp = ncol - 4;
@@ -564,6 +589,7 @@ static rk_batch *score_records(server *s, spec_ref *sr, const char **recs, const
     return NULL;
   }
   count_results(s, sr, *table, cnt, ncol);
+  count_model(s, b);
   return b;
 }
 
@@ -818,6 +844,13 @@ static enum MHD_Result handle_metrics(server *s, struct MHD_Connection *c, reque
   for (size_t k = 0; k < s->ncomps; k++)
     sb_printf(&m, "rewardkit_component_mean{component=\"%s\"} %.17g\n", s->comps[k].name,
               s->comps[k].count ? s->comps[k].sum / (double)s->comps[k].count : 0.0);
+  sb_puts(&m, "# HELP rewardkit_model_total Calls of model rewards to inference servers "
+              "(requests, attempts, retries, errors, cache hits, tokens).\n"
+              "# TYPE rewardkit_model_total counter\n");
+  for (int i = 0; i < 7; i++)
+    sb_printf(&m, "rewardkit_model_total{what=\"%s\"} %llu\n", model_keys[i], s->model[i]);
+  sb_printf(&m, "# TYPE rewardkit_model_wait_seconds_total counter\n"
+                "rewardkit_model_wait_seconds_total %.3f\n", s->model_wait_ms / 1000.0);
   sb_printf(&m, "# TYPE rewardkit_spec_reloads_total counter\n"
                 "rewardkit_spec_reloads_total{result=\"ok\"} %llu\n"
                 "rewardkit_spec_reloads_total{result=\"failed\"} %llu\n"
