@@ -41,6 +41,7 @@ bench: build
 	@$(BUILD)/bench_edit 0.5
 	@$(BUILD)/bench_detection 2
 	@/usr/bin/python3 bench/baseline_geometry.py --c $(BUILD)/bench_geometry --records 2000
+	@/usr/bin/python3 bench/model/bench_model.py $(BUILD)/rewardkit 20000
 
 # Runs every fuzz target for FUZZ_SECONDS (default 30) each.
 FUZZ_SECONDS ?= 30

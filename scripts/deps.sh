@@ -11,7 +11,8 @@ case "$what" in
   test)  pkgs+=(python3 python3-venv nginx-light) ;;
   fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
   bench) pkgs+=(python3 wrk bc python3-fastapi python3-uvicorn python3-nltk
-               python3-levenshtein python3-numpy python3-scipy python3-sympy) ;;
+               python3-levenshtein python3-numpy python3-scipy python3-sympy
+               python3-aiohttp nginx-light) ;;
   *) echo "deps.sh: unknown set '$what' (build, test, fuzz or bench)" >&2; exit 2 ;;
 esac
 missing=()

@@ -575,7 +575,7 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
   }
   size_t k = 0;
   for (size_t i = 0; i < nq; i++) {
-    memcpy(all + k, qs[i]->r, qs[i]->n * sizeof *all);
+    if (qs[i]->n) memcpy(all + k, qs[i]->r, qs[i]->n * sizeof *all);
     k += qs[i]->n;
     qs[i]->n = 0; /* bodies now owned by `all` */
   }
@@ -599,16 +599,42 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
   int rc = 0;
   uint64_t t0 = now_ms();
   size_t left = nx;
+  /* xs[0..cursor) have all been started at least once; later ones wait in
+   * order. Retries wait in `again`. The scan for startable transfers stops
+   * after BLOCKED_SCAN that cannot start (their URLs are full), so a
+   * round of thousands of requests costs O(in flight) per wake-up, while
+   * requests for another, idle server still get past a busy one. */
+  enum { BLOCKED_SCAN = 64 };
+  size_t cursor = 0, nagain = 0;
+  xfer **again = malloc((nx ? nx : 1) * sizeof *again);
+  if (!again) rc = -1;
   while (left && rc == 0) {
     uint64_t now = now_ms(), wake = now + 200;
-    for (size_t i = 0; i < nx && rc == 0; i++) {
-      xfer *x = &xs[i];
-      if (x->done || x->running) continue;
+    for (size_t i = 0; i < nagain && rc == 0;) {
+      xfer *x = again[i];
       if (x->not_before > now) {
         if (x->not_before < wake) wake = x->not_before;
+        i++;
+      } else if (pick_url(cl, x, now) == 0) {
+        if (start(cl, x)) rc = -1;
+        again[i] = again[--nagain];
+      } else {
+        i++;
+      }
+    }
+    size_t blocked = 0;
+    for (size_t i = cursor; i < nx && blocked < BLOCKED_SCAN && rc == 0; i++) {
+      xfer *x = &xs[i];
+      if (x->attempts) {
+        if (i == cursor) cursor++;
         continue;
       }
-      if (pick_url(cl, x, now) == 0 && start(cl, x)) rc = -1;
+      if (pick_url(cl, x, now) == 0) {
+        if (start(cl, x)) rc = -1;
+        if (i == cursor) cursor++;
+      } else {
+        blocked++;
+      }
     }
     int still = 0;
     curl_multi_perform(cl->multi, &still);
@@ -639,6 +665,7 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
         for (long a = 1; a < x->attempts && d < BACKOFF_CAP_MS; a++) d *= 2;
         if (d > BACKOFF_CAP_MS) d = BACKOFF_CAP_MS;
         x->not_before = now_ms() + (uint64_t)d;
+        again[nagain++] = x;
         cl->st.retries++;
         finished = 1; /* recompute the wake-up time */
         continue;
@@ -667,6 +694,7 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
     free(x->rq.body);
   }
   free(xs);
+  free(again);
   cl->st.wait_ms += (double)(now_ms() - t0);
   return rc;
 }
