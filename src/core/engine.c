@@ -8,6 +8,10 @@
  * worker; each worker writes its outputs into its own buffer, so emitting
  * the chunk in input order is one write per worker. Output order never
  * depends on the thread count.
+ *
+ * Model rewards (model/client.h): a block whose records queued server
+ * requests is rolled back; the chunk's requests are sent together on the
+ * calling thread and those blocks are scored again with the replies.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -536,9 +540,6 @@ static void chunk_begin(job *jb) {
   rk__pool_start(jb->ctx->pool, run_blocks, jb);
 }
 
-/* The caller scores the blocks still unclaimed, waits for the workers, and
- * resolves the items' text and key pointers. Returns -1 if a buffer ran
- * out of memory. */
 /* Rounds of server calls: send what the pending blocks queued, then score
  * those blocks again, until none is pending. The last round refuses new
  * requests, so it always ends. Returns -1 when out of memory. */
@@ -587,6 +588,10 @@ static int model_rounds(job *jb) {
   return rc;
 }
 
+/* The caller scores the blocks still unclaimed, waits for the workers,
+ * runs the rounds of server calls if records wait for replies, and
+ * resolves the items' text and key pointers. Returns -1 if a buffer ran
+ * out of memory. */
 static int chunk_finish(job *jb) {
   slot *sl = jb->sl;
   run_blocks(jb, 0, jb->ctx->n);

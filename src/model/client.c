@@ -12,7 +12,10 @@
 #include "model/client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "json/json.h"
 
 #define MAX_REPLY ((size_t)64 << 20)      /* bytes of one reply */
+#define MAX_ROUND ((size_t)1 << 30)       /* bytes of all replies of a round */
 #define CACHE_MAX_BYTES ((size_t)256 << 20)
 #define CACHE_MAX_ENTRIES ((size_t)1 << 20)
 #define BACKOFF_CAP_MS 5000
@@ -183,6 +187,8 @@ struct rk__mclient {
   urlstate *urls;
   size_t nurls;
   size_t rr;               /* round-robin cursor */
+  int epfd;                /* sockets libcurl asks us to watch */
+  uint64_t timer_at;       /* when libcurl wants a timeout call (ms), or never */
   rk__mstats st;
 };
 
@@ -317,19 +323,54 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 static void curl_init_once(void) { curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == 0; }
 
+/* libcurl's socket interface: it says which sockets to watch for what,
+ * and when it next needs a timeout call; one epoll_wait then serves every
+ * transfer, and only the sockets with events are handed back to libcurl,
+ * so a wake-up costs O(ready sockets), not O(transfers in flight). */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *user, void *sockp) {
+  rk__mclient *cl = user;
+  (void)easy;
+  (void)sockp;
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(cl->epfd, EPOLL_CTL_DEL, fd, NULL);
+    return 0;
+  }
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  if (epoll_ctl(cl->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+    epoll_ctl(cl->epfd, EPOLL_CTL_ADD, fd, &ev);
+  return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *user) {
+  rk__mclient *cl = user;
+  (void)multi;
+  cl->timer_at = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+  return 0;
+}
+
 int rk__mclient_create(rk__mclient **out) {
   *out = NULL;
   pthread_once(&curl_once, curl_init_once);
   if (!curl_ok) return -1;
   rk__mclient *cl = calloc(1, sizeof *cl);
   if (!cl) return -1;
-  cl->multi = curl_multi_init();
+  cl->epfd = epoll_create1(EPOLL_CLOEXEC);
+  cl->multi = cl->epfd >= 0 ? curl_multi_init() : NULL;
   if (!cl->multi) {
+    if (cl->epfd >= 0) close(cl->epfd);
     free(cl);
     return -1;
   }
+  cl->timer_at = UINT64_MAX;
   /* Keep-alive connections are reused across rounds and calls. */
   curl_multi_setopt(cl->multi, CURLMOPT_MAXCONNECTS, 1024L);
+  curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
+  curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
   *out = cl;
   return 0;
 }
@@ -341,6 +382,7 @@ void rk__mclient_destroy(rk__mclient *cl) {
   for (size_t i = 0; i < cl->nurls; i++) free(cl->urls[i].url);
   free(cl->urls);
   curl_multi_cleanup(cl->multi);
+  close(cl->epfd);
   free(cl);
 }
 
@@ -372,7 +414,9 @@ typedef struct xfer {
   CURL *h;
   struct curl_slist *hdrs;
   rk__buf resp;
+  size_t *round_bytes;     /* shared by the round's transfers */
   char errbuf[CURL_ERROR_SIZE];
+  char why[96];            /* our own reason for aborting a transfer */
   size_t url_i;            /* index into cl->urls of the current attempt */
   long attempts;
   uint64_t not_before;     /* ms; next attempt may start then */
@@ -386,7 +430,17 @@ typedef struct xfer {
 static size_t on_data(char *p, size_t sz, size_t nm, void *user) {
   xfer *x = user;
   size_t n = sz * nm;
-  if (x->resp.n + n > MAX_REPLY) return 0; /* aborts the transfer */
+  /* Returning less than n aborts the transfer (CURLE_WRITE_ERROR). */
+  if (x->resp.n + n > MAX_REPLY) {
+    snprintf(x->why, sizeof x->why, "reply larger than %zu MiB", MAX_REPLY >> 20);
+    return 0;
+  }
+  if (*x->round_bytes + n > MAX_ROUND) {
+    snprintf(x->why, sizeof x->why, "the replies of this round passed %zu MiB in total",
+             MAX_ROUND >> 20);
+    return 0;
+  }
+  *x->round_bytes += n;
   return rk__buf_put(&x->resp, p, n) == 0 ? n : 0;
 }
 
@@ -431,6 +485,7 @@ static int start(rk__mclient *cl, xfer *x) {
   snprintf(x->last_url, sizeof x->last_url, "%s%s", u->url, x->rq.path);
   rk__buf_reset(&x->resp);
   x->errbuf[0] = '\0';
+  x->why[0] = '\0';
   if (!x->hdrs) {
     x->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     if (x->hdrs) x->hdrs = curl_slist_append(x->hdrs, "Expect:");
@@ -537,7 +592,8 @@ static int finish(rk__mclient *cl, xfer *x) {
     const char *tries = x->attempts > 1 ? "s" : "";
     if (x->cc != CURLE_OK) {
       snprintf(err, 1024, "%s: %s (%ld attempt%s)", x->last_url,
-               x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc), x->attempts, tries);
+               x->why[0] ? x->why : x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc),
+               x->attempts, tries);
     } else {
       rk__wire_error_message(body, bn, msg, sizeof msg);
       snprintf(err, 1024, "HTTP %ld from %s (%ld attempt%s): %s", x->http, x->last_url,
@@ -595,6 +651,8 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
   }
   free(all);
   cl->st.requests += nx;
+  size_t round_bytes = 0;
+  for (size_t i = 0; i < nx; i++) xs[i].round_bytes = &round_bytes;
 
   int rc = 0;
   uint64_t t0 = now_ms();
@@ -637,7 +695,10 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
       }
     }
     int still = 0;
-    curl_multi_perform(cl->multi, &still);
+    if (cl->timer_at <= now_ms()) {
+      cl->timer_at = UINT64_MAX;
+      curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+    }
     CURLMsg *m;
     int q, finished = 0;
     while ((m = curl_multi_info_read(cl->multi, &q))) {
@@ -677,9 +738,16 @@ int rk__mclient_run(rk__mclient *cl, rk__mqueue **qs, size_t nq) {
     }
     /* A finished transfer frees a slot: start the next one before waiting. */
     if (left && rc == 0 && !finished) {
-      uint64_t t = now_ms();
-      int ms = wake > t ? (int)(wake - t) : 0;
-      curl_multi_poll(cl->multi, NULL, 0, ms > 200 ? 200 : ms, NULL);
+      uint64_t t = now_ms(), until = wake < cl->timer_at ? wake : cl->timer_at;
+      int ms = until > t ? (int)(until - t > 200 ? 200 : until - t) : 0;
+      struct epoll_event ev[128];
+      int nev = epoll_wait(cl->epfd, ev, 128, ms);
+      for (int i = 0; i < nev; i++) {
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(cl->multi, ev[i].data.fd, flags, &still);
+      }
     }
   }
   for (size_t i = 0; i < nx; i++) {
