@@ -386,6 +386,14 @@ class Faults(unittest.TestCase):
         out, _ = self.run_one("v [[garbage]]")
         self.assertEqual(out[0]["status"], "error")
 
+    def test_oversized_reply(self):
+        # 70 MiB of padding passes the client's 64 MiB limit for one reply.
+        out, _ = self.run_one("u [[pad_kb=71680]]", retries=0, timeout_ms=20000)
+        self.assertEqual(out[0]["status"], "error")
+        self.assertIn("reply larger than 64 MiB", out[0]["error"])
+        out, _ = self.run_one("u2 [[pad_kb=64]] [[p_yes=0.8]]")
+        self.assertAlmostEqual(out[0]["reward"], 0.8, places=12)
+
     def test_dead_url_is_skipped(self):
         dead = f"http://127.0.0.1:{closed_port()}"
         recs = [{"prompt": f"q{i} [[p_yes=0.8]]", "response": "r"} for i in range(20)]

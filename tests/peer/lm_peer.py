@@ -122,6 +122,7 @@ RE_STATUS = re.compile(r"\[\[status=(\d{3})\]\]")
 RE_FAILFIRST = re.compile(r"\[\[fail_first=(\d+)\]\]")
 RE_DROP = re.compile(r"\[\[drop\]\]")
 RE_GARBAGE = re.compile(r"\[\[garbage\]\]")
+RE_PAD = re.compile(r"\[\[pad_kb=(\d+)\]\]")
 
 CLAMP = {"vllm": -9999.0, "sglang": -999999999.0,
          "llamacpp": -3.4028234663852886e+38,  # -FLT_MAX, llama.cpp's log(0)
@@ -1416,6 +1417,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception as e:  # a bug in the peer: say so, keep serving
             traceback.print_exc(file=sys.stderr)
             res = kind.error(500, f"lm_peer internal error: {e!r}", path)
+        m = RE_PAD.search(raw)
+        if m:  # a valid reply made huge by trailing whitespace
+            if not isinstance(res, Raw):
+                res = Raw(200, jdump(res))
+            res = Raw(res.status, res.body + b" " * (int(m.group(1)) * 1024), res.ctype)
         self._write(res)
 
 
