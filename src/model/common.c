@@ -233,29 +233,107 @@ int rk__mfetch(rk__call *c, const char *who, const rk__endpoint *e, const char *
   return 1;
 }
 
+/* The three calls below share one shape: build the body (built != 0:
+ * the builder failed; build before calling, since the path is set by the
+ * builder), fetch, and on a reply let the caller's parser run; a parser
+ * failure becomes an error naming the reward. */
+static int fetch_built(rk__call *c, const char *who, const rk__endpoint *e, int built,
+                       const char *path, rk__buf *body, const rk__reply **r, rk_status *s) {
+  int k = -1;
+  if (built)
+    *s = rk__fail(c, "%s: could not build the request", who);
+  else
+    k = rk__mfetch(c, who, e, path, body, r, s);
+  rk__buf_release(body);
+  return k;
+}
+
+static int parsed(rk__call *c, const char *who, int k, int prc, const char *err,
+                  rk_status *s) {
+  if (k == 1 && prc) {
+    *s = rk__fail(c, "%s: %s", who, err);
+    return -1;
+  }
+  return k;
+}
+
 int rk__mspan_lp(rk__call *c, const char *who, const rk__endpoint *e,
                  const rk__lp_query *q, double **lp, size_t *n, rk_status *s) {
   rk__buf body;
   rk__buf_init(&body, (size_t)256 << 20);
   const char *path = NULL;
-  int k = -1;
-  if (rk__wire_prompt_lp(e->kind, e->model, q, &body, &path)) {
-    *s = rk__fail(c, "%s: could not build the request", who);
-  } else {
-    const rk__reply *r = NULL;
-    k = rk__mfetch(c, who, e, path, &body, &r, s);
-    if (k == 1) {
-      rk__usage u;
-      char err[200];
-      if (rk__wire_parse_prompt_lp(e->kind, q, r->body, r->n, c->arena, lp, n, &u, err,
-                                   sizeof err)) {
-        *s = rk__fail(c, "%s: %s", who, err);
-        k = -1;
-      }
-    }
-  }
-  rk__buf_release(&body);
-  return k;
+  const rk__reply *r = NULL;
+  int built = rk__wire_prompt_lp(e->kind, e->model, q, &body, &path);
+  int k = fetch_built(c, who, e, built, path, &body, &r, s);
+  rk__usage u;
+  char err[200] = "";
+  int prc = k == 1 ? rk__wire_parse_prompt_lp(e->kind, q, r->body, r->n, c->arena, lp, n, &u,
+                                              err, sizeof err)
+                   : 0;
+  return parsed(c, who, k, prc, err, s);
+}
+
+int rk__mtop_call(rk__call *c, const char *who, const rk__endpoint *e, const rk__msg *m,
+                  size_t nm, int top_k, rk__toplp **top, size_t *ntop, rk__str *sampled,
+                  rk_status *s) {
+  rk__buf body;
+  rk__buf_init(&body, (size_t)256 << 20);
+  const char *path = NULL;
+  const rk__reply *r = NULL;
+  int built = rk__wire_top(e->kind, e->model, m, nm, top_k, &body, &path);
+  int k = fetch_built(c, who, e, built, path, &body, &r, s);
+  rk__usage u;
+  char err[200] = "";
+  int prc = k == 1 ? rk__wire_parse_top(e->kind, r->body, r->n, c->arena, top, ntop, sampled,
+                                        &u, err, sizeof err)
+                   : 0;
+  return parsed(c, who, k, prc, err, s);
+}
+
+int rk__mgen(rk__call *c, const char *who, const rk__endpoint *e, const rk__msg *m,
+             size_t nm, const rk__gen_opts *o, rk__str *text, rk_status *s) {
+  rk__buf body;
+  rk__buf_init(&body, (size_t)256 << 20);
+  const char *path = NULL;
+  const rk__reply *r = NULL;
+  int built = rk__wire_gen(e->kind, e->model, m, nm, o, &body, &path);
+  int k = fetch_built(c, who, e, built, path, &body, &r, s);
+  rk__usage u;
+  char err[200] = "";
+  int prc =
+      k == 1 ? rk__wire_parse_gen(e->kind, r->body, r->n, c->arena, text, &u, err, sizeof err) : 0;
+  return parsed(c, who, k, prc, err, s);
+}
+
+int rk__membed(rk__call *c, const char *who, const rk__endpoint *e, const rk__embed_in *in,
+               size_t n, double **vecs, size_t *dim, rk_status *s) {
+  rk__buf body;
+  rk__buf_init(&body, (size_t)256 << 20);
+  const char *path = NULL;
+  const rk__reply *r = NULL;
+  int built = rk__wire_embed(e->kind, e->model, in, n, &body, &path);
+  int k = fetch_built(c, who, e, built, path, &body, &r, s);
+  rk__usage u;
+  char err[200] = "";
+  int prc = k == 1 ? rk__wire_parse_embed(e->kind, r->body, r->n, c->arena, n, vecs, dim, &u,
+                                          err, sizeof err)
+                   : 0;
+  return parsed(c, who, k, prc, err, s);
+}
+
+int rk__mscore(rk__call *c, const char *who, const rk__endpoint *e, const char *api,
+               const rk__str *texts, size_t n, double *scores, rk_status *s) {
+  rk__buf body;
+  rk__buf_init(&body, (size_t)256 << 20);
+  const char *path = NULL;
+  const rk__reply *r = NULL;
+  int built = rk__wire_score(e->kind, e->model, api, texts, n, &body, &path);
+  int k = fetch_built(c, who, e, built, path, &body, &r, s);
+  char err[200] = "";
+  int prc = k == 1 ? rk__wire_parse_score(e->kind, api, r->body, r->n, c->arena, scores, n, err,
+                                          sizeof err)
+                   : 0;
+  return parsed(c, who, k, prc, err, s);
 }
 
 const char *const rk__mlp_mode_names[] = {"sum", "mean_log", "mean_prob", "prod",

@@ -74,6 +74,21 @@ int rk__mfetch(rk__call *c, const char *who, const rk__endpoint *e,
 int rk__mspan_lp(rk__call *c, const char *who, const rk__endpoint *e,
                  const rk__lp_query *q, double **lp, size_t *n, rk_status *s);
 
+/* One chat call, parsed: the first generated position's alternatives
+ * (rk__mtop_call) or the generated text (rk__mgen). 1, 0 or -1 as
+ * rk__mspan_lp. */
+int rk__mtop_call(rk__call *c, const char *who, const rk__endpoint *e, const rk__msg *m,
+                  size_t nm, int top_k, rk__toplp **top, size_t *ntop, rk__str *sampled,
+                  rk_status *s);
+int rk__mgen(rk__call *c, const char *who, const rk__endpoint *e, const rk__msg *m,
+             size_t nm, const rk__gen_opts *o, rk__str *text, rk_status *s);
+/* Embeddings of in[0..n): *vecs holds n rows of *dim. 1, 0 or -1. */
+int rk__membed(rk__call *c, const char *who, const rk__endpoint *e, const rk__embed_in *in,
+               size_t n, double **vecs, size_t *dim, rk_status *s);
+/* Reward-model scores of texts[0..n) through `api`. 1, 0 or -1. */
+int rk__mscore(rk__call *c, const char *who, const rk__endpoint *e, const char *api,
+               const rk__str *texts, size_t n, double *scores, rk_status *s);
+
 /* Which likelihood aggregate an "aggregate" argument names (formulas.h). */
 int rk__mlp_mode_compile(rk__argctx *ac, const char *key, int def, rk__lp_mode *out);
 extern const char *const rk__mlp_mode_names[];

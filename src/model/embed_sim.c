@@ -88,31 +88,11 @@ typedef struct vecs {
   size_t n, d;
 } vecs;
 
-/* Embeds texts (1), queues (0) or fails (-1, *s set). */
+/* Embeds in[0..n) (1), queues (0) or fails (-1, *s set). */
 static int embed(const cfg_t *cfg, rk__call *c, const rk__embed_in *in, size_t n, vecs *out,
                  rk_status *s) {
-  rk__buf body;
-  rk__buf_init(&body, (size_t)256 << 20);
-  const char *path = NULL;
-  int k = -1;
-  if (rk__wire_embed(cfg->ep->kind, cfg->ep->model, in, n, &body, &path)) {
-    *s = rk__fail(c, "embed_sim: could not build the request");
-  } else {
-    const rk__reply *r = NULL;
-    k = rk__mfetch(c, "embed_sim", cfg->ep, path, &body, &r, s);
-    if (k == 1) {
-      rk__usage u;
-      char err[200];
-      out->n = n;
-      if (rk__wire_parse_embed(cfg->ep->kind, r->body, r->n, c->arena, n, &out->v, &out->d,
-                               &u, err, sizeof err)) {
-        *s = rk__fail(c, "embed_sim: %s", err);
-        k = -1;
-      }
-    }
-  }
-  rk__buf_release(&body);
-  return k;
+  out->n = n;
+  return rk__membed(c, "embed_sim", cfg->ep, in, n, &out->v, &out->d, s);
 }
 
 static int embed_texts(const cfg_t *cfg, rk__call *c, const rk__str *t, size_t n, vecs *out,

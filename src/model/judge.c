@@ -204,83 +204,44 @@ static rk_status render(ask *a, const rk__mvar *vars, size_t nv, rk__msg *m, siz
 static int ask_top(ask *a, const rk__mvar *vars, size_t nv, double *p, rk_status *s) {
   const cfg_t *cfg = a->cfg;
   rk__call *c = a->c;
-  rk__buf text, body;
+  rk__buf text;
   rk__buf_init(&text, (size_t)64 << 20);
-  rk__buf_init(&body, (size_t)256 << 20);
   rk__msg m[2];
-  size_t nm = 0;
-  const char *path = NULL;
+  size_t nm = 0, nt = 0;
   int ok = 0;
+  rk__toplp *top = NULL;
+  rk__str sampled = {0};
   *s = render(a, vars, nv, m, &nm, &text);
-  if (*s == RK_STATUS_OK) {
-    if (rk__wire_top(cfg->ep->kind, cfg->ep->model, m, nm, (int)cfg->top_k, &body, &path)) {
-      *s = rk__fail(c, "judge: could not build the request");
-    } else {
-      const rk__reply *r = NULL;
-      int k = rk__mfetch(c, "judge", cfg->ep, path, &body, &r, s);
-      if (k == 0) a->pending = 1;
-      if (k == 1) {
-        rk__toplp *top = NULL;
-        size_t nt = 0;
-        rk__str sampled = {0};
-        rk__usage u;
-        char err[200];
-        if (rk__wire_parse_top(cfg->ep->kind, r->body, r->n, c->arena, &top, &nt, &sampled,
-                               &u, err, sizeof err)) {
-          *s = rk__fail(c, "judge: %s", err);
-        } else {
-          double my, mn;
-          if (rk__pyes(top, nt, (const char *const *)cfg->yes, (const char *const *)cfg->no,
-                       p, &my, &mn)) {
-            *s = RK_STATUS_UNPARSEABLE;
-            rk__explain(c, "judge answered '%.*s': no yes/no variant among its top-%zu "
-                        "alternatives", (int)(sampled.n > 40 ? 40 : sampled.n),
-                        sampled.p ? sampled.p : "", nt);
-          } else {
-            ok = 1;
-          }
-        }
-      }
-    }
-  }
+  int k = *s == RK_STATUS_OK ? rk__mtop_call(c, "judge", cfg->ep, m, nm, (int)cfg->top_k,
+                                             &top, &nt, &sampled, s)
+                             : -1;
   rk__buf_release(&text);
-  rk__buf_release(&body);
+  if (k == 0) a->pending = 1;
+  if (k != 1) return 0;
+  double my, mn;
+  ok = rk__pyes(top, nt, (const char *const *)cfg->yes, (const char *const *)cfg->no, p, &my,
+                &mn) == 0;
+  if (!ok) {
+    *s = RK_STATUS_UNPARSEABLE;
+    rk__explain(c, "judge answered '%.*s': no yes/no variant among its top-%zu alternatives",
+                (int)(sampled.n > 40 ? 40 : sampled.n), sampled.p ? sampled.p : "", nt);
+  }
   return ok;
 }
 
 /* Generated text for one rendering. Same conventions as ask_top. */
 static int ask_gen(ask *a, const rk__mvar *vars, size_t nv, rk__str *out, rk_status *s) {
   const cfg_t *cfg = a->cfg;
-  rk__call *c = a->c;
-  rk__buf text, body;
+  rk__buf text;
   rk__buf_init(&text, (size_t)64 << 20);
-  rk__buf_init(&body, (size_t)256 << 20);
   rk__msg m[2];
   size_t nm = 0;
-  const char *path = NULL;
-  int ok = 0;
+  rk__gen_opts o = {cfg->max_tokens, cfg->temperature, 1.0, -1};
   *s = render(a, vars, nv, m, &nm, &text);
-  if (*s == RK_STATUS_OK) {
-    rk__gen_opts o = {cfg->max_tokens, cfg->temperature, 1.0, -1};
-    if (rk__wire_gen(cfg->ep->kind, cfg->ep->model, m, nm, &o, &body, &path)) {
-      *s = rk__fail(c, "judge: could not build the request");
-    } else {
-      const rk__reply *r = NULL;
-      int k = rk__mfetch(c, "judge", cfg->ep, path, &body, &r, s);
-      if (k == 0) a->pending = 1;
-      if (k == 1) {
-        rk__usage u;
-        char err[200];
-        if (rk__wire_parse_gen(cfg->ep->kind, r->body, r->n, c->arena, out, &u, err, sizeof err))
-          *s = rk__fail(c, "judge: %s", err);
-        else
-          ok = 1;
-      }
-    }
-  }
+  int k = *s == RK_STATUS_OK ? rk__mgen(a->c, "judge", cfg->ep, m, nm, &o, out, s) : -1;
   rk__buf_release(&text);
-  rk__buf_release(&body);
-  return ok;
+  if (k == 0) a->pending = 1;
+  return k == 1;
 }
 
 /* ---------------------------------------------------------- verdicts */

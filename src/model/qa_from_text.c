@@ -151,10 +151,9 @@ static rk_status score(const void *cfgp, rk__call *c, double *value) {
   if (!rk__spend(c, m * (c->rec->response.n + 500))) return RK_STATUS_TIMEOUT;
   size_t ok = 0;
   int pending = 0;
-  rk__buf text, opts, body;
+  rk__buf text, opts;
   rk__buf_init(&text, (size_t)64 << 20);
   rk__buf_init(&opts, (size_t)1 << 20);
-  rk__buf_init(&body, (size_t)256 << 20);
   for (size_t j = 0; j < m && s == RK_STATUS_OK; j++) {
     size_t qi = cfg->sample ? (size_t)(rk__splitmix64(&state) % nq) : j;
     question q;
@@ -179,32 +178,18 @@ static rk_status score(const void *cfgp, rk__call *c, double *value) {
     if (s != RK_STATUS_OK) break;
     rk__msg msg = {"user", rk__str_make(text.p, text.n), NULL, 0};
     rk__gen_opts go = {cfg->max_tokens, cfg->temperature, 1.0, -1};
-    const char *path = NULL;
-    rk__buf_reset(&body);
-    if (rk__wire_gen(cfg->ep->kind, cfg->ep->model, &msg, 1, &go, &body, &path)) {
-      s = rk__fail(c, "qa_from_text: could not build the request");
-      break;
-    }
-    const rk__reply *r = NULL;
-    int k = rk__mfetch(c, "qa_from_text", cfg->ep, path, &body, &r, &s);
+    rk__str reply;
+    int k = rk__mgen(c, "qa_from_text", cfg->ep, &msg, 1, &go, &reply, &s);
     if (k < 0) break;
     if (k == 0) {
       pending = 1;
       continue;
-    }
-    rk__str reply;
-    rk__usage u;
-    char err[200];
-    if (rk__wire_parse_gen(cfg->ep->kind, r->body, r->n, c->arena, &reply, &u, err, sizeof err)) {
-      s = rk__fail(c, "qa_from_text: %s", err);
-      break;
     }
     char l = rk__parse_choice_letter(reply, last);
     ok += l && l == gold;
   }
   rk__buf_release(&text);
   rk__buf_release(&opts);
-  rk__buf_release(&body);
   if (s != RK_STATUS_OK) return s;
   if (pending) return rk__model_pending(c);
   *value = (double)ok / (double)m;

@@ -89,33 +89,18 @@ static rk_status score(const void *cfgp, rk__call *c, double *value) {
                       "as a number in '%s'", cfg->field);
     raw = v->u.num;
   } else {
-    rk__buf text, body;
+    rk__buf text;
     rk__buf_init(&text, (size_t)64 << 20);
-    rk__buf_init(&body, (size_t)256 << 20);
-    const char *path = NULL;
     int k = -1;
     s = rk__mtemplate(c, cfg->tpl, NULL, 0, &text);
     if (s == RK_STATUS_OK && !rk__spend(c, text.n + 1000)) s = RK_STATUS_TIMEOUT;
     if (s == RK_STATUS_OK) {
       rk__str t = rk__str_make(text.p ? text.p : "", text.n);
-      if (rk__wire_score(cfg->ep->kind, cfg->ep->model, cfg->api, &t, 1, &body, &path)) {
-        s = rk__fail(c, "rm_score: could not build the request");
-      } else {
-        const rk__reply *r = NULL;
-        k = rk__mfetch(c, "rm_score", cfg->ep, path, &body, &r, &s);
-        char err[200];
-        if (k == 1 && rk__wire_parse_score(cfg->ep->kind, cfg->api, r->body, r->n, c->arena,
-                                           &raw, 1, err, sizeof err)) {
-          s = rk__fail(c, "rm_score: %s", err);
-          k = -1;
-        }
-      }
+      k = rk__mscore(c, "rm_score", cfg->ep, cfg->api, &t, 1, &raw, &s);
     }
     rk__buf_release(&text);
-    rk__buf_release(&body);
-    if (s != RK_STATUS_OK) return s;
+    if (k < 0) return s;
     if (k == 0) return rk__model_pending(c);
-    if (k < 0) return rk__fail(c, "rm_score: no reply");
   }
   if (!isfinite(raw)) return rk__fail(c, "rm_score: the score is not a finite number");
   *value = cfg->sigmoid ? 1.0 / (1.0 + exp(-raw)) : raw;
