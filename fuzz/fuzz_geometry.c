@@ -11,19 +11,29 @@
  * - a walked path that is valid and reaches the goal is never shorter
  *   than BFS, and "reached" implies "valid";
  * - inside by even-odd implies inside by nonzero (odd winding != 0);
- * - rotation angles are in [0, 360).
+ * - rotation angles are in [0, 360);
+ * - the point rewards (point_in_box, point_in_polygon, keypoint_distance)
+ *   with coordinate conventions end to end: the reward of an "ok" record
+ *   is in [0, 1]; with the image size (and model input size) in the record
+ *   no record is an "error"; without them, a spec converting units never
+ *   comes out "ok" (it must not compare raw numbers).
  *
  * Input: the bytes up to the first 0x00 are the grid, the rest the path
- * (and the polygon's and the rotation parser's text).
+ * (and the polygon's and the rotation parser's text). For the point
+ * rewards the grid part is the reference (a string), the rest the
+ * response; the first byte picks the image size (or none).
  *
  *   build-fuzz/fuzz_geometry fuzz/corpus/geometry -max_total_time=120
  */
+#define _GNU_SOURCE /* memmem */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "json/json.h"
+#include "rewardkit.h"
 #include "vision/geometry.h"
 
 #define CHECK(c)                \
@@ -33,6 +43,72 @@
 
 static rk__arena g_arena;
 static int g_init;
+static rk_ctx *g_ctx;
+
+/* Point rewards with unit conversions; needs[i]: converts units, so it
+ * needs the image size (1), or not (0: same units on both sides). */
+static const char *const g_spec_text[] = {
+    "{\"reward\": {\"fn\": \"point_in_box\", \"args\": {\"coords\": \"1000\"}}}",
+    "{\"reward\": {\"fn\": \"point_in_box\", \"args\": {\"ref_coords\": \"unit\","
+    " \"box_format\": \"xywh\", \"mode\": \"any\"}}}",
+    "{\"reward\": {\"fn\": \"point_in_polygon\", \"args\": {\"coords\": \"grid\","
+    " \"rule\": \"nonzero\"}}}",
+    "{\"reward\": {\"fn\": \"point_in_polygon\", \"args\": {\"coords\": \"unit\","
+    " \"ref_coords\": \"unit\"}}}",
+    "{\"reward\": {\"fn\": \"keypoint_distance\", \"args\": {\"coords\": 1000,"
+    " \"ref_coords\": \"unit\", \"reward\": \"gaussian\", \"match\": \"nearest\"}}}",
+    "{\"reward\": {\"fn\": \"keypoint_distance\", \"args\": {\"coords\": \"1000\","
+    " \"ref_coords\": \"1000\", \"reward\": \"linear\", \"threshold\": 20}}}",
+    "{\"reward\": {\"fn\": \"keypoint_distance\", \"args\": {\"normalize\": \"diag\","
+    " \"coords\": \"grid\", \"width_field\": \"img.w\", \"height_field\": \"img.h\"}}}",
+    NULL};
+static const int g_needs[] = {1, 1, 1, 0, 1, 0, 1};
+static rk_spec *g_specs[8];
+
+/* Scores every point spec on one record; size_pick chooses the sizes the
+ * record carries (0, 1: image and model input sizes; 2, 3: none usable). */
+static void score_points(const char *ref, size_t rn, const char *resp, size_t pn, int size_pick) {
+  static const char *const sizes[] = {
+      ", \"width\": 640, \"height\": 480, \"input_width\": 448, \"input_height\": 336,"
+      " \"img\": {\"w\": 640, \"h\": 480}",
+      ", \"width\": 1e-300, \"height\": 3, \"input_width\": 7, \"input_height\": 1e9,"
+      " \"img\": {\"w\": 1e-300, \"h\": 3}",
+      "", ", \"width\": 0, \"height\": -4, \"img\": {\"w\": \"640\"}"};
+  int with_size = size_pick < 2;
+  /* The record reader refuses NUL in strings (status "error" for the
+   * whole record): the no-error oracle holds only without them. */
+  int clean = !memchr(resp, 0, pn) && !memchr(ref, 0, rn);
+  rk__buf rec;
+  rk__buf_init(&rec, 0);
+  rk__buf_puts(&rec, "{\"response\": ");
+  rk__json_put_str(&rec, resp, pn);
+  rk__buf_puts(&rec, ", \"reference\": ");
+  rk__json_put_str(&rec, ref, rn);
+  rk__buf_puts(&rec, sizes[size_pick]);
+  rk__buf_puts(&rec, "}");
+  CHECK(!rec.oom);
+  rk_score_options so;
+  memset(&so, 0, sizeof so);
+  so.explain = 1;
+  so.step_budget = 10000000;
+  for (int i = 0; g_specs[i]; i++) {
+    char *out = NULL;
+    size_t n = 0;
+    if (rk_score_one(g_ctx, g_specs[i], &so, rec.p, rec.n, &out, &n) != RK_OK) continue;
+    CHECK(out && n > 0);
+    int ok = memmem(out, n, "\"status\":\"ok\"", 13) != NULL;
+    if (ok) {
+      const char *r = memmem(out, n, "\"reward\":", 9);
+      CHECK(r);
+      double v = strtod(r + 9, NULL);
+      CHECK(v >= 0 && v <= 1);
+    }
+    if (with_size && clean) CHECK(!memmem(out, n, "\"status\":\"error\"", 16));
+    if (!with_size && g_needs[i]) CHECK(!ok);
+    rk_free(out);
+  }
+  rk__buf_release(&rec);
+}
 
 /* Distances by repeated relaxation until nothing changes: O(cells^2) but
  * obviously right; -1 unreachable. */
@@ -85,6 +161,12 @@ static void check_maze(rk__maze *m, const char *path, size_t pn) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!g_init) {
     rk__arena_init(&g_arena, (size_t)256 << 20);
+    rk_ctx_options co = {1};
+    CHECK(rk_ctx_create(&co, &g_ctx) == RK_OK);
+    char err[512];
+    for (int i = 0; g_spec_text[i]; i++)
+      CHECK(rk_spec_compile(g_spec_text[i], strlen(g_spec_text[i]), &g_specs[i], err,
+                            sizeof err) == RK_OK);
     g_init = 1;
   }
   rk__arena_reset(&g_arena);
@@ -146,5 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(k >= 0);
   if (k) CHECK(deg >= 0 && deg < 360);
   CHECK(dir >= -1 && dir <= 1);
+
+  /* The point rewards end to end, with and without the image size. */
+  score_points(p, gn, q, qn, size ? data[0] % 4 : 2);
   return 0;
 }

@@ -34,8 +34,13 @@ typedef struct frame {
   int nnum, nother, npairs;
   int as_value;    /* opened where the enclosing object expects a value */
   size_t start;    /* offset of the opening bracket */
-  size_t box_at;   /* object: offset of its box array */
+  size_t box_at;   /* object: offset of its box array; array: of the pending box */
   double v[4], pv[4];
+  /* array: a leading string is kept in label / has_label; a box right
+   * after it waits here (pend) until the array closes, when it becomes a
+   * labelled box if nothing else came ([label, box], Vision-R1) */
+  int pend;
+  double pbox[4];
   /* object */
   int key, state, has_box, box_keyed, box_bad;
   double box[4];
@@ -112,6 +117,7 @@ static void emit(scan *s, const double v[4], const frame *obj, size_t at) {
     o->b = nb;
     s->cap = nc;
   }
+  if (o->n && o->b[o->n - 1].at > at) s->unordered = 1; /* sorted back at the end */
   rk__box *b = &o->b[o->n++];
   b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
   b->conf = obj ? obj->conf : NAN;
@@ -181,10 +187,33 @@ static double number_val(const char *p, size_t n) {
   return strtod(tmp, NULL);
 }
 
+/* A pending box whose array did not turn out to be a [label, box] pair
+ * stands on its own, without the label. */
+static void flush_pending(scan *s, frame *a) {
+  if (!a->pend) return;
+  a->pend = 0;
+  emit(s, a->pbox, NULL, a->box_at);
+}
+
 /* An array closed: a box for its parent, or a standalone box. */
 static void close_array(scan *s, frame *st, int depth) {
   frame *a = &st[depth];
   frame *par = depth > 0 ? &st[depth - 1] : NULL;
+  if (a->pend) {
+    /* Exactly a string and a box: [label, box] (Vision-R1's ground truth
+     * [["cat", [x1, y1, x2, y2]], ...]). The label borrows the string. */
+    if (a->nother == 2 && a->nnum == 0) {
+      frame lab;
+      memset(&lab, 0, sizeof lab);
+      lab.conf = lab.area = NAN;
+      lab.label = a->label;
+      lab.has_label = 1;
+      a->pend = 0;
+      emit(s, a->pbox, &lab, a->box_at);
+    } else {
+      flush_pending(s, a);
+    }
+  }
   int is_box = 0;
   double v[4];
   if (a->nnum == 4 && a->nother == 0) {
@@ -219,6 +248,16 @@ static void close_array(scan *s, frame *st, int depth) {
     }
     return;
   }
+  /* A box right after a leading string: maybe the box of a [label, box]
+   * pair, decided when the parent closes (or flushed when anything else
+   * follows). */
+  if (is_box && par && par->kind == '[' && par->has_label && par->nnum == 0 &&
+      par->nother == 2 && !par->pend) {
+    memcpy(par->pbox, v, sizeof v);
+    par->pend = 1;
+    par->box_at = a->start;
+    return;
+  }
   /* A box directly in a list or in prose. (A lone [x, y] pair is not.) */
   if (is_box) emit(s, v, NULL, a->start);
 }
@@ -241,7 +280,13 @@ static void close_object(scan *s, frame *st, int depth) {
  * other members may be lost: dropped as truncated. A bare 4-number array
  * inside it stands on its own. */
 static void abandon(scan *s, frame *f) {
-  if (f->kind != '{') return;
+  if (f->kind != '{') {
+    /* Only the end of the text abandons an array with a pending box (any
+     * other byte flushes it first): a [label, box] item cut off, dropped
+     * like a cut-off object. */
+    if (f->pend) drop(s, RK__DROP_TRUNCATED), f->pend = 0;
+    return;
+  }
   if (f->has_box && !f->box_keyed) {
     emit(s, f->box, NULL, f->box_at);
     s->unordered = 1;
@@ -267,6 +312,9 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
       continue;
     }
     frame *top = depth >= 0 ? &st[depth] : NULL;
+    /* Anything but a comma or the closing bracket after the box of a
+     * possible [label, box] pair: it is not one. */
+    if (top && top->pend && ch != ',' && ch != ']') flush_pending(&s, top);
     if (ch == '{' || ch == '[') {
       if (depth + 1 >= MAX_DEPTH) {
         skipped++;
@@ -348,6 +396,10 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
       i = j + 1;
       prev = '"';
       if (top->kind == '[') {
+        if (top->nother == 0 && top->nnum == 0) { /* maybe [label, box] */
+          top->label = str;
+          top->has_label = 1;
+        }
         top->nother++;
       } else if (top->state == S_KEY || top->state == S_COLON) {
         top->key = classify_key(str);
@@ -499,15 +551,21 @@ double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b) {
 static const char *const layout_names[] = {"xyxy", "xywh", "cxcywh", NULL};
 static const char *const coord_names[] = {"pixel", "unit", "1000", "grid", NULL};
 
-int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def) {
-  int dd = a->drop_degenerate; /* the caller's default */
+/* A convention by name; the number 1000 is taken for "1000" (what
+ * `--arg coords=1000` on the command line gives). */
+static int coord_arg(rk__argctx *ac, const char *key, int *out) {
+  const rk__jval *v = rk__arg_raw(ac, key);
+  if (v && v->type == RK__JNUM && v->u.num == 1000) {
+    *out = RK__COORD_1000;
+    return 0;
+  }
+  return rk__arg_enum(ac, key, coord_names, 0, out);
+}
+
+int rk__coordargs_compile(rk__argctx *ac, rk__coordargs *a) {
   memset(a, 0, sizeof *a);
-  a->drop_degenerate = dd;
-  int lay = 0, rlay = 0, co = 0, rco = 0;
-  if (rk__arg_enum(ac, "format", layout_names, 0, &lay) ||
-      rk__arg_enum(ac, "ref_format", layout_names, 0, &rlay) ||
-      rk__arg_enum(ac, "coords", coord_names, 0, &co) ||
-      rk__arg_enum(ac, "ref_coords", coord_names, 0, &rco) ||
+  int co = 0, rco = 0;
+  if (coord_arg(ac, "coords", &co) || coord_arg(ac, "ref_coords", &rco) ||
       rk__arg_num_range(ac, "width", 0, 0, 1e9, &a->width) ||
       rk__arg_num_range(ac, "height", 0, 0, 1e9, &a->height) ||
       rk__arg_num_range(ac, "input_width", 0, 0, 1e9, &a->input_width) ||
@@ -515,14 +573,35 @@ int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def) {
       rk__arg_str(ac, "width_field", "width", &a->width_field) ||
       rk__arg_str(ac, "height_field", "height", &a->height_field) ||
       rk__arg_str(ac, "input_width_field", "input_width", &a->input_width_field) ||
-      rk__arg_str(ac, "input_height_field", "input_height", &a->input_height_field) ||
+      rk__arg_str(ac, "input_height_field", "input_height", &a->input_height_field))
+    return -1;
+  a->coords = (rk__coord)co;
+  a->ref_coords = (rk__coord)rco;
+  return 0;
+}
+
+void rk__coordargs_free(rk__coordargs *a) {
+  if (!a) return;
+  free(a->width_field);
+  free(a->height_field);
+  free(a->input_width_field);
+  free(a->input_height_field);
+  memset(a, 0, sizeof *a);
+}
+
+int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def) {
+  int dd = a->drop_degenerate; /* the caller's default */
+  memset(a, 0, sizeof *a);
+  a->drop_degenerate = dd;
+  int lay = 0, rlay = 0;
+  if (rk__arg_enum(ac, "format", layout_names, 0, &lay) ||
+      rk__arg_enum(ac, "ref_format", layout_names, 0, &rlay) ||
+      rk__coordargs_compile(ac, &a->co) ||
       rk__arg_int(ac, "max_boxes", max_boxes_def, 1, 1000000, &a->max_boxes) ||
       rk__arg_bool(ac, "drop_degenerate", a->drop_degenerate, &a->drop_degenerate))
     return -1;
   a->layout = (rk__box_layout)lay;
   a->ref_layout = (rk__box_layout)rlay;
-  a->coords = (rk__coord)co;
-  a->ref_coords = (rk__coord)rco;
   if (rk__arg_raw(ac, "extract")) {
     rk__extract_cfg *ex = calloc(1, sizeof *ex);
     if (!ex) return rk__arg_error(ac, "extract", "out of memory");
@@ -535,10 +614,7 @@ int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def) {
 
 void rk__boxargs_free(rk__boxargs *a) {
   if (!a) return;
-  free(a->width_field);
-  free(a->height_field);
-  free(a->input_width_field);
-  free(a->input_height_field);
+  rk__coordargs_free(&a->co);
   if (a->extract) {
     rk__extract_cfg_free(a->extract);
     free(a->extract);
@@ -546,23 +622,30 @@ void rk__boxargs_free(rk__boxargs *a) {
   memset(a, 0, sizeof *a);
 }
 
-/* A positive number from a fixed arg or a record field; 0 when absent. */
-static double size_of(rk__call *c, double fixed, const char *field) {
+double rk__coord_size(rk__call *c, double fixed, const char *field) {
   if (fixed > 0) return fixed;
-  if (!field || !*field) return 0;
+  if (!field || !*field || !c->rec) return 0;
   const rk__jval *v = rk__record_field(c->rec, field);
   if (v && v->type == RK__JNUM && v->u.num > 0 && isfinite(v->u.num)) return v->u.num;
   return 0;
 }
 
-/* Scale factors to pixels for one convention; -1 with a message if the
- * size it needs is missing. */
-static int scale_for(const rk__boxargs *a, rk__call *c, rk__coord co, double W, double H,
-                     double *sx, double *sy) {
+/* A missing size goes to the explanation as well as the error message,
+ * so that --explain shows why there is no reward. */
+static rk_status size_missing(rk__call *c, const char *msg) {
+  rk__explain(c, "%s", msg);
+  return rk__fail(c, "%s", msg);
+}
+
+/* Scale factors to pixels for one convention; ERROR with a message if the
+ * size it needs is missing. VLM-R1 REC (grid): x * W_img / W_input. */
+static rk_status scale_for(const rk__coordargs *a, rk__call *c, rk__coord co, double W,
+                           double H, double *sx, double *sy) {
+  char msg[600]; /* field names are user strings: snprintf truncates */
   switch (co) {
     case RK__COORD_PIXEL:
       *sx = *sy = 1;
-      return 0;
+      return RK_STATUS_OK;
     case RK__COORD_UNIT:
       *sx = W, *sy = H;
       break;
@@ -570,25 +653,57 @@ static int scale_for(const rk__boxargs *a, rk__call *c, rk__coord co, double W, 
       *sx = W / 1000, *sy = H / 1000;
       break;
     case RK__COORD_GRID: {
-      double iw = size_of(c, a->input_width, a->input_width_field);
-      double ih = size_of(c, a->input_height, a->input_height_field);
+      double iw = rk__coord_size(c, a->input_width, a->input_width_field);
+      double ih = rk__coord_size(c, a->input_height, a->input_height_field);
       if (!(iw > 0) || !(ih > 0)) {
-        rk__fail(c, "coords \"grid\" needs the model input size: record field '%s'/'%s' "
-                    "or args input_width/input_height",
+        snprintf(msg, sizeof msg, "coords \"grid\" needs the model input size: record field "
+                                  "'%s'/'%s' or args input_width/input_height",
                  a->input_width_field, a->input_height_field);
-        return -1;
+        return size_missing(c, msg);
       }
       *sx = W / iw, *sy = H / ih;
       break;
     }
   }
   if (!(W > 0) || !(H > 0)) {
-    rk__fail(c, "coords \"%s\" needs the image size: record field '%s'/'%s' or args "
-                "width/height",
+    snprintf(msg, sizeof msg, "coords \"%s\" needs the image size: record field '%s'/'%s' or "
+                              "args width/height",
              coord_names[co], a->width_field, a->height_field);
-    return -1;
+    return size_missing(c, msg);
   }
-  return 0;
+  return RK_STATUS_OK;
+}
+
+rk_status rk__coordargs_scale(const rk__coordargs *a, rk__call *c, rk__coordscale *out) {
+  out->sx = out->sy = out->rx = out->ry = 1;
+  out->W = rk__coord_size(c, a->width, a->width_field);
+  out->H = rk__coord_size(c, a->height, a->height_field);
+  out->unit = a->coords;
+  if (a->coords == a->ref_coords && !(out->W > 0 && out->H > 0)) return RK_STATUS_OK;
+  rk_status st = scale_for(a, c, a->coords, out->W, out->H, &out->sx, &out->sy);
+  if (st == RK_STATUS_OK) st = scale_for(a, c, a->ref_coords, out->W, out->H, &out->rx, &out->ry);
+  out->unit = RK__COORD_PIXEL;
+  return st;
+}
+
+void rk__coordscale_describe(const rk__coordargs *a, const rk__coordscale *s, char *buf,
+                             size_t cap) {
+  if (!cap) return;
+  buf[0] = '\0';
+  if (a->coords == RK__COORD_PIXEL && a->ref_coords == RK__COORD_PIXEL) return;
+  char sides[64], w[32], h[32];
+  if (a->coords == a->ref_coords)
+    snprintf(sides, sizeof sides, "%s coordinates on both sides", coord_names[a->coords]);
+  else
+    snprintf(sides, sizeof sides, "prediction in %s, reference in %s coordinates",
+             coord_names[a->coords], coord_names[a->ref_coords]);
+  if (s->unit != RK__COORD_PIXEL) {
+    snprintf(buf, cap, "%s, compared in that unit (no image size)", sides);
+    return;
+  }
+  rk__fmt_double(w, s->W);
+  rk__fmt_double(h, s->H);
+  snprintf(buf, cap, "%s, compared in pixels of a %sx%s image", sides, w, h);
 }
 
 rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
@@ -676,15 +791,10 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   st = rk__boxes_scan(c, rt.p, rt.n, RK__BOXES_DEFAULT_MAX, ref);
   if (st != RK_STATUS_OK) return st;
 
-  double W = size_of(c, a->width, a->width_field);
-  double H = size_of(c, a->height, a->height_field);
-  double sx = 1, sy = 1, rx = 1, ry = 1;
-  int same = a->coords == a->ref_coords;
-  if (!same || (W > 0 && H > 0)) {
-    if (scale_for(a, c, a->coords, W, H, &sx, &sy) ||
-        scale_for(a, c, a->ref_coords, W, H, &rx, &ry))
-      return RK_STATUS_ERROR;
-  }
+  rk__coordscale sc;
+  st = rk__coordargs_scale(&a->co, c, &sc);
+  if (st != RK_STATUS_OK) return st;
+  double sx = sc.sx, sy = sc.sy, rx = sc.rx, ry = sc.ry;
   rk__boxes_convert(pred, a->layout, sx, sy);
   rk__boxes_convert(ref, a->ref_layout, rx, ry);
   if (a->drop_degenerate) {

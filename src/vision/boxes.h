@@ -111,20 +111,59 @@ double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b);
 
 /* ------------------------------------------------ shared reward args */
 
-typedef struct rk__boxargs {
-  rk__box_layout layout, ref_layout;
-  rk__coord coords, ref_coords;
+/* Coordinate conventions of the two sides and where the image size comes
+ * from. Part of every box reward's arguments, and shared with the point
+ * rewards (point_in_box, point_in_polygon, keypoint_distance in
+ * vision/points.c) so that both families read the same arguments and
+ * record fields with the same defaults. Strings are malloc'd. */
+typedef struct rk__coordargs {
+  rk__coord coords, ref_coords;                 /* default pixel / pixel */
   char *width_field, *height_field;             /* image size in the record */
   char *input_width_field, *input_height_field; /* grid: model input size */
   double width, height, input_width, input_height; /* fixed values; 0 = field */
+} rk__coordargs;
+
+/* Reads coords, ref_coords, width, height, width_field, height_field,
+ * input_width(_field), input_height(_field). Returns 0 or -1 (reported). */
+int rk__coordargs_compile(rk__argctx *ac, rk__coordargs *a);
+void rk__coordargs_free(rk__coordargs *a);
+
+/* A positive finite size from a fixed argument (when > 0) or else a
+ * record field (dotted path); 0 when absent or not a positive number. */
+double rk__coord_size(rk__call *c, double fixed, const char *field);
+
+/* How to bring both sides to one unit: multiply predicted x by sx, y by
+ * sy, reference x by rx, y by ry. The common unit is image pixels when
+ * the image size (W, H) is known; when it is not and both sides use the
+ * same convention, every factor is 1 and they are compared in that unit
+ * (unit names it); different conventions without a size are an error. */
+typedef struct rk__coordscale {
+  double sx, sy, rx, ry;
+  double W, H;   /* image size, 0 when unknown */
+  rk__coord unit; /* the common unit: RK__COORD_PIXEL once converted */
+} rk__coordscale;
+
+/* Fills *out. Returns OK, or ERROR (after rk__fail and rk__explain with
+ * the missing fields, e.g. 'coords "1000" needs the image size: record
+ * field 'width'/'height' or args width/height'). Reads the record only. */
+rk_status rk__coordargs_scale(const rk__coordargs *a, rk__call *c, rk__coordscale *out);
+
+/* "prediction 1000 and reference pixel coordinates compared in pixels of
+ * a 640x480 image" into buf; an empty string when both sides are pixels
+ * and nothing was scaled. */
+void rk__coordscale_describe(const rk__coordargs *a, const rk__coordscale *s, char *buf,
+                             size_t cap);
+
+typedef struct rk__boxargs {
+  rk__box_layout layout, ref_layout;
+  rk__coordargs co;     /* coords, ref_coords and the image size */
   int extract_given;    /* "extract" arg given: use text/extract.h */
   void *extract;        /* rk__extract_cfg * when extract_given */
   long max_boxes;
   int drop_degenerate;  /* predicted boxes with x2 == x1 or y2 == y1 dropped */
 } rk__boxargs;
 
-/* Reads format, ref_format, coords, ref_coords, width, height,
- * width_field, height_field, input_width(_field), input_height(_field),
+/* Reads format, ref_format, the coordinate arguments (rk__coordargs),
  * extract (+ its tail/answer_tag), max_boxes, drop_degenerate. */
 int rk__boxargs_compile(rk__argctx *ac, rk__boxargs *a, long max_boxes_def);
 void rk__boxargs_free(rk__boxargs *a);

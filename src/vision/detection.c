@@ -508,7 +508,8 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
   double xi = late ? 0.75 : 0.5;
   double plo = !has_step ? 0 : late ? 0.75 : 0.5, phi = !has_step ? 1 : late ? 0.9 : 0.75;
   double prec, rec;
-  size_t nm = 0;
+  size_t nm = 0, same = 0;
+  int labelled = 0; /* the class term was in use (labels on the GT side) */
   if (P == 0 || G == 0) {
     prec = rec = P == 0 && G == 0 ? 1.0 : 0.0;
   } else {
@@ -521,6 +522,7 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
     if (!cost || !gi || !rc ||
         rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
       return rk__fail(c, "out of memory");
+    for (size_t j = 0; j < G && cfg->use_labels; j++) labelled |= gt.b[j].has_label;
     for (size_t i = 0; i < P; i++)
       for (size_t j = 0; j < G; j++) {
         const rk__box *a = &pred.b[i], *b = &gt.b[j];
@@ -538,6 +540,7 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
       double g = gi[i * G + (size_t)rc[i]];
       tp += vr1_map(g, xi, xi);
       ps += vr1_map(g, plo, phi);
+      same += pc[i] >= 0 && pc[i] == gc[rc[i]];
       nm++;
     }
     rec = tp / (double)G;
@@ -571,6 +574,7 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
                    "recall %s%s%s",
                 pd, how, nm, G, s, a, b, cfg->output == HO_VISION_R1 ? ", format " : "",
                 cfg->output == HO_VISION_R1 ? d : "");
+    if (labelled) rk__explain(c, "%zu of %zu matched pairs with the same label", same, nm);
   }
   return RK_STATUS_OK;
 }

@@ -6,8 +6,9 @@
  *
  * Not for: 2D boxes from model output, IoU/GIoU, detection matching (those
  * live in the box family, vision/boxes.c). This family parses its own
- * numbers with the small scanner below so that it depends on nothing else
- * in vision/.
+ * numbers with the small scanner below; the only thing it takes from the
+ * box family is the coordinate conventions (rk__coordargs in
+ * vision/boxes.h), so that points and boxes read the same arguments.
  *
  * Ownership: everything returned lives in the arena passed in.
  */

@@ -5,8 +5,10 @@
  * (normalised distance to reference keypoints, thresholded or decaying).
  *
  * Points come from the answer as innermost number pairs: "(x, y)",
- * "[x, y]", {"point_2d": [x, y]} (vision/numlist.c). Coordinates are used
- * as given: the reference must be in the same units.
+ * "[x, y]", {"point_2d": [x, y]} (vision/numlist.c). Coordinates follow
+ * the box rewards' conventions (coords / ref_coords: pixel, unit, 1000,
+ * grid, with the image size from the record): both sides are brought to
+ * one unit by vision/boxes.c's rk__coordargs_scale before comparing.
  *
  * Not for: box-vs-box overlap (vision/boxes.c) or 3D (spatial.c).
  */
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "text/extract.h"
+#include "vision/boxes.h"
 #include "vision/geometry.h"
 
 /* ---------------------------------------------------------- formulas */
@@ -61,6 +64,7 @@ static const char *const agg_names[] = {"fraction", "any", "all", NULL};
 
 typedef struct pts_cfg {
   rk__extract_cfg ex;
+  rk__coordargs co; /* coords, ref_coords, image size (as the box rewards) */
   int agg;
   long max_points;
   int inclusive;    /* point_in_box: boundary counts; polygon: boundary inside */
@@ -72,6 +76,7 @@ static void pts_free(void *v) {
   pts_cfg *cfg = v;
   if (!cfg) return;
   rk__extract_cfg_free(&cfg->ex);
+  rk__coordargs_free(&cfg->co);
   free(cfg);
 }
 
@@ -109,6 +114,22 @@ static rk_status answer_points(const pts_cfg *cfg, rk__call *c, double **pts,
   return RK_STATUS_OK;
 }
 
+/* Multiplies the x of n points xy[0..2n) by sx and the y by sy (boxes
+ * x1,y1,x2,y2 are two points). */
+static void scale_xy(double *xy, size_t n, double sx, double sy) {
+  if (sx == 1 && sy == 1) return;
+  for (size_t i = 0; i < n; i++) xy[2 * i] *= sx, xy[2 * i + 1] *= sy;
+}
+
+/* The coordinate note of the explanation ("prediction in 1000, reference
+ * in pixel coordinates, compared in pixels of a 640x480 image"), if any. */
+static void explain_coords(rk__call *c, const rk__coordargs *co, const rk__coordscale *sc) {
+  if (!rk__explaining(c)) return;
+  char d[200];
+  rk__coordscale_describe(co, sc, d, sizeof d);
+  if (d[0]) rk__explain(c, "%s", d);
+}
+
 static double aggregate(int agg, size_t inside, size_t n) {
   if (n == 0) return 0;
   if (agg == AGG_ANY) return inside > 0;
@@ -117,7 +138,7 @@ static double aggregate(int agg, size_t inside, size_t n) {
 }
 
 static int pts_common_compile(rk__argctx *ac, pts_cfg *cfg) {
-  return rk__geo_extract_compile(ac, &cfg->ex) ||
+  return rk__geo_extract_compile(ac, &cfg->ex) || rk__coordargs_compile(ac, &cfg->co) ||
          rk__arg_enum(ac, "mode", agg_names, AGG_FRACTION, &cfg->agg) ||
          rk__arg_int(ac, "max_points", 100, 1, 1L << 20, &cfg->max_points);
 }
@@ -168,6 +189,9 @@ static rk_status pib_score(const void *v, rk__call *c, double *value) {
                 bad ? " with a non-negative size" : "");
     return RK_STATUS_INVALID_REFERENCE;
   }
+  rk__coordscale sc;
+  st = rk__coordargs_scale(&cfg->co, c, &sc);
+  if (st != RK_STATUS_OK) return st;
   double *pts = NULL;
   size_t np = 0;
   int too_many = 0;
@@ -177,7 +201,9 @@ static rk_status pib_score(const void *v, rk__call *c, double *value) {
     rk__explain(c, "%zu points, over max_points %ld: reward 0", np, cfg->max_points);
     return RK_STATUS_OK;
   }
-  if (!rk__spend(c, np * nb + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, np * nb + np + nb + 1)) return RK_STATUS_TIMEOUT;
+  scale_xy(boxes, 2 * nb, sc.rx, sc.ry);
+  scale_xy(pts, np, sc.sx, sc.sy);
   size_t inside = 0, first_out = 0;
   for (size_t i = 0; i < np; i++) {
     int in = 0;
@@ -200,6 +226,7 @@ static rk_status pib_score(const void *v, rk__call *c, double *value) {
       rk__explain(c, "%zu of %zu points inside %zu reference box%s; %s %s", inside, np, nb,
                   nb == 1 ? "" : "es", agg_names[cfg->agg], a);
     }
+    explain_coords(c, &cfg->co, &sc);
   }
   return RK_STATUS_OK;
 }
@@ -335,16 +362,21 @@ static rk_status pip_score(const void *v, rk__call *c, double *value) {
     rk__explain(c, "reference has no polygon with 3 or more vertices");
     return RK_STATUS_INVALID_REFERENCE;
   }
+  rk__coordscale sc;
+  rk_status st = rk__coordargs_scale(&cfg->co, c, &sc);
+  if (st != RK_STATUS_OK) return st;
   double *pts = NULL;
   size_t np = 0;
   int too_many = 0;
-  rk_status st = answer_points(cfg, c, &pts, &np, &too_many);
+  st = answer_points(cfg, c, &pts, &np, &too_many);
   if (st != RK_STATUS_OK) return st;
   if (too_many) {
     rk__explain(c, "%zu points, over max_points %ld: reward 0", np, cfg->max_points);
     return RK_STATUS_OK;
   }
-  if (!rk__spend(c, np * s.nv + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, np * s.nv + np + s.nv + 1)) return RK_STATUS_TIMEOUT;
+  scale_xy(s.xy, s.nv, sc.rx, sc.ry);
+  scale_xy(pts, np, sc.sx, sc.sy);
   size_t inside = 0, on_edge = 0, first_out = 0;
   for (size_t i = 0; i < np; i++) {
     int in = 0;
@@ -370,6 +402,7 @@ static rk_status pip_score(const void *v, rk__call *c, double *value) {
     rk__explain(c, "%zu of %zu points inside %zu polygon%s (%s rule%s)%s; %s %s", inside, np,
                 s.n, s.n == 1 ? "" : "s", cfg->rule ? "nonzero" : "even-odd", edge, fo,
                 agg_names[cfg->agg], a);
+    explain_coords(c, &cfg->co, &sc);
   }
   return RK_STATUS_OK;
 }
@@ -389,9 +422,9 @@ static const char *const kr_names[] = {"threshold", "linear", "gaussian", NULL};
 
 typedef struct kp_cfg {
   rk__extract_cfg ex;
+  rk__coordargs co; /* coords, ref_coords, image size (also for diag) */
   int reward, nearest, diag;
   double threshold, scale;
-  char *width_field, *height_field;
   long max_points;
 } kp_cfg;
 
@@ -399,8 +432,7 @@ static void kp_free(void *v) {
   kp_cfg *cfg = v;
   if (!cfg) return;
   rk__extract_cfg_free(&cfg->ex);
-  free(cfg->width_field);
-  free(cfg->height_field);
+  rk__coordargs_free(&cfg->co);
   free(cfg);
 }
 
@@ -415,8 +447,7 @@ static int kp_compile(rk__argctx *ac, void **out) {
       rk__arg_enum(ac, "normalize", norm, 0, &cfg->diag) ||
       rk__arg_num_range(ac, "threshold", 0.05, 1e-300, 1e300, &cfg->threshold) ||
       rk__arg_num_range(ac, "scale", 1.0, 1e-300, 1e300, &cfg->scale) ||
-      rk__arg_str(ac, "width_field", "width", &cfg->width_field) ||
-      rk__arg_str(ac, "height_field", "height", &cfg->height_field) ||
+      rk__coordargs_compile(ac, &cfg->co) ||
       rk__arg_int(ac, "max_points", 100, 1, 1L << 20, &cfg->max_points)) {
     kp_free(cfg);
     return -1;
@@ -439,13 +470,17 @@ static rk_status kp_score(const void *v, rk__call *c, double *value) {
   *value = 0;
   double scale = cfg->scale;
   if (cfg->diag) {
-    const rk__jval *w = rk__record_field(c->rec, cfg->width_field);
-    const rk__jval *h = rk__record_field(c->rec, cfg->height_field);
-    if (!w || !h || w->type != RK__JNUM || h->type != RK__JNUM || !(w->u.num > 0) ||
-        !(h->u.num > 0) || !isfinite(w->u.num) || !isfinite(h->u.num))
-      return rk__fail(c, "normalize \"diag\" needs positive numbers in fields '%s' and '%s'",
-                      cfg->width_field, cfg->height_field);
-    scale = hypot(w->u.num, h->u.num);
+    double W = rk__coord_size(c, cfg->co.width, cfg->co.width_field);
+    double H = rk__coord_size(c, cfg->co.height, cfg->co.height_field);
+    if (!(W > 0) || !(H > 0)) {
+      rk__explain(c, "normalize \"diag\" needs the image size: positive numbers in record "
+                     "fields '%s' and '%s' or args width/height",
+                  cfg->co.width_field, cfg->co.height_field);
+      return rk__fail(c, "normalize \"diag\" needs the image size: positive numbers in record "
+                         "fields '%s' and '%s' or args width/height",
+                      cfg->co.width_field, cfg->co.height_field);
+    }
+    scale = hypot(W, H);
   }
   rk__nl ref;
   rk_status st = rk__geo_ref_scan(c, c->rec->reference, &ref);
@@ -465,6 +500,9 @@ static rk_status kp_score(const void *v, rk__call *c, double *value) {
       g[2 * ng + 1] = ref.nums[ref.tup[i].off + 1];
       ng++;
     }
+  rk__coordscale sc;
+  st = rk__coordargs_scale(&cfg->co, c, &sc);
+  if (st != RK_STATUS_OK) return st;
   pts_cfg pc;
   memset(&pc, 0, sizeof pc);
   pc.ex = cfg->ex;
@@ -478,7 +516,12 @@ static rk_status kp_score(const void *v, rk__call *c, double *value) {
     rk__explain(c, "%zu points, over max_points %ld: reward 0", np, cfg->max_points);
     return RK_STATUS_OK;
   }
-  if (!rk__spend(c, np * ng + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, np * ng + np + ng + 1)) return RK_STATUS_TIMEOUT;
+  /* Distances are taken in the common unit: pixels whenever the image
+   * size is known (so threshold and scale are in pixels, or relative to
+   * the diagonal with normalize "diag"). */
+  scale_xy(g, ng, sc.rx, sc.ry);
+  scale_xy(p, np, sc.sx, sc.sy);
   double sum = 0, dsum = 0;
   size_t matched = 0, hits = 0;
   for (size_t i = 0; i < ng; i++) {
@@ -507,6 +550,7 @@ static rk_status kp_score(const void *v, rk__call *c, double *value) {
                    "distance %s, %zu within %s; mean %s credit %s",
                 np, ng, cfg->nearest ? "nearest" : "order", matched, a, hits, t,
                 kr_names[cfg->reward], b);
+    explain_coords(c, &cfg->co, &sc);
   }
   return RK_STATUS_OK;
 }

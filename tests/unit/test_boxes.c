@@ -7,6 +7,7 @@
  * comments, and end to end through the public API.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,63 @@ TEST(scan_prose_and_pairs) {
   tctx_done(&t);
 }
 
+TEST(scan_label_pairs) {
+  tctx t;
+  tctx_init(&t, 1000000);
+  /* Vision-R1's ground truth: [label, box] pairs, the box as 4 numbers or
+   * as two corners; JSON or Python quotes. */
+  rk__boxes bs = scan(&t, "[[\"cat\", [1, 2, 3, 4]], [\"dog\", [[5, 6], [7, 8]]], "
+                          "['bird', [9, 10, 11, 12]]]");
+  ASSERT_EQ_INT(bs.n, 3);
+  ASSERT_EQ_INT(bs.ndropped, 0);
+  ASSERT_TRUE(bs.b[0].has_label);
+  ASSERT_EQ_SPAN(bs.b[0].label.p, bs.b[0].label.n, "cat");
+  ASSERT_NEAR(bs.b[0].x1, 1, 0);
+  ASSERT_NEAR(bs.b[0].y2, 4, 0);
+  ASSERT_EQ_SPAN(bs.b[1].label.p, bs.b[1].label.n, "dog");
+  ASSERT_NEAR(bs.b[1].x1, 5, 0);
+  ASSERT_NEAR(bs.b[1].y2, 8, 0);
+  ASSERT_EQ_SPAN(bs.b[2].label.p, bs.b[2].label.n, "bird");
+  ASSERT_TRUE(isnan(bs.b[2].conf));
+  /* One pair on its own, and a pair next to an object: source order. */
+  bs = scan(&t, "answer: [\"cat\", [1,2,3,4]] and {\"bbox_2d\": [5,6,7,8], \"label\": \"dog\"}");
+  ASSERT_EQ_INT(bs.n, 2);
+  ASSERT_EQ_SPAN(bs.b[0].label.p, bs.b[0].label.n, "cat");
+  ASSERT_EQ_SPAN(bs.b[1].label.p, bs.b[1].label.n, "dog");
+  /* Not pairs: the boxes stand on their own, without a label, in order:
+   * two boxes after the string; a third item; two strings; the box first;
+   * a number as the first item; a stray closer after the box. */
+  const char *not_pairs[] = {"[\"cat\", [1,2,3,4], [5,6,7,8]]", "[\"cat\", [1,2,3,4], 0.9]",
+                             "[\"cat\", \"dog\", [1,2,3,4]]", "[[1,2,3,4], \"cat\"]",
+                             "[3, [1,2,3,4]]", "[\"cat\", [1,2,3,4]} more"};
+  const size_t want_n[] = {2, 1, 1, 1, 1, 1};
+  for (size_t k = 0; k < sizeof not_pairs / sizeof not_pairs[0]; k++) {
+    bs = scan(&t, not_pairs[k]);
+    ASSERT_EQ_INT(bs.n, want_n[k]);
+    for (size_t i = 0; i < bs.n; i++) ASSERT_TRUE(!bs.b[i].has_label);
+    ASSERT_NEAR(bs.b[0].x1, 1, 0);
+    ASSERT_EQ_INT(bs.ndropped, 0);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %s\n", not_pairs[k]);
+      break;
+    }
+  }
+  /* A string, a box, then an object: the box first (unlabelled), then the
+   * object's box with its label. */
+  bs = scan(&t, "[\"cat\", [1,2,3,4], {\"bbox_2d\": [5,6,7,8], \"label\": \"dog\"}]");
+  ASSERT_EQ_INT(bs.n, 2);
+  ASSERT_TRUE(!bs.b[0].has_label);
+  ASSERT_NEAR(bs.b[0].x1, 1, 0);
+  ASSERT_EQ_SPAN(bs.b[1].label.p, bs.b[1].label.n, "dog");
+  /* Cut off by the end of the text after its box: the pair may have had
+   * more items, dropped like a cut-off object; the complete pair is kept. */
+  bs = scan(&t, "[[\"cat\", [1,2,3,4]], [\"dog\", [5,6,7,8]");
+  ASSERT_EQ_INT(bs.n, 1);
+  ASSERT_EQ_SPAN(bs.b[0].label.p, bs.b[0].label.n, "cat");
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_TRUNCATED], 1);
+  tctx_done(&t);
+}
+
 TEST(scan_truncated) {
   tctx t;
   tctx_init(&t, 1000000);
@@ -388,8 +446,35 @@ TEST(e2e_giou_grounding) {
                   "treshold");
 }
 
+TEST(e2e_coords_shared) {
+  /* The number 1000 is read as the convention "1000" (what `--arg
+   * coords=1000` gives): [250,500,500,1000] on 200x100 -> [50,50,100,100]. */
+  e2e_result r = e2e_score(
+      "{\"reward\": {\"fn\": \"iou\", \"args\": {\"coords\": 1000}}}",
+      "{\"response\": \"[250,500,500,1000]\", \"reference\": [50,50,100,100],"
+      " \"width\": 200, \"height\": 100}");
+  ASSERT_E2E(r, 1.0, "ok");
+  /* Other numbers are still refused. */
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"iou\", \"args\": {\"coords\": 100}}}",
+                                 buf, sizeof buf),
+                  "coords");
+  /* A missing size is in the explanation as well as the error. */
+  r = e2e_score("{\"reward\": {\"fn\": \"iou\", \"args\": {\"ref_coords\": \"unit\"}}}",
+                "{\"response\": \"[0,0,10,10]\", \"reference\": [0,0,1,1]}");
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "coords \"unit\" needs the image size: record field 'width'/'height'");
+  ASSERT_CONTAINS(r.explain, "needs the image size");
+  /* A [label, box] reference for a single-box reward: the best box. */
+  r = e2e_score("{\"reward\": {\"fn\": \"iou\"}}",
+                "{\"response\": \"[0,0,10,10]\", \"reference\": [[\"a\", [50,50,60,60]],"
+                " [\"b\", [0,0,10,10]]]}");
+  ASSERT_E2E(r, 1.0, "ok");
+}
+
 TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes),
           TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(scan_json_list),
-          TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs),
+          TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
           TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_hostile), TEST_ENTRY(convert),
-          TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding))
+          TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding),
+          TEST_ENTRY(e2e_coords_shared))

@@ -475,6 +475,127 @@ TEST(e2e_detection_prf) {
                   "thresholds");
 }
 
+/* ------------------------------------------ [label, box] references */
+
+/* A record whose response is RESP (an escaped JSON string body) and whose
+ * reference is REF (raw JSON); static buffer. */
+static const char *rec2(const char *resp, const char *ref, const char *extra) {
+  static char buf[2048];
+  snprintf(buf, sizeof buf, "{\"response\": \"%s\", \"reference\": %s%s}", resp, ref, extra);
+  return buf;
+}
+
+TEST(e2e_label_pairs_hungarian) {
+  /* Vision-R1's ground truth [[label, box], ...]. The labels reach the
+   * class term of the cost L1 - [class match] - GIoU. */
+  const char *hun = "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\"}}}";
+  const char *hun_nl = "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\","
+                       " \"use_labels\": false}}}";
+  /* A tie that only the label decides: one prediction [5,0,15,10] between
+   * cat [0,0,10,10] and dog [10,0,20,10]. To each: L1 = 5 + 0 + 5 + 0 =
+   * 10; I = 5*10 = 50, U = 100 + 100 - 50 = 150, IoU 1/3, C = 15*10 =
+   * 150, GIoU 1/3; cost 10 - 1/3 - [label]. Labelled dog it goes to dog
+   * (the explanation counts the same-label pair); either way precision
+   * = 1/3, recall = m(1/3; .5, .5)/2 = 0: pr_mean 1/6. */
+  const char *gt2 = "[[\"cat\", [0,0,10,10]], [\"dog\", [10,0,20,10]]]";
+  e2e_result r = e2e_score(hun, rec2("[{\\\"bbox_2d\\\": [5,0,15,10], \\\"label\\\": \\\"dog\\\"}]", gt2, ""));
+  ASSERT_E2E(r, 1.0 / 6.0, "ok");
+  ASSERT_CONTAINS(r.explain, "1 of 1 matched pairs with the same label");
+  r = e2e_score(hun, rec2("[{\\\"bbox_2d\\\": [5,0,15,10], \\\"label\\\": \\\"cat\\\"}]", gt2, ""));
+  ASSERT_CONTAINS(r.explain, "1 of 1 matched pairs with the same label");
+  r = e2e_score(hun, rec2("[{\\\"bbox_2d\\\": [5,0,15,10], \\\"label\\\": \\\"bird\\\"}]", gt2, ""));
+  ASSERT_CONTAINS(r.explain, "0 of 1 matched pairs with the same label");
+  /* The label changes the reward. GT cat [0,0,10,10]; predictions A dog
+   * [0,0,10,10] (L1 0, GIoU 1) and B cat [0,0,10,10.5] (L1 .5; I = 100,
+   * U = 105, C = 105: GIoU = 100/105). Costs with labels: A 0 - 0 - 1 =
+   * -1, B .5 - 1 - 100/105 = -1.452: B is matched; precision (100/105)/2,
+   * recall m(100/105; .5, .5) = 1: pr_mean (100/210 + 1)/2 = 31/42.
+   * Without labels: A -1, B .5 - 100/105 = -.452: A is matched;
+   * precision 1/2, recall 1: .75. */
+  const char *ab = "[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"dog\\\"},"
+                   " {\\\"bbox_2d\\\": [0,0,10,10.5], \\\"label\\\": \\\"cat\\\"}]";
+  r = e2e_score(hun, rec2(ab, "[[\"cat\", [0,0,10,10]]]", ""));
+  ASSERT_E2E(r, 31.0 / 42.0, "ok");
+  r = e2e_score(hun_nl, rec2(ab, "[[\"cat\", [0,0,10,10]]]", ""));
+  ASSERT_E2E(r, 0.75, "ok");
+  /* The same reference read without its label (the old reading, or a bare
+   * box list): one category, A wins: .75. */
+  r = e2e_score(hun, rec2(ab, "[[0,0,10,10]]", ""));
+  ASSERT_E2E(r, 0.75, "ok");
+  /* Python-quoted pairs in a string reference work the same. */
+  r = e2e_score(hun, rec2(ab, "\"[['cat', [0,0,10,10]]]\"", ""));
+  ASSERT_E2E(r, 31.0 / 42.0, "ok");
+  /* Vision-R1's setting: answers in 0-1000 (coords "1000"), GT pairs in
+   * pixels of a 200x100 image: [0,0,50,100] -> [0,0,10,10], [500,0,600,100]
+   * -> [100,0,120,10], both exact: precision 1, recall 1, format 1 (a
+   * JSON list in a ```json fence): (1 + 1 + 1)/3. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"coords\": \"1000\"}}}",
+                rec2("```json\\n[{\\\"bbox_2d\\\": [0,0,50,100], \\\"label\\\": \\\"cat\\\"},"
+                     " {\\\"bbox_2d\\\": [500,0,600,100], \\\"label\\\": \\\"dog\\\"}]\\n```",
+                     "[[\"cat\", [0,0,10,10]], [\"dog\", [100,0,120,10]]]",
+                     ", \"width\": 200, \"height\": 100"));
+  ASSERT_E2E(r, 1.0, "ok");
+  ASSERT_CONTAINS(r.explain, "2 of 2 matched pairs with the same label");
+}
+
+TEST(e2e_label_pairs_greedy) {
+  /* detection (VLM-R1): the label does not change the matching but a
+   * wrong one scores IoU 0. GT pairs cat [0,0,10,10], dog [50,50,60,60];
+   * one exact prediction: cat: pos 1/2, completeness .75: .7*.5 + .3*.75
+   * = .575; dog: pos 0: .3*.75 = .225 (read without labels, both .575). */
+  const char *gt = "[[\"cat\", [0,0,10,10]], [\"dog\", [50,50,60,60]]]";
+  const char *det = "{\"reward\": {\"fn\": \"detection\"}}";
+  e2e_result r = e2e_score(det, rec2("[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}]", gt, ""));
+  ASSERT_E2E(r, 0.575, "ok");
+  r = e2e_score(det, rec2("[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"dog\\\"}]", gt, ""));
+  ASSERT_E2E(r, 0.225, "ok");
+  ASSERT_CONTAINS(r.explain, "matched 1 of 2 gt at IoU>=0.5 (0 with the right label)");
+  /* The response may use the same pair shape. */
+  r = e2e_score(det, rec2("[[\\\"dog\\\", [0,0,10,10]]]", gt, ""));
+  ASSERT_E2E(r, 0.225, "ok");
+  r = e2e_score(det, rec2("[[\\\"cat\\\", [0,0,10,10]]]", gt, ""));
+  ASSERT_E2E(r, 0.575, "ok");
+
+  /* detection_prf: greedy matching only pairs boxes of the same label.
+   * GT cat [0,0,10,10], dog [2,0,12,10]; P0 dog [1,0,11,10] is equally
+   * close to both (I = 9*10 = 90, U = 110: IoU 9/11 each); P1 cat
+   * [-1,0,9,10]: 9/11 with cat, 70/130 = 7/13 with dog. At t = .6:
+   * with labels P0-dog and P1-cat: TP 2, F1 1. Without: the first of the
+   * tied 9/11 pairs in row-major order, P0-cat, then P1 has only dog
+   * (7/13 < .6): TP 1, P = R = 1/2, F1 .5. */
+  const char *gt3 = "[[\"cat\", [0,0,10,10]], [\"dog\", [2,0,12,10]]]";
+  const char *p3 = "[{\\\"bbox_2d\\\": [1,0,11,10], \\\"label\\\": \\\"dog\\\"},"
+                   " {\\\"bbox_2d\\\": [-1,0,9,10], \\\"label\\\": \\\"cat\\\"}]";
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": 0.6}}}",
+                rec2(p3, gt3, ""));
+  ASSERT_E2E(r, 1.0, "ok");
+  ASSERT_CONTAINS(r.explain, "greedy matched 2 of 2 gt at IoU>=0.6");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": 0.6,"
+                " \"use_labels\": false}}}",
+                rec2(p3, gt3, ""));
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": 0.6}}}",
+                rec2(p3, "[[0,0,10,10], [2,0,12,10]]", ""));
+  ASSERT_E2E(r, 0.5, "ok");
+
+  /* coco_map: categories from the pair labels. Each category exact: AP
+   * 1 - 2.2e-16 (pycocotools' eps); labels swapped: nothing matches, 0;
+   * swapped without labels: one category, 1. */
+  const char *cm = "{\"reward\": {\"fn\": \"coco_map\"}}";
+  const char *right = "[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"},"
+                      " {\\\"bbox_2d\\\": [50,50,60,60], \\\"label\\\": \\\"dog\\\"}]";
+  const char *swapped = "[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"dog\\\"},"
+                        " {\\\"bbox_2d\\\": [50,50,60,60], \\\"label\\\": \\\"cat\\\"}]";
+  r = e2e_score(cm, rec2(right, gt, ""));
+  ASSERT_NEAR(r.reward, 1, 1e-15);
+  ASSERT_CONTAINS(r.explain, "2 reference boxes in 2 categories");
+  r = e2e_score(cm, rec2(swapped, gt, ""));
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"use_labels\": false}}}",
+                rec2(swapped, gt, ""));
+  ASSERT_NEAR(r.reward, 1, 1e-15);
+}
+
 /* ------------------------------------------------------------- count */
 
 TEST(e2e_count) {
@@ -568,4 +689,5 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(coco_categories_and_maxdets), TEST_ENTRY(e2e_coco_map), TEST_ENTRY(hungarian_scipy_example),
           TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
-          TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets))
+          TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
+          TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets))

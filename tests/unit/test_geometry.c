@@ -186,6 +186,160 @@ TEST(e2e_keypoint_distance) {
   ASSERT_E2E(r, 1, "ok");
 }
 
+/* ------------------------------------------------------------ units */
+
+/* The point rewards take the box rewards' coordinate arguments. Image
+ * 200x100 throughout: 1000 units scale x by 200/1000 = .2 and y by
+ * 100/1000 = .1; unit (0-1) by 200 and 100; a 100x50 model input (grid)
+ * by 200/100 = 2 and 100/50 = 2. The reference box [40,20,60,40] (pixels)
+ * holds the pixel point (50, 30) and not (100, 50). */
+#define SIZE ", \"width\": 200, \"height\": 100"
+
+static const char *rec_sz(const char *ref, const char *resp, const char *extra) {
+  static char buf[1024];
+  snprintf(buf, sizeof buf, "{\"reference\": %s, \"response\": \"%s\"%s}", ref, resp, extra);
+  return buf;
+}
+
+TEST(e2e_point_in_box_units) {
+  const char *box = "[40,20,60,40]";
+  /* 1000: (250, 300) -> (50, 30) inside; (500, 500) -> (100, 50) outside;
+   * fraction 1/2 (raw, both would be outside: 0). */
+  e2e_result r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"1000\""),
+                           rec_sz(box, "(250, 300) (500, 500)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "point 2 (100, 50) is outside");
+  ASSERT_CONTAINS(r.explain, "prediction in 1000, reference in pixel coordinates, compared in "
+                             "pixels of a 200x100 image");
+  r = e2e_score(e2e_spec("point_in_box", ""), rec_sz(box, "(250, 300) (500, 500)", SIZE));
+  ASSERT_E2E(r, 0, "ok");
+  /* unit: (0.25, 0.3) -> (50, 30). */
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"unit\""), rec_sz(box, "(0.25, 0.3)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  /* grid, model input 100x50 from args or record fields: (25, 15) -> (50, 30). */
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"grid\", \"input_width\": 100,"
+                                         " \"input_height\": 50"),
+                rec_sz(box, "(25, 15)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"grid\""),
+                rec_sz(box, "(25, 15)", SIZE ", \"input_width\": 100, \"input_height\": 50"));
+  ASSERT_E2E(r, 1, "ok");
+  /* The reference's units: [200,200,300,400] in 1000 -> [40,20,60,40];
+   * the pixel point (50, 30) is inside. */
+  r = e2e_score(e2e_spec("point_in_box", "\"ref_coords\": \"1000\""),
+                rec_sz("[200,200,300,400]", "(50, 30)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  /* xywh reference in 0-1: [0.2, 0.2, 0.1, 0.2] -> [40,20,20,20] ->
+   * [40,20,60,40]. */
+  r = e2e_score(e2e_spec("point_in_box", "\"ref_coords\": \"unit\", \"box_format\": \"xywh\""),
+                rec_sz("[0.2, 0.2, 0.1, 0.2]", "(50, 30)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  /* Same units on both sides need no size. */
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"unit\", \"ref_coords\": \"unit\""),
+                rec_sz("[0.2, 0.2, 0.3, 0.4]", "(0.25, 0.3)", ""));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "unit coordinates on both sides, compared in that unit");
+  /* The size from args, or from other fields. */
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"1000\", \"width\": 200, \"height\": 100"),
+                rec_sz(box, "(250, 300)", ""));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"1000\", \"width_field\": \"img.w\","
+                                         " \"height_field\": \"img.h\""),
+                rec_sz(box, "(250, 300)", ", \"img\": {\"w\": 200, \"h\": 100}"));
+  ASSERT_E2E(r, 1, "ok");
+  /* A missing size is an error that says what is missing, never a raw
+   * comparison. */
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"1000\""), rec_sz(box, "(250, 300)", ""));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "coords \"1000\" needs the image size: record field 'width'/'height' "
+                           "or args width/height");
+  ASSERT_CONTAINS(r.explain, "needs the image size");
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"1000\""),
+                rec_sz(box, "(250, 300)", ", \"width\": 200, \"height\": 0"));
+  ASSERT_EQ_STR(r.status, "error");
+  r = e2e_score(e2e_spec("point_in_box", "\"coords\": \"grid\""), rec_sz(box, "(25, 15)", SIZE));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "needs the model input size: record field 'input_width'/'input_height'");
+  /* Unknown conventions are refused when the spec is compiled. */
+  char err[512];
+  e2e_spec_error(e2e_spec("point_in_box", "\"coords\": \"percent\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "coords");
+}
+
+TEST(e2e_point_in_polygon_units) {
+  /* Square (40,20)-(60,40) in pixels; answers on the 200x100 image:
+   * 1000 (250, 300) -> (50, 30) inside, (350, 300) -> (70, 30) outside. */
+  const char *sq = "[[40,20],[60,20],[60,40],[40,40]]";
+  e2e_result r = e2e_score(e2e_spec("point_in_polygon", "\"coords\": \"1000\""),
+                           rec_sz(sq, "(250, 300) (350, 300)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score(e2e_spec("point_in_polygon", "\"coords\": \"unit\""), rec_sz(sq, "(0.25, 0.3)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("point_in_polygon", "\"coords\": \"grid\""),
+                rec_sz(sq, "(25, 15)", SIZE ", \"input_width\": 100, \"input_height\": 50"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Polygon in 0-1000, point in pixels: [[200,200],[300,200],[300,400],
+   * [200,400]] -> the same square; (50, 30) inside. */
+  r = e2e_score(e2e_spec("point_in_polygon", "\"ref_coords\": \"1000\""),
+                rec_sz("{\"polygon\": [200,200,300,200,300,400,200,400]}", "(50, 30)", SIZE));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("point_in_polygon", "\"coords\": \"unit\""), rec_sz(sq, "(0.25, 0.3)", ""));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "coords \"unit\" needs the image size");
+}
+
+TEST(e2e_keypoint_distance_units) {
+  /* Reference keypoint (50, 30) in pixels; linear credit, threshold 4
+   * (pixels once converted): credit = 1 - d/4. */
+  const char *kp = "[[50, 30]]";
+  const char *lin = "\"reward\": \"linear\", \"threshold\": 4";
+  char args[256];
+  /* 1000: (260, 300) -> (52, 30): d = 2, credit .5 (raw: d = hypot(210,
+   * 270) = 342: credit 0). */
+  snprintf(args, sizeof args, "%s, \"coords\": \"1000\"", lin);
+  e2e_result r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz(kp, "(260, 300)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score(e2e_spec("keypoint_distance", lin), rec_sz(kp, "(260, 300)", SIZE));
+  ASSERT_E2E(r, 0, "ok");
+  /* unit: (0.26, 0.3) -> (52, 30). */
+  snprintf(args, sizeof args, "%s, \"coords\": \"unit\"", lin);
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz(kp, "(0.26, 0.3)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* grid, input 100x50: (26, 15) -> (52, 30). */
+  snprintf(args, sizeof args, "%s, \"coords\": \"grid\", \"input_width\": 100, \"input_height\": 50", lin);
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz(kp, "(26, 15)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* Both sides in 1000: with the size the distance is in pixels ((250,
+   * 300) -> (50, 30), (260, 300) -> (52, 30): d = 2, .5); without it in
+   * 1000 units (d = 10 > 4: 0), and the explanation says which. */
+  snprintf(args, sizeof args, "%s, \"coords\": \"1000\", \"ref_coords\": \"1000\"", lin);
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz("[[250, 300]]", "(260, 300)", SIZE));
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "1000 coordinates on both sides, compared in pixels of a 200x100 image");
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz("[[250, 300]]", "(260, 300)", ""));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "compared in that unit (no image size)");
+  /* diag with 1000 units: image 300x400, diagonal 500; (500, 500) ->
+   * (150, 200) against (120, 160): d = hypot(30, 40) = 50 -> .1; linear
+   * threshold .2: .5. The size may also come from the args. */
+  const char *dg = "\"normalize\": \"diag\", \"reward\": \"linear\", \"threshold\": 0.2, \"coords\": \"1000\"";
+  r = e2e_score(e2e_spec("keypoint_distance", dg),
+                rec_sz("[[120, 160]]", "(500, 500)", ", \"width\": 300, \"height\": 400"));
+  ASSERT_E2E(r, 0.5, "ok");
+  snprintf(args, sizeof args, "%s, \"width\": 300, \"height\": 400", dg);
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz("[[120, 160]]", "(500, 500)", ""));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* Missing sizes. */
+  snprintf(args, sizeof args, "%s, \"coords\": \"1000\"", lin);
+  r = e2e_score(e2e_spec("keypoint_distance", args), rec_sz(kp, "(260, 300)", ""));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "coords \"1000\" needs the image size");
+  r = e2e_score(e2e_spec("keypoint_distance", dg), rec_sz("[[120, 160]]", "(500, 500)", ""));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.error, "normalize \"diag\" needs the image size");
+  ASSERT_CONTAINS(r.explain, "normalize \"diag\" needs the image size");
+}
+
 /* ----------------------------------------------------------------- 3D */
 
 TEST(iou3d_formula) {
@@ -285,4 +439,6 @@ TEST(e2e_action_distance) {
 TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
           TEST_ENTRY(point_in_polygon_formula), TEST_ENTRY(e2e_point_in_box),
           TEST_ENTRY(e2e_point_in_polygon), TEST_ENTRY(e2e_keypoint_distance),
+          TEST_ENTRY(e2e_point_in_box_units), TEST_ENTRY(e2e_point_in_polygon_units),
+          TEST_ENTRY(e2e_keypoint_distance_units),
           TEST_ENTRY(iou3d_formula), TEST_ENTRY(e2e_iou3d), TEST_ENTRY(e2e_action_distance))
