@@ -111,10 +111,6 @@ static double core_one(int k, rk__arena *a, const pair *p) {
     case 2: { /* rougeL, rouge2 */
       rk__ovl_tokrouge(a, p->h.p, p->h.n, 0, 0, &x);
       rk__ovl_tokrouge(a, p->r.p, p->r.n, 0, 0, &y);
-      rk__ovl_intern in;
-      rk__ovl_intern_init(&in, a, x.n + y.n);
-      rk__ovl_intern_toks(&in, a, &x);
-      rk__ovl_intern_toks(&in, a, &y);
       rk__ovl_prf s;
       if (k == 1)
         rk__ovl_rouge_l(a, &y, &x, &s);
@@ -126,10 +122,6 @@ static double core_one(int k, rk__arena *a, const pair *p) {
       rk__str h = rk__ovl_rstrip(p->h), r = rk__ovl_rstrip(p->r);
       rk__ovl_tok13a(a, h.p, h.n, &x);
       rk__ovl_tok13a(a, r.p, r.n, &y);
-      rk__ovl_intern in;
-      rk__ovl_intern_init(&in, a, x.n + y.n);
-      rk__ovl_intern_toks(&in, a, &x);
-      rk__ovl_intern_toks(&in, a, &y);
       rk__bleu_stats st;
       rk__ovl_bleu_stats(a, &x, &y, 1, 4, &st);
       return rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 1, NULL, NULL) / 100;

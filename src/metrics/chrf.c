@@ -76,6 +76,7 @@ static int words_split(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out)
   if (!out->t) return -1;
   out->n = 0;
   out->id = NULL;
+  out->h = NULL;
   for (size_t i = 0; i < raw.n; i++) {
     rk__str w = raw.t[i];
     size_t l;
@@ -120,6 +121,7 @@ static int side_prep(rk__arena *a, const rk__chrf_opts *o, rk__str s, chrf_side 
   sd->w.n = 0;
   sd->w.t = NULL;
   sd->w.id = NULL;
+  sd->w.h = NULL;
   if (o->word_order && words_split(a, s.p, s.n, &sd->w)) return -1;
   return 0;
 }

@@ -1,10 +1,11 @@
 /*
  * ovl.h - shared pieces of the overlap metrics (f1, em, rouge, bleu, chrf,
  * cider_d): the tokenizers the reference implementations use (sacreBLEU
- * 13a / none / char, rouge-score's ASCII tokenizer, Python str.split()),
- * the Porter stemmer, exact n-gram counting in an arena hash table, and
- * the pure scoring cores the reward functions, tests, fuzzer and
- * benchmark call directly.
+ * 13a / intl / zh / none / char, rouge-score's ASCII tokenizer, SQuAD's
+ * normalisation, Python str.split()), token hashes, the Porter stemmer,
+ * exact n-gram counting (equality masks for short texts, arena hash
+ * tables otherwise), and the pure scoring cores the reward functions,
+ * tests, fuzzer and benchmark call directly.
  *
  * Not for: edit-distance metrics (levenshtein.h) or answer normalisation
  * (text/normalize.h). Everything here is internal; memory comes from the
@@ -14,6 +15,7 @@
 #define RK_METRICS_OVL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "text/extract.h"
@@ -21,12 +23,88 @@
 /* ------------------------------------------------------------ tokens */
 
 /* A token list: spans into text owned by someone else (the input or an
- * arena copy) and, once interned, one id per token. */
+ * arena copy), their hashes (rk__ovl_hash) when the tokenizer computed
+ * them, and, once interned, one id per token. */
 typedef struct rk__ovl_toks {
   rk__str *t;
-  uint32_t *id;
+  uint64_t *h;  /* NULL: not computed */
+  uint32_t *id; /* NULL until interned */
   size_t n;
 } rk__ovl_toks;
+
+/* Little-endian loads (the hash must not depend on the byte order). */
+static inline uint64_t rk__ovl_le64(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+static inline uint64_t rk__ovl_le32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+/* Hash of a token of n <= 8 bytes given as the little-endian integer v of
+ * its bytes. For each n this is a bijection of v, so two tokens of up to
+ * 8 bytes are equal exactly when their lengths and hashes are. Tables
+ * index with the top bits (multiplicative hashing). */
+static inline uint64_t rk__ovl_hash_short(uint64_t v, size_t n) {
+  return (v ^ (uint64_t)n * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+}
+
+/* Hash of a token of 9-16 bytes from its first and last 8 bytes. */
+static inline uint64_t rk__ovl_hash_mid(uint64_t first, uint64_t last, size_t n) {
+  return ((rk__ovl_hash_short(first, n) ^ last) * 0x94D049BB133111EBull) ^ (uint64_t)n;
+}
+
+/* Hash of the token p[0..n), reading nothing outside it: tokens of up to
+ * 8 bytes as rk__ovl_hash_short (their bytes gathered with two
+ * overlapping loads, or first/middle/last byte), 9-16 bytes from two
+ * overlapping 8-byte loads, longer ones 8 bytes a step (equal hashes of
+ * tokens over 8 bytes must be confirmed byte by byte). */
+static inline uint64_t rk__ovl_hash(const char *p, size_t n) {
+  uint64_t v;
+  if (n <= 8) {
+    if (n >= 4)
+      v = rk__ovl_le32(p) | rk__ovl_le32(p + n - 4) << (8 * (n - 4));
+    else if (n)
+      v = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n >> 1] << (8 * (n >> 1)) |
+          (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
+    else
+      v = 0;
+    return rk__ovl_hash_short(v, n);
+  }
+  if (n <= 16) return rk__ovl_hash_mid(rk__ovl_le64(p), rk__ovl_le64(p + n - 8), n);
+  uint64_t h = (uint64_t)n * 0xFF51AFD7ED558CCDull;
+  size_t i = 0;
+  for (; n - i > 8; i += 8) {
+    h = (h ^ rk__ovl_le64(p + i)) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+  }
+  return (h ^ rk__ovl_le64(p + n - 8)) * 0xBF58476D1CE4E5B9ull;
+}
+
+/* The same hash when p[0..16) may be read whatever n is (a tokenizer's
+ * own padded buffer): no branch up to 16 bytes. */
+static inline uint64_t rk__ovl_hash_padded(const char *p, size_t n) {
+  if (n > 16) return rk__ovl_hash(p, n);
+  uint64_t v = rk__ovl_le64(p);
+  if (n < 8) v &= ((uint64_t)1 << (8 * n)) - 1;
+  uint64_t last = rk__ovl_le64(p + (n > 8 ? n - 8 : 0));
+  return n <= 8 ? rk__ovl_hash_short(v, n) : rk__ovl_hash_mid(v, last, n);
+}
+
+/* Token equality once lengths and hashes agree (short tokens: nothing
+ * left to check). */
+static inline int rk__ovl_same(const char *p, const char *q, size_t n) {
+  return n <= 8 || memcmp(p, q, n) == 0;
+}
 
 /* Decodes one code point at p[0..n) (n >= 1). Invalid UTF-8 yields
  * 0x110000 + byte and length 1, so every byte string maps to a sequence
@@ -42,9 +120,27 @@ rk__str rk__ovl_rstrip(rk__str s);
 
 /* sacreBLEU's 13a tokenizer (tokenizer_13a.py + tokenizer_re.py) on one
  * segment, returning the tokens of `' '.join(line.split())`. The input
- * is not rstripped here (callers do, as sacreBLEU does). Output strings
- * live in the arena. Returns 0 or -1 (arena). Steps: about 4 per byte. */
+ * is not rstripped here (callers do, as sacreBLEU does). Tokens point
+ * into p, or into an arena copy when 13a rewrote the text (<skipped>,
+ * "-\n", "\n", &quot; &amp; &lt; &gt;): p must outlive them. Returns 0
+ * or -1 (arena). Steps: about 4 per byte. */
 int rk__ovl_tok13a(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* sacreBLEU's intl tokenizer (tokenizer_intl.py, mteval-v14's
+ * international tokenization): punctuation (Unicode P*) is cut off
+ * unless it has a number (N*) on both sides, symbols (S*) always.
+ * Categories from utf8proc. No rstrip, no rewriting; tokens point into p. */
+int rk__ovl_tokintl(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* sacreBLEU's zh tokenizer (tokenizer_zh.py): strip(), every "Chinese"
+ * character (rk__ovl_zh_char) a token of its own, the rest through
+ * tokenizer_re.py's four passes with neither 13a's rewriting nor its
+ * padding. Tokens point into p. */
+int rk__ovl_tokzh(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+
+/* tokenizer_zh.py's _is_chinese_char, quirks included (U+2001-U+2A6D
+ * counts, CJK Extension B does not; see ovl_text.c). */
+int rk__ovl_zh_char(uint32_t cp);
 
 /* sacreBLEU tokenize="char": every non-whitespace code point one token. */
 int rk__ovl_tokchar(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
@@ -63,6 +159,13 @@ char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n);
 int rk__ovl_tokrouge(rk__arena *a, const char *p, size_t n, int stem,
                      int unicode, rk__ovl_toks *out);
 
+/* The character-by-character definitions behind the block fast paths of
+ * rk__ovl_tok13a and rk__ovl_tokrouge (without stemming): same results
+ * on every input, slower. For the tests and the fuzz target. */
+int rk__ovl_tok13a_chars(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
+int rk__ovl_tokrouge_chars(rk__arena *a, const char *p, size_t n, int unicode,
+                           rk__ovl_toks *out);
+
 /* ------------------------------------------------------ Porter stemmer */
 
 typedef enum rk__porter_mode {
@@ -78,12 +181,20 @@ size_t rk__porter_stem(const char *w, size_t n, rk__porter_mode mode,
 /* ------------------------------------------------------------ interning */
 
 /* Maps token strings to dense ids (0, 1, ...) so that n-grams become
- * fixed-size integer keys. Sized once for at most `max` distinct tokens. */
+ * fixed-size integer keys. Sized once for at most `max` distinct tokens.
+ * A slot holds what a lookup compares (hash, length), so that a probe is
+ * one load. */
+typedef struct rk__ovl_islot {
+  uint64_t h;
+  uint32_t len; /* token length, UINT32_MAX for longer ones */
+  uint32_t id1; /* id + 1, 0 = empty */
+} rk__ovl_islot;
+
 typedef struct rk__ovl_intern {
-  uint32_t *slot; /* id + 1, 0 = empty */
-  uint64_t *hash; /* by id */
-  rk__str *key;   /* by id */
+  rk__ovl_islot *slot;
+  rk__str *key; /* by id */
   size_t mask, n, max;
+  unsigned shift; /* slot = hash >> shift */
 } rk__ovl_intern;
 
 int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max);
@@ -213,16 +324,19 @@ typedef struct rk__ovl_prf {
   double p, r, f;
 } rk__ovl_prf;
 
-/* rouge-score _score_ngrams on token ids (n >= 1, n <= 4). */
+/* rouge-score _score_ngrams (n >= 1, n <= 4). The lists may be interned
+ * (ids) or not: without ids, a side of at most 63 tokens is compared
+ * directly (equality masks, ovl_ngram.c), longer texts are interned here.
+ * Same results either way. */
 int rk__ovl_rouge_n(rk__arena *a, const rk__ovl_toks *target,
                     const rk__ovl_toks *pred, unsigned n, rk__ovl_prf *out);
 /* LCS length of two id sequences, O(|x| |y|) time, O(min) memory. */
 size_t rk__ovl_lcs(rk__arena *a, const uint32_t *x, size_t nx,
                    const uint32_t *y, size_t ny);
-/* rouge-score _score_lcs. */
+/* rouge-score _score_lcs. Lists with or without ids, as rk__ovl_rouge_n. */
 int rk__ovl_rouge_l(rk__arena *a, const rk__ovl_toks *target,
                     const rk__ovl_toks *pred, rk__ovl_prf *out);
-/* rouge-score _summary_level_lcs over sentences (token id lists). */
+/* rouge-score _summary_level_lcs over sentences (interned token lists). */
 int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *tsents, size_t nt,
                        const rk__ovl_toks *psents, size_t np,
                        rk__ovl_prf *out);
@@ -244,9 +358,11 @@ typedef struct rk__bleu_stats {
   double sys_len, ref_len;
 } rk__bleu_stats;
 
-/* sacreBLEU's statistics of hypothesis tokens against references (token
- * lists sharing one interner): clipped counts against the max reference
- * count, closest reference length (ties to the shorter). */
+/* sacreBLEU's statistics of hypothesis tokens against references:
+ * clipped counts against the max reference count, closest reference
+ * length (ties to the shorter). The lists either all share one interner
+ * or none has ids (then one short reference is compared directly, and
+ * anything else interned here). */
 int rk__ovl_bleu_stats(rk__arena *a, const rk__ovl_toks *hyp,
                        const rk__ovl_toks *refs, size_t nref,
                        unsigned max_order, rk__bleu_stats *st);

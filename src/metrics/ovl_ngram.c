@@ -3,35 +3,25 @@
  * ROUGE-N / ROUGE-L / ROUGE-Lsum (rouge-score) and BLEU (sacreBLEU), plus
  * the answer/reference glue shared by the overlap reward functions.
  *
- * Tokens are interned to dense ids, n-grams packed exactly into 128-bit
- * keys (ovl.h), so counts never depend on a hash being collision-free.
- * All memory is from the caller's arena. Not for: chrF (chrf.c) or
- * CIDEr-D (cider_d.c), which reuse the tables here.
+ * Counts never depend on a hash being collision-free. Sentence-level
+ * texts (one side of at most 63 tokens) are compared token against token
+ * with bit masks (no ids, no tables: "short texts" below); longer ones
+ * are interned to dense ids and their n-grams packed exactly into integer
+ * keys (ovl.h, "small n-gram tables"). All memory is from the caller's
+ * arena. Not for: chrF (chrf.c) or CIDEr-D (cider_d.c), which reuse the
+ * tables here.
  */
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "json/json.h"
 #include "metrics/ovl.h"
 #include "text/normalize.h"
 
-/* ------------------------------------------------------------ hashing */
-
-static uint64_t hash_bytes(const char *p, size_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t v;
-    memcpy(&v, p + i, 8);
-    h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-  }
-  uint64_t v = 0;
-  for (size_t k = 0; i < n; i++, k++) v |= (uint64_t)(unsigned char)p[i] << (8 * k);
-  h = (h ^ v) * 0x94D049BB133111EBull;
-  h ^= h >> 29;
-  return h;
-}
+/* ------------------------------------------------------------ sizing */
 
 static size_t pow2_at_least(size_t n) {
   size_t c = 16;
@@ -42,45 +32,78 @@ static size_t pow2_at_least(size_t n) {
 /* ------------------------------------------------------------ intern */
 
 int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max) {
-  size_t cap = pow2_at_least(2 * max + 2);
+  /* At most 1/3 full: a new token rarely finds its slot taken. */
+  unsigned bits = 4;
+  while (((size_t)1 << bits) < 3 * max + 3) bits++;
+  size_t cap = (size_t)1 << bits;
   in->slot = rk__arena_alloc(a, cap * sizeof *in->slot);
-  in->hash = rk__arena_alloc(a, (max + 1) * sizeof *in->hash);
-  in->key = rk__arena_alloc(a, (max + 1) * sizeof *in->key);
-  if (!in->slot || !in->hash || !in->key) return -1;
+  in->key = rk__arena_alloc(a, (max + 1) * sizeof *in->key); /* + 1: see below */
+  if (!in->slot || !in->key) return -1;
   memset(in->slot, 0, cap * sizeof *in->slot);
   in->mask = cap - 1;
+  in->shift = 64 - bits;
   in->n = 0;
   in->max = max;
   return 0;
 }
 
-static int intern_one(rk__ovl_intern *in, rk__str s, uint32_t *id) {
-  uint64_t h = hash_bytes(s.p, s.n);
-  size_t i = (size_t)h & in->mask;
-  for (;;) {
-    uint32_t v = in->slot[i];
-    if (!v) break;
-    uint32_t k = v - 1;
-    if (in->hash[k] == h && in->key[k].n == s.n && memcmp(in->key[k].p, s.p, s.n) == 0) {
-      *id = k;
-      return 0;
+int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
+  size_t n = t->n;
+  uint32_t *ids = rk__arena_alloc(a, (n ? n : 1) * sizeof *ids);
+  t->id = ids;
+  if (!ids) return -1;
+  /* Everything in locals: the stores to ids[] could otherwise alias the
+   * table fields and force reloads. */
+  rk__ovl_islot *slot = in->slot;
+  rk__str *key = in->key;
+  const rk__str *tok = t->t;
+  const uint64_t *th = t->h;
+  size_t mask = in->mask, cnt = in->n, max = in->max;
+  unsigned shift = in->shift;
+  for (size_t j = 0; j < n; j++) {
+    rk__str s = tok[j];
+    uint64_t h = th ? th[j] : rk__ovl_hash(s.p, s.n);
+    uint32_t len = s.n < UINT32_MAX ? (uint32_t)s.n : UINT32_MAX;
+    size_t i = (size_t)(h >> shift);
+    rk__ovl_islot *sl;
+    /* One predictable branch per token: a slot taken by another token
+     * (rare at this load), or a long token to compare, loops. */
+    for (;;) {
+      sl = &slot[i];
+      int other = (sl->id1 != 0) & ((sl->h != h) | (sl->len != len));
+      if (!other && (s.n <= 8 || !sl->id1 ||
+                     (key[sl->id1 - 1].n == s.n && memcmp(key[sl->id1 - 1].p, s.p, s.n) == 0)))
+        break;
+      i = (i + 1) & mask;
     }
-    i = (i + 1) & in->mask;
+    /* New or seen is a coin toss on the reference side: no branch. The
+     * key is written either way (there is room for one more). */
+    uint32_t e = sl->id1;
+    int fresh = e == 0;
+    if (fresh & (cnt >= max)) return -1; /* bitwise: fresh is a coin toss */
+    key[cnt] = s;
+    e += (uint32_t)fresh * ((uint32_t)cnt + 1); /* e is 0 when fresh */
+    sl->h = h;
+    sl->len = len;
+    sl->id1 = e;
+    cnt += (size_t)fresh;
+    ids[j] = e - 1;
   }
-  if (in->n >= in->max) return -1;
-  uint32_t k = (uint32_t)in->n++;
-  in->hash[k] = h;
-  in->key[k] = s;
-  in->slot[i] = k + 1;
-  *id = k;
+  in->n = cnt;
   return 0;
 }
 
-int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
-  t->id = rk__arena_alloc(a, (t->n ? t->n : 1) * sizeof *t->id);
-  if (!t->id) return -1;
-  for (size_t i = 0; i < t->n; i++)
-    if (intern_one(in, t->t[i], &t->id[i])) return -1;
+/* Copies of token lists with ids, for the scoring cores given lists
+ * that were not interned (and are too long for the mask paths). */
+static int interned(rk__arena *a, const rk__ovl_toks *src, size_t n, rk__ovl_toks *dst) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += src[i].n;
+  rk__ovl_intern in;
+  if (rk__ovl_intern_init(&in, a, total)) return -1;
+  for (size_t i = 0; i < n; i++) {
+    dst[i] = src[i];
+    if (rk__ovl_intern_toks(&in, a, &dst[i])) return -1;
+  }
   return 0;
 }
 
@@ -111,81 +134,255 @@ int rk__ovl_tmap_init(rk__ovl_tmap *m, rk__arena *a, size_t max) {
   return 0;
 }
 
-/* ---------------------------------------------------------- SQuAD F1 */
+/* ------------------------------------------------ small n-gram tables */
 
-/* Python's ASCII whitespace (str.split): \t \n \v \f \r, \x1c-\x1f, space. */
-static inline int py_ascii_space(unsigned char c) {
-  return c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1C && c <= 0x1F);
-}
+/* Sentence-level texts have few distinct tokens: when every id is below
+ * KT_MAX_ID, an n-gram (n <= 4) is one exact 64-bit key of 16-bit fields
+ * id + 1 (unused fields 0, so orders never collide and 0 is no key). The
+ * table keeps the key in the slot, so a probe is one load and one
+ * compare; entries are 1-based and entry 0 takes every miss, so neither
+ * "new or seen" nor "found or not" is a branch. Larger vocabularies go
+ * through rk__ovl_gmap / rk__ovl_tmap. */
+#define KT_MAX_ID 65535u
 
-static inline int ascii_alnum(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+typedef struct kslot {
+  uint64_t key;
+  uint32_t e, pad_;
+} kslot;
 
-/* string.punctuation: every printable ASCII character that is neither a
- * letter, a digit nor a space. */
-static inline int py_punct(unsigned char c) {
-  /* 0x21-0x2F, 0x3A-0x40, 0x5B-0x60, 0x7B-0x7E as a 128-bit bitmap */
-  static const uint64_t lo = (0x7FFFull << 0x21) | (0x3Full << 0x3A),
-                        hi = 1ull | (0x3Full << (0x5B - 64)) | (0xFull << (0x7B - 64));
-  return c < 64 ? (int)(lo >> c & 1) : c < 128 ? (int)(hi >> (c - 64) & 1) : 0;
-}
+typedef struct kcnt {
+  uint32_t a, b, m, gen; /* hypothesis count; count in reference gen; best so far */
+} kcnt;
 
-int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out) {
-  /* lower() and remove_punc in one pass; non-ASCII text goes to the
-   * shared Unicode normaliser. */
-  char *buf = rk__arena_alloc(a, s.n + 1);
-  out->t = rk__arena_alloc(a, (s.n / 2 + 1) * sizeof *out->t);
-  out->id = NULL;
-  out->n = 0;
-  if (!buf || !out->t) return -1;
-  size_t m = 0;
-  unsigned high = 0;
-  for (size_t i = 0; i < s.n; i++) {
-    unsigned char c = (unsigned char)s.p[i];
-    high |= c;
-    if (py_punct(c)) continue;
-    buf[m++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  }
-  if (high & 0x80) {
-    rk__str n;
-    if (rk__normalize_squad(a, s, &n)) return -1;
-    return rk__ovl_split(a, n.p, n.n, out);
-  }
-  /* ... then \b(a|an|the)\b -> " " (a run of [a-z0-9] is a \w run once
-   * punctuation, '_' included, is gone) and split(). Other bytes (control
-   * characters, DEL) are neither word nor space: they stay in tokens. */
-  size_t i = 0, start = 0;
-  int in_tok = 0;
-  while (i < m) {
-    unsigned char c = (unsigned char)buf[i];
-    if (py_ascii_space(c)) {
-      if (in_tok) out->t[out->n++] = rk__str_make(buf + start, i - start);
-      in_tok = 0;
-      i++;
-      continue;
-    }
-    size_t j = i + 1;
-    if (ascii_alnum(c)) {
-      while (j < m && ascii_alnum((unsigned char)buf[j])) j++;
-      size_t l = j - i;
-      int article = (l == 1 && c == 'a') || (l == 2 && c == 'a' && buf[i + 1] == 'n') ||
-                    (l == 3 && c == 't' && buf[i + 1] == 'h' && buf[i + 2] == 'e');
-      if (article) {
-        if (in_tok) out->t[out->n++] = rk__str_make(buf + start, i - start);
-        in_tok = 0;
-        i = j;
-        continue;
-      }
-    }
-    if (!in_tok) {
-      start = i;
-      in_tok = 1;
-    }
-    i = j;
-  }
-  if (in_tok) out->t[out->n++] = rk__str_make(buf + start, m - start);
+typedef struct ktab {
+  kslot *slot;
+  kcnt *c;
+  size_t mask;
+  unsigned shift;
+} ktab;
+
+static int ktab_init(ktab *t, rk__arena *a, size_t max) {
+  unsigned bits = 4;
+  while (((size_t)1 << bits) < 4 * max + 4) bits++;
+  size_t cap = (size_t)1 << bits;
+  t->slot = rk__arena_alloc(a, cap * sizeof *t->slot);
+  t->c = rk__arena_alloc(a, (max + 1) * sizeof *t->c);
+  if (!t->slot || !t->c) return -1;
+  memset(t->slot, 0, cap * sizeof *t->slot);
+  memset(t->c, 0, (max + 1) * sizeof *t->c);
+  t->mask = cap - 1;
+  t->shift = 64 - bits;
   return 0;
+}
+
+/* Nonzero exactly when x != 0 (as a 0/1 value, with no branch). */
+static inline uint64_t nz(uint64_t x) { return (x | (0 - x)) >> 63; }
+
+/* 1 when the slot is taken by another key (empty slots have key 0, which
+ * no n-gram is). */
+static inline uint64_t taken(const kslot *s, uint64_t key) { return nz(s->key ^ key) & nz(s->key); }
+
+static inline kslot *ktab_slot(kslot *slot, size_t mask, unsigned shift, uint64_t key) {
+  /* The home slot and the next one are looked at without a branch, so
+   * that "empty", "found" and one collision all look the same to the
+   * predictor; only two collisions in a row (rare at 1/4 load) loop. */
+  size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+  i = (i + (size_t)taken(&slot[i], key)) & mask;
+  while (taken(&slot[i], key)) i = (i + 1) & mask;
+  return &slot[i];
+}
+
+/* Counts one more hypothesis n-gram `key` (new ones get entry ++*n; the
+ * caller sized the table for every key it adds). */
+static inline void ktab_add(const ktab *t, uint64_t key, uint32_t *n) {
+  kslot *s = ktab_slot(t->slot, t->mask, t->shift, key);
+  uint32_t fresh = s->e == 0;
+  uint32_t e = s->e + fresh * (*n + 1);
+  *n += fresh;
+  s->e = e;
+  s->key = key;
+  t->c[e].a++;
+}
+
+/* The counts of key, or entry 0 (a = 0) when it is absent. */
+static inline kcnt *ktab_get(const ktab *t, uint64_t key) {
+  return &t->c[ktab_slot(t->slot, t->mask, t->shift, key)->e];
+}
+
+/* A bound on the ids of the lists (the OR of all ids, >= the largest),
+ * plus one: the size of the per-id arrays below. */
+static size_t id_bound(const rk__ovl_toks *t, size_t n) {
+  uint32_t mx = 0;
+  for (size_t r = 0; r < n; r++)
+    for (size_t i = 0; i < t[r].n; i++) mx |= t[r].id[i];
+  return (size_t)mx + 1;
+}
+
+/* run[i] = how many tokens from i on, in a row, have their id marked:
+ * the n-gram at i can only occur in the other text when run[i] >= n
+ * (every token of it must occur there). */
+static void marked_runs(const uint32_t *id, size_t n, const uint8_t *mark, uint32_t *run) {
+  uint32_t r = 0;
+  for (size_t i = n; i-- > 0;) {
+    r = (r + 1) * mark[id[i]];
+    run[i] = r;
+  }
+}
+
+/* The positions i < n - order + 1 with run[i] >= order, into pos;
+ * returns their number. */
+static size_t candidates(const uint32_t *run, size_t n, unsigned order, uint32_t *pos) {
+  size_t k = 0;
+  for (size_t i = 0; i + order <= n; i++) {
+    pos[k] = (uint32_t)i;
+    k += run[i] >= order;
+  }
+  return k;
+}
+
+/* The key of the n-gram at i, orders 1..n. */
+static inline uint64_t gram_key(const uint32_t *id, size_t i, unsigned n) {
+  uint64_t key = 0;
+  for (unsigned j = 0; j < n; j++) key |= (uint64_t)(id[i + j] + 1) << (16 * j);
+  return key;
+}
+
+/* ------------------------------------------ short texts: equality masks */
+
+/* Bit 63 of a mask is kept free (a dummy index for "no candidate"). */
+#define SHORT_MAX 63
+
+/* When one side has at most SHORT_MAX tokens (sentence-level texts), the
+ * metrics need no ids and no tables: eq[i] = the mask of the tokens of y
+ * equal to token i of x says everything. Each x token is looked for among
+ * all y tokens at once by the top 16 bits of its hash (8 per SSE2
+ * compare); a single candidate is confirmed on the full hash and length,
+ * several (or a token over 8 bytes) one by one. Then
+ *   - the n-gram at x[i] equals the one at y[j] exactly when bit j + k of
+ *     eq[i + k] is set for k < n: g[i] = AND_k eq[i + k] >> k is the mask
+ *     of equal y n-grams;
+ *   - the multiset intersection of two lists is found by letting each x
+ *     item take the lowest unused equal y item (equal items have equal
+ *     masks, so this gives min(count_x, count_y) per distinct item);
+ *   - eq[i] is the match mask of bit-parallel LCS.
+ * Token hashes may be missing (then computed here). */
+typedef struct ykey {
+  uint64_t h, len;
+} ykey;
+#define EQ_SCRATCH (64 * sizeof(ykey) + 72 * 2)
+
+/* eq_masks with scratch memory given (EQ_SCRATCH bytes, 8-byte aligned).
+ * eq may be NULL: then only the size of the multiset intersection of the
+ * two token lists is computed (take_lowest on the fly), into *same_out. */
+static void eq_masks_in(void *scratch, const rk__ovl_toks *x, const rk__ovl_toks *y, uint64_t *eq,
+                        size_t *same_out) {
+  size_t ny = y->n, nx = x->n, same = 0;
+  uint64_t used = 0;
+  ykey *yk = scratch;
+  uint16_t *k16 = (uint16_t *)(void *)(yk + 64);
+  for (size_t j = ny; j < ((ny + 15) & ~(size_t)15); j++) k16[j] = 0; /* read in groups of 16 */
+  for (size_t j = 0; j < ny; j++) {
+    rk__str t = y->t[j];
+    yk[j].h = y->h ? y->h[j] : rk__ovl_hash(t.p, t.n);
+    yk[j].len = t.n;
+    k16[j] = (uint16_t)(yk[j].h >> 48);
+  }
+  yk[63].h = yk[63].len = 0; /* the dummy (ny <= SHORT_MAX leaves 63 free); no token is empty */
+  uint64_t valid = ((uint64_t)1 << ny) - 1; /* ny <= SHORT_MAX */
+  for (size_t i = 0; i < nx; i++) {
+    rk__str t = x->t[i];
+    uint64_t h = x->h ? x->h[i] : rk__ovl_hash(t.p, t.n), m = 0;
+#if defined(__SSE2__)
+    __m128i key = _mm_set1_epi16((short)(uint16_t)(h >> 48));
+    for (size_t q = 0; q < ny; q += 16) { /* 16 gold tokens: two compares, one mask */
+      __m128i e0 = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(const void *)(k16 + q)), key);
+      __m128i e1 =
+          _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(const void *)(k16 + q + 8)), key);
+      m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(e0, e1)) << q;
+    }
+#else
+    for (size_t q = 0; q < ny; q++) m |= (uint64_t)(k16[q] == (uint16_t)(h >> 48)) << q;
+#endif
+    m &= valid;
+    /* The lowest and the highest candidate are confirmed (a repeated word
+     * gives two equal candidates). No branch on m: with no candidate, j
+     * is the dummy 63 and j2 is 0, a token that cannot be equal (it
+     * would be a candidate). Bitwise, not logical, operators: whether a
+     * token matches is a coin toss, and must not become a branch. */
+    size_t j = (size_t)__builtin_ctzll(m | (uint64_t)1 << 63),
+           j2 = 63 - (size_t)__builtin_clzll(m | 1);
+    unsigned ok = (unsigned)(yk[j].h == h) & (unsigned)(yk[j].len == t.n);
+    unsigned ok2 = (unsigned)(yk[j2].h == h) & (unsigned)(yk[j2].len == t.n);
+    uint64_t m2 = m & (m - 1);
+    if ((unsigned)((m2 & (m2 - 1)) != 0) | (ok ^ ok2) | (ok & (t.n > 8))) {
+      /* three candidates or more, two different ones, or a long token:
+       * each one in full */
+      uint64_t e = 0;
+      for (uint64_t c = m; c; c &= c - 1) {
+        size_t g = (size_t)__builtin_ctzll(c);
+        if (yk[g].h == h && yk[g].len == t.n &&
+            (t.n <= 8 || memcmp(y->t[g].p, t.p, t.n) == 0))
+          e |= (uint64_t)1 << g;
+      }
+      m = e;
+    } else {
+      m &= 0 - (uint64_t)ok;
+    }
+    if (eq) {
+      eq[i] = m;
+    } else { /* take_lowest, inline */
+      m &= ~used;
+      used |= m & (0 - m);
+      same += m != 0;
+    }
+  }
+  if (same_out) *same_out = same;
+}
+
+/* eq[0..x->n) as above (y->n <= SHORT_MAX). Returns 0 or -1 (arena). */
+static int eq_masks(rk__arena *a, const rk__ovl_toks *x, const rk__ovl_toks *y, uint64_t *eq) {
+  void *scratch = rk__arena_alloc(a, EQ_SCRATCH);
+  if (!scratch) return -1;
+  eq_masks_in(scratch, x, y, eq, NULL);
+  return 0;
+}
+
+/* Each of g[0..n) takes the lowest unused bit of its mask: the size of
+ * the multiset intersection (see eq_masks). */
+static size_t take_lowest(const uint64_t *g, size_t n) {
+  uint64_t used = 0;
+  size_t same = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t m = g[i] & ~used;
+    used |= m & (0 - m);
+    same += m != 0;
+  }
+  return same;
+}
+
+/* g[i] &= eq[i + k] >> k for the n-grams of order k + 1 (in place, i <
+ * nx - k): g then holds, for each x n-gram, its equal y n-grams. */
+static void grow_grams(uint64_t *g, const uint64_t *eq, size_t nx, unsigned k) {
+  for (size_t i = 0; i + k < nx; i++) g[i] &= eq[i + k] >> k;
+}
+
+/* Multiset intersection of the order-n n-grams of x and y (y->n <= SHORT_MAX),
+ * or SIZE_MAX on arena failure. */
+static size_t short_common(rk__arena *a, const rk__ovl_toks *x, const rk__ovl_toks *y,
+                           unsigned n) {
+  if (x->n < n || y->n < n) return 0;
+  if (n == 1) {
+    size_t same;
+    void *scratch = rk__arena_alloc(a, EQ_SCRATCH);
+    if (!scratch) return SIZE_MAX;
+    eq_masks_in(scratch, x, y, NULL, &same);
+    return same;
+  }
+  uint64_t *g = rk__arena_alloc(a, 2 * x->n * sizeof *g), *eq = g + x->n;
+  if (!g || eq_masks(a, x, y, g)) return SIZE_MAX;
+  memcpy(eq, g, x->n * sizeof *eq);
+  for (unsigned k = 1; k < n; k++) grow_grams(g, eq, x->n, k);
+  return take_lowest(g, x->n - n + 1);
 }
 
 double rk__ovl_squad_f1(rk__arena *a, const rk__ovl_toks *gold, const rk__ovl_toks *pred, int v11,
@@ -200,48 +397,31 @@ double rk__ovl_squad_f1(rk__arena *a, const rk__ovl_toks *gold, const rk__ovl_to
     if (v11) return 0.0;
     return gold->n == pred->n ? 1.0 : 0.0; /* [] == [] */
   }
-  /* Counter intersection: gold tokens counted in a small hash table, each
-   * predicted token takes one remaining equal gold token. */
-  size_t same = 0;
-  size_t cap = 16;
-  while (cap < 2 * gold->n) cap <<= 1;
-  typedef struct {
-    uint64_t h;
-    uint32_t tok, cnt; /* tok = gold index + 1, 0 = empty */
-  } cslot;
-  cslot *tab = rk__arena_alloc(a, cap * sizeof *tab);
-  if (!tab) return -1;
-  memset(tab, 0, cap * sizeof *tab);
-  for (size_t j = 0; j < gold->n; j++) {
-    rk__str t = gold->t[j];
-    uint64_t h = hash_bytes(t.p, t.n);
-    size_t i = (size_t)h & (cap - 1);
-    while (tab[i].tok) {
-      rk__str u = gold->t[tab[i].tok - 1];
-      if (tab[i].h == h && u.n == t.n && memcmp(u.p, t.p, t.n) == 0) break;
-      i = (i + 1) & (cap - 1);
-    }
-    if (!tab[i].tok) {
-      tab[i].h = h;
-      tab[i].tok = (uint32_t)j + 1;
-    }
-    tab[i].cnt++;
+  if (gold->n <= SHORT_MAX) {
+    size_t same = short_common(a, pred, gold, 1);
+    if (same == SIZE_MAX) return -1;
+    *common = same;
+    if (same == 0) return 0.0;
+    double P = (double)same / (double)pred->n, R = (double)same / (double)gold->n;
+    return 2 * P * R / (P + R);
   }
-  for (size_t j = 0; j < pred->n; j++) {
-    rk__str t = pred->t[j];
-    uint64_t h = hash_bytes(t.p, t.n);
-    size_t i = (size_t)h & (cap - 1);
-    while (tab[i].tok) {
-      rk__str u = gold->t[tab[i].tok - 1];
-      if (tab[i].h == h && u.n == t.n && memcmp(u.p, t.p, t.n) == 0) {
-        if (tab[i].cnt) {
-          tab[i].cnt--;
-          same++;
-        }
-        break;
-      }
-      i = (i + 1) & (cap - 1);
-    }
+  /* Longer gold answers: Counter intersection over interned ids. */
+  rk__ovl_toks both[2] = {*gold, *pred}, ids[2];
+  both[0].id = both[1].id = NULL;
+  if (interned(a, both, 2, ids)) return -1;
+  size_t V = 0;
+  for (int s2 = 0; s2 < 2; s2++)
+    for (size_t i = 0; i < ids[s2].n; i++)
+      if (ids[s2].id[i] >= V) V = (size_t)ids[s2].id[i] + 1;
+  uint32_t *cnt = rk__arena_alloc(a, (V ? V : 1) * sizeof *cnt);
+  if (!cnt) return -1;
+  memset(cnt, 0, V * sizeof *cnt);
+  for (size_t i = 0; i < ids[0].n; i++) cnt[ids[0].id[i]]++;
+  size_t same = 0;
+  for (size_t i = 0; i < ids[1].n; i++) {
+    uint32_t *c = &cnt[ids[1].id[i]];
+    same += *c != 0;
+    *c -= *c != 0;
   }
   *common = same;
   if (same == 0) return 0.0;
@@ -260,11 +440,67 @@ int rk__ovl_rouge_n(rk__arena *a, const rk__ovl_toks *target, const rk__ovl_toks
                     unsigned n, rk__ovl_prf *out) {
   /* rouge_scorer._score_ngrams:
    *   intersection = sum(min(target[g], pred[g]))
-   *   P = intersection / max(#pred n-grams, 1); R = ... / max(#target, 1)
-   * min is counted online: a target n-gram matches while the prediction
-   * still has an unmatched copy of it. */
+   *   P = intersection / max(#pred n-grams, 1); R = ... / max(#target, 1) */
   size_t tn = target->n >= n ? target->n - n + 1 : 0;
   size_t pn = pred->n >= n ? pred->n - n + 1 : 0;
+  if (!target->id || !pred->id) {
+    if (target->n <= SHORT_MAX || pred->n <= SHORT_MAX) {
+      size_t inter = target->n <= SHORT_MAX ? short_common(a, pred, target, n)
+                                            : short_common(a, target, pred, n);
+      if (inter == SIZE_MAX) return -1;
+      out->p = (double)inter / (double)(pn > 1 ? pn : 1);
+      out->r = (double)inter / (double)(tn > 1 ? tn : 1);
+      out->f = fmeasure(out->p, out->r);
+      return 0;
+    }
+    rk__ovl_toks both[2] = {*target, *pred};
+    rk__ovl_toks ids[2];
+    if (interned(a, both, 2, ids)) return -1;
+    return rk__ovl_rouge_n(a, &ids[0], &ids[1], n, out);
+  }
+  /* With ids, min is counted online: a target n-gram matches while the
+   * prediction still has an unmatched copy of it. */
+  size_t V = id_bound(target, 1);
+  if (id_bound(pred, 1) > V) V = id_bound(pred, 1);
+  if (n <= 4 && V <= KT_MAX_ID) {
+    /* Unigram counts by id; an n-gram with a token the other text lacks
+     * cannot match, so only the others go through the table. */
+    uint32_t *cp = rk__arena_alloc(a, 2 * V * sizeof *cp), *ct = cp ? cp + V : NULL;
+    uint8_t *inp = rk__arena_alloc(a, 2 * V), *intg = inp ? inp + V : NULL;
+    size_t rn = target->n > pred->n ? target->n : pred->n;
+    uint32_t *run = rk__arena_alloc(a, (2 * rn + 1) * sizeof *run), *pos = run ? run + rn : NULL;
+    if (!cp || !inp || !run) return -1;
+    memset(cp, 0, 2 * V * sizeof *cp);
+    memset(inp, 0, 2 * V);
+    for (size_t i = 0; i < pred->n; i++) cp[pred->id[i]]++;
+    for (size_t i = 0; i < target->n; i++) ct[target->id[i]]++;
+    size_t inter = 0;
+    if (n == 1) {
+      for (size_t v = 0; v < V; v++) inter += cp[v] < ct[v] ? cp[v] : ct[v];
+    } else {
+      for (size_t v = 0; v < V; v++) {
+        inp[v] = cp[v] != 0;
+        intg[v] = ct[v] != 0;
+      }
+      marked_runs(pred->id, pred->n, intg, run);
+      size_t k = candidates(run, pred->n, n, pos);
+      ktab kt;
+      if (ktab_init(&kt, a, k)) return -1;
+      uint32_t cnt = 0;
+      for (size_t j = 0; j < k; j++) ktab_add(&kt, gram_key(pred->id, pos[j], n), &cnt);
+      marked_runs(target->id, target->n, inp, run);
+      k = candidates(run, target->n, n, pos);
+      for (size_t j = 0; j < k; j++) {
+        kcnt *g = ktab_get(&kt, gram_key(target->id, pos[j], n));
+        inter += g->b < g->a;
+        g->b++;
+      }
+    }
+    out->p = (double)inter / (double)(pn > 1 ? pn : 1);
+    out->r = (double)inter / (double)(tn > 1 ? tn : 1);
+    out->f = fmeasure(out->p, out->r);
+    return 0;
+  }
   rk__ovl_gmap m;
   if (rk__ovl_gmap_init(&m, a, pn)) return -1;
   uint64_t k0, k1;
@@ -336,7 +572,29 @@ int rk__ovl_rouge_l(rk__arena *a, const rk__ovl_toks *target, const rk__ovl_toks
    * P = LCS/|pred|, R = LCS/|target|. */
   out->p = out->r = out->f = 0;
   if (target->n == 0 || pred->n == 0) return 0;
-  size_t l = rk__ovl_lcs(a, target->id, target->n, pred->id, pred->n);
+  size_t l;
+  if (!target->id || !pred->id) {
+    if (target->n > SHORT_MAX && pred->n > SHORT_MAX) {
+      rk__ovl_toks both[2] = {*target, *pred};
+      rk__ovl_toks ids[2];
+      if (interned(a, both, 2, ids)) return -1;
+      return rk__ovl_rouge_l(a, &ids[0], &ids[1], out);
+    }
+    /* Bit-parallel LCS (as rk__ovl_lcs) with the equality masks as the
+     * match masks; y is the side of at most SHORT_MAX tokens. */
+    const rk__ovl_toks *x = target->n <= SHORT_MAX ? pred : target,
+                       *y = target->n <= SHORT_MAX ? target : pred;
+    uint64_t *eq = rk__arena_alloc(a, x->n * sizeof *eq);
+    if (!eq || eq_masks(a, x, y, eq)) return -1;
+    uint64_t mask = ((uint64_t)1 << y->n) - 1, V = mask;
+    for (size_t j = 0; j < x->n; j++) {
+      uint64_t U = V & eq[j];
+      V = ((V + U) | (V - U)) & mask;
+    }
+    l = y->n - (size_t)__builtin_popcountll(V);
+  } else {
+    l = rk__ovl_lcs(a, target->id, target->n, pred->id, pred->n);
+  }
   if (l == (size_t)-1) return -1;
   out->p = (double)l / (double)pred->n;
   out->r = (double)l / (double)target->n;
@@ -441,6 +699,98 @@ int rk__ovl_bleu_stats(rk__arena *a, const rk__ovl_toks *hyp, const rk__ovl_toks
   memset(st, 0, sizeof *st);
   if (max_order < 1) max_order = 1;
   if (max_order > RK__BLEU_MAX_ORDER) max_order = RK__BLEU_MAX_ORDER;
+  int have_ids = hyp->id != NULL;
+  for (size_t r = 0; r < nref; r++) have_ids &= refs[r].id != NULL;
+  if (!have_ids) {
+    if (nref == 1 && (refs[0].n <= SHORT_MAX || hyp->n <= SHORT_MAX)) {
+      /* One reference: correct_n is the multiset intersection of the
+       * n-grams of the two texts (see eq_masks). */
+      const rk__ovl_toks *x = refs[0].n <= SHORT_MAX ? hyp : &refs[0],
+                         *y = refs[0].n <= SHORT_MAX ? &refs[0] : hyp;
+      uint64_t *g = rk__arena_alloc(a, 2 * (x->n ? x->n : 1) * sizeof *g), *eq = g + x->n;
+      if (!g || eq_masks(a, x, y, g)) return -1;
+      memcpy(eq, g, x->n * sizeof *eq);
+      for (unsigned n = 1; n <= max_order && n <= x->n && n <= y->n; n++) {
+        if (n > 1) grow_grams(g, eq, x->n, n - 1);
+        st->correct[n - 1] = (double)take_lowest(g, x->n - n + 1);
+      }
+      goto lengths;
+    }
+    rk__ovl_toks *all = rk__arena_alloc(a, (nref + 1) * sizeof *all), *ids = NULL;
+    if (all) {
+      all[0] = *hyp;
+      for (size_t r = 0; r < nref; r++) all[r + 1] = refs[r];
+      ids = rk__arena_alloc(a, (nref + 1) * sizeof *ids);
+    }
+    if (!ids || interned(a, all, nref + 1, ids)) return -1;
+    return rk__ovl_bleu_stats(a, &ids[0], ids + 1, nref, max_order, st);
+  }
+  size_t V = id_bound(hyp, 1);
+  if (id_bound(refs, nref) > V) V = id_bound(refs, nref);
+  if (V <= KT_MAX_ID) {
+    /* correct_n = sum over hypothesis n-grams g of min(a_g, max_r b_rg).
+     * Unigrams by id. Higher orders: only n-grams whose every token
+     * occurs on the other side can match, and only those go through the
+     * table; there, sum_g max_r min(a_g, b_rg) is counted online: while
+     * reference r is read, b counts g in it, and each time b passes the
+     * best min so far (m) without passing a, one more match. */
+    size_t hn = hyp->n, maxlen = hn;
+    for (size_t r = 0; r < nref; r++)
+      if (refs[r].n > maxlen) maxlen = refs[r].n;
+    uint32_t *ch = rk__arena_alloc(a, 3 * V * sizeof *ch), *cr = ch ? ch + V : NULL,
+             *mr = ch ? ch + 2 * V : NULL;
+    uint8_t *inh = rk__arena_alloc(a, 2 * V), *inr = inh ? inh + V : NULL;
+    uint32_t *run = rk__arena_alloc(a, (2 * maxlen + 1) * sizeof *run),
+             *pos = run ? run + maxlen : NULL;
+    if (!ch || !inh || !run) return -1;
+    memset(ch, 0, 3 * V * sizeof *ch);
+    for (size_t i = 0; i < hn; i++) ch[hyp->id[i]]++;
+    for (size_t r = 0; r < nref; r++) {
+      memset(cr, 0, V * sizeof *cr);
+      for (size_t i = 0; i < refs[r].n; i++) cr[refs[r].id[i]]++;
+      for (size_t v = 0; v < V; v++) mr[v] = mr[v] > cr[v] ? mr[v] : cr[v];
+    }
+    uint32_t c1 = 0;
+    for (size_t v = 0; v < V; v++) {
+      c1 += ch[v] < mr[v] ? ch[v] : mr[v];
+      inh[v] = ch[v] != 0;
+      inr[v] = mr[v] != 0;
+    }
+    st->correct[0] = c1;
+    if (max_order >= 2) {
+      marked_runs(hyp->id, hn, inr, run);
+      size_t total = 0;
+      for (unsigned n = 2; n <= max_order; n++)
+        for (size_t i = 0; i + n <= hn; i++) total += run[i] >= n;
+      ktab k;
+      if (ktab_init(&k, a, total)) return -1;
+      uint32_t cnt = 0;
+      for (unsigned n = 2; n <= max_order; n++) {
+        size_t kc = candidates(run, hn, n, pos);
+        for (size_t j = 0; j < kc; j++) ktab_add(&k, gram_key(hyp->id, pos[j], n), &cnt);
+      }
+      for (size_t r = 0; r < nref; r++) {
+        uint32_t gen = (uint32_t)r + 1;
+        const uint32_t *id = refs[r].id;
+        marked_runs(id, refs[r].n, inh, run);
+        for (unsigned n = 2; n <= max_order; n++) {
+          size_t kc = candidates(run, refs[r].n, n, pos);
+          uint32_t correct = 0;
+          for (size_t j = 0; j < kc; j++) {
+            kcnt *g = ktab_get(&k, gram_key(id, pos[j], n));
+            /* b restarts at each reference (gen); all without branches */
+            uint32_t b = g->b * (uint32_t)(g->gen == gen) + 1, inc = (b <= g->a) & (b > g->m);
+            g->b = b;
+            g->gen = gen;
+            g->m += inc;
+            correct += inc;
+          }
+          st->correct[n - 1] += correct;
+        }
+      }
+    }
+    goto lengths;
+  }
   rk__ovl_tmap m;
   if (rk__ovl_tmap_init(&m, a, hyp->n * max_order + 1)) return -1;
   for (size_t i = 0; i < hyp->n; i++) {
@@ -479,6 +829,7 @@ int rk__ovl_bleu_stats(rk__arena *a, const rk__ovl_toks *hyp, const rk__ovl_toks
     rk__ovl_tnode *g = &m.e[i];
     st->correct[g->order - 1] += g->a < g->c ? g->a : g->c;
   }
+lengths:
   for (unsigned n = 1; n <= max_order; n++)
     st->total[n - 1] = hyp->n >= n ? (double)(hyp->n - n + 1) : 0;
   /* BLEU._get_closest_ref_len: smallest |hyp - ref| difference, ties to

@@ -112,13 +112,17 @@ static rk_status rouge_score(const void *p, rk__call *c, double *value) {
     if (tokenize(cfg, a, refs[i], &rt[i], &nr[i])) goto oom;
     total += count_toks(rt[i], nr[i]);
   }
-  rk__ovl_intern in;
-  if (rk__ovl_intern_init(&in, a, total)) goto oom;
-  for (size_t j = 0; j < np; j++)
-    if (rk__ovl_intern_toks(&in, a, &pt[j])) goto oom;
-  for (size_t i = 0; i < nref; i++)
-    for (size_t j = 0; j < nr[i]; j++)
-      if (rk__ovl_intern_toks(&in, a, &rt[i][j])) goto oom;
+  /* ROUGE-N and ROUGE-L take the token lists as they are (short texts
+   * need no ids: ovl_ngram.c); Lsum works on ids. */
+  if (cfg->variant == V_LSUM) {
+    rk__ovl_intern in;
+    if (rk__ovl_intern_init(&in, a, total)) goto oom;
+    for (size_t j = 0; j < np; j++)
+      if (rk__ovl_intern_toks(&in, a, &pt[j])) goto oom;
+    for (size_t i = 0; i < nref; i++)
+      for (size_t j = 0; j < nr[i]; j++)
+        if (rk__ovl_intern_toks(&in, a, &rt[i][j])) goto oom;
+  }
   size_t pn = count_toks(pt, np);
   rk__ovl_prf best = {0, 0, 0};
   size_t bi = 0;

@@ -23,6 +23,8 @@
 #include "test.h"
 #include "text/normalize.h"
 
+#include <utf8proc.h>
+
 static rk__arena A;
 
 static void arena_fresh(void) {
@@ -76,6 +78,19 @@ TEST(tok13a) {
     ASSERT_EQ_INT(rk__ovl_tok13a(&A, in.p, in.n, &t), 0);
     ASSERT_EQ_STR(joined(&t), cases[i][1]);
   }
+  /* The same rules across 64-byte blocks (the block path): the first
+   * case three times over, so the expected tokens are its own, thrice. */
+  {
+    arena_fresh();
+    const char *x3 = "Hello, world! It's 3.5-4 km. Hello, world! It's 3.5-4 km. Hello, world! "
+                     "It's 3.5-4 km.";
+    rk__ovl_toks t, c;
+    ASSERT_EQ_INT(rk__ovl_tok13a(&A, x3, strlen(x3), &t), 0);
+    ASSERT_EQ_STR(joined(&t), "Hello , world ! It's 3.5 - 4 km . Hello , world ! It's 3.5 - 4 km "
+                              ". Hello , world ! It's 3.5 - 4 km .");
+    ASSERT_EQ_INT(rk__ovl_tok13a_chars(&A, x3, strlen(x3), &c), 0);
+    ASSERT_EQ_INT(c.n, t.n);
+  }
   /* rstrip uses Python's whitespace: U+3000 at the end goes. */
   rk__str r = rk__ovl_rstrip(S("ab \xe3\x80\x80\n"));
   ASSERT_EQ_INT(r.n, 2);
@@ -86,6 +101,113 @@ TEST(tok13a) {
   rk__ovl_toks t;
   ASSERT_EQ_INT(rk__ovl_tok13a(&A, "\xff.\xc3", 3, &t), 0);
   ASSERT_EQ_INT(t.n, 3);
+}
+
+TEST(tokintl) {
+  /* sacreBLEU tokenizer_intl.py, expected strings worked out by hand from
+   * its three passes: (\P{N})(\p{P}) -> "\1 \2 ", (\p{P})(\P{N}) ->
+   * " \1 \2", (\p{S}) -> " \1 ", then split(). */
+  static const char *const cases[][2] = {
+      /* ',' '!' '.' follow letters (pass 1); the apostrophe is Po, so
+       * "It's" splits (13a keeps it); '.' and '-' between digits stay. */
+      {"Hello, world! It's 3.5-4 km.", "Hello , world ! It ' s 3.5-4 km ."},
+      /* '$' '+' '=' '\u20ac' are S*: always alone; '%' after a digit is cut
+       * by pass 2 (a space follows). */
+      {"$5 + 5% = 10\xe2\x82\xac", "$ 5 + 5 % = 10 \xe2\x82\xac"},
+      /* No padding: a '.' after a digit at the very end has no character
+       * after it, so no pass cuts it (mteval-v14's own quirk, kept). */
+      {"1,000.50 and 2.", "1,000.50 and 2."},
+      /* Pi/Pf quotes, Pd dash, Po ellipsis: '\u00ab' first (pass 2, 'C'
+       * follows), '?' after 'a' (pass 1), '\u00bb' after the '?' pass 1
+       * took (pass 2, a space follows). */
+      {"\xc2\xab\xc3\x87" "a va?\xc2\xbb \xe2\x80\x94 dit-il\xe2\x80\xa6",
+       "\xc2\xab \xc3\x87" "a va ? \xc2\xbb \xe2\x80\x94 dit - il \xe2\x80\xa6"},
+      /* '\u00b2' and '\u00bd' are No (numbers): they stay; '+' is Sm. */
+      {"x\xc2\xb2+\xc2\xbd", "x\xc2\xb2 + \xc2\xbd"},
+      /* Second '.' was pass 1's \2, but pass 2 cuts it ('b' follows). */
+      {"a..b", "a . . b"},
+      /* '.' after '1': pass 2 ('-' is not a number); '-' after '.': pass 1. */
+      {"1.-2", "1 . - 2"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena_fresh();
+    rk__ovl_toks t;
+    ASSERT_EQ_INT(rk__ovl_tokintl(&A, cases[i][0], strlen(cases[i][0]), &t), 0);
+    ASSERT_EQ_STR(joined(&t), cases[i][1]);
+  }
+  /* Every ASCII character behaves as its Unicode category says: between
+   * letters a P* or S* character is cut off, between digits only an S*
+   * one; anything else stays inside the token. */
+  for (int c = 0x21; c < 0x7F; c++) {
+    char a3[4] = {'a', (char)c, 'a', 0}, d3[4] = {'1', (char)c, '1', 0};
+    utf8proc_category_t cat = utf8proc_category(c);
+    int punct = cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
+    int sym = cat >= UTF8PROC_CATEGORY_SM && cat <= UTF8PROC_CATEGORY_SO;
+    arena_fresh();
+    rk__ovl_toks t;
+    rk__ovl_tokintl(&A, a3, 3, &t);
+    if ((t.n == 3) != (punct || sym)) RK_T_FAIL_("intl 'a%ca': %zu tokens", c, t.n);
+    rk__ovl_tokintl(&A, d3, 3, &t);
+    if ((t.n == 3) != sym) RK_T_FAIL_("intl '1%c1': %zu tokens", c, t.n);
+  }
+}
+
+TEST(tokzh) {
+  /* sacreBLEU tokenizer_zh.py, expected strings worked out by hand:
+   * strip(), spaces around "Chinese" characters, tokenizer_re.py's four
+   * passes without 13a's padding or unescaping, split(). */
+  static const char *const cases[][2] = {
+      /* Every CJK ideograph alone, and U+3002 (CJK punctuation). */
+      {"\xe6\x88\x91\xe7\x88\xb1\xe5\x8c\x97\xe4\xba\xac\xe5\xa4\xa9\xe5\xae\x89\xe9\x97\xa8"
+       "\xe3\x80\x82",
+       "\xe6\x88\x91 \xe7\x88\xb1 \xe5\x8c\x97 \xe4\xba\xac \xe5\xa4\xa9 \xe5\xae\x89 "
+       "\xe9\x97\xa8 \xe3\x80\x82"},
+      /* Latin text as 13a's regexes cut it. */
+      {"Hello, \xe4\xb8\x96\xe7\x95\x8c! 3.5km", "Hello , \xe4\xb8\x96 \xe7\x95\x8c ! 3.5km"},
+      /* The U+2001-U+2A6D quirk: curly quotes, em dash and the euro sign
+       * count as Chinese characters and stand alone. */
+      {"\xe2\x80\x9c\xe5\xbc\x95\xe5\x8f\xb7\xe2\x80\x9d\xe2\x80\x94x\xe2\x82\xac",
+       "\xe2\x80\x9c \xe5\xbc\x95 \xe5\x8f\xb7 \xe2\x80\x9d \xe2\x80\x94 x \xe2\x82\xac"},
+      /* No unescaping, no padding: '&' and ';' are cut, "5." at the end
+       * stays (13a gives "& 5 ."). */
+      {"&amp; 5.", "& amp ; 5."},
+      /* CJK Extension B (U+20000) is not Chinese here; full-width forms
+       * (U+FF00-U+FFEF) are. */
+      {"\xf0\xa0\x80\x80x \xef\xbd\x98\xef\xbc\x91", "\xf0\xa0\x80\x80x \xef\xbd\x98 \xef\xbc\x91"},
+      /* strip() first: the '.' then has nothing before it and a digit
+       * after it, so it stays (13a gives ". 5"). */
+      {"  .5 \xe4\xb8\xad", ".5 \xe4\xb8\xad"},
+      /* After a Chinese character (padded by a space) a '.' is cut. */
+      {"\xe4\xb8\xad.5", "\xe4\xb8\xad . 5"},
+      /* U+3000 is both whitespace and "Chinese": a separator. */
+      {"\xe4\xb8\xad\xe3\x80\x80\xe6\x96\x87", "\xe4\xb8\xad \xe6\x96\x87"},
+      {" \t", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena_fresh();
+    rk__ovl_toks t;
+    ASSERT_EQ_INT(rk__ovl_tokzh(&A, cases[i][0], strlen(cases[i][0]), &t), 0);
+    ASSERT_EQ_STR(joined(&t), cases[i][1]);
+  }
+  /* The range ends, with the two ranges Python compares as 2-character
+   * strings ('\u20000' is U+2000 then '0'). */
+  static const struct {
+    uint32_t cp;
+    int zh;
+  } ends[] = {{0x2000, 0}, {0x2001, 1}, {0x2A6D, 1}, {0x2A6E, 0}, {0x20000, 0},
+              {0x2A6D6, 0}, {0x2F800, 0}, {0x2F81, 1}, {0x2E7F, 0}, {0x2E80, 1},
+              {0x2FDF, 1}, {0x2FE0, 0}, {0x2FF0, 1}, {0x303F, 1}, {0x3040, 0},
+              {0x30A2, 0}, {0x3100, 1}, {0x312F, 1}, {0x3130, 0}, {0x31A0, 1},
+              {0x31EF, 1}, {0x31F0, 0}, {0x3200, 1}, {0x4DB5, 1}, {0x4DB6, 0},
+              {0x4E00, 1}, {0x9FBB, 1}, {0x9FBC, 0}, {0xAC00, 0}, {0xF900, 1},
+              {0xFA2D, 1}, {0xFA2E, 0}, {0xFA30, 1}, {0xFA6A, 1}, {0xFA6B, 0},
+              {0xFA70, 1}, {0xFAD9, 1}, {0xFADA, 0}, {0xFE10, 1}, {0xFE1F, 1},
+              {0xFE20, 0}, {0xFE30, 1}, {0xFE4F, 1}, {0xFE50, 0}, {0xFF00, 1},
+              {0xFFEF, 1}, {0xFFF0, 0}, {'a', 0}};
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+    if (rk__ovl_zh_char(ends[i].cp) != ends[i].zh)
+      RK_T_FAIL_("zh_char(U+%04X) != %d", (unsigned)ends[i].cp, ends[i].zh);
 }
 
 /* --------------------------------------------------------- stemmer */
@@ -244,16 +366,28 @@ TEST(rouge_tokenizer) {
   /* Stemming only touches tokens longer than 3 characters. */
   rk__ovl_tokrouge(&A, "Cats flies dies running sky", 27, 1, 0, &t);
   ASSERT_EQ_STR(joined(&t), "cat fli die run sky"); /* "cats" has 4 letters */
+  /* ASCII text over two 64-byte blocks (the block path): [a-z0-9] runs
+   * of the lowered text, a token across the block end included. */
+  const char *lz = "The QUICK brown fox, aged 3.5, jumps over the lazy dog; THE_END? "
+                   "Yes-it_is (really) 100%!";
+  rk__ovl_tokrouge(&A, lz, strlen(lz), 0, 0, &t);
+  ASSERT_EQ_STR(joined(&t), "the quick brown fox aged 3 5 jumps over the lazy dog the end yes it "
+                            "is really 100");
+  rk__ovl_toks c;
+  rk__ovl_tokrouge_chars(&A, lz, strlen(lz), 0, &c);
+  ASSERT_EQ_INT(c.n, t.n);
 }
 
 /* -------------------------------------------------------------- BLEU */
 
-typedef enum { TK_13A, TK_NONE, TK_CHAR } tk;
+typedef enum { TK_13A, TK_NONE, TK_CHAR, TK_INTL, TK_ZH } tk;
 
 static int toks(tk k, const char *z, rk__ovl_toks *t) {
   rk__str s = rk__ovl_rstrip(S(z));
   if (k == TK_13A) return rk__ovl_tok13a(&A, s.p, s.n, t);
   if (k == TK_CHAR) return rk__ovl_tokchar(&A, s.p, s.n, t);
+  if (k == TK_INTL) return rk__ovl_tokintl(&A, s.p, s.n, t);
+  if (k == TK_ZH) return rk__ovl_tokzh(&A, s.p, s.n, t);
   return rk__ovl_split(&A, s.p, s.n, t);
 }
 
@@ -300,6 +434,7 @@ TEST(bleu_sentence_published) {
   ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_EXP, 0), 8.493, tol);
   ASSERT_NEAR(sbleu(TK_NONE, sys, ref, RK__BLEU_EXP, 0), 7.347, tol);
   ASSERT_NEAR(sbleu(TK_CHAR, sys, ref, RK__BLEU_EXP, 0), 40.8759, tol);
+  ASSERT_NEAR(sbleu(TK_INTL, sys, ref, RK__BLEU_EXP, 0), 8.493, tol);
   ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_FLOOR, 0.1), 4.51688, tol);
   ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_FLOOR, 0.5), 10.10, tol);
   ASSERT_NEAR(sbleu(TK_13A, sys, ref, RK__BLEU_ADDK, 1), 14.882, tol);
@@ -331,6 +466,14 @@ TEST(bleu_corpus_published) {
     for (int i = 0; i < 3; i++) bleu_add(k ? TK_NONE : TK_13A, hyps[i], refs[i], 2, 4, &st);
     double b = rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 0, NULL, NULL);
     ASSERT_NEAR(b, k ? 49.1919566 : 48.530827, 5e-7);
+  }
+  /* tokenize='intl' -> 43.91623493 ("wasn't" becomes "wasn ' t"). */
+  {
+    arena_fresh();
+    rk__bleu_stats st;
+    memset(&st, 0, sizeof st);
+    for (int i = 0; i < 3; i++) bleu_add(TK_INTL, hyps[i], refs[i], 2, 4, &st);
+    ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 0, NULL, NULL), 43.91623493, 5e-9);
   }
   for (unsigned o = 1; o <= 4; o++) {
     arena_fresh();
@@ -383,6 +526,88 @@ TEST(bleu_hand) {
   ASSERT_NEAR(st.correct[1], 1, 0); /* "a a" once in the second ref */
   ASSERT_NEAR(st.total[0], 3, 0);
   ASSERT_NEAR(st.total[1], 2, 0);
+}
+
+TEST(no_ids_and_long) {
+  /* The scoring cores take token lists with or without ids: without, a
+   * side of at most 63 tokens is compared directly (equality masks) and
+   * longer texts are interned inside. Both must give the published and
+   * hand figures. */
+  arena_fresh();
+  rk__ovl_toks t, p;
+  rk__ovl_tokrouge(&A, "testing one two", 15, 0, 0, &t);
+  rk__ovl_tokrouge(&A, "testing two", 11, 0, 0, &p);
+  rk__ovl_prf s;
+  ASSERT_EQ_INT(rk__ovl_rouge_l(&A, &t, &p, &s), 0); /* no ids */
+  ASSERT_NEAR(s.f, 0.8, 1e-12);
+  ASSERT_EQ_INT(rk__ovl_rouge_n(&A, &t, &p, 1, &s), 0);
+  ASSERT_NEAR(s.p, 1.0, 1e-12);
+  ASSERT_NEAR(s.r, 2.0 / 3.0, 1e-12);
+  /* sacreBLEU's sentence vector (exp, 13a) without ids: 8.493 */
+  const char *ref = "produc\xc5\xa3ia de zah\xc4\x83r brut se exprim\xc4\x83 \xc3\xaen "
+                    "zah\xc4\x83r alb;";
+  const char *sys = "Produc\xc8\x9bia de zah\xc4\x83r prim\xc4\x83 va fi "
+                    "exprimat\xc4\x83 \xc3\xaen ceea ce prive\xc8\x99te zah\xc4\x83rul alb;";
+  rk__ovl_toks h, r;
+  toks(TK_13A, sys, &h);
+  toks(TK_13A, ref, &r);
+  rk__bleu_stats st;
+  ASSERT_EQ_INT(rk__ovl_bleu_stats(&A, &h, &r, 1, 4, &st), 0);
+  ASSERT_NEAR(rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 1, NULL, NULL), 8.493, 1e-3);
+
+  /* 70 distinct words against the same with word 35 changed: n-grams
+   * touching position 35 differ (n of them for order n), so
+   * correct = 69, 67, 65, 63 of 70, 69, 68, 67; ROUGE-1 69/70, ROUGE-2
+   * 67/69, LCS 69 of 70; SQuAD F1 69/70. Over 63 tokens on both sides:
+   * the interned paths. */
+  char x[1024], y[1024];
+  size_t kx = 0, ky = 0;
+  for (int i = 0; i < 70; i++) {
+    kx += (size_t)snprintf(x + kx, sizeof x - kx, "%sw%d", i ? " " : "", i);
+    ky += (size_t)snprintf(y + ky, sizeof y - ky, "%s%s%d", i ? " " : "", i == 35 ? "zz" : "w", i);
+  }
+  arena_fresh();
+  rk__ovl_toks X, Y;
+  rk__ovl_split(&A, x, kx, &X);
+  rk__ovl_split(&A, y, ky, &Y);
+  ASSERT_EQ_INT(X.n, 70);
+  for (int ids = 0; ids < 2; ids++) {
+    rk__ovl_toks XX = X, YY = Y;
+    if (ids) {
+      rk__ovl_intern in;
+      rk__ovl_intern_init(&in, &A, 140);
+      rk__ovl_intern_toks(&in, &A, &XX);
+      rk__ovl_intern_toks(&in, &A, &YY);
+    }
+    ASSERT_EQ_INT(rk__ovl_bleu_stats(&A, &XX, &YY, 1, 4, &st), 0);
+    static const double want[4] = {69, 67, 65, 63}, tot[4] = {70, 69, 68, 67};
+    for (int n = 0; n < 4; n++) {
+      ASSERT_NEAR(st.correct[n], want[n], 0);
+      ASSERT_NEAR(st.total[n], tot[n], 0);
+    }
+    /* two references, the second the hypothesis itself: all match */
+    rk__ovl_toks two[2] = {YY, XX};
+    ASSERT_EQ_INT(rk__ovl_bleu_stats(&A, &XX, two, 2, 4, &st), 0);
+    for (int n = 0; n < 4; n++) ASSERT_NEAR(st.correct[n], tot[n], 0);
+    ASSERT_EQ_INT(rk__ovl_rouge_n(&A, &YY, &XX, 1, &s), 0);
+    ASSERT_NEAR(s.f, 69.0 / 70.0, 1e-12);
+    ASSERT_EQ_INT(rk__ovl_rouge_n(&A, &YY, &XX, 2, &s), 0);
+    ASSERT_NEAR(s.f, 67.0 / 69.0, 1e-12);
+    ASSERT_EQ_INT(rk__ovl_rouge_l(&A, &YY, &XX, &s), 0);
+    ASSERT_NEAR(s.f, 69.0 / 70.0, 1e-12);
+  }
+  rk__ovl_toks gx, gy;
+  rk__ovl_squad_tokens(&A, rk__str_make(x, kx), &gx);
+  rk__ovl_squad_tokens(&A, rk__str_make(y, ky), &gy);
+  size_t common;
+  ASSERT_NEAR(rk__ovl_squad_f1(&A, &gy, &gx, 0, &common), 69.0 / 70.0, 1e-12);
+  ASSERT_EQ_INT(common, 69);
+  /* A repeated word: gold "of of the x of" -> [of, of, x, of]; pred
+   * "of x x of": common = min(3, 2) of + min(1, 2) x = 3; P 3/4, R 3/4. */
+  rk__ovl_squad_tokens(&A, S("of of the x of"), &gx);
+  rk__ovl_squad_tokens(&A, S("of x x of"), &gy);
+  ASSERT_NEAR(rk__ovl_squad_f1(&A, &gx, &gy, 0, &common), 0.75, 1e-12);
+  ASSERT_EQ_INT(common, 3);
 }
 
 /* -------------------------------------------------------------- chrF */
@@ -539,7 +764,14 @@ TEST(squad_tokens) {
    * are spaces for str.split(). */
   static const char *const cases[] = {
       "The U.S.A. isn't", "a.b an_the THE-end", "x\x01the\x01y", "the\x1c" "an\x1d" "b",
-      "  A  ", "theatre anthem", "a1 an2 the3 _a_", "", "!!!", ("An\x7f" "an")};
+      "  A  ", "theatre anthem", "a1 an2 the3 _a_", "", "!!!", ("An\x7f" "an"),
+      /* longer than a 64-byte block, tokens across block ends, trailing
+       * and inner punctuation, articles at the ends */
+      "The cat, the dog and a bird sat on the mat. A man (an old one) read the U.S.A. "
+      "Today - it's 3.5 km away, the end.",
+      "An apple a day keeps the doctor away;  the  end  of  the  story  is  near  an  a",
+      "(a) (an) (the) [the] x,y x.y x..y x.,y ..x y.. 3.5.6 e.g. i.e. etc.",
+      "Zebra\tYAK\nQuail\vEmu\fowl\rTHE end"};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     arena_fresh();
     rk__ovl_toks fast, ref;
@@ -547,10 +779,17 @@ TEST(squad_tokens) {
     ASSERT_EQ_INT(rk__ovl_squad_tokens(&A, S(cases[i]), &fast), 0);
     rk__normalize_squad(&A, S(cases[i]), &n);
     rk__ovl_split(&A, n.p, n.n, &ref);
-    char want[256];
+    char want[512];
     snprintf(want, sizeof want, "%s", joined(&ref));
     ASSERT_EQ_STR(joined(&fast), want);
   }
+  /* Hand, across two blocks: lower, delete punctuation ("U.S.A." ->
+   * "usa", "it's" -> "its", "3.5" -> "35"), drop whole-word articles. */
+  arena_fresh();
+  rk__ovl_toks lt;
+  ASSERT_EQ_INT(rk__ovl_squad_tokens(&A, S(cases[10]), &lt), 0);
+  ASSERT_EQ_STR(joined(&lt), "cat dog and bird sat on mat man old one read usa today its 35 km "
+                             "away end");
   /* Hand: "a.b an_the THE-end" -> lower "a.b an_the the-end" -> no
    * punctuation "ab anthe theend" -> no article word -> 3 tokens. */
   arena_fresh();
@@ -669,6 +908,30 @@ TEST(e2e_bleu_chrf) {
   char err[512];
   e2e_spec_error(SPEC("bleu", "\"smooth_value\": 3"), err, sizeof err);
   ASSERT_CONTAINS(err, "args.smooth_value");
+  /* zh: "我爱北京" vs "我爱北京天安门" is 4 vs 7 one-character tokens;
+   * every n-gram of the answer matches (orders 1-4: 4/4 3/3 2/2 1/1),
+   * BP = exp(1 - 7/4) = exp(-0.75) = 0.4723665527410147. Under 13a each
+   * side is one token and nothing matches. */
+  rec = "{\"response\": \"\u6211\u7231\u5317\u4eac\", \"reference\": "
+        "\"\u6211\u7231\u5317\u4eac\u5929\u5b89\u95e8\"}";
+  r = e2e_score(SPEC("bleu", "\"tokenize\": \"zh\""), rec);
+  ASSERT_E2E(r, 0.4723665527410147, "ok");
+  ASSERT_CONTAINS(r.explain, "zh tokens");
+  r = e2e_score(SPEC("bleu", ""), rec);
+  ASSERT_E2E(r, 0.0, "ok");
+  /* intl cuts "a-b" into a - b (a Pd between letters); 13a does not:
+   * 3 identical tokens (effective order 3, BP 1) -> 1 against 0. */
+  rec = "{\"response\": \"a-b\", \"reference\": \"a - b\"}";
+  r = e2e_score(SPEC("bleu", "\"tokenize\": \"intl\""), rec);
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("bleu", ""), rec);
+  ASSERT_E2E(r, 0.0, "ok");
+  /* MeCab-based tokenizers are refused when the spec compiles. */
+  e2e_spec_error(SPEC("bleu", "\"tokenize\": \"ja-mecab\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "args.tokenize");
+  ASSERT_CONTAINS(err, "MeCab");
+  e2e_spec_error(SPEC("bleu", "\"tokenize\": \"ko-mecab\""), err, sizeof err);
+  ASSERT_CONTAINS(err, "MeCab");
   /* chrF: Czech sentence vector through the CLI path, eps smoothing. */
   r = e2e_score(SPEC("chrf", "\"eps_smoothing\": true"),
                 "{\"response\": \"Lapali po dechu, jejich \\u017eivoty skon\\u010dily "
@@ -742,9 +1005,10 @@ TEST(cider_d_hand) {
   remove(df_file());
 }
 
-TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(porter_vs_nltk), TEST_ENTRY(rouge_published),
-          TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer), TEST_ENTRY(bleu_sentence_published),
-          TEST_ENTRY(bleu_corpus_published), TEST_ENTRY(bleu_hand), TEST_ENTRY(chrf_published),
+TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY(porter_vs_nltk),
+          TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
+          TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
+          TEST_ENTRY(bleu_hand), TEST_ENTRY(no_ids_and_long), TEST_ENTRY(chrf_published),
           TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens),
           TEST_ENTRY(squad_hand),
           TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
