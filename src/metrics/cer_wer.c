@@ -19,6 +19,11 @@
 #include "format/format.h"
 #include "metrics/edit_common.h"
 #include "metrics/levenshtein.h"
+#include "metrics/ovl.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------- tokenising */
 
@@ -97,14 +102,15 @@ size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab,
   return k;
 }
 
-/* The same split and interning straight from UTF-8 bytes (what `wer`
- * uses: no decoding pass). Whitespace is rk__py_space's (Python's
+/* The same split and interning straight from UTF-8 bytes, one byte at
+ * a time: the definition rk__wer_ids_utf8 below must agree with (ids
+ * and count; tests/unit/test_edit.c compares them). Whitespace is rk__py_space's (Python's
  * str.isspace). Words are byte strings, so two different invalid bytes
  * are different words here while the code-point version above maps both
  * to U+FFFD; on valid UTF-8 the two agree (fuzz/fuzz_edit.c). */
-size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab,
+size_t rk__wer_ids_utf8_bytes(const char *p, size_t n, int clean, rk__lev_intern *tab,
                         uint32_t *ids);
-size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab,
+size_t rk__wer_ids_utf8_bytes(const char *p, size_t n, int clean, rk__lev_intern *tab,
                         uint32_t *ids) {
   size_t i = 0, k = 0, sl;
   while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl; /* Strip (left) */
@@ -126,6 +132,58 @@ size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab,
       i++;
     }
     uint32_t id = rk__lev_intern_idb(tab, p + w, i - w, h);
+    if (id == UINT32_MAX) return SIZE_MAX;
+    ids[k++] = id;
+    while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl;
+  }
+  return k;
+}
+
+/* The same split and interning straight from UTF-8 bytes (what `wer`
+ * uses: no decoding pass). Whitespace is rk__py_space's (Python's
+ * str.isspace). Words are byte strings, so two different invalid bytes
+ * are different words here while the code-point version above maps both
+ * to U+FFFD; on valid UTF-8 the two agree (fuzz/fuzz_edit.c). Bytes
+ * 0x21-0x7F never end a word and are skipped 16 at a time; a word is
+ * hashed once (rk__ovl_hash) when its end is known. */
+size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab,
+                        uint32_t *ids);
+size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab,
+                        uint32_t *ids) {
+  size_t i = 0, k = 0, sl;
+  while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl; /* Strip (left) */
+  while (i < n) {
+    size_t w = i;
+    for (;;) {
+      int found = 0;
+#if defined(__SSE2__)
+      while (n - i >= 16) {
+        /* Signed compare: bytes <= 0x20 and >= 0x80 are the candidates. */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)));
+        if (m) {
+          i += (size_t)__builtin_ctz(m);
+          found = 1;
+          break;
+        }
+        i += 16;
+      }
+#endif
+      if (!found)
+        while (i < n && (unsigned)(unsigned char)p[i] - 0x21u < 0x5Fu) i++;
+      if (i >= n) break;
+      unsigned char c = (unsigned char)p[i];
+      if (c == ' ') break;
+      if (rk__py_space_class[c] && (sl = rk__py_space_fast(p + i, n - i))) {
+        /* A separator when clean, in a run of two or more, or trailing
+         * (Strip); otherwise a lone whitespace character inside the word. */
+        if (clean || i + sl == n || rk__py_space_fast(p + i + sl, n - i - sl)) break;
+        i += sl;
+        continue;
+      }
+      i++;
+    }
+    uint32_t id = rk__lev_intern_idb64(tab, p + w, i - w, rk__ovl_hash(p + w, i - w));
     if (id == UINT32_MAX) return SIZE_MAX;
     ids[k++] = id;
     while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl;

@@ -53,11 +53,63 @@ static void tmap_match(rk__ovl_tmap *m, const uint32_t *u, size_t n, unsigned ma
   }
 }
 
+/* Character n-grams of a hypothesis of at most 256 code points, all
+ * <= U+00FF, by equality masks instead of a table: tab[c] has bit i set
+ * when hyp[i] == c, so
+ *   M_n(j) = AND_{k<n} (tab[ref[j+k]] >> k)
+ * marks the hypothesis positions where the n-gram ref[j..j+n) starts.
+ * Walking the reference, each n-gram takes one not yet used position of
+ * M_n(j) (used_n marks those taken): a distinct n-gram g then matches
+ * min(count in hyp, count in ref) times, the clipped count tmap_match
+ * computes. An empty M_n(j) ends the walk, as an absent prefix does
+ * there. tests/unit/test_overlap.c compares both on random pairs. */
+#define CHRF_MASK_WORDS 4
+
+static inline __attribute__((always_inline)) void mask_match_w(
+    const uint64_t (*tab)[CHRF_MASK_WORDS], const size_t W, const uint32_t *u, size_t n,
+    unsigned maxn, uint32_t *match) {
+  uint64_t used[RK__CHRF_MAX_CHAR][CHRF_MASK_WORDS];
+  memset(used, 0, sizeof used);
+  for (size_t j = 0; j < n; j++) {
+    unsigned top = n - j < maxn ? (unsigned)(n - j) : maxn;
+    uint64_t m[CHRF_MASK_WORDS];
+    for (size_t w = 0; w < W; w++) m[w] = tab[u[j]][w];
+    for (unsigned k = 0;;) {
+      uint64_t any = 0;
+      int taken = 0;
+      for (size_t w = 0; w < W; w++) {
+        any |= m[w];
+        uint64_t f = m[w] & ~used[k][w];
+        if (f && !taken) {
+          used[k][w] |= f & (0 - f);
+          taken = 1;
+        }
+      }
+      match[k] += (uint32_t)taken;
+      if (!any || ++k == top) break;
+      const uint64_t *e = tab[u[j + k]];
+      for (size_t w = 0; w < W; w++)
+        m[w] &= e[w] >> k | (w + 1 < W ? e[w + 1] << (64 - k) : 0);
+    }
+  }
+}
+
+static void mask_match(const uint64_t (*tab)[CHRF_MASK_WORDS], size_t W, const uint32_t *u,
+                       size_t n, unsigned maxn, uint32_t *match) {
+  switch (W) {
+    case 1: mask_match_w(tab, 1, u, n, maxn, match); break;
+    case 2: mask_match_w(tab, 2, u, n, maxn, match); break;
+    case 3: mask_match_w(tab, 3, u, n, maxn, match); break;
+    default: mask_match_w(tab, 4, u, n, maxn, match); break;
+  }
+}
+
 /* One side's units: code points (whitespace removed unless kept) and
  * interned words after the punctuation split. */
 typedef struct chrf_side {
   uint32_t *cp;
   size_t ncp;
+  int wide; /* some code point above U+00FF */
   rk__ovl_toks w;
 } chrf_side;
 
@@ -106,7 +158,16 @@ static int side_prep(rk__arena *a, const rk__chrf_opts *o, rk__str s, chrf_side 
   sd->cp = rk__arena_alloc(a, (s.n + 1) * sizeof *sd->cp);
   if (!sd->cp) return -1;
   sd->ncp = 0;
+  sd->wide = 0;
   for (size_t i = 0; i < s.n;) {
+    unsigned char c = (unsigned char)s.p[i];
+    if (c < 0x80) {
+      /* ASCII: rk__py_space_fast and rk__ovl_cp inlined (class 1 is the
+       * ASCII whitespace, one byte). */
+      if (o->whitespace || !rk__py_space_class[c]) sd->cp[sd->ncp++] = c;
+      i++;
+      continue;
+    }
     if (!o->whitespace) {
       size_t w = rk__py_space_fast(s.p + i, s.n - i);
       if (w) {
@@ -115,7 +176,9 @@ static int side_prep(rk__arena *a, const rk__chrf_opts *o, rk__str s, chrf_side 
       }
     }
     size_t l;
-    sd->cp[sd->ncp++] = rk__ovl_cp(s.p + i, s.n - i, &l);
+    uint32_t cp = rk__ovl_cp(s.p + i, s.n - i, &l);
+    sd->cp[sd->ncp++] = cp;
+    sd->wide |= cp > 0xFF;
     i += l;
   }
   sd->w.n = 0;
@@ -156,8 +219,8 @@ double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st) {
   return 0.0;
 }
 
-int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const rk__str *refs,
-                       size_t nref, rk__chrf_stats *best_st, size_t *best) {
+static int chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const rk__str *refs,
+                      size_t nref, int tree, rk__chrf_stats *best_st, size_t *best) {
   unsigned co = o->char_order, wo = o->word_order;
   memset(best_st, 0, sizeof *best_st);
   *best = 0;
@@ -170,15 +233,33 @@ int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const 
     if (side_prep(a, o, refs[i], &rs[i])) return -1;
     words += rs[i].w.n;
   }
-  rk__ovl_tmap cm, wm;
-  if (rk__ovl_tmap_init(&cm, a, h.ncp * co + 1) || rk__ovl_tmap_init(&wm, a, h.w.n * wo + 1)) return -1;
+  /* Character n-grams: equality masks when every code point fits a byte
+   * and the hypothesis 256 code points, the prefix tree otherwise (or
+   * when the caller asks for it). */
+  int wide = h.wide || tree || h.ncp > 64 * CHRF_MASK_WORDS;
+  for (size_t i = 0; i < nref; i++) wide |= rs[i].wide;
+  rk__ovl_tmap cm = {0}, wm;
+  uint64_t (*tab)[CHRF_MASK_WORDS] = NULL;
+  size_t W = (h.ncp + 63) / 64;
+  if (wide) {
+    if (rk__ovl_tmap_init(&cm, a, h.ncp * co + 1)) return -1;
+  } else {
+    /* Only the rows of characters that occur are read: clear those. */
+    tab = rk__arena_alloc(a, 256 * sizeof *tab);
+    if (!tab) return -1;
+    for (size_t i = 0; i < h.ncp; i++) memset(tab[h.cp[i]], 0, sizeof *tab);
+    for (size_t r = 0; r < nref; r++)
+      for (size_t i = 0; i < rs[r].ncp; i++) memset(tab[rs[r].cp[i]], 0, sizeof *tab);
+    for (size_t i = 0; i < h.ncp; i++) tab[h.cp[i]][i / 64] |= (uint64_t)1 << (i % 64);
+  }
+  if (rk__ovl_tmap_init(&wm, a, h.w.n * wo + 1)) return -1;
   if (wo) {
     rk__ovl_intern in;
     if (rk__ovl_intern_init(&in, a, words) || rk__ovl_intern_toks(&in, a, &h.w)) return -1;
     for (size_t i = 0; i < nref; i++)
       if (rk__ovl_intern_toks(&in, a, &rs[i].w)) return -1;
   }
-  tmap_add(&cm, h.cp, h.ncp, co);
+  if (wide) tmap_add(&cm, h.cp, h.ncp, co);
   if (wo) tmap_add(&wm, h.w.id, h.w.n, wo);
   double best_f = -1.0;
   for (size_t r = 0; r < nref; r++) {
@@ -186,7 +267,13 @@ int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const 
     memset(&st, 0, sizeof st);
     const chrf_side *s = &rs[r];
     double match[RK__CHRF_MAX_ORDER] = {0};
-    tmap_match(&cm, s->cp, s->ncp, co, (uint32_t)(r + 1), match);
+    if (wide) {
+      tmap_match(&cm, s->cp, s->ncp, co, (uint32_t)(r + 1), match);
+    } else {
+      uint32_t cnt[RK__CHRF_MAX_CHAR] = {0};
+      mask_match((const uint64_t(*)[CHRF_MASK_WORDS])tab, W ? W : 1, s->cp, s->ncp, co, cnt);
+      for (unsigned k = 0; k < co; k++) match[k] = cnt[k];
+    }
     if (wo) tmap_match(&wm, s->w.id, s->w.n, wo, (uint32_t)(r + 1), match + co);
     for (unsigned n = 1; n <= co; n++) {
       st.v[3 * (n - 1)] = h.ncp >= n ? (double)(h.ncp - n + 1) : 0;
@@ -207,6 +294,16 @@ int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const 
     }
   }
   return 0;
+}
+
+int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const rk__str *refs,
+                       size_t nref, rk__chrf_stats *st, size_t *best) {
+  return chrf_stats(a, o, hyp, refs, nref, 0, st, best);
+}
+
+int rk__ovl_chrf_stats_tree(rk__arena *a, const rk__chrf_opts *o, rk__str hyp,
+                            const rk__str *refs, size_t nref, rk__chrf_stats *st, size_t *best) {
+  return chrf_stats(a, o, hyp, refs, nref, 1, st, best);
 }
 
 /* ----------------------------------------------------------- the fn */

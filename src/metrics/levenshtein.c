@@ -464,7 +464,8 @@ long rk__lcs_len_dp(const uint32_t *x, size_t nx, const uint32_t *y,
 typedef struct intern_ent {
   const void *w;  /* the word's bytes (code points are stored as 4 bytes each) */
   size_t size;    /* in bytes */
-  uint32_t h, id;
+  uint64_t h;
+  uint32_t id1;   /* id + 1, 0 = empty slot */
 } intern_ent;
 
 struct rk__lev_intern {
@@ -492,10 +493,42 @@ rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t capacity) {
   return intern_alloc(t, 64) ? NULL : t;
 }
 
+/* Slot of hash h: both kinds of hash (the mixed 32-bit one, and
+ * rk__ovl_hash whose low bits are weak) folded the same way. */
+static inline size_t intern_slot(const rk__lev_intern *t, uint64_t h) {
+  return (size_t)(h ^ h >> 29) & t->mask;
+}
+
 static void intern_put(rk__lev_intern *t, const intern_ent *e) {
-  size_t k = e->h & t->mask;
-  while (t->ents[k].h) k = (k + 1) & t->mask;
+  size_t k = intern_slot(t, e->h);
+  while (t->ents[k].id1) k = (k + 1) & t->mask;
   t->ents[k] = *e;
+}
+
+/* Id of the word (w, size) with hash h; `exact8`: h is rk__ovl_hash, so
+ * words of up to 8 bytes with equal sizes and hashes are equal. */
+static inline uint32_t intern_find(rk__lev_intern *t, const void *w, size_t size, uint64_t h,
+                                   int exact8) {
+  size_t k = intern_slot(t, h);
+  for (;;) {
+    intern_ent *e = &t->ents[k];
+    if (!e->id1) break;
+    if (e->h == h && e->size == size &&
+        ((exact8 && size <= 8) || size == 0 || memcmp(e->w, w, size) == 0))
+      return e->id1 - 1;
+    k = (k + 1) & t->mask;
+  }
+  if (t->count >= t->capacity) return UINT32_MAX;
+  if (2 * (t->count + 1) > t->mask + 1) {
+    intern_ent *old = t->ents;
+    size_t slots = t->mask + 1;
+    if (intern_alloc(t, 2 * slots)) return UINT32_MAX;
+    for (size_t i = 0; i < slots; i++)
+      if (old[i].id1) intern_put(t, &old[i]);
+  }
+  intern_ent e = {w, size, h, (uint32_t)++t->count};
+  intern_put(t, &e);
+  return e.id1 - 1;
 }
 
 static uint32_t intern_bytes(rk__lev_intern *t, const void *w, size_t size, uint32_t h) {
@@ -505,26 +538,7 @@ static uint32_t intern_bytes(rk__lev_intern *t, const void *w, size_t size, uint
   h ^= h >> 15;
   h *= 0x846ca68bU;
   h ^= h >> 16;
-  h |= 1; /* 0 marks an empty slot */
-  size_t k = h & t->mask;
-  for (;;) {
-    intern_ent *e = &t->ents[k];
-    if (!e->h) break;
-    if (e->h == h && e->size == size && (size == 0 || memcmp(e->w, w, size) == 0))
-      return e->id;
-    k = (k + 1) & t->mask;
-  }
-  if (t->count >= t->capacity) return UINT32_MAX;
-  if (2 * (t->count + 1) > t->mask + 1) {
-    intern_ent *old = t->ents;
-    size_t slots = t->mask + 1;
-    if (intern_alloc(t, 2 * slots)) return UINT32_MAX;
-    for (size_t i = 0; i < slots; i++)
-      if (old[i].h) intern_put(t, &old[i]);
-  }
-  intern_ent e = {w, size, h, (uint32_t)t->count++};
-  intern_put(t, &e);
-  return e.id;
+  return intern_find(t, w, size, h, 0);
 }
 
 uint32_t rk__lev_intern_id(rk__lev_intern *t, const uint32_t *w, size_t n) {
@@ -539,4 +553,8 @@ uint32_t rk__lev_intern_idh(rk__lev_intern *t, const uint32_t *w, size_t n, uint
 
 uint32_t rk__lev_intern_idb(rk__lev_intern *t, const char *w, size_t n, uint32_t h) {
   return intern_bytes(t, w, n, h);
+}
+
+uint32_t rk__lev_intern_idb64(rk__lev_intern *t, const char *w, size_t n, uint64_t h) {
+  return intern_find(t, w, n, h, 1);
 }

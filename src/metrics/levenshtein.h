@@ -108,5 +108,9 @@ uint32_t rk__lev_intern_idh(rk__lev_intern *t, const uint32_t *w, size_t n, uint
 /* A word given as UTF-8 bytes (h stepped per byte). Do not mix byte words
  * and code-point words in one table: they never compare equal. */
 uint32_t rk__lev_intern_idb(rk__lev_intern *t, const char *w, size_t n, uint32_t h);
+/* A UTF-8 word with h = rk__ovl_hash(w, n) (metrics/ovl.h): words of up
+ * to 8 bytes are then told apart without reading them. Do not mix with
+ * the other kinds of word in one table either. */
+uint32_t rk__lev_intern_idb64(rk__lev_intern *t, const char *w, size_t n, uint64_t h);
 
 #endif /* RK_METRICS_LEVENSHTEIN_H */

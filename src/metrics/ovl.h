@@ -397,6 +397,12 @@ typedef struct rk__chrf_stats {
 int rk__ovl_chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp,
                        const rk__str *refs, size_t nref, rk__chrf_stats *st,
                        size_t *best);
+/* The same with every character n-gram counted in the prefix tree (the
+ * general path, which rk__ovl_chrf_stats leaves for a packed 64-bit key
+ * table when all code points are <= U+00FF). For the tests. */
+int rk__ovl_chrf_stats_tree(rk__arena *a, const rk__chrf_opts *o, rk__str hyp,
+                            const rk__str *refs, size_t nref, rk__chrf_stats *st,
+                            size_t *best);
 /* CHRF._compute_f_score, 0-100. */
 double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st);
 

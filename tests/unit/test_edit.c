@@ -25,6 +25,8 @@
 size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size_t *len);
 size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
+size_t rk__wer_ids_utf8_bytes(const char *p, size_t n, int clean, rk__lev_intern *tab,
+                              uint32_t *ids);
 int rk__py_float(const uint32_t *s, size_t n, double *out);
 double rk__vqa_soft(size_t matches, size_t n);
 double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel);
@@ -559,6 +561,44 @@ TEST(lang_consistency_values) {
                   "unknown script \"klingon\"");
 }
 
+
+/* The block scan of rk__wer_ids_utf8 (16 bytes at a time, one hash per
+ * word) against the byte-at-a-time definition it replaced, on random
+ * texts of words, ASCII and Unicode whitespace (lone and in runs),
+ * control bytes, non-ASCII letters, invalid bytes and words longer than
+ * 16 bytes: same count, same ids. */
+TEST(wer_ids_block_vs_bytes) {
+  static const char *const piece[] = {"a", "b", "ab", " ", "  ", "\t", "\n", "\xc2\xa0",
+                                      "\xe3\x80\x80", "\xc2\x85", "\xc3\xa9", "\x1c", "\x01",
+                                      "\xff", "abcdefghijklmnopqrstuvwxyz", "abcdefghi",
+                                      "abcdefghj", ".,"};
+  unsigned long long wrng = 0x2545F4914F6CDD1Dull;
+  char buf[2048];
+  static uint32_t a[2048], b[2048];
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  int bad = 0;
+  for (int it = 0; it < 800; it++) {
+    size_t n = 0;
+    wrng ^= wrng << 13, wrng ^= wrng >> 7, wrng ^= wrng << 17;
+    size_t np = (size_t)(wrng % 60);
+    for (size_t i = 0; i < np; i++) {
+      wrng ^= wrng << 13, wrng ^= wrng >> 7, wrng ^= wrng << 17;
+      const char *pc = piece[wrng % (sizeof piece / sizeof *piece)];
+      memcpy(buf + n, pc, strlen(pc));
+      n += strlen(pc);
+    }
+    for (int clean = 0; clean < 2; clean++) {
+      rk__arena_reset(&ar);
+      size_t k1 = rk__wer_ids_utf8(buf, n, clean, rk__lev_intern_new(&ar, 4 * n + 16), a);
+      size_t k2 = rk__wer_ids_utf8_bytes(buf, n, clean, rk__lev_intern_new(&ar, 4 * n + 16), b);
+      if (k1 != k2 || memcmp(a, b, k1 * sizeof *a) != 0) bad++;
+    }
+  }
+  rk__arena_release(&ar);
+  ASSERT_EQ_INT(bad, 0);
+}
+
 TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_vs_dp), TEST_ENTRY(lev_search),
           TEST_ENTRY(cost_saturates), TEST_ENTRY(wer_cer_published),
           TEST_ENTRY(wer_jiwer_split_quirk), TEST_ENTRY(wer_cer_edges),
@@ -567,4 +607,4 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
-          TEST_ENTRY(lang_consistency_values))
+          TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))

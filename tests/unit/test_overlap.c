@@ -713,6 +713,57 @@ TEST(chrf_published) {
     ASSERT_NEAR(chrf_corpus(&sent[i].h, &sent[i].r, 1, 2, 1, 0, 0), sent[i].want, 5e-9);
 }
 
+
+/* The equality-mask count of character n-grams (code points <= U+00FF,
+ * hypotheses up to 256 of them) against the prefix tree it replaced, on
+ * random pairs: ASCII, Latin-1, whitespace, punctuation, 0-3 references,
+ * hypotheses of 0-300 code points (every mask width and the fallback). The
+ * statistics must be identical, not close. */
+static unsigned long long trng = 88172645463325252ull;
+static unsigned trand(unsigned n) {
+  trng ^= trng << 13;
+  trng ^= trng >> 7;
+  trng ^= trng << 17;
+  return (unsigned)(trng % n);
+}
+
+static size_t rand_text(char *b, size_t maxpieces, int latin) {
+  static const char *const piece[] = {"a", "b", "c", "ab", " ", " ", "  ", "\t", ",", ".",
+                                      "(", "abc", "\xc3\xa9", "\xc2\xa0", "\xe4\xb8\xad", "x"};
+  size_t n = 0, np = trand((unsigned)maxpieces + 1);
+  for (size_t i = 0; i < np; i++) {
+    unsigned k = trand(latin ? 16 : 12);
+    if (!latin && k >= 12) k = 0;
+    size_t l = strlen(piece[k]);
+    memcpy(b + n, piece[k], l);
+    n += l;
+  }
+  b[n] = 0;
+  return n;
+}
+
+TEST(chrf_masks_vs_tree) {
+  char h[2048], r[3][2048];
+  int bad = 0;
+  for (int it = 0; it < 600; it++) {
+    arena_fresh();
+    size_t hn = rand_text(h, it % 3 == 0 ? 300 : 60, it % 4 == 1);
+    rk__str refs[3];
+    size_t nref = 1 + trand(3);
+    for (size_t k = 0; k < nref; k++) refs[k] = rk__str_make(r[k], rand_text(r[k], 80, it % 4 == 1));
+    rk__chrf_opts o = {1 + trand(6), trand(3), 2.0, (int)trand(2), 0, (int)trand(2)};
+    rk__chrf_stats s1, s2;
+    size_t b1, b2;
+    ASSERT_EQ_INT(rk__ovl_chrf_stats(&A, &o, rk__str_make(h, hn), refs, nref, &s1, &b1), 0);
+    ASSERT_EQ_INT(rk__ovl_chrf_stats_tree(&A, &o, rk__str_make(h, hn), refs, nref, &s2, &b2), 0);
+    if (memcmp(&s1, &s2, sizeof s1) != 0 || b1 != b2) {
+      if (!bad) fprintf(stderr, "chrf mismatch on '%s' vs '%s'\n", h, r[0]);
+      bad++;
+    }
+  }
+  ASSERT_EQ_INT(bad, 0);
+}
+
 TEST(chrf_hand) {
   /* chrF++ word n-grams after the punctuation split: "(hi) there." ->
    * ["(hi", ")", "there", "."] (sacreBLEU issue #124: only one side of a
@@ -1005,6 +1056,158 @@ TEST(cider_d_hand) {
   remove(df_file());
 }
 
+
+/* rk__ovl_cider_d against a direct implementation of cider_scorer.py on
+ * strings: n-grams as joined text, counted in first-occurrence order (the
+ * order of pycocoevalcap's dicts, so the sums run in the same order), df
+ * looked up by string (the last duplicate key wins), on random captions
+ * and a random df table with multi-word, duplicate and unmatchable keys
+ * (double spaces, five words). The values must be identical. */
+typedef struct dgram {
+  char key[256];
+  double tf;
+} dgram;
+
+static size_t direct_grams(const rk__ovl_toks *t, dgram *g) {
+  size_t ng = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    char key[256];
+    size_t kl = 0;
+    for (size_t n = 1; n <= 4 && i + n <= t->n; n++) {
+      const rk__str w = t->t[i + n - 1];
+      if (n > 1) key[kl++] = ' ';
+      memcpy(key + kl, w.p, w.n);
+      kl += w.n;
+      key[kl] = 0;
+      size_t j = 0;
+      while (j < ng && strcmp(g[j].key, key) != 0) j++;
+      if (j == ng) {
+        memcpy(g[ng].key, key, kl + 1);
+        g[ng++].tf = 0;
+      }
+      g[j].tf += 1;
+    }
+  }
+  return ng;
+}
+
+static unsigned gram_order(const char *k) {
+  unsigned n = 1;
+  for (; *k; k++) n += *k == ' ';
+  return n;
+}
+
+static double direct_logdf(char (*keys)[64], const double *cnt, size_t nk, const char *g) {
+  for (size_t i = nk; i-- > 0;)
+    if (!strcmp(keys[i], g)) return log(cnt[i] > 1.0 ? cnt[i] : 1.0);
+  return 0.0;
+}
+
+static double direct_cider(char (*keys)[64], const double *cnt, size_t nk, double ref_len,
+                           const rk__ovl_toks *hyp, const rk__ovl_toks *refs, size_t nref,
+                           double sigma, int bigram_len) {
+  static dgram hg[512], rg[512];
+  double hvec[512], rvec[512];
+  size_t nh = direct_grams(hyp, hg);
+  double hn[4] = {0, 0, 0, 0}, hl = 0;
+  for (size_t i = 0; i < nh; i++) {
+    unsigned o = gram_order(hg[i].key);
+    hvec[i] = hg[i].tf * (ref_len - direct_logdf(keys, cnt, nk, hg[i].key));
+    hn[o - 1] += hvec[i] * hvec[i];
+    if (o == 2) hl += hg[i].tf;
+  }
+  for (int n = 0; n < 4; n++) hn[n] = sqrt(hn[n]);
+  if (!bigram_len) hl = (double)hyp->n;
+  double sum = 0;
+  for (size_t r = 0; r < nref; r++) {
+    size_t nr = direct_grams(&refs[r], rg);
+    double rn[4] = {0, 0, 0, 0}, rl = 0;
+    for (size_t i = 0; i < nr; i++) {
+      unsigned o = gram_order(rg[i].key);
+      rvec[i] = rg[i].tf * (ref_len - direct_logdf(keys, cnt, nk, rg[i].key));
+      rn[o - 1] += rvec[i] * rvec[i];
+      if (o == 2) rl += rg[i].tf;
+    }
+    for (int n = 0; n < 4; n++) rn[n] = sqrt(rn[n]);
+    if (!bigram_len) rl = (double)refs[r].n;
+    double delta = hl - rl, pen = exp(-(delta * delta) / (2 * sigma * sigma));
+    double val[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < nh; i++)
+      for (size_t j = 0; j < nr; j++)
+        if (!strcmp(hg[i].key, rg[j].key)) {
+          double vh = hvec[i], vr = rvec[j];
+          val[gram_order(hg[i].key) - 1] += (vh < vr ? vh : vr) * vr;
+        }
+    for (int n = 0; n < 4; n++) {
+      if (hn[n] != 0 && rn[n] != 0) val[n] /= hn[n] * rn[n];
+      sum += val[n] * pen;
+    }
+  }
+  return sum / 4 / (double)nref;
+}
+
+static size_t rand_caption(char *b, size_t maxw) {
+  static const char *const vocab[] = {"a", "the", "dog", "cat", "on", "mat", "red", "sits",
+                                      "averyveryverylongword", "averyveryverylongwore", "x", "y"};
+  size_t n = 0, nw = trand((unsigned)maxw + 1);
+  for (size_t i = 0; i < nw; i++) {
+    const char *w = vocab[trand(12)];
+    if (i) b[n++] = trand(8) ? ' ' : '\n';
+    memcpy(b + n, w, strlen(w));
+    n += strlen(w);
+  }
+  b[n] = 0;
+  return n;
+}
+
+TEST(cider_d_vs_direct) {
+  static char keys[400][64], json[64 * 1024];
+  static double cnt[400];
+  int bad = 0;
+  for (int round = 0; round < 6; round++) {
+    /* A df table: 1-5 words, sometimes a double space, duplicates likely. */
+    size_t nk = 20 + trand(300), jl = 0;
+    double ref_len = log(2.0 + trand(50));
+    jl += (size_t)snprintf(json + jl, sizeof json - jl, "{\"ref_len\": %.17g, \"df\": {", ref_len);
+    for (size_t i = 0; i < nk; i++) {
+      char cap[256];
+      size_t cl = rand_caption(cap, 1 + trand(4));
+      for (size_t c = 0; c < cl; c++)
+        if (cap[c] == '\n') cap[c] = ' ';
+      if (cl == 0 || cl > 40) cl = (size_t)snprintf(cap, sizeof cap, "dog");
+      if (trand(20) == 0) cl = (size_t)snprintf(cap, sizeof cap, "a  dog");
+      if (trand(20) == 0) cl = (size_t)snprintf(cap, sizeof cap, "a b c d e");
+      memcpy(keys[i], cap, cl + 1);
+      cnt[i] = (double)trand(40);
+      jl += (size_t)snprintf(json + jl, sizeof json - jl, "%s\"%s\": %g", i ? ", " : "", cap,
+                             cnt[i]);
+    }
+    jl += (size_t)snprintf(json + jl, sizeof json - jl, "}}");
+    char err[200];
+    rk__cider_df *df = rk__cider_df_load(json, jl, err, sizeof err);
+    ASSERT_TRUE(df != NULL);
+    for (int it = 0; it < 100; it++) {
+      arena_fresh();
+      char hb[2048], rb[3][2048];
+      rk__ovl_toks h, rt[3];
+      /* Up to 64 words: the mask path; longer: the table path. */
+      size_t maxw = it % 5 == 4 ? 70 : 20;
+      rk__ovl_split(&A, hb, rand_caption(hb, maxw), &h);
+      size_t nref = 1 + trand(3);
+      for (size_t r = 0; r < nref; r++) rk__ovl_split(&A, rb[r], rand_caption(rb[r], maxw), &rt[r]);
+      int bl = (int)trand(2);
+      double got = -1, want = direct_cider(keys, cnt, nk, ref_len, &h, rt, nref, 6.0, bl);
+      ASSERT_EQ_INT(rk__ovl_cider_d(&A, df, &h, rt, nref, 6.0, bl, &got), 0);
+      if (got != want) {
+        if (!bad) fprintf(stderr, "cider_d %.17g, direct %.17g on '%s'\n", got, want, hb);
+        bad++;
+      }
+    }
+    rk__cider_df_free(df);
+  }
+  ASSERT_EQ_INT(bad, 0);
+}
+
 TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY(porter_vs_nltk),
           TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
           TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
@@ -1012,4 +1215,5 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens),
           TEST_ENTRY(squad_hand),
           TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
-          TEST_ENTRY(cider_d_hand))
+          TEST_ENTRY(cider_d_hand), TEST_ENTRY(chrf_masks_vs_tree),
+          TEST_ENTRY(cider_d_vs_direct))
