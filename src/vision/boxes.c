@@ -7,11 +7,14 @@
  * same code reads strict JSON, Python reprs with single quotes, prose with
  * "[10, 20, 30, 40]" in it, and lists cut off by the token limit (the
  * complete items are kept, the cut-off one is counted as truncated: that
- * is the only repair that is unambiguous). Cost: one step per byte.
+ * is the only repair that is unambiguous). Cost: one step per byte. A
+ * reference the record parser has already read as JSON is fed to the same
+ * token handlers from its tree (rk__boxes_scan_json): same result, no
+ * second pass over its text.
  *
  * Not for: matching and scoring (iou.c, detection.c, hungarian.c, coco_map.c).
  */
-#define _GNU_SOURCE /* memmem, memrchr */
+#define _DEFAULT_SOURCE /* strict C17 mode: POSIX and BSD names */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,10 @@
 #include "json/json.h"
 #include "text/extract.h"
 #include "vision/boxes.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ scanner */
 
@@ -55,6 +62,9 @@ typedef struct scan {
   size_t cap, max;
   int oom;
   int unordered; /* a box was emitted after later ones (abandoned object) */
+  int depth;     /* index of the top frame, -1 when none is open */
+  int skipped;   /* [ { opened past MAX_DEPTH, to balance their closers */
+  frame st[MAX_DEPTH];
 } scan;
 
 static int is_ws(unsigned char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
@@ -63,9 +73,31 @@ static int is_word(unsigned char ch) {
 }
 static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
 
+/* Index of the first ch in p[j..n), or n. Keys and labels are short: one
+ * 16-byte compare (SSE2, in the x86-64 baseline) or a plain loop over the
+ * first bytes beats the memchr call, and has no data-dependent loop exit
+ * to mispredict. */
+static inline size_t find_byte(const char *p, size_t j, size_t n, char ch) {
+#ifdef __SSE2__
+  if (n - j >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(ch)));
+    if (m) return j + (size_t)__builtin_ctz(m);
+    j += 16;
+  }
+#endif
+  size_t e = j + 16 < n ? j + 16 : n;
+  for (; j < e; j++)
+    if (p[j] == ch) return j;
+  if (j >= n) return n;
+  const char *q = memchr(p + j, ch, n - j);
+  return q ? (size_t)(q - p) : n;
+}
+
 /* ASCII case-insensitive equality with a lowercase word of length n. */
-static int key_eq_n(rk__str k, const char *z, size_t n) {
+static inline int key_eq_n(rk__str k, const char *z, size_t n) {
   if (k.n != n) return 0;
+  if (memcmp(k.p, z, n) == 0) return 1; /* the usual spelling, compared inline */
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)k.p[i];
     if (ch >= 'A' && ch <= 'Z') ch |= 32;
@@ -75,23 +107,38 @@ static int key_eq_n(rk__str k, const char *z, size_t n) {
 }
 static int key_eq(rk__str k, const char *z) { return key_eq_n(k, z, strlen(z)); }
 
-/* Key classes (case-insensitive). */
+/* Key classes (case-insensitive): bbox_2d bbox box box_2d bbox2d position
+ * bounding_box coordinates are boxes; label class category category_name
+ * name labels; confidence score conf confidences; area; iscrowd. Chosen
+ * by length first: no two keys of a length share a spelling. */
 static int classify_key(rk__str k) {
-#define KW(s, cls) {s, sizeof(s) - 1, cls}
-  static const struct {
-    const char *w;
-    size_t n;
-    int cls;
-  } keys[] = {KW("bbox_2d", K_BOX),       KW("bbox", K_BOX),          KW("box", K_BOX),
-              KW("box_2d", K_BOX),        KW("bbox2d", K_BOX),        KW("position", K_BOX),
-              KW("bounding_box", K_BOX),  KW("coordinates", K_BOX),   KW("label", K_LABEL),
-              KW("class", K_LABEL),       KW("category", K_LABEL),    KW("category_name", K_LABEL),
-              KW("name", K_LABEL),        KW("confidence", K_CONF),   KW("score", K_CONF),
-              KW("conf", K_CONF),         KW("area", K_AREA),         KW("iscrowd", K_CROWD)};
-#undef KW
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    if (keys[i].n == k.n && key_eq_n(k, keys[i].w, keys[i].n)) return keys[i].cls;
-  return K_OTHER;
+  switch (k.n) {
+    case 3: return key_eq_n(k, "box", 3) ? K_BOX : K_OTHER;
+    case 4:
+      return key_eq_n(k, "bbox", 4)   ? K_BOX
+             : key_eq_n(k, "name", 4) ? K_LABEL
+             : key_eq_n(k, "conf", 4) ? K_CONF
+             : key_eq_n(k, "area", 4) ? K_AREA
+                                      : K_OTHER;
+    case 5:
+      return key_eq_n(k, "label", 5) || key_eq_n(k, "class", 5) ? K_LABEL
+             : key_eq_n(k, "score", 5)                          ? K_CONF
+                                                                : K_OTHER;
+    case 6: return key_eq_n(k, "box_2d", 6) || key_eq_n(k, "bbox2d", 6) ? K_BOX : K_OTHER;
+    case 7:
+      return key_eq_n(k, "bbox_2d", 7)   ? K_BOX
+             : key_eq_n(k, "iscrowd", 7) ? K_CROWD
+                                         : K_OTHER;
+    case 8:
+      return key_eq_n(k, "position", 8)   ? K_BOX
+             : key_eq_n(k, "category", 8) ? K_LABEL
+                                          : K_OTHER;
+    case 10: return key_eq_n(k, "confidence", 10) ? K_CONF : K_OTHER;
+    case 11: return key_eq_n(k, "coordinates", 11) ? K_BOX : K_OTHER;
+    case 12: return key_eq_n(k, "bounding_box", 12) ? K_BOX : K_OTHER;
+    case 13: return key_eq_n(k, "category_name", 13) ? K_LABEL : K_OTHER;
+    default: return K_OTHER;
+  }
 }
 
 static void drop(scan *s, rk__drop why) {
@@ -185,6 +232,135 @@ static double number_val(const char *p, size_t n) {
   memcpy(tmp, p, n);
   tmp[n] = '\0';
   return strtod(tmp, NULL);
+}
+
+/* Value of the k digits (1 <= k <= 8) at the start of the 8 bytes in x
+ * (little-endian load): the digits to the top bytes (zeros below are
+ * leading zeros), then fast_float's parse_eight_digits_unrolled. */
+static inline uint64_t swar_digits(uint64_t x, unsigned k) {
+  x = (x - 0x3030303030303030ull) << (8 * (8 - k));
+  x = x * 10 + (x >> 8);
+  return (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+          (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+         32;
+}
+
+/* Nonzero bits in the bytes of x (a little-endian load) that are not
+ * ASCII digits, exact up to and including the first such byte, and in
+ * any byte after it that follows no byte >= 0xFA: a byte is a digit when
+ * its high nibble is 3 and adding 6 keeps it 3, and only a byte >= 0xFA
+ * carries into the next. */
+static inline uint64_t nondigits(uint64_t x) {
+  uint64_t hi = x & 0xF0F0F0F0F0F0F0F0ull, hi6 = (x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull;
+  return (hi ^ 0x3030303030303030ull) | (hi6 ^ 0x3030303030303030ull);
+}
+
+/* The digits at p[i..n): appends their value to *m (m = m * 10^k +
+ * value, wrapping past 19 digits) and returns the index after them. Eight
+ * bytes at a time where the text allows (SWAR on little-endian: which
+ * bytes are digits, then their value by three multiplications, as in
+ * fast_float's parse_eight_digits_unrolled), so that the length of a
+ * number is no loop exit to mispredict. */
+static inline size_t digits(const char *p, size_t i, size_t n, uint64_t *m) {
+  static const uint64_t pow10u[9] = {1,      10,      100,      1000,     10000,
+                                     100000, 1000000, 10000000, 100000000};
+  uint64_t v = *m;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (n - i >= 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    uint64_t bad = nondigits(x);
+    unsigned k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+    if (k == 0) break;
+    v = v * pow10u[k] + swar_digits(x, k);
+    i += k;
+    if (k < 8) {
+      *m = v;
+      return i;
+    }
+  }
+#endif
+  unsigned d;
+  while (i < n && (d = (unsigned)(unsigned char)p[i] - '0') < 10) v = v * 10 + d, i++;
+  *m = v;
+  return i;
+}
+
+/* number_len and number_val in one pass: the length of the number token
+ * at p (0 if none) and, when it is not 0, *v = number_val(p, length).
+ * The token grammar and the Clinger fast path are those two functions';
+ * anything off the fast path (an exponent, over 15 digits, over 22
+ * decimals) goes to number_val itself. */
+static size_t number_scan(const char *p, size_t n, double *v) {
+  static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  size_t i = 0;
+  int neg = 0;
+  if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i] == '-', i++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n - i >= 8) {
+    /* The usual short number (12, 0.53, .5, 7.) ending inside the next 8
+     * bytes: its digits and point from one load, as below but without
+     * waiting for the integer part's end to read the fraction. */
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    uint64_t bad = nondigits(x);
+    unsigned k1 = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+    unsigned char c1 = k1 < 8 ? (unsigned char)p[i + k1] : 0;
+    if (k1 < 8 && c1 != '.' && c1 != 'e' && c1 != 'E') {
+      if (!k1) return 0;
+      double y = (double)(int64_t)swar_digits(x, k1);
+      *v = neg ? -y : y;
+      return i + k1;
+    }
+    if (c1 == '.' && k1 < 7) {
+      uint64_t rest = bad >> (8 * (k1 + 1));
+      unsigned k2 = rest ? (unsigned)__builtin_ctzll(rest) >> 3 : 8;
+      unsigned end = k1 + 1 + k2;
+      if (end < 8 && p[i + end] != 'e' && p[i + end] != 'E') {
+        unsigned nd = k1 + k2;
+        if (!nd) return 0;
+        uint64_t lo = k1 ? x & (~0ull >> (64 - 8 * k1)) : 0;
+        uint64_t fr = k2 ? (x >> (8 * (k1 + 1))) & (~0ull >> (64 - 8 * k2)) : 0;
+        double y = (double)(int64_t)swar_digits(lo | fr << (8 * k1), nd);
+        if (k2) y /= p10[k2];
+        *v = neg ? -y : y;
+        return i + end;
+      }
+    }
+  }
+#endif
+  /* m is only used with at most 15 digits: past that it may wrap. */
+  uint64_t m = 0;
+  size_t d0 = i;
+  i = digits(p, i, n, &m);
+  size_t nd = i - d0, frac = 0;
+  if (i < n && p[i] == '.') {
+    size_t f = ++i;
+    i = digits(p, i, n, &m);
+    frac = i - f;
+    nd += frac;
+  }
+  if (nd == 0) return 0;
+  if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+    size_t j = i + 1;
+    if (j < n && (p[j] == '-' || p[j] == '+')) j++;
+    size_t e0 = j;
+    while (j < n && is_digit((unsigned char)p[j])) j++;
+    if (j > e0) {
+      *v = number_val(p, j);
+      return j;
+    }
+  }
+  if (nd <= 15 && frac <= 22) {
+    /* m < 10^15 < 2^63: the signed conversion is exact; m / 1e0 is m. */
+    double x = frac ? (double)(int64_t)m / p10[frac] : (double)(int64_t)m;
+    *v = neg ? -x : x;
+  } else {
+    *v = number_val(p, i);
+  }
+  return i;
 }
 
 /* A pending box whose array did not turn out to be a [label, box] pair
@@ -295,14 +471,367 @@ static void abandon(scan *s, frame *f) {
     drop(s, RK__DROP_TRUNCATED);
 }
 
+/* The scanner is a tokenizer (the text loop in rk__boxes_scan, or the
+ * walk over a parsed JSON value in rk__boxes_scan_json) feeding the
+ * token handlers below, which hold all of its meaning. Both tokenizers
+ * give the same tokens for the same JSON text, hence the same boxes. */
+
+static inline frame *scan_top(scan *s) { return s->depth >= 0 ? &s->st[s->depth] : NULL; }
+
+/* Before every token but whitespace; ch is its first byte. Anything but a
+ * comma or the closing bracket after the box of a possible [label, box]
+ * pair: it is not one. */
+static inline void tok_begin(scan *s, unsigned char ch) {
+  frame *top = scan_top(s);
+  if (top && top->pend && ch != ',' && ch != ']') flush_pending(s, top);
+}
+
+static inline void tok_open(scan *s, char kind, size_t at) {
+  if (s->depth + 1 >= MAX_DEPTH) {
+    s->skipped++;
+    return;
+  }
+  frame *top = scan_top(s);
+  int as_value = top && top->kind == '{' && top->state == S_VALUE;
+  /* Field by field rather than memset: the frame is ~240 bytes, and v,
+   * pv, pbox and box are only read once written (nnum, npairs, pend and
+   * has_box say so). */
+  frame *f = &s->st[++s->depth];
+  f->kind = kind;
+  f->nnum = f->nother = f->npairs = 0;
+  f->as_value = as_value;
+  f->start = at;
+  f->box_at = 0;
+  f->pend = 0;
+  f->key = K_NONE;
+  f->state = S_KEY;
+  f->has_box = f->box_keyed = f->box_bad = 0;
+  f->conf = NAN;
+  f->area = NAN;
+  f->label = rk__str_make(NULL, 0);
+  f->has_label = f->crowd = 0;
+}
+
+static inline void tok_close(scan *s, char ch) {
+  char want = ch == '}' ? '{' : '[';
+  if (s->skipped) {
+    s->skipped--;
+    return;
+  }
+  int k = s->depth;
+  while (k >= 0 && s->st[k].kind != want) k--;
+  if (k < 0) return;
+  /* Frames opened inside and never closed are abandoned. */
+  for (int j = s->depth; j > k; j--) abandon(s, &s->st[j]);
+  s->depth = k;
+  if (want == '[')
+    close_array(s, s->st, k);
+  else
+    close_object(s, s->st, k);
+  s->depth--;
+}
+
+static inline void tok_comma(frame *top) {
+  if (top->kind == '{') top->state = S_KEY, top->key = K_NONE;
+}
+
+static inline void tok_colon(frame *top) {
+  if (top->kind == '{') top->state = S_VALUE;
+}
+
+/* A quoted string, str its raw bytes between the quotes. */
+static inline void tok_string(frame *top, rk__str str) {
+  if (top->kind == '[') {
+    if (top->nother == 0 && top->nnum == 0) { /* maybe [label, box] */
+      top->label = str;
+      top->has_label = 1;
+    }
+    top->nother++;
+  } else if (top->state == S_KEY || top->state == S_COLON) {
+    top->key = classify_key(str);
+    top->state = S_COLON;
+  } else if (top->state == S_VALUE) {
+    if (top->key == K_LABEL) {
+      top->label = str;
+      top->has_label = 1;
+    } else if (top->key == K_CONF || top->key == K_AREA) {
+      size_t k = number_len(str.p, str.n);
+      if (k && k == str.n) {
+        double v = number_val(str.p, k);
+        if (top->key == K_CONF) top->conf = v; else top->area = v;
+      }
+    }
+    top->state = S_AFTER;
+  }
+}
+
+/* A number token tok of value v. */
+static inline void tok_number(frame *top, double v, rk__str tok) {
+  if (top->kind == '[') {
+    if (top->nnum < 4) top->v[top->nnum] = v;
+    top->nnum++;
+  } else if (top->state == S_VALUE) {
+    if (top->key == K_CONF) top->conf = v;
+    else if (top->key == K_AREA) top->area = v;
+    else if (top->key == K_CROWD) top->crowd = v != 0;
+    else if (top->key == K_LABEL) {
+      top->label = tok; /* numeric class id */
+      top->has_label = 1;
+    }
+    top->state = S_AFTER;
+  }
+}
+
+static inline void tok_word(frame *top, rk__str w) {
+  if (top->kind == '[') {
+    top->nother++;
+  } else if (top->state == S_KEY) {
+    top->key = classify_key(w); /* unquoted key */
+    top->state = S_COLON;
+  } else if (top->state == S_VALUE) {
+    if (top->key == K_CROWD) top->crowd = key_eq(w, "true");
+    top->state = S_AFTER;
+  }
+}
+
+/* tok_open, the number tokens and tok_close of an array holding n
+ * numbers and nothing else (the first 4 in v), opened at offset at: what
+ * close_array does with such an array (not a pending [label, box], no
+ * other items, its parent unchanged since it opened), without pushing
+ * its frame. Only below MAX_DEPTH (deeper, the array is skipped like any
+ * other, token by token). */
+static void flat_close(scan *s, size_t n, const double *v, size_t at) {
+  frame *par = scan_top(s);
+  int as_value = par && par->kind == '{' && par->state == S_VALUE;
+  int is_box = n == 4;
+  if (par && par->kind == '[') {
+    par->nother++;
+    if (n == 2) {
+      if (par->npairs < 2) memcpy(par->pv + 2 * par->npairs, v, 2 * sizeof(double));
+      par->npairs++;
+    }
+  }
+  if (as_value) {
+    par->state = S_AFTER;
+    if (par->key == K_BOX) {
+      if (is_box) {
+        memcpy(par->box, v, 4 * sizeof(double));
+        par->has_box = par->box_keyed = 1;
+        par->box_bad = 0;
+        par->box_at = at;
+      } else if (!par->has_box) {
+        par->box_bad = 1;
+      }
+    } else if (is_box && !par->has_box) {
+      memcpy(par->box, v, 4 * sizeof(double)); /* fallback: any 4-number member */
+      par->has_box = 1;
+      par->box_at = at;
+    }
+    return;
+  }
+  if (is_box && par && par->kind == '[' && par->has_label && par->nnum == 0 &&
+      par->nother == 2 && !par->pend) {
+    memcpy(par->pbox, v, 4 * sizeof(double));
+    par->pend = 1;
+    par->box_at = at;
+    return;
+  }
+  if (is_box) emit(s, v, NULL, at);
+}
+
+/* Frames left open at the end, the out-of-memory report, source order. */
+static rk_status scan_finish(scan *s) {
+  rk__boxes *out = s->out;
+  for (int j = s->depth; j >= 0; j--) abandon(s, &s->st[j]);
+  if (s->oom) return rk__fail(s->c, "out of memory while scanning boxes");
+  if (s->unordered) { /* back to source order (rare: stable insertion) */
+    for (size_t k = 1; k < out->n; k++) {
+      rk__box x = out->b[k];
+      size_t q = k;
+      while (q > 0 && out->b[q - 1].at > x.at) out->b[q] = out->b[q - 1], q--;
+      out->b[q] = x;
+    }
+  }
+  return RK_STATUS_OK;
+}
+
+static void scan_init(scan *s, rk__call *c, rk__boxes *out, size_t max_boxes) {
+  s->c = c;
+  s->out = out;
+  s->cap = 0;
+  s->max = max_boxes ? max_boxes : RK__BOXES_DEFAULT_MAX;
+  s->oom = s->unordered = 0;
+  s->depth = -1;
+  s->skipped = 0;
+}
+
+/* ---------------------------------------------------- the text loop */
+
+static inline int num_start(unsigned char ch) {
+  return is_digit(ch) || ch == '-' || ch == '+' || ch == '.';
+}
+
+/* Index of the quote closing the string opened at p[i] with quote q, or
+ * n when the text ends first. A quote after an odd run of backslashes is
+ * escaped. */
+static inline size_t string_end(const char *p, size_t i, size_t n, char q) {
+  size_t j = i + 1;
+  for (;;) {
+    size_t e = find_byte(p, j, n, q);
+    if (e == n) return n;
+    size_t bs = 0;
+    while (e - bs > i + 1 && p[e - bs - 1] == '\\') bs++;
+    if (bs % 2 == 0) return e;
+    j = e + 1;
+  }
+}
+
+/* flat_array's common case without its byte-by-byte walk: after the '['
+ * at p[i], plain integers of at most 8 digits, commas and whitespace, and
+ * the ']' within 31 bytes. Found with SSE2 byte masks, so the numbers
+ * are read independently of one another instead of each waiting for the
+ * previous one's end. The tokens are maximal digit runs (number_scan
+ * stops at a comma, whitespace or ']') and their values, as integers
+ * below 2^53, those number_scan gives. Returns the index after the ']'
+ * with the first 4 values in v and their count in *cnt, or 0 when the
+ * array is anything else. */
+static size_t flat_ints(const char *p, size_t i, size_t n, double v[4], int *cnt) {
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n - i < 41) return 0; /* 32 bytes of masks, 8-byte loads at any run */
+  const char *q = p + i + 1;
+  uint32_t dig = 0, sep = 0, close = 0;
+  for (int h = 0; h < 2; h++) {
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * h));
+    __m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+    __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    __m128i w = _mm_sub_epi8(c, _mm_set1_epi8('\t')); /* \t..\r */
+    __m128i iss = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(w, _mm_set1_epi8(4)), w),
+                               _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8(' ')),
+                                            _mm_cmpeq_epi8(c, _mm_set1_epi8(','))));
+    dig |= (uint32_t)_mm_movemask_epi8(isd) << (16 * h);
+    sep |= (uint32_t)_mm_movemask_epi8(iss) << (16 * h);
+    close |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(']'))) << (16 * h);
+  }
+  if (!close) return 0;
+  unsigned e = (unsigned)__builtin_ctz(close);
+  uint32_t before = (1u << e) - 1; /* e <= 31 */
+  if (((dig | sep) & before) != before) return 0;
+  dig &= before;
+  uint32_t starts = dig & ~(dig << 1);
+  int k = 0;
+  for (uint32_t st = starts; st; st &= st - 1, k++) {
+    unsigned b = (unsigned)__builtin_ctz(st);
+    unsigned len = (unsigned)__builtin_ctz(~(dig >> b));
+    if (len > 8) return 0;
+    if (k < 4) {
+      uint64_t x;
+      memcpy(&x, q + b, 8);
+      v[k] = (double)(int64_t)swar_digits(x, len);
+    }
+  }
+  *cnt = k;
+  return i + 1 + e + 1;
+#else
+  (void)p, (void)i, (void)n, (void)v, (void)cnt;
+  return 0;
+#endif
+}
+
+/* The array opened at p[i] (its tok_begin done) when it holds nothing but
+ * numbers, commas and whitespace, as most arrays here are boxes: read in
+ * one go, as its tokens would only count and keep the numbers. Returns
+ * the index after its ']', or 0 when it holds anything else (the loop
+ * then reads it token by token). */
+static size_t flat_array(scan *s, const char *p, size_t i, size_t n) {
+  if (s->depth + 1 >= MAX_DEPTH) return 0;
+  double nv[4];
+  int cnt = 0;
+  size_t j = flat_ints(p, i, n, nv, &cnt);
+  if (j) { /* the usual [12, 34, 56, 78] */
+    flat_close(s, (size_t)cnt, nv, i);
+    return j;
+  }
+  j = i + 1;
+  for (;;) {
+    while (j < n && is_ws((unsigned char)p[j])) j++;
+    if (j >= n) return 0;
+    unsigned char ch = (unsigned char)p[j];
+    if (ch == ',') {
+      j++;
+      continue;
+    }
+    if (ch == ']') break;
+    double x = 0;
+    size_t k = num_start(ch) ? number_scan(p + j, n - j, &x) : 0;
+    if (!k) return 0;
+    if (cnt < 4) nv[cnt] = x;
+    cnt++;
+    j += k;
+  }
+  flat_close(s, (size_t)cnt, nv, i);
+  return j + 1;
+}
+
+/* Inside an object, after its '{' or a ',': "key": value members read
+ * straight through while the values are strings, numbers or flat arrays
+ * (the usual {"bbox_2d": [...], "label": "cat"}), giving the handlers the
+ * tokens the main loop would, with less dispatch. The object stays the
+ * top frame throughout (flat arrays push none), and tok_begin has nothing
+ * to do on it (only arrays have a pending box). Returns where the main
+ * loop goes on: the first byte not read (the '}', or anything else). */
+static size_t members(scan *s, const char *p, size_t i, size_t n, char *prev) {
+  frame *top = scan_top(s);
+  for (;;) {
+    while (i < n && is_ws((unsigned char)p[i])) i++;
+    if (i >= n || p[i] != '"' || s->oom) return i;
+    size_t j = string_end(p, i, n, '"');
+    if (j >= n) return i;
+    tok_string(top, rk__str_make(p + i + 1, j - i - 1));
+    *prev = '"';
+    i = j + 1;
+    while (i < n && is_ws((unsigned char)p[i])) i++;
+    if (i >= n || p[i] != ':') return i;
+    tok_colon(top);
+    *prev = ':';
+    i++;
+    while (i < n && is_ws((unsigned char)p[i])) i++;
+    if (i >= n) return i;
+    unsigned char ch = (unsigned char)p[i];
+    if (ch == '"') {
+      j = string_end(p, i, n, '"');
+      if (j >= n) return i;
+      tok_string(top, rk__str_make(p + i + 1, j - i - 1));
+      *prev = '"';
+      i = j + 1;
+    } else if (num_start(ch)) {
+      double v = 0;
+      size_t k = number_scan(p + i, n - i, &v);
+      if (!k) return i;
+      tok_number(top, v, rk__str_make(p + i, k));
+      *prev = '0';
+      i += k;
+    } else if (ch == '[') {
+      j = flat_array(s, p, i, n);
+      if (!j) return i;
+      *prev = ']';
+      i = j;
+    } else {
+      return i;
+    }
+    while (i < n && is_ws((unsigned char)p[i])) i++;
+    if (i >= n || p[i] != ',') return i;
+    tok_comma(top);
+    *prev = ',';
+    i++;
+  }
+}
+
 rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
                          rk__boxes *out) {
   memset(out, 0, sizeof *out);
   if (!rk__spend(c, (uint64_t)n + 1)) return RK_STATUS_TIMEOUT;
-  scan s = {c, out, 0, max_boxes ? max_boxes : RK__BOXES_DEFAULT_MAX, 0, 0};
-  frame st[MAX_DEPTH];
-  int depth = -1; /* index of the top frame */
-  int skipped = 0; /* [ { opened past MAX_DEPTH, to balance their closers */
+  scan s;
+  scan_init(&s, c, out, max_boxes);
   char prev = 0;  /* last structural byte, for single-quote strings */
   size_t i = 0;
   while (i < n && !s.oom) {
@@ -311,50 +840,29 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
       i++;
       continue;
     }
-    frame *top = depth >= 0 ? &st[depth] : NULL;
-    /* Anything but a comma or the closing bracket after the box of a
-     * possible [label, box] pair: it is not one. */
-    if (top && top->pend && ch != ',' && ch != ']') flush_pending(&s, top);
-    if (ch == '{' || ch == '[') {
-      if (depth + 1 >= MAX_DEPTH) {
-        skipped++;
-      } else {
-        int as_value = top && top->kind == '{' && top->state == S_VALUE;
-        frame *f = &st[++depth];
-        memset(f, 0, sizeof *f);
-        f->as_value = as_value;
-        f->start = i;
-        f->kind = (char)ch;
-        f->conf = NAN;
-        f->area = NAN;
-        f->key = K_NONE;
+    tok_begin(&s, ch);
+    if (ch == '[') {
+      size_t j = flat_array(&s, p, i, n);
+      if (j) {
+        prev = ']';
+        i = j;
+        continue;
       }
+    }
+    if (ch == '{' || ch == '[') {
+      tok_open(&s, (char)ch, i);
       prev = (char)ch;
       i++;
+      if (ch == '{' && s.depth >= 0 && s.st[s.depth].kind == '{') i = members(&s, p, i, n, &prev);
       continue;
     }
     if (ch == '}' || ch == ']') {
-      char want = ch == '}' ? '{' : '[';
-      if (skipped) {
-        skipped--;
-      } else {
-        int k = depth;
-        while (k >= 0 && st[k].kind != want) k--;
-        if (k >= 0) {
-          /* Frames opened inside and never closed are abandoned. */
-          for (int j = depth; j > k; j--) abandon(&s, &st[j]);
-          depth = k;
-          if (want == '[')
-            close_array(&s, st, depth);
-          else
-            close_object(&s, st, depth);
-          depth--;
-        }
-      }
+      tok_close(&s, (char)ch);
       prev = (char)ch;
       i++;
       continue;
     }
+    frame *top = scan_top(&s);
     if (!top) {
       /* Prose: only brackets matter. Skip a word or number whole so that
        * "x1" is not read as 1. */
@@ -366,96 +874,40 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
       continue;
     }
     if (ch == ',') {
-      if (top->kind == '{') top->state = S_KEY, top->key = K_NONE;
+      tok_comma(top);
       prev = ',';
       i++;
+      if (top->kind == '{') i = members(&s, p, i, n, &prev);
       continue;
     }
     if (ch == ':') {
-      if (top->kind == '{') top->state = S_VALUE;
+      tok_colon(top);
       prev = ':';
       i++;
       continue;
     }
     if (ch == '"' || (ch == '\'' && (prev == '{' || prev == '[' || prev == ',' || prev == ':'))) {
-      size_t j = i + 1;
-      for (;;) { /* the closing quote: memchr, then skip escaped ones */
-        const char *q = j < n ? memchr(p + j, ch, n - j) : NULL;
-        if (!q) {
-          j = n;
-          break;
-        }
-        size_t bs = 0, e = (size_t)(q - p);
-        while (e - bs > i + 1 && p[e - bs - 1] == '\\') bs++;
-        j = e;
-        if (bs % 2 == 0) break;
-        j++;
-      }
+      size_t j = string_end(p, i, n, (char)ch);
       if (j >= n) break; /* unterminated: the text ends inside a string */
-      rk__str str = rk__str_make(p + i + 1, j - i - 1);
+      tok_string(top, rk__str_make(p + i + 1, j - i - 1));
       i = j + 1;
       prev = '"';
-      if (top->kind == '[') {
-        if (top->nother == 0 && top->nnum == 0) { /* maybe [label, box] */
-          top->label = str;
-          top->has_label = 1;
-        }
-        top->nother++;
-      } else if (top->state == S_KEY || top->state == S_COLON) {
-        top->key = classify_key(str);
-        top->state = S_COLON;
-      } else if (top->state == S_VALUE) {
-        if (top->key == K_LABEL) {
-          top->label = str;
-          top->has_label = 1;
-        } else if (top->key == K_CONF || top->key == K_AREA) {
-          size_t k = number_len(str.p, str.n);
-          if (k && k == str.n) {
-            double v = number_val(str.p, k);
-            if (top->key == K_CONF) top->conf = v; else top->area = v;
-          }
-        }
-        top->state = S_AFTER;
-      }
       continue;
     }
-    size_t k = (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.'
-                   ? number_len(p + i, n - i)
-                   : 0;
+    double v = 0;
+    size_t k = num_start(ch) ? number_scan(p + i, n - i, &v) : 0;
     if (k) {
-      double v = number_val(p + i, k);
+      tok_number(top, v, rk__str_make(p + i, k));
       i += k;
       prev = '0';
-      if (top->kind == '[') {
-        if (top->nnum < 4) top->v[top->nnum] = v;
-        top->nnum++;
-      } else if (top->state == S_VALUE) {
-        if (top->key == K_CONF) top->conf = v;
-        else if (top->key == K_AREA) top->area = v;
-        else if (top->key == K_CROWD) top->crowd = v != 0;
-        else if (top->key == K_LABEL) {
-          top->label = rk__str_make(p + i - k, k); /* numeric class id */
-          top->has_label = 1;
-        }
-        top->state = S_AFTER;
-      }
       continue;
     }
     if (is_word(ch)) {
       size_t j = i;
       while (j < n && (is_word((unsigned char)p[j]) || is_digit((unsigned char)p[j]))) j++;
-      rk__str w = rk__str_make(p + i, j - i);
+      tok_word(top, rk__str_make(p + i, j - i));
       i = j;
       prev = 'a';
-      if (top->kind == '[') {
-        top->nother++;
-      } else if (top->state == S_KEY) {
-        top->key = classify_key(w); /* unquoted key */
-        top->state = S_COLON;
-      } else if (top->state == S_VALUE) {
-        if (top->key == K_CROWD) top->crowd = key_eq(w, "true");
-        top->state = S_AFTER;
-      }
       continue;
     }
     /* Any other byte inside a container. */
@@ -463,23 +915,130 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
     prev = (char)ch;
     i++;
   }
-  for (int j = depth; j >= 0; j--) abandon(&s, &st[j]);
-  if (s.oom) return rk__fail(c, "out of memory while scanning boxes");
-  if (s.unordered && !s.oom) { /* back to source order (rare: stable insertion) */
-    for (size_t k = 1; k < out->n; k++) {
-      rk__box x = out->b[k];
-      size_t q = k;
-      while (q > 0 && out->b[q - 1].at > x.at) out->b[q] = out->b[q - 1], q--;
-      out->b[q] = x;
+  return scan_finish(&s);
+}
+
+/* The tokens of a parsed value, as the text loop reads them from v->raw
+ * (base: the start of the outermost raw text, for the offsets). In valid
+ * JSON the text loop sees exactly these: strings (raw bytes between the
+ * quotes), numbers (the same token grammar), words (true, false, null),
+ * brackets, commas and colons; whitespace is skipped. */
+static inline void walk_scalar(scan *s, const rk__jval *v) {
+  tok_begin(s, (unsigned char)v->raw.p[0]);
+  frame *top = scan_top(s);
+  if (v->type == RK__JNUM)
+    /* The parser's u.num and number_val are both the correctly rounded
+     * double of the text, except that number_val gives up (NaN) on
+     * tokens of 64 bytes or more. */
+    tok_number(top, v->raw.n < 64 ? v->u.num : NAN, v->raw);
+  else if (v->type == RK__JSTR)
+    tok_string(top, rk__str_make(v->raw.p + 1, v->raw.n - 2));
+  else /* true, false, null */
+    tok_word(top, v->raw);
+}
+
+/* A container and what is inside; -1 past `limit` levels (the caller
+ * falls back to the text). */
+static int walk(scan *s, const rk__jval *v, const char *base, int limit) {
+  if (limit == 0) return -1;
+  int arr = v->type == RK__JARR;
+  if (arr) { /* only numbers: what flat_array does with the text */
+    size_t k = 0, n = v->u.arr.n;
+    while (k < n && v->u.arr.items[k].type == RK__JNUM) k++;
+    if (k == n) {
+      tok_begin(s, '[');
+      if (s->depth + 1 < MAX_DEPTH) {
+        double nv[4];
+        for (k = 0; k < n && k < 4; k++) {
+          const rk__jval *x = &v->u.arr.items[k];
+          nv[k] = x->raw.n < 64 ? x->u.num : NAN; /* see walk_scalar */
+        }
+        flat_close(s, n, nv, (size_t)(v->raw.p - base));
+        return 0;
+      }
     }
   }
-  return RK_STATUS_OK;
+  tok_begin(s, arr ? '[' : '{');
+  tok_open(s, arr ? '[' : '{', (size_t)(v->raw.p - base));
+  /* This container's frame (the walk stops short of MAX_DEPTH); nested
+   * walks close theirs before returning. */
+  frame *top = scan_top(s);
+  size_t n = arr ? v->u.arr.n : v->u.obj.n;
+  /* tok_begin does nothing for a comma, nor on an object (only arrays
+   * have a pending box): the key and colon go straight in. */
+  for (size_t k = 0; k < n && !s->oom; k++) {
+    if (k) tok_comma(top);
+    const rk__jval *x;
+    if (arr) {
+      x = &v->u.arr.items[k];
+    } else {
+      const rk__jmember *m = &v->u.obj.items[k];
+      tok_string(top, rk__str_make(m->raw_key.p + 1, m->raw_key.n - 2));
+      tok_colon(top);
+      x = &m->val;
+    }
+    if (x->type == RK__JARR || x->type == RK__JOBJ) {
+      if (walk(s, x, base, limit - 1)) return -1;
+    } else {
+      walk_scalar(s, x);
+    }
+  }
+  tok_begin(s, arr ? ']' : '}');
+  tok_close(s, arr ? ']' : '}');
+  return 0;
+}
+
+rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
+                              rk__boxes *out) {
+  if (v->type != RK__JARR && v->type != RK__JOBJ)
+    return rk__boxes_scan(c, v->raw.p, v->raw.n, max_boxes, out);
+  memset(out, 0, sizeof *out);
+  uint64_t cost = (uint64_t)v->raw.n + 1; /* what the text loop charges */
+  if (!rk__spend(c, cost)) return RK_STATUS_TIMEOUT;
+  scan s;
+  scan_init(&s, c, out, max_boxes);
+  if (v->type == RK__JARR && v->u.arr.n > 16) { /* a list of n objects: n boxes, as a rule */
+    size_t cap = v->u.arr.n < s.max ? v->u.arr.n : s.max;
+    out->b = rk__arena_alloc(c->arena, cap * sizeof *out->b);
+    if (out->b) s.cap = cap;
+  }
+  /* The text loop skips brackets past MAX_DEPTH; the walk stops short of
+   * that and lets the text decide (the charge is then the text's). */
+  if (walk(&s, v, v->raw.p, MAX_DEPTH - 1)) {
+    c->budget->used -= cost;
+    return rk__boxes_scan(c, v->raw.p, v->raw.n, max_boxes, out);
+  }
+  return scan_finish(&s);
 }
 
 /* -------------------------------------------------------- conventions */
 
 void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double sy) {
   size_t w = 0;
+  if (layout == RK__BOX_XYXY && sx == 1 && sy == 1) {
+    /* Nothing to convert (x * 1 is x for every double, the area too):
+     * only the checks below. */
+    for (size_t i = 0; i < bs->n; i++) {
+      const rk__box *b = &bs->b[i];
+      rk__drop why = RK__DROP__COUNT;
+      if (!(fabs(b->x1) <= 1e15) || !(fabs(b->y1) <= 1e15) || !(fabs(b->x2) <= 1e15) ||
+          !(fabs(b->y2) <= 1e15))
+        why = RK__DROP_NONFINITE;
+      else if (b->x2 < b->x1)
+        why = RK__DROP_X;
+      else if (b->y2 < b->y1)
+        why = RK__DROP_Y;
+      if (why != RK__DROP__COUNT) {
+        bs->dropped[why]++;
+        bs->ndropped++;
+        continue;
+      }
+      if (w != i) bs->b[w] = *b;
+      w++;
+    }
+    bs->n = w;
+    return;
+  }
   for (size_t i = 0; i < bs->n; i++) {
     rk__box b = bs->b[i];
     double a = b.x1, bb = b.y1, cc = b.x2, d = b.y2;
@@ -718,17 +1277,24 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
   /* Default: the last <answer> up to its </answer>, or to the end when the
    * response was cut off inside it; else the whole response. */
   *how = "whole response";
-  const char *o = NULL;
-  for (const char *q = t.p; t.n - (size_t)(q - t.p) >= 8;) {
-    const char *f = memmem(q, t.n - (size_t)(q - t.p), "<answer>", 8);
+  /* One pass over the '<' bytes (memchr): the last "<answer>" and the
+   * first "</answer>" after it. */
+  const char *o = NULL, *cl = NULL, *e = t.p + t.n;
+  for (const char *q = t.p; q < e;) {
+    const char *f = memchr(q, '<', (size_t)(e - q));
     if (!f) break;
-    o = f;
-    q = f + 8;
+    size_t left = (size_t)(e - f);
+    if (left >= 8 && memcmp(f + 1, "answer>", 7) == 0) {
+      o = f, cl = NULL;
+      q = f + 8;
+      continue;
+    }
+    if (o && !cl && left >= 9 && memcmp(f + 1, "/answer>", 8) == 0) cl = f;
+    q = f + 1;
   }
   if (!rk__spend(c, t.n / 8 + 1)) return RK_STATUS_TIMEOUT;
   if (o) {
-    const char *s = o + 8, *e = t.p + t.n;
-    const char *cl = memmem(s, (size_t)(e - s), "</answer>", 9);
+    const char *s = o + 8;
     *region = rk__str_make(s, (size_t)((cl ? cl : e) - s));
     *how = cl ? "answer tag" : "unclosed answer tag";
   } else {
@@ -743,9 +1309,13 @@ static rk__str last_fence(rk__str s, int *found) {
   const char *fences[2] = {NULL, NULL};
   size_t count = 0;
   const char *q = s.p, *e = s.p + s.n;
-  while ((size_t)(e - q) >= 3) {
-    const char *f = memmem(q, (size_t)(e - q), "```", 3);
+  while ((size_t)(e - q) >= 3) { /* memmem(q, e - q, "```", 3), by memchr */
+    const char *f = memchr(q, '`', (size_t)(e - q) - 2);
     if (!f) break;
+    if (f[1] != '`' || f[2] != '`') {
+      q = f + 1;
+      continue;
+    }
     fences[0] = fences[1];
     fences[1] = f;
     count++;
@@ -787,8 +1357,12 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
     rk__explain(c, "record has no reference");
     return RK_STATUS_INVALID_REFERENCE;
   }
-  rk__str rt = rv->type == RK__JSTR ? rv->u.str : rv->raw;
-  st = rk__boxes_scan(c, rt.p, rt.n, RK__BOXES_DEFAULT_MAX, ref);
+  /* A string is scanned as text; anything else from its parsed tree,
+   * which gives what scanning its raw text would. */
+  if (rv->type == RK__JSTR)
+    st = rk__boxes_scan(c, rv->u.str.p, rv->u.str.n, RK__BOXES_DEFAULT_MAX, ref);
+  else
+    st = rk__boxes_scan_json(c, rv, RK__BOXES_DEFAULT_MAX, ref);
   if (st != RK_STATUS_OK) return st;
 
   rk__coordscale sc;

@@ -66,6 +66,13 @@ typedef struct rk__boxes {
 rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
                          rk__boxes *out);
 
+/* rk__boxes_scan of v->raw for an array or object v, read from the parsed
+ * tree instead of the text (a reference already parsed with the record):
+ * the same boxes, drops, offsets and labels (pointing into v->raw), the
+ * same charge. Other types are scanned as their raw text. */
+rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
+                              rk__boxes *out);
+
 /* Converts raw numbers to pixel xyxy (layout, then scale sx, sy) and drops
  * invalid boxes, counting the reasons. Order is kept. */
 void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double sy);

@@ -248,6 +248,7 @@ static rk__str trim(rk__str s) {
 static int label_eq(rk__str a, rk__str b, int fold) {
   a = trim(a), b = trim(b);
   if (a.n != b.n) return 0;
+  if (a.n == 0) return 1; /* two missing labels: no memcmp on NULL */
   if (!fold) return memcmp(a.p, b.p, a.n) == 0;
   for (size_t i = 0; i < a.n; i++) {
     unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];

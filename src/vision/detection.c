@@ -21,25 +21,26 @@
 #include "json/json.h"
 #include "vision/detection.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* --------------------------------------------------------- helpers */
 
-typedef struct xsort {
-  double x1, y1, x2, y2; /* a copy of the GT box: the window scan reads */
-  uint32_t j;            /* consecutive memory */
-} xsort;
+typedef struct xkey {
+  double x1;
+  uint32_t j;
+} xkey;
 
-static inline int xsort_lt(const xsort *x, const xsort *y) {
-  return x->x1 < y->x1 || (x->x1 == y->x1 && x->j < y->j);
-}
-
-/* Bottom-up merge sort (runs of 8 by insertion): no indirect calls. */
-static void xsort_sort(xsort *v, size_t n, xsort *tmp) {
+/* Bottom-up merge sort by x1 (runs of 8 by insertion): no indirect
+ * calls. */
+static void xkey_msort(xkey *v, size_t n, xkey *tmp) {
   for (size_t lo = 0; lo < n; lo += 8) {
     size_t hi = lo + 8 < n ? lo + 8 : n;
     for (size_t k = lo + 1; k < hi; k++) {
-      xsort x = v[k];
+      xkey x = v[k];
       size_t q = k;
-      while (q > lo && xsort_lt(&x, &v[q - 1])) v[q] = v[q - 1], q--;
+      while (q > lo && x.x1 < v[q - 1].x1) v[q] = v[q - 1], q--;
       v[q] = x;
     }
   }
@@ -47,12 +48,96 @@ static void xsort_sort(xsort *v, size_t n, xsort *tmp) {
     for (size_t lo = 0; lo < n; lo += 2 * w) {
       size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       size_t i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) tmp[k++] = xsort_lt(&v[j], &v[i]) ? v[j++] : v[i++];
+      while (i < mid && j < hi) tmp[k++] = v[j].x1 < v[i].x1 ? v[j++] : v[i++];
       while (i < mid) tmp[k++] = v[i++];
       while (j < hi) tmp[k++] = v[j++];
     }
     memcpy(v, tmp, n * sizeof *v);
   }
+}
+
+/* The GTs by x1, in n buckets of equal width between the smallest and
+ * largest x1, each sorted: the bucket of a value is monotone in it, so
+ * the buckets are in order and the array is sorted. Sorting by a
+ * counting pass then insertion is about four times faster than the merge
+ * sort alone on spread-out boxes (whose comparisons are coin flips to the
+ * branch predictor), and a bound is found from its bucket instead of by
+ * a binary search (a chain of dependent loads). A large bucket (a skewed
+ * spread) is merge sorted and binary searched: O(n log n) and O(log n) at
+ * worst. */
+typedef struct xindex {
+  double mn, sc;    /* bucket of x: (x - mn) * sc, clamped to [0, n - 1] */
+  size_t n;
+  const double *x;  /* sorted x1 (set by the caller once sorted) */
+  uint32_t *end;    /* end[b]: one past the last index of bucket b */
+} xindex;
+
+static inline size_t xindex_bucket(const xindex *xi, double v) {
+  double d = (v - xi->mn) * xi->sc;
+  return d > 0 ? (d < (double)(xi->n - 1) ? (size_t)d : xi->n - 1) : 0;
+}
+
+/* Sorts v[0..n) (n >= 1) by x1 into buckets. end: n entries, bk: n. */
+static void xkey_sort(xkey *v, size_t n, xkey *tmp, uint32_t *end, uint32_t *bk,
+                      xindex *xi) {
+  double mn = v[0].x1, mx = v[0].x1;
+  for (size_t i = 1; i < n; i++) mn = rk__mn(mn, v[i].x1), mx = rk__mx(mx, v[i].x1);
+  double sc = mx > mn ? (double)n / (mx - mn) : 0;
+  if (!(sc <= 1e300)) sc = 0; /* a subnormal spread: one bucket */
+  xi->mn = mn, xi->sc = sc, xi->n = n, xi->end = end, xi->x = NULL;
+  memset(end, 0, n * sizeof *end);
+  for (size_t i = 0; i < n; i++) {
+    size_t b = xindex_bucket(xi, v[i].x1);
+    bk[i] = (uint32_t)b;
+    end[b]++;
+  }
+  for (size_t b = 0, sum = 0; b < n; b++) { /* end[b] = start of b for now */
+    size_t c = end[b];
+    end[b] = (uint32_t)sum;
+    sum += c;
+  }
+  for (size_t i = 0; i < n; i++) tmp[end[bk[i]]++] = v[i];
+  memcpy(v, tmp, n * sizeof *v);
+  for (size_t b = 0, lo = 0; b < n; lo = end[b++]) {
+    size_t hi = end[b];
+    if (hi - lo > 32) {
+      xkey_msort(v + lo, hi - lo, tmp);
+      continue;
+    }
+    for (size_t k = lo + 1; k < hi; k++) {
+      xkey x = v[k];
+      size_t q = k;
+      while (q > lo && x.x1 < v[q - 1].x1) v[q] = v[q - 1], q--;
+      v[q] = x;
+    }
+  }
+}
+
+/* First index k with x[k] >= key (upper 0) or x[k] > key (upper 1), or
+ * n. Every x in an earlier bucket than key's is below it, every x in a
+ * later one above: only key's bucket is searched. */
+static inline size_t xindex_bound(const xindex *xi, double key, int upper) {
+  size_t b = xindex_bucket(xi, key);
+  size_t lo = b ? xi->end[b - 1] : 0, hi = xi->end[b];
+  const double *x = xi->x;
+  if (hi - lo <= 4) { /* the usual: count without branches (x has 4 of padding) */
+    size_t sz = hi - lo, c = 0;
+    for (size_t j = 0; j < 4; j++)
+      c += (size_t)((j < sz) & (upper ? x[lo + j] <= key : x[lo + j] < key));
+    return lo + c;
+  }
+  if (hi - lo > 16) { /* binary search */
+    size_t len = hi - lo;
+    while (len > 0) {
+      size_t half = len / 2;
+      double y = x[lo + half];
+      if (upper ? y <= key : y < key) lo += half + 1, len -= half + 1;
+      else len = half;
+    }
+    return lo;
+  }
+  while (lo < hi && (upper ? x[lo] <= key : x[lo] < key)) lo++;
+  return lo;
 }
 
 int rk__box_pairs(const rk__box *p, size_t P, const rk__box *g, size_t G, double t,
@@ -77,54 +162,116 @@ int rk__box_pairs(const rk__box *p, size_t P, const rk__box *g, size_t G, double
     *out = ps, *n = cnt;
     return 0;
   }
-  xsort *xs = rk__arena_alloc(a, G * sizeof *xs);
-  xsort *xt = rk__arena_alloc(a, G * sizeof *xt);
-  if (!xs || !xt) return -1;
-  for (size_t j = 0; j < G; j++)
-    xs[j].x1 = g[j].x1, xs[j].y1 = g[j].y1, xs[j].x2 = g[j].x2, xs[j].y2 = g[j].y2,
-    xs[j].j = (uint32_t)j;
-  xsort_sort(xs, G, xt);
+  /* The GTs sorted by x1, as columns (the window scan reads consecutive
+   * memory), with their areas computed once. */
+  xkey *xs = rk__arena_alloc(a, G * sizeof *xs);
+  xkey *xt = rk__arena_alloc(a, G * sizeof *xt);
+  double *col = rk__arena_alloc(a, 5 * (G + 4) * sizeof *col);
+  uint32_t *gj = rk__arena_alloc(a, 3 * G * sizeof *gj);
+  if (!xs || !xt || !col || !gj) return -1;
+  for (size_t j = 0; j < G; j++) xs[j].x1 = g[j].x1, xs[j].j = (uint32_t)j;
+  xindex xi;
+  xkey_sort(xs, G, xt, gj + G, gj + 2 * G, &xi);
+  /* Each column has 4 entries of padding after the G boxes (read and
+   * masked off by the two-at-a-time loop and by xindex_bound). */
+  double *gx1 = col, *gy1 = col + (G + 4), *gx2 = col + 2 * (G + 4), *gy2 = col + 3 * (G + 4),
+         *ga = col + 4 * (G + 4);
+  for (size_t k = G; k < G + 4; k++) gx1[k] = gy1[k] = gx2[k] = gy2[k] = ga[k] = 0;
+  for (size_t k = 0; k < G; k++) {
+    const rk__box *q = &g[xs[k].j];
+    gx1[k] = q->x1, gy1[k] = q->y1, gx2[k] = q->x2, gy2[k] = q->y2;
+    ga[k] = (q->x2 - q->x1) * (q->y2 - q->y1);
+    gj[k] = xs[k].j;
+  }
+  xi.x = gx1;
+  /* A pair passes v >= t only if I >= t U (1 - 2^-53) (one rounding in
+   * I / U); tc U with tc = t (1 - 1e-9) is below that whenever U > 0. So
+   * a first pass over the window keeps, without a branch, the candidates
+   * with iw > 0, ih > 0 and I >= tc U (every pair that can pass, and few
+   * others), and the exact test runs on those. */
+  const double tc = t * (1 - 1e-9);
+  uint32_t *cand = rk__arena_alloc(a, (G + 1) * sizeof *cand);
+  uint32_t *win = rk__arena_alloc(a, 2 * P * sizeof *win);
+  if (!cand || !win) return -1;
+  /* The windows first, all of them: the lookups of different predictions
+   * do not wait on one another, and an input over the budget stops
+   * before any IoU. */
   for (size_t i = 0; i < P; i++) {
     const rk__box *b = &p[i];
     double w = b->x2 - b->x1;
     double slack = 1e-9 * (fabs(b->x1) + fabs(b->x2) + w / t + 1);
     double lo = b->x1 + t * w - w / t - slack, hi = b->x2 - t * w + slack;
-    size_t l = 0, r = G; /* first xs[k].x1 >= lo */
-    while (l < r) {
-      size_t m = (l + r) / 2;
-      if (xs[m].x1 < lo) l = m + 1; else r = m;
-    }
-    size_t first = cnt;
+    size_t l = xindex_bound(&xi, lo, 0), k = xindex_bound(&xi, hi, 1);
+    if (k < l) k = l;
+    win[2 * i] = (uint32_t)l, win[2 * i + 1] = (uint32_t)k;
+    *work += k - l + 8;
+    if (*work > max_work) return -2;
+  }
+  for (size_t i = 0; i < P; i++) {
+    const rk__box *b = &p[i];
+    size_t l = win[2 * i], k = win[2 * i + 1];
+    size_t first = cnt, nc = 0;
     const double bx1 = b->x1, by1 = b->y1, bx2 = b->x2, by2 = b->y2;
     const double ba = (bx2 - bx1) * (by2 - by1);
-    size_t k = l;
-    for (; k < G && xs[k].x1 <= hi; k++) {
-      const xsort *q = &xs[k];
-      /* rk__box_iou inlined on the copy (same operations, same result). */
-      double iw = rk__mn(bx2, q->x2) - rk__mx(bx1, q->x1);
-      double ih = rk__mn(by2, q->y2) - rk__mx(by1, q->y1);
-      if (!(iw > 0) || !(ih > 0)) continue;
+    size_t q = l;
+#ifdef __SSE2__
+    /* Two GTs a step (SSE2 is part of x86-64): the same arithmetic
+     * (minpd / maxpd pick like rk__mn / rk__mx), the three tests as a
+     * 2-bit mask; past the window's end the second lane reads the
+     * padding and is masked off. */
+    const __m128d vx1 = _mm_set1_pd(bx1), vy1 = _mm_set1_pd(by1), vx2 = _mm_set1_pd(bx2),
+                  vy2 = _mm_set1_pd(by2), va = _mm_set1_pd(ba), vtc = _mm_set1_pd(tc),
+                  zero = _mm_setzero_pd();
+    for (; q < k; q += 2) {
+      __m128d iw = _mm_sub_pd(_mm_min_pd(vx2, _mm_loadu_pd(gx2 + q)),
+                              _mm_max_pd(vx1, _mm_loadu_pd(gx1 + q)));
+      __m128d ih = _mm_sub_pd(_mm_min_pd(vy2, _mm_loadu_pd(gy2 + q)),
+                              _mm_max_pd(vy1, _mm_loadu_pd(gy1 + q)));
+      __m128d inter = _mm_mul_pd(iw, ih);
+      __m128d u = _mm_sub_pd(_mm_add_pd(va, _mm_loadu_pd(ga + q)), inter);
+      __m128d ok = _mm_and_pd(_mm_and_pd(_mm_cmpgt_pd(iw, zero), _mm_cmpgt_pd(ih, zero)),
+                              _mm_cmpge_pd(inter, _mm_mul_pd(vtc, u)));
+      unsigned m = (unsigned)_mm_movemask_pd(ok) & (q + 1 < k ? 3u : 1u);
+      cand[nc] = (uint32_t)q;
+      nc += m & 1;
+      cand[nc] = (uint32_t)q + 1;
+      nc += m >> 1;
+    }
+#else
+    for (; q < k; q++) {
+      /* rk__box_iou on the columns (same operations, same result). */
+      double iw = rk__mn(bx2, gx2[q]) - rk__mx(bx1, gx1[q]);
+      double ih = rk__mn(by2, gy2[q]) - rk__mx(by1, gy1[q]);
       double inter = iw * ih;
-      double u = ba + (q->x2 - q->x1) * (q->y2 - q->y1) - inter;
+      double u = ba + ga[q] - inter;
+      cand[nc] = (uint32_t)q;
+      nc += (size_t)((iw > 0) & (ih > 0) & (inter >= tc * u));
+    }
+#endif
+    for (size_t c = 0; c < nc; c++) {
+      size_t x = cand[c];
+      /* rk__box_iou on the columns (same operations, same result). */
+      double iw = rk__mn(bx2, gx2[x]) - rk__mx(bx1, gx1[x]);
+      double ih = rk__mn(by2, gy2[x]) - rk__mx(by1, gy1[x]);
+      double inter = iw * ih;
+      double u = ba + ga[x] - inter;
       double v = u > 0 ? inter / u : 0.0;
       if (!(v >= t)) continue;
       if (cnt == cap) {
-        size_t nc = cap * 2;
-        rk__pair *np = rk__arena_alloc(a, nc * sizeof *np);
+        size_t nc2 = cap * 2;
+        rk__pair *np = rk__arena_alloc(a, nc2 * sizeof *np);
         if (!np) return -1;
         memcpy(np, ps, cnt * sizeof *ps);
-        ps = np, cap = nc;
+        ps = np, cap = nc2;
       }
-      ps[cnt].i = (uint32_t)i, ps[cnt].j = xs[k].j, ps[cnt].iou = v;
+      ps[cnt].i = (uint32_t)i, ps[cnt].j = gj[x], ps[cnt].iou = v;
       cnt++;
     }
-    *work += k - l + 8;
-    if (*work > max_work) return -2;
     for (size_t s2 = first + 1; s2 < cnt; s2++) { /* this row by j (few items) */
       rk__pair x = ps[s2];
-      size_t q = s2;
-      while (q > first && ps[q - 1].j > x.j) ps[q] = ps[q - 1], q--;
-      ps[q] = x;
+      size_t y = s2;
+      while (y > first && ps[y - 1].j > x.j) ps[y] = ps[y - 1], y--;
+      ps[y] = x;
     }
   }
   *out = ps, *n = cnt;
@@ -144,33 +291,76 @@ static rk_status pairs_budgeted(rk__call *c, const rk__box *p, size_t P, const r
   return rc ? rk__fail(c, "out of memory") : RK_STATUS_OK;
 }
 
-static int pair_cmp(const void *a, const void *b) {
-  const rk__pair *x = a, *y = b;
-  if (x->iou != y->iou) return x->iou > y->iou ? -1 : 1;
-  if (x->i != y->i) return x->i < y->i ? -1 : 1;
-  return x->j < y->j ? -1 : x->j > y->j;
+/* Stable bottom-up merge sort of pairs by IoU, largest first (runs of 8
+ * by insertion). On pairs in (i, j) order this is the order (IoU desc, i
+ * asc, j asc). */
+static void pairs_sort_iou(rk__pair *v, size_t n, rk__pair *tmp) {
+  for (size_t lo = 0; lo < n; lo += 8) {
+    size_t hi = lo + 8 < n ? lo + 8 : n;
+    for (size_t k = lo + 1; k < hi; k++) {
+      rk__pair x = v[k];
+      size_t q = k;
+      while (q > lo && x.iou > v[q - 1].iou) v[q] = v[q - 1], q--;
+      v[q] = x;
+    }
+  }
+  for (size_t w = 8; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) tmp[k++] = v[j].iou > v[i].iou ? v[j++] : v[i++];
+      while (i < mid) tmp[k++] = v[i++];
+      while (j < hi) tmp[k++] = v[j++];
+    }
+    memcpy(v, tmp, n * sizeof *v);
+  }
 }
 
-/* VLM-R1's matching: repeatedly take the unmatched (pred, gt) pair of
- * largest IoU (first in row-major order on ties) until it is < thr.
- * Equivalent to one pass over the pairs >= thr sorted by (IoU desc,
- * row-major index asc). The pairs are sorted in place. match_gt[i] = gt
- * of pred i or -1, match_iou[i] its IoU. With pc / gc, pairs of different
- * categories are not matchable. Returns the number of matches, -1 on
- * arena exhaustion. */
-static long greedy_global(rk__pair *ps, size_t np, size_t P, size_t G, double thr,
-                          const int *pc, const int *gc, rk__arena *a, long *match_gt,
-                          double *match_iou) {
+/* rk__greedy_match (detection.h). Most pairs need no sort: a pair that
+ * comes first in the order among all pairs of its prediction and of its
+ * GT is taken by the pass (nothing before it can use either end), and
+ * every other pair of those two ends is then refused. So these "locally
+ * dominant" pairs are taken in one linear round; the pass then runs,
+ * sorted, on the pairs left with both ends free, which is what it would
+ * do with them after the rest. */
+long rk__greedy_match(rk__pair *ps, size_t np, size_t P, size_t G, double thr,
+                      const int *pc, const int *gc, rk__arena *a, long *match_gt,
+                      double *match_iou) {
   unsigned char *gused = rk__arena_alloc(a, G + 1);
-  if (!gused) return -1;
+  size_t *colbest = rk__arena_alloc(a, (G + 1) * sizeof *colbest);
+  if (!gused || !colbest) return -1;
   size_t w = 0;
   for (size_t k = 0; k < np; k++)
     if (ps[k].iou >= thr && (!pc || pc[ps[k].i] == gc[ps[k].j])) ps[w++] = ps[k];
-  qsort(ps, w, sizeof *ps, pair_cmp);
   memset(gused, 0, G);
   for (size_t i = 0; i < P; i++) match_gt[i] = -1;
-  long nm = 0;
+  /* The first pair of each GT in the order: scanning in (i, j) order, a
+   * later pair replaces it only with a larger IoU. */
+  for (size_t j = 0; j < G; j++) colbest[j] = SIZE_MAX;
   for (size_t k = 0; k < w; k++) {
+    size_t *cb = &colbest[ps[k].j];
+    if (*cb == SIZE_MAX || ps[k].iou > ps[*cb].iou) *cb = k;
+  }
+  long nm = 0;
+  for (size_t r0 = 0, r1; r0 < w; r0 = r1) { /* each prediction's pairs, by j */
+    size_t best = r0;
+    for (r1 = r0 + 1; r1 < w && ps[r1].i == ps[r0].i; r1++)
+      if (ps[r1].iou > ps[best].iou) best = r1;
+    if (colbest[ps[best].j] != best) continue;
+    match_gt[ps[best].i] = (long)ps[best].j;
+    if (match_iou) match_iou[ps[best].i] = ps[best].iou;
+    gused[ps[best].j] = 1;
+    nm++;
+  }
+  size_t rest = 0;
+  for (size_t k = 0; k < w; k++)
+    if (match_gt[ps[k].i] < 0 && !gused[ps[k].j]) ps[rest++] = ps[k];
+  if (rest > 1) {
+    rk__pair *tmp = rk__arena_alloc(a, rest * sizeof *tmp);
+    if (!tmp) return -1;
+    pairs_sort_iou(ps, rest, tmp);
+  }
+  for (size_t k = 0; k < rest; k++) {
     size_t i = ps[k].i, j = ps[k].j;
     if (match_gt[i] >= 0 || gused[j]) continue;
     match_gt[i] = (long)j;
@@ -187,6 +377,44 @@ static double *iou_matrix(const rk__boxes *pred, const rk__boxes *gt, rk__arena 
   for (size_t i = 0; i < pred->n; i++)
     for (size_t j = 0; j < gt->n; j++) m[i * gt->n + j] = rk__box_iou(&pred->b[i], &gt->b[j]);
   return m;
+}
+
+/* ------------------------------------------------------------ labels */
+
+/* coco_map.c's label comparison (trim spaces, tabs and newlines; bytes,
+ * or ASCII case-insensitive when folding), so that comparing two labels
+ * is the same as comparing their rk__box_categories ids. */
+static rk__str lab_trim(rk__str s) {
+  while (s.n && (s.p[0] == ' ' || s.p[0] == '\t' || s.p[0] == '\n')) s.p++, s.n--;
+  while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t' || s.p[s.n - 1] == '\n')) s.n--;
+  return s;
+}
+
+static int lab_eq(rk__str a, rk__str b, int fold) {
+  a = lab_trim(a), b = lab_trim(b);
+  if (a.n != b.n) return 0;
+  if (!fold) return a.n == 0 || memcmp(a.p, b.p, a.n) == 0;
+  for (size_t i = 0; i < a.n; i++) {
+    unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
+    if (x >= 'A' && x <= 'Z') x |= 32;
+    if (y >= 'A' && y <= 'Z') y |= 32;
+    if (x != y) return 0;
+  }
+  return 1;
+}
+
+int rk__box_labels_used(const rk__boxes *gt, int use_labels) {
+  int any = 0;
+  for (size_t i = 0; i < gt->n && use_labels && !any; i++) any = gt->b[i].has_label;
+  return any;
+}
+
+int rk__box_same_label(const rk__box *p, const rk__box *g, int labelled, int fold) {
+  /* Categories are the classes of GT labels under lab_eq (an equivalence);
+   * a prediction is in the class its label falls in, or in none (-1). So
+   * the ids are equal exactly when the prediction has a label and it
+   * compares equal to the GT's (which may be empty: a GT without one). */
+  return !labelled || (p->has_label && lab_eq(p->label, g->label, fold));
 }
 
 /* ------------------------------------------------------- detection */
@@ -258,19 +486,19 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
   size_t np = 0;
   long *mg = rk__arena_alloc(c->arena, P * sizeof *mg);
   double *mi = rk__arena_alloc(c->arena, P * sizeof *mi);
-  int *gc = NULL, *pc = NULL;
-  if (!mg || !mi ||
-      rk__box_categories(gt, pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
-    return rk__fail(c, "out of memory");
+  if (!mg || !mi) return rk__fail(c, "out of memory");
   rk_status st = pairs_budgeted(c, pred->b, P, gt->b, G, cfg->thr, &ps, &np);
   if (st != RK_STATUS_OK) return st;
-  long nm = greedy_global(ps, np, P, G, cfg->thr, NULL, NULL, c->arena, mg, mi);
+  long nm = rk__greedy_match(ps, np, P, G, cfg->thr, NULL, NULL, c->arena, mg, mi);
   if (nm < 0) return rk__fail(c, "out of memory");
   double iou_sum = 0;
   size_t correct = 0;
+  /* The label check only where it counts, on the matched pairs: the same
+   * as comparing rk__box_categories ids (rk__box_same_label). */
+  int labelled = rk__box_labels_used(gt, cfg->use_labels);
   for (size_t i = 0; i < P; i++) {
     if (mg[i] < 0) continue;
-    if (pc[i] == gc[mg[i]]) {
+    if (rk__box_same_label(&pred->b[i], &gt->b[mg[i]], labelled, cfg->fold)) {
       iou_sum += mi[i];
       correct++;
     }
@@ -676,13 +904,14 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
   double tmin = cfg->thr[0];
   for (int k = 1; k < cfg->nthr; k++) tmin = rk__mn(tmin, cfg->thr[k]);
   long *mg = rk__arena_alloc(c->arena, P * sizeof *mg);
-  int *gc = NULL, *pc = NULL;
-  if (!mg || rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
-    return rk__fail(c, "out of memory");
+  if (!mg) return rk__fail(c, "out of memory");
   double *m = NULL;
   rk__pair *ps = NULL, *work = NULL;
   size_t np = 0;
+  int *gc = NULL, *pc = NULL;
   if (cfg->matching == 1) {
+    if (rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
+      return rk__fail(c, "out of memory");
     if (!rk__spend(c, (uint64_t)P * G * (P < G ? P : G) + (uint64_t)P * G * 4 + 1))
       return RK_STATUS_TIMEOUT;
     m = iou_matrix(&pred, &gt, c->arena);
@@ -697,6 +926,14 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
     work = rk__arena_alloc(c->arena, (np + 1) * sizeof *work);
     if (!work) return rk__fail(c, "out of memory");
     if (!rk__spend(c, np * 8 * (uint64_t)cfg->nthr + 1)) return RK_STATUS_TIMEOUT;
+    /* Pairs of different labels are not matchable: dropped once, for
+     * every threshold (rk__box_same_label: as rk__box_categories ids). */
+    int labelled = rk__box_labels_used(&gt, cfg->use_labels);
+    size_t w = 0;
+    for (size_t k = 0; k < np; k++)
+      if (rk__box_same_label(&pred.b[ps[k].i], &gt.b[ps[k].j], labelled, cfg->fold))
+        ps[w++] = ps[k];
+    np = w;
   }
   double sum = 0, p_last = 0, r_last = 0;
   size_t tp_first = 0;
@@ -707,7 +944,7 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
         if (mg[i] >= 0 && pc[i] == gc[mg[i]] && m[i * G + (size_t)mg[i]] >= cfg->thr[k]) tp++;
     } else {
       memcpy(work, ps, np * sizeof *ps);
-      long nm = greedy_global(work, np, P, G, cfg->thr[k], pc, gc, c->arena, mg, NULL);
+      long nm = rk__greedy_match(work, np, P, G, cfg->thr[k], NULL, NULL, c->arena, mg, NULL);
       if (nm < 0) return rk__fail(c, "out of memory");
       tp = (size_t)nm;
     }

@@ -52,15 +52,27 @@ typedef struct rk__pair {
 /* Every (i, j) with standard IoU(p[i], g[j]) >= t, sorted by i then j,
  * without computing the P x G matrix: IoU >= t > 0 needs g.x1 within
  * [p.x1 + t w - w / t, p.x2 - t w] (w = p's width; from I >= t area(p),
- * I >= t area(g) and the intersection width), a window found by binary
- * search over the GTs sorted by x1. t <= 0 gives all pairs. *n gets the
- * count. *work counts the steps taken (sorting, candidates examined); the
- * search stops with -2 once it passes max_work (the caller's remaining
- * budget: a hostile list of identical boxes is quadratic). Returns 0, -1
- * when the arena is exhausted, -2 past max_work. */
+ * I >= t area(g) and the intersection width), a window over the GTs
+ * sorted by x1 (found from equal-width buckets of x1). t <= 0 gives all
+ * pairs. *n gets the count. *work counts the steps: 8 per box, and per
+ * prediction 8 plus the GTs in its window; the search stops with -2,
+ * before computing any IoU, when that passes max_work (the caller's
+ * remaining budget: a hostile list of identical boxes is quadratic).
+ * Returns 0, -1 when the arena is exhausted, -2 past max_work. */
 int rk__box_pairs(const rk__box *p, size_t P, const rk__box *g, size_t G, double t,
                   rk__arena *a, uint64_t max_work, rk__pair **out, size_t *n,
                   uint64_t *work);
+
+/* VLM-R1's matching: repeatedly take the unmatched (pred, gt) pair of
+ * largest IoU (first in row-major order on ties) until it is < thr; the
+ * same as one pass over the pairs >= thr sorted by (IoU desc, i asc, j
+ * asc), taking a pair when both ends are free. ps must be in (i, j)
+ * order, as rk__box_pairs gives it; it is reordered in place. With pc /
+ * gc, pairs of different categories are not matchable. match_gt[i] = the
+ * GT of prediction i or -1; match_iou[i] its IoU (match_iou may be NULL).
+ * Returns the number of matches, -1 when the arena is exhausted. */
+long rk__greedy_match(rk__pair *ps, size_t np, size_t P, size_t G, double thr, const int *pc,
+                      const int *gc, rk__arena *a, long *match_gt, double *match_iou);
 
 /* ----------------------------------------------------------- labels */
 
@@ -72,5 +84,13 @@ int rk__box_pairs(const rk__box *p, size_t P, const rk__box *g, size_t G, double
  * Returns the number of categories (>= 1), or -1 on arena exhaustion. */
 int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
                        rk__arena *a, int **gcat, int **pcat);
+
+/* Whether labels are in use: use_labels and some GT has one. */
+int rk__box_labels_used(const rk__boxes *gt, int use_labels);
+
+/* Whether prediction p and GT g get the same rk__box_categories id, from
+ * their two labels alone (labelled: rk__box_labels_used), so that a
+ * reward checking a few matched pairs need not number every label. */
+int rk__box_same_label(const rk__box *p, const rk__box *g, int labelled, int fold);
 
 #endif /* RK_VISION_DETECTION_H */

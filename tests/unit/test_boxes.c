@@ -6,6 +6,7 @@
  * (apis_metrics.md B5), hand computation with the arithmetic in the
  * comments, and end to end through the public API.
  */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "core/core.h"
 #include "e2e.h"
+#include "json/json.h"
 #include "test.h"
 #include "vision/boxes.h"
 
@@ -342,6 +344,383 @@ TEST(convert) {
 
 /* ------------------------------------------------------------ rewards */
 
+/* ------------------------------------------------- scanner, randomised */
+
+static unsigned long long g_rs = 88172645463325252ULL;
+static unsigned rnd_u(void) { /* xorshift64 */
+  g_rs ^= g_rs << 13, g_rs ^= g_rs >> 7, g_rs ^= g_rs << 17;
+  return (unsigned)(g_rs >> 11);
+}
+static unsigned rnd_n(unsigned n) { return rnd_u() % n; }
+
+/* Appends with a bound (the generators stop growing at the end). */
+typedef struct sbuf {
+  char p[60000];
+  size_t n;
+} sbuf;
+static void sb_put(sbuf *b, const char *s) {
+  size_t k = strlen(s);
+  if (b->n + k < sizeof b->p) memcpy(b->p + b->n, s, k), b->n += k;
+  b->p[b->n] = '\0';
+}
+static void sb_ws(sbuf *b) {
+  static const char *const ws[] = {"", "", " ", "  ", "\n", "\t", " \r\n "};
+  sb_put(b, ws[rnd_n(7)]);
+}
+
+/* A random number token of the scanner's grammar (sign, digits, point,
+ * digits, exponent; at least one digit), written to tok. With json, only
+ * JSON numbers. */
+static void gen_number(char *tok, size_t cap, int json) {
+  size_t o = 0;
+  int kind = (int)rnd_n(10);
+  if (rnd_n(4) == 0) tok[o++] = '-';
+  else if (!json && rnd_n(12) == 0) tok[o++] = '+';
+  size_t ni = kind < 6 ? 1 + rnd_n(4) : rnd_n(kind == 9 ? 40 : 20);
+  if (json && ni == 0) ni = 1;
+  for (size_t k = 0; k < ni && o < cap - 40; k++)
+    tok[o++] = (char)('0' + (json && k == 0 && ni > 1 ? 1 + rnd_n(9) : rnd_n(10)));
+  size_t nf = 0;
+  if (kind >= 3 && (rnd_n(3) || ni == 0)) {
+    tok[o++] = '.';
+    nf = kind == 9 ? rnd_n(60) : rnd_n(25);
+    if ((json || ni == 0) && nf == 0) nf = 1;
+    for (size_t k = 0; k < nf && o < cap - 12; k++) tok[o++] = (char)('0' + rnd_n(10));
+  }
+  if (kind >= 7 && rnd_n(2)) {
+    tok[o++] = rnd_n(2) ? 'e' : 'E';
+    if (rnd_n(2)) tok[o++] = rnd_n(2) ? '-' : '+';
+    size_t ne = 1 + rnd_n(json ? 2 : 3); /* JSON rejects overflow (1e400) */
+    for (size_t k = 0; k < ne; k++) tok[o++] = (char)('0' + rnd_n(10));
+  }
+  tok[o] = '\0';
+}
+
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(scan_numbers_like_strtod) {
+  /* Number tokens in box arrays (in lists, as object members, at the end
+   * of the text, next to other tokens) read as strtod reads them; tokens
+   * of 64 bytes or more as NaN (unusable). 20000 arrays. */
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  int bad = 0;
+  for (int it = 0; it < 5000 && !bad; it++) {
+    char tok[4][200];
+    b.n = 0;
+    int form = (int)rnd_n(4);
+    if (form == 1) sb_put(&b, "[{\"bbox_2d\":");
+    if (form == 2) sb_put(&b, "prose [");
+    sb_ws(&b);
+    sb_put(&b, "[");
+    for (int k = 0; k < 4; k++) {
+      gen_number(tok[k], sizeof tok[k], 0);
+      if (k) sb_put(&b, rnd_n(4) ? "," : " ,");
+      sb_ws(&b);
+      sb_put(&b, tok[k]);
+      sb_ws(&b);
+    }
+    sb_put(&b, "]");
+    if (form == 1) sb_put(&b, rnd_n(2) ? ", \"label\": \"cat\"}]" : "}");
+    if (form == 2) sb_put(&b, rnd_n(2) ? "]" : "");
+    if (form == 3 && rnd_n(2)) sb_put(&b, " and so on, until the end of the text");
+    rk__arena_reset(&t.arena);
+    rk__boxes bs;
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, b.p, b.n, 0, &bs), RK_STATUS_OK);
+    ASSERT_EQ_INT(bs.n, 1);
+    if (bs.n != 1) {
+      bad = 1;
+      break;
+    }
+    const double got[4] = {bs.b[0].x1, bs.b[0].y1, bs.b[0].x2, bs.b[0].y2};
+    for (int k = 0; k < 4; k++) {
+      double want = strlen(tok[k]) < 64 ? strtod(tok[k], NULL) : NAN;
+      if (!same_double(got[k], want) && !(isnan(got[k]) && isnan(want))) {
+        fprintf(stderr, "  token '%s' in '%s': %.17g, strtod %.17g\n", tok[k], b.p, got[k], want);
+        ASSERT_TRUE(same_double(got[k], want));
+        bad = 1;
+      }
+    }
+  }
+  tctx_done(&t);
+}
+
+TEST(scan_flat_arrays) {
+  /* Arrays of 0-6 numbers (ints of 1-9 digits, negative, decimal), in a
+   * list, as box members of objects and as Vision-R1 corner pairs, with
+   * random spacing: a box exactly where there are 4 numbers (or two
+   * [x, y] pairs); a box member with another count is dropped as "not 4
+   * numbers". Values as strtod. (No lone 2-number items in the list: two
+   * of them and nothing else would be a box of corners.) */
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  for (int it = 0; it < 3000; it++) {
+    b.n = 0;
+    double want[64][4];
+    int wantn = 0, wantbad = 0;
+    int nitems = 1 + (int)rnd_n(12);
+    sb_put(&b, "[");
+    for (int k = 0; k < nitems; k++) {
+      if (k) sb_put(&b, ",");
+      sb_ws(&b);
+      int cnt = (int)rnd_n(7), obj = (int)rnd_n(3), pairs = rnd_n(6) == 0;
+      if (pairs) cnt = 4;
+      if (cnt == 2 && !obj) cnt = 3; /* two [x, y] items alone would be a box */
+      if (obj) sb_put(&b, obj == 1 ? "{\"bbox_2d\":" : "{\"label\": \"x\", \"box\": ");
+      sb_ws(&b);
+      sb_put(&b, "[");
+      double v[6];
+      for (int q = 0; q < cnt; q++) {
+        char tok[40];
+        int kind = (int)rnd_n(4);
+        unsigned long long mag = 1;
+        for (unsigned d = rnd_n(9); d > 0; d--) mag *= 10;
+        if (kind == 3)
+          snprintf(tok, sizeof tok, "%llu.%u", rnd_u() % mag, rnd_n(1000));
+        else
+          snprintf(tok, sizeof tok, "%s%llu", kind == 2 ? "-" : "", rnd_u() % mag);
+        v[q] = strtod(tok, NULL);
+        if (pairs && q % 2 == 0) sb_put(&b, q ? ", [" : "[");
+        else if (q) sb_put(&b, rnd_n(2) ? "," : ", ");
+        sb_ws(&b);
+        sb_put(&b, tok);
+        sb_ws(&b);
+        if (pairs && q % 2 == 1) sb_put(&b, "]");
+      }
+      sb_put(&b, "]");
+      if (obj) sb_put(&b, "}");
+      if (cnt == 4) memcpy(want[wantn++], v, sizeof want[0]);
+      else if (obj) wantbad++;
+    }
+    sb_put(&b, "]");
+    rk__arena_reset(&t.arena);
+    rk__boxes bs;
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, b.p, b.n, 0, &bs), RK_STATUS_OK);
+    ASSERT_EQ_INT(bs.n, wantn);
+    ASSERT_EQ_INT(bs.dropped[RK__DROP_NOT4], wantbad);
+    for (int k = 0; k < wantn && (size_t)k < bs.n; k++) {
+      const double got[4] = {bs.b[k].x1, bs.b[k].y1, bs.b[k].x2, bs.b[k].y2};
+      for (int q = 0; q < 4; q++)
+        if (!same_double(got[q], want[k][q])) {
+          fprintf(stderr, "  box %d value %d: %.17g, want %.17g\n", k, q, got[q], want[k][q]);
+          ASSERT_TRUE(same_double(got[q], want[k][q]));
+        }
+    }
+    if (rk_t_failed_) {
+      fprintf(stderr, "  text: %s\n", b.p);
+      break;
+    }
+  }
+  tctx_done(&t);
+}
+
+/* A random JSON value for the tree-versus-text comparison: objects with
+ * box, label, confidence, area, crowd and other keys (any case), lists,
+ * [label, box] pairs, corner pairs, strings with escapes, numbers of every
+ * JSON form, literals, and now and then a nesting past the scanner's 64
+ * levels. */
+static void gen_json(sbuf *b, int depth) {
+  static const char *const keys[] = {
+      "bbox_2d", "BBox", "box", "position", "Coordinates", "label", "Label", "class",
+      "name",    "category_name", "confidence", "score", "area", "iscrowd", "other", "x"};
+  static const char *const strs[] = {"cat", " Dog ", "a\\\"b", "\\u00e9t\\u00e9", "0.75", "12",
+                                     "", "x\\\\", "\\n", "multi word label"};
+  int r = (int)rnd_n(depth > 4 ? 4 : 10);
+  char tok[200];
+  if (r == 0) {
+    gen_number(tok, sizeof tok, 1);
+    sb_put(b, tok);
+  } else if (r == 1) {
+    sb_put(b, "\"");
+    sb_put(b, strs[rnd_n(10)]);
+    sb_put(b, "\"");
+  } else if (r == 2) {
+    static const char *const lits[] = {"true", "false", "null"};
+    sb_put(b, lits[rnd_n(3)]);
+  } else if (r == 3 || r == 4) { /* a box of numbers, or 2-6 of them */
+    int cnt = r == 3 ? 4 : (int)rnd_n(7);
+    sb_put(b, "[");
+    for (int k = 0; k < cnt; k++) {
+      if (k) sb_put(b, ",");
+      sb_ws(b);
+      gen_number(tok, sizeof tok, 1);
+      sb_put(b, tok);
+    }
+    sb_put(b, "]");
+  } else if (r == 5) { /* [label, box] or corner pairs */
+    sb_put(b, rnd_n(2) ? "[\"cat\", [1, 2, 3, 4]]" : "[[1.5, 2], [3, 4.25]]");
+  } else if (r == 6 && rnd_n(20) == 0) { /* past MAX_DEPTH */
+    int d = 60 + (int)rnd_n(10);
+    for (int k = 0; k < d; k++) sb_put(b, "[");
+    gen_json(b, depth + 1);
+    for (int k = 0; k < d; k++) sb_put(b, "]");
+  } else if (r <= 7) { /* object */
+    int cnt = (int)rnd_n(5);
+    sb_put(b, "{");
+    for (int k = 0; k < cnt; k++) {
+      if (k) sb_put(b, ",");
+      sb_ws(b);
+      sb_put(b, "\"");
+      sb_put(b, keys[rnd_n(16)]);
+      sb_put(b, "\":");
+      sb_ws(b);
+      gen_json(b, depth + 1);
+    }
+    sb_ws(b);
+    sb_put(b, "}");
+  } else { /* list */
+    int cnt = (int)rnd_n(6);
+    sb_put(b, "[");
+    for (int k = 0; k < cnt; k++) {
+      if (k) sb_put(b, ",");
+      sb_ws(b);
+      gen_json(b, depth + 1);
+    }
+    sb_ws(b);
+    sb_put(b, "]");
+  }
+}
+
+TEST(scan_json_tree_same_as_text) {
+  /* rk__boxes_scan_json on a parsed value gives what rk__boxes_scan gives
+   * on its raw text: boxes (every field, labels pointing at the same
+   * bytes), drop counts and the charge, on 4000 random JSON values. */
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  int done = 0;
+  for (int it = 0; it < 4000; it++) {
+    b.n = 0;
+    sb_put(&b, rnd_n(2) ? "[" : "{\"objects\": [");
+    int cnt = (int)rnd_n(8);
+    for (int k = 0; k < cnt; k++) {
+      if (k) sb_put(&b, ", ");
+      gen_json(&b, 0);
+    }
+    sb_put(&b, b.p[0] == '[' ? "]" : "]}");
+    rk__arena_reset(&t.arena);
+    rk__jval *root = NULL;
+    if (rk__json_parse(b.p, b.n, &t.arena, NULL, &root, NULL) != 0) {
+      fprintf(stderr, "  not JSON: %s\n", b.p);
+      ASSERT_TRUE(0);
+      break;
+    }
+    rk__boxes x, y;
+    t.budget.used = 0;
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, b.p, b.n, 0, &x), RK_STATUS_OK);
+    uint64_t used_text = t.budget.used;
+    t.budget.used = 0;
+    ASSERT_EQ_INT(rk__boxes_scan_json(&t.c, root, 0, &y), RK_STATUS_OK);
+    ASSERT_EQ_INT(t.budget.used, used_text);
+    ASSERT_EQ_INT(y.n, x.n);
+    ASSERT_EQ_INT(y.ndropped, x.ndropped);
+    for (int k = 0; k < RK__DROP__COUNT; k++) ASSERT_EQ_INT(y.dropped[k], x.dropped[k]);
+    for (size_t i = 0; i < x.n && i < y.n; i++) {
+      const rk__box *p = &x.b[i], *q = &y.b[i];
+      int same = same_double(p->x1, q->x1) && same_double(p->y1, q->y1) &&
+                 same_double(p->x2, q->x2) && same_double(p->y2, q->y2) &&
+                 (same_double(p->conf, q->conf) || (isnan(p->conf) && isnan(q->conf))) &&
+                 (same_double(p->area, q->area) || (isnan(p->area) && isnan(q->area))) &&
+                 p->has_label == q->has_label && p->crowd == q->crowd && p->at == q->at &&
+                 p->label.n == q->label.n && (!p->label.n || p->label.p == q->label.p);
+      ASSERT_TRUE(same);
+    }
+    done += x.n > 0;
+    if (rk_t_failed_) {
+      fprintf(stderr, "  text: %s\n", b.p);
+      break;
+    }
+  }
+  ASSERT_TRUE(done > 1000); /* most cases have boxes */
+  tctx_done(&t);
+}
+
+/* The answer region as it was found before one memchr pass replaced the
+ * memmem loops: the last "<answer>", up to the first "</answer>" after
+ * it or to the end. */
+static rk__str region_ref(rk__str t, const char **how) {
+  const char *o = NULL;
+  for (const char *q = t.p; t.n - (size_t)(q - t.p) >= 8;) {
+    const char *f = memmem(q, t.n - (size_t)(q - t.p), "<answer>", 8);
+    if (!f) break;
+    o = f;
+    q = f + 8;
+  }
+  *how = "whole response";
+  if (!o) return t;
+  const char *s = o + 8, *e = t.p + t.n;
+  const char *cl = memmem(s, (size_t)(e - s), "</answer>", 9);
+  *how = cl ? "answer tag" : "unclosed answer tag";
+  return rk__str_make(s, (size_t)((cl ? cl : e) - s));
+}
+
+TEST(answer_region_and_fences) {
+  /* On 5000 random mixes of tags, partial tags, backticks and boxes: the
+   * region is the reference one above, and the boxes are those of the
+   * last ``` block when it has any (else of the region), as the memmem
+   * version found them. */
+  static const char *const parts[] = {"<answer>", "</answer>", "<answer", "</answer",
+                                      "<",        "answer>",   "<<answer>>", "```",
+                                      "``",       "`",         "````",       "[1, 2, 3, 4]",
+                                      "[5,6,7,8]", "text ",    "\n",         "```json\n"};
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  rk__boxargs ba;
+  memset(&ba, 0, sizeof ba);
+  ba.max_boxes = 1000;
+  for (int it = 0; it < 5000; it++) {
+    b.n = 0;
+    int cnt = (int)rnd_n(14);
+    for (int k = 0; k < cnt; k++) sb_put(&b, parts[rnd_n(16)]);
+    rk__record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.has_response = 1;
+    rec.response = rk__str_make(b.p, b.n);
+    t.c.rec = &rec;
+    rk__str got, want;
+    const char *hg = NULL, *hw = NULL;
+    ASSERT_EQ_INT(rk__boxes_region(&ba, &t.c, &got, &hg), RK_STATUS_OK);
+    want = region_ref(rec.response, &hw);
+    ASSERT_TRUE(got.p == want.p && got.n == want.n);
+    ASSERT_EQ_STR(hg, hw);
+    /* The fence: the last ``` block (closing fence or the end), by memmem. */
+    const char *f0 = NULL, *f1 = NULL;
+    size_t nf = 0;
+    for (const char *q = want.p, *e = want.p + want.n; (size_t)(e - q) >= 3;) {
+      const char *f = memmem(q, (size_t)(e - q), "```", 3);
+      if (!f) break;
+      f0 = f1, f1 = f, nf++;
+      q = f + 3;
+    }
+    rk__str blk = want;
+    if (nf) blk = nf % 2 == 0 ? rk__str_make(f0 + 3, (size_t)(f1 - f0 - 3))
+                              : rk__str_make(f1 + 3, (size_t)(want.p + want.n - f1 - 3));
+    rk__boxes wb;
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, blk.p, blk.n, 1001, &wb), RK_STATUS_OK);
+    if (!nf || (wb.n == 0 && wb.ndropped == 0))
+      ASSERT_EQ_INT(rk__boxes_scan(&t.c, want.p, want.n, 1001, &wb), RK_STATUS_OK);
+    /* rk__boxes_load reads the reference too: an empty list. */
+    rk__jval ref;
+    memset(&ref, 0, sizeof ref);
+    ref.type = RK__JARR;
+    ref.raw = rk__str_make("[]", 2);
+    rec.reference = &ref;
+    rk__boxes pb, rb;
+    const char *hl = NULL;
+    ASSERT_EQ_INT(rk__boxes_load(&ba, &t.c, &pb, &rb, &hl), RK_STATUS_OK);
+    ASSERT_EQ_INT(pb.n, wb.n);
+    for (size_t i = 0; i < pb.n && i < wb.n; i++) ASSERT_TRUE(pb.b[i].at == wb.b[i].at);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  text: %s\n", b.p);
+      break;
+    }
+  }
+  tctx_done(&t);
+}
+
 TEST(e2e_iou) {
   /* [0,0,10,10] vs [5,5,15,15] -> 1/7; the last box counts. */
   e2e_result r = e2e_score("{\"reward\": {\"fn\": \"iou\"}}",
@@ -477,4 +856,6 @@ TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes)
           TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
           TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_hostile), TEST_ENTRY(convert),
           TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding),
-          TEST_ENTRY(e2e_coords_shared))
+          TEST_ENTRY(e2e_coords_shared), TEST_ENTRY(scan_numbers_like_strtod),
+          TEST_ENTRY(scan_flat_arrays), TEST_ENTRY(scan_json_tree_same_as_text),
+          TEST_ENTRY(answer_region_and_fences))

@@ -302,6 +302,185 @@ TEST(pairs_window_vs_brute_force) {
   rk__arena_release(&a);
 }
 
+TEST(pairs_skewed_and_work) {
+  /* Larger and skewed GT sets (clusters of equal x1, one far outlier that
+   * puts the rest in one bucket, all equal): still exactly the pairs with
+   * IoU >= t in (i, j) order, and the work charged is (P + G) * 8 plus,
+   * per prediction, 8 and the number of GTs whose x1 lies in its window
+   * [x1 + t w - w / t - s, x2 - t w + s], s = 1e-9 (|x1| + |x2| + w / t +
+   * 1), counted here by brute force. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned seed = 7;
+#define RND() lcg(&seed)
+  static rk__box p[300], g[400];
+  for (int it = 0; it < 120; it++) {
+    size_t P = 1 + (size_t)(RND() * 300), G = 1 + (size_t)(RND() * 400);
+    double t = it % 10 == 0 ? 1.0 : it % 10 == 1 ? 1e-3 : 0.05 + 0.9 * RND();
+    int shape = it % 4;
+    for (size_t k = 0; k < G; k++) {
+      double x = shape == 1 ? (double)(int)(RND() * 6) * 10 : shape == 3 ? 5 : RND() * 1000;
+      if (shape == 2 && k == 0) x = 1e9;
+      g[k] = XYWH(x, RND() * 1000, 1 + RND() * 80, 1 + RND() * 80, 1);
+    }
+    for (size_t k = 0; k < P; k++) {
+      const rk__box *q = &g[(size_t)(RND() * (double)G)];
+      p[k] = k % 4 ? XYWH(q->x1 + RND() * 6 - 3, q->y1 + RND() * 6 - 3, q->x2 - q->x1 + RND() * 4,
+                          q->y2 - q->y1, 1)
+                   : XYWH(RND() * 1000, RND() * 1000, RND() * 90, RND() * 90, 1);
+      if (k % 13 == 0) p[k] = *q;
+    }
+    rk__pair *ps = NULL;
+    size_t np = 0;
+    uint64_t work = 0, want_work = (uint64_t)(P + G) * 8;
+    rk__arena_reset(&a);
+    ASSERT_EQ_INT(rk__box_pairs(p, P, g, G, t, &a, UINT64_MAX, &ps, &np, &work), 0);
+    size_t k = 0;
+    int bad = 0;
+    for (size_t i = 0; i < P; i++) {
+      double w = p[i].x2 - p[i].x1;
+      double slack = 1e-9 * (fabs(p[i].x1) + fabs(p[i].x2) + w / t + 1);
+      double lo = p[i].x1 + t * w - w / t - slack, hi = p[i].x2 - t * w + slack;
+      want_work += 8;
+      for (size_t j = 0; j < G; j++) {
+        want_work += g[j].x1 >= lo && g[j].x1 <= hi;
+        double v = rk__box_iou(&p[i], &g[j]);
+        if (!(v >= t)) continue;
+        if (k >= np || ps[k].i != i || ps[k].j != j || ps[k].iou != v) bad = 1;
+        k++;
+      }
+    }
+    ASSERT_EQ_INT(k, np);
+    ASSERT_TRUE(!bad);
+    ASSERT_EQ_INT(work, want_work);
+    /* Over a budget below that: stopped. */
+    rk__arena_reset(&a);
+    ASSERT_EQ_INT(rk__box_pairs(p, P, g, G, t, &a, want_work - 1, &ps, &np, &work), -2);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %d: P %zu G %zu t %g shape %d\n", it, P, G, t, shape);
+      break;
+    }
+  }
+#undef RND
+  rk__arena_release(&a);
+}
+
+/* VLM-R1's matching as grpo_jsonl.py writes it, on the full IoU matrix:
+ * repeatedly the largest IoU among unmatched rows and columns (the first
+ * in row-major order on ties, as np.argmax), until it is below thr; with
+ * categories, other-category cells do not count. */
+static long greedy_ref(const rk__box *p, size_t P, const rk__box *g, size_t G, double thr,
+                       const int *pc, const int *gc, long *mg, double *mi) {
+  static unsigned char ru[64], cu[64];
+  memset(ru, 0, sizeof ru), memset(cu, 0, sizeof cu);
+  for (size_t i = 0; i < P; i++) mg[i] = -1;
+  long nm = 0;
+  for (;;) {
+    double best = -1;
+    size_t bi = 0, bj = 0;
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < G; j++) {
+        if (ru[i] || cu[j] || (pc && pc[i] != gc[j])) continue;
+        double v = rk__box_iou(&p[i], &g[j]);
+        if (v > best) best = v, bi = i, bj = j;
+      }
+    if (best < 0 || best < thr) break;
+    mg[bi] = (long)bj, mi[bi] = best, ru[bi] = cu[bj] = 1, nm++;
+  }
+  return nm;
+}
+
+TEST(greedy_vs_reference) {
+  /* rk__greedy_match (dominant pairs first, then a sort of the rest) on
+   * 600 random images against greedy_ref: boxes on a 12 x 12 grid, so
+   * that many IoUs tie, thresholds 0 to 1, with and without categories
+   * (-1: a prediction whose label is not a GT label). */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned seed = 2024;
+#define RND() lcg(&seed)
+  static const double thrs[] = {0, 0.1, 0.25, 1.0 / 3, 0.5, 0.7, 1};
+  for (int it = 0; it < 600; it++) {
+    rk__box p[64], g[64];
+    size_t P = (size_t)(RND() * 40), G = (size_t)(RND() * 40);
+    for (size_t k = 0; k < G; k++)
+      g[k] = XYWH((int)(RND() * 12), (int)(RND() * 12), 1 + (int)(RND() * 4), 1 + (int)(RND() * 4), 1);
+    for (size_t k = 0; k < P; k++) {
+      p[k] = G && RND() < .7 ? g[(size_t)(RND() * (double)G)]
+                            : XYWH((int)(RND() * 12), (int)(RND() * 12), 1 + (int)(RND() * 4),
+                                   1 + (int)(RND() * 4), 1);
+      if (RND() < .3) p[k].x2 += 1;
+    }
+    int pc[64], gc[64], cats = it % 2;
+    for (size_t k = 0; k < G; k++) gc[k] = (int)(RND() * 3);
+    for (size_t k = 0; k < P; k++) pc[k] = (int)(RND() * 4) - 1;
+    double thr = thrs[it % 7];
+    long want[64], got[64];
+    double wi[64], gi[64];
+    long wn = greedy_ref(p, P, g, G, thr, cats ? pc : NULL, gc, want, wi);
+    rk__pair *ps = NULL;
+    size_t np = 0;
+    uint64_t work = 0;
+    rk__arena_reset(&a);
+    ASSERT_EQ_INT(rk__box_pairs(p, P, g, G, thr, &a, UINT64_MAX, &ps, &np, &work), 0);
+    long gn = rk__greedy_match(ps, np, P, G, thr, cats ? pc : NULL, gc, &a, got, gi);
+    ASSERT_EQ_INT(gn, wn);
+    for (size_t i = 0; i < P; i++) {
+      ASSERT_EQ_INT(got[i], want[i]);
+      if (got[i] >= 0 && want[i] >= 0) ASSERT_TRUE(gi[i] == wi[i]);
+    }
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %d: P %zu G %zu thr %g categories %d\n", it, P, G, thr, cats);
+      break;
+    }
+  }
+#undef RND
+  rk__arena_release(&a);
+}
+
+TEST(same_label_vs_categories) {
+  /* rk__box_same_label(p, g) is rk__box_categories' "pc[i] == gc[j]" (the
+   * test detection and detection_prf make) for every pair of 2000 random
+   * label sets: spaces to trim, mixed case, empty and missing labels,
+   * labels in no GT, with and without folding and use_labels. */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned seed = 11;
+#define RND() lcg(&seed)
+  static const char *const words[] = {"cat",  "Cat",    "CAT",     " cat\t", "dog", "d",
+                                      "Do",   "traffic light", "TRAFFIC LIGHT ", "",
+                                      " ",    "person", "persoN",  "12",     "cup\n", "chair"};
+  const size_t nw = sizeof words / sizeof words[0];
+  for (int it = 0; it < 2000; it++) {
+    rk__box gb[30], pb[30];
+    size_t G = (size_t)(RND() * 30), P = (size_t)(RND() * 30);
+    for (size_t k = 0; k < G + P; k++) {
+      rk__box *b = k < G ? &gb[k] : &pb[k - G];
+      *b = XYWH(0, 0, 1, 1, 1);
+      const char *w = words[(size_t)(RND() * (double)nw)];
+      b->has_label = RND() < (it % 3 ? .9 : .2);
+      /* A missing label as "" rather than the scanner's NULL: coco_map.c's
+       * label_eq passes it to memcmp even when empty (UBSan objects). */
+      b->label = b->has_label ? rk__str_make(w, strlen(w)) : rk__str_make("", 0);
+    }
+    rk__boxes gt = {gb, G, {0}, 0, 0}, pred = {pb, P, {0}, 0, 0};
+    int use = it % 5 != 0, fold = it % 2;
+    int *gc, *pc;
+    rk__arena_reset(&a);
+    ASSERT_TRUE(rk__box_categories(&gt, &pred, use, fold, &a, &gc, &pc) >= 1);
+    int labelled = rk__box_labels_used(&gt, use);
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < G; j++)
+        ASSERT_EQ_INT(rk__box_same_label(&pb[i], &gb[j], labelled, fold), pc[i] == gc[j]);
+    if (rk_t_failed_) {
+      fprintf(stderr, "  case %d: G %zu P %zu use %d fold %d\n", it, G, P, use, fold);
+      break;
+    }
+  }
+#undef RND
+  rk__arena_release(&a);
+}
+
 /* ------------------------------------------------ detection (greedy) */
 
 TEST(e2e_detection_vlmr1) {
@@ -690,4 +869,6 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
-          TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets))
+          TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
+          TEST_ENTRY(pairs_skewed_and_work), TEST_ENTRY(greedy_vs_reference),
+          TEST_ENTRY(same_label_vs_categories))
