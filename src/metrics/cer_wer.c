@@ -262,16 +262,9 @@ static rk_status ewr_score(const void *p, rk__call *c, double *value) {
   const ewr_cfg *cfg = p;
   const char *unit = cfg->words ? "words" : "characters";
   *value = 0;
-  rk__str refs[RK__MAX_REFS];
-  int had;
-  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
-  if (!nref) {
-    rk__explain(c, had ? "reference is not a string, a number or a list of them"
-                       : "record has no reference");
-    return RK_STATUS_INVALID_REFERENCE;
-  }
-  rk__str ans;
-  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
+  rk__str refs[RK__MAX_REFS], ans;
+  size_t nref;
+  rk_status st = rk__edm_refs_answer(&cfg->ex, c, refs, &nref, &ans);
   if (st != RK_STATUS_OK) return st;
   /* Interned word ids must be shared by the hypothesis and every reference:
    * capacity = every word there can be. */

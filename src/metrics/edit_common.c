@@ -67,6 +67,18 @@ rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
   return RK_STATUS_OK;
 }
 
+rk_status rk__edm_refs_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *refs,
+                              size_t *nref, rk__str *ans) {
+  int had;
+  *nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
+  if (!*nref) {
+    rk__explain(c, had ? "reference is not a string, a number or a list of them"
+                       : "record has no reference");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  return rk__extract(ex, c, c->rec->response, ans, NULL);
+}
+
 rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out) {
   if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
   if (rk__cp_decode_arena(c->arena, s, out))

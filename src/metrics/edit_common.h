@@ -21,6 +21,13 @@
 int rk__edm_extract_compile(rk__argctx *ac, const rk__ex_mode *def, int ndef,
                             rk__extract_cfg *ex);
 
+/* The record's references (refs holds RK__MAX_REFS, *nref set) and the
+ * answer extracted from its response: RK_STATUS_OK, invalid_reference
+ * (explained: no reference, or one of the wrong type) or the extraction's
+ * status. The common start of every edit-distance metric. */
+rk_status rk__edm_refs_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *refs,
+                              size_t *nref, rk__str *ans);
+
 /* Optional normaliser: "normalize": "none" | "default" | "squad" (default
  * `def`), "case_sensitive" (default true for "none", false otherwise). */
 typedef struct rk__edm_norm {

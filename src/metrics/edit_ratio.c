@@ -63,16 +63,9 @@ double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel) {
 static rk_status er_score(const void *p, rk__call *c, double *value) {
   const er_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__MAX_REFS];
-  int had;
-  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
-  if (!nref) {
-    rk__explain(c, had ? "reference is not a string, a number or a list of them"
-                       : "record has no reference");
-    return RK_STATUS_INVALID_REFERENCE;
-  }
-  rk__str ans, t;
-  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
+  rk__str refs[RK__MAX_REFS], ans, t;
+  size_t nref;
+  rk_status st = rk__edm_refs_answer(&cfg->ex, c, refs, &nref, &ans);
   if (st != RK_STATUS_OK) return st;
   if ((st = rk__edm_normalize(&cfg->norm, c, ans, &t)) != RK_STATUS_OK) return st;
   rk__seq a;

@@ -128,16 +128,9 @@ static int to_float(const uint32_t *s, size_t n, double *out) {
 static rk_status ra_score(const void *p, rk__call *c, double *value) {
   const ra_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__MAX_REFS];
-  int had;
-  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
-  if (!nref) {
-    rk__explain(c, had ? "reference is not a string, a number or a list of them"
-                       : "record has no reference");
-    return RK_STATUS_INVALID_REFERENCE;
-  }
-  rk__str ans;
-  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
+  rk__str refs[RK__MAX_REFS], ans;
+  size_t nref;
+  rk_status st = rk__edm_refs_answer(&cfg->ex, c, refs, &nref, &ans);
   if (st != RK_STATUS_OK) return st;
   rk__seq pr;
   if ((st = rk__edm_decode(c, ans, &pr)) != RK_STATUS_OK) return st;

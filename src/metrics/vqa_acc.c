@@ -74,16 +74,9 @@ static int seq_eq(const uint32_t *a, size_t na, const uint32_t *b, size_t nb) {
 static rk_status vqa_score(const void *p, rk__call *c, double *value) {
   const vqa_cfg *cfg = p;
   *value = 0;
-  rk__str refs[RK__MAX_REFS];
-  int had;
-  size_t nref = rk__record_refs(c, refs, RK__MAX_REFS, &had);
-  if (!nref) {
-    rk__explain(c, had ? "reference is not a string or a list of answers"
-                       : "record has no reference");
-    return RK_STATUS_INVALID_REFERENCE;
-  }
-  rk__str ans;
-  rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
+  rk__str refs[RK__MAX_REFS], ans;
+  size_t nref;
+  rk_status st = rk__edm_refs_answer(&cfg->ex, c, refs, &nref, &ans);
   if (st != RK_STATUS_OK) return st;
   /* Prediction. */
   rk__seq raw;
