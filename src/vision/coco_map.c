@@ -245,7 +245,7 @@ static rk__str trim(rk__str s) {
   return s;
 }
 
-static int label_eq(rk__str a, rk__str b, int fold) {
+int rk__box_label_eq(rk__str a, rk__str b, int fold) {
   a = trim(a), b = trim(b);
   if (a.n != b.n) return 0;
   if (a.n == 0) return 1; /* two missing labels: no memcmp on NULL */
@@ -277,7 +277,7 @@ int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_label
   for (size_t i = 0; i < gt->n; i++) {
     int id = -1;
     for (int k = 0; k < ncat && id < 0; k++)
-      if (label_eq(gt->b[first[k]].label, gt->b[i].label, fold)) id = k;
+      if (rk__box_label_eq(gt->b[first[k]].label, gt->b[i].label, fold)) id = k;
     if (id < 0) first[ncat] = i, id = ncat++;
     gc[i] = id;
   }
@@ -285,7 +285,7 @@ int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_label
     int id = -1;
     if (pred->b[i].has_label)
       for (int k = 0; k < ncat && id < 0; k++)
-        if (label_eq(gt->b[first[k]].label, pred->b[i].label, fold)) id = k;
+        if (rk__box_label_eq(gt->b[first[k]].label, pred->b[i].label, fold)) id = k;
     pc[i] = id;
   }
   return ncat > 0 ? ncat : 1;

@@ -381,28 +381,6 @@ static double *iou_matrix(const rk__boxes *pred, const rk__boxes *gt, rk__arena 
 
 /* ------------------------------------------------------------ labels */
 
-/* coco_map.c's label comparison (trim spaces, tabs and newlines; bytes,
- * or ASCII case-insensitive when folding), so that comparing two labels
- * is the same as comparing their rk__box_categories ids. */
-static rk__str lab_trim(rk__str s) {
-  while (s.n && (s.p[0] == ' ' || s.p[0] == '\t' || s.p[0] == '\n')) s.p++, s.n--;
-  while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t' || s.p[s.n - 1] == '\n')) s.n--;
-  return s;
-}
-
-static int lab_eq(rk__str a, rk__str b, int fold) {
-  a = lab_trim(a), b = lab_trim(b);
-  if (a.n != b.n) return 0;
-  if (!fold) return a.n == 0 || memcmp(a.p, b.p, a.n) == 0;
-  for (size_t i = 0; i < a.n; i++) {
-    unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
-    if (x >= 'A' && x <= 'Z') x |= 32;
-    if (y >= 'A' && y <= 'Z') y |= 32;
-    if (x != y) return 0;
-  }
-  return 1;
-}
-
 int rk__box_labels_used(const rk__boxes *gt, int use_labels) {
   int any = 0;
   for (size_t i = 0; i < gt->n && use_labels && !any; i++) any = gt->b[i].has_label;
@@ -410,11 +388,11 @@ int rk__box_labels_used(const rk__boxes *gt, int use_labels) {
 }
 
 int rk__box_same_label(const rk__box *p, const rk__box *g, int labelled, int fold) {
-  /* Categories are the classes of GT labels under lab_eq (an equivalence);
+  /* Categories are the classes of GT labels under rk__box_label_eq;
    * a prediction is in the class its label falls in, or in none (-1). So
    * the ids are equal exactly when the prediction has a label and it
    * compares equal to the GT's (which may be empty: a GT without one). */
-  return !labelled || (p->has_label && lab_eq(p->label, g->label, fold));
+  return !labelled || (p->has_label && rk__box_label_eq(p->label, g->label, fold));
 }
 
 /* ------------------------------------------------------- detection */

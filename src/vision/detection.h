@@ -82,6 +82,11 @@ long rk__greedy_match(rk__pair *ps, size_t np, size_t P, size_t G, double thr, c
  * 0 or no GT has a label, everything is category 0. Label comparison is
  * byte-exact after trimming spaces, ASCII case-insensitive when fold.
  * Returns the number of categories (>= 1), or -1 on arena exhaustion. */
+/* Two labels name the same class: equal after trimming spaces, tabs and
+ * newlines, bytewise or ASCII case-insensitively (fold). Two missing
+ * labels are equal. */
+int rk__box_label_eq(rk__str a, rk__str b, int fold);
+
 int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
                        rk__arena *a, int **gcat, int **pcat);
 
