@@ -208,7 +208,6 @@ static int ask_top(ask *a, const rk__mvar *vars, size_t nv, double *p, rk_status
   rk__buf_init(&text, (size_t)64 << 20);
   rk__msg m[2];
   size_t nm = 0, nt = 0;
-  int ok = 0;
   rk__toplp *top = NULL;
   rk__str sampled = {0};
   *s = render(a, vars, nv, m, &nm, &text);
@@ -219,7 +218,7 @@ static int ask_top(ask *a, const rk__mvar *vars, size_t nv, double *p, rk_status
   if (k == 0) a->pending = 1;
   if (k != 1) return 0;
   double my, mn;
-  ok = rk__pyes(top, nt, (const char *const *)cfg->yes, (const char *const *)cfg->no, p, &my,
+  int ok = rk__pyes(top, nt, (const char *const *)cfg->yes, (const char *const *)cfg->no, p, &my,
                 &mn) == 0;
   if (!ok) {
     *s = RK_STATUS_UNPARSEABLE;

@@ -116,11 +116,6 @@ static int span_lp(const cfg_t *cfg, rk__call *c, rk__str prompt_text, rk__str b
   return rk__mspan_lp(c, "ref_logprob", cfg->ep, &q, lp, n, s);
 }
 
-static double finish(const cfg_t *cfg, const double *lp, size_t n) {
-  double v = rk__lp_aggregate(lp, n, cfg->mode, cfg->floor);
-  return v;
-}
-
 static rk_status score(const void *cfgp, rk__call *c, double *value) {
   const cfg_t *cfg = cfgp;
   *value = 0;
@@ -183,14 +178,14 @@ static rk_status score(const void *cfgp, rk__call *c, double *value) {
     }
     if (k1 == 0 || k2 == 0) return rk__model_pending(c);
   }
-  double b = finish(cfg, lb, nb);
+  double b = rk__lp_aggregate(lb, nb, cfg->mode, cfg->floor);
   if (cfg->bf16) b = rk__round_bf16(b);
   if (!cfg->debias) {
     *value = b;
     rk__explain(c, "%s of %zu reference tokens = %g", rk__mlp_mode_names[cfg->mode], nb, b);
     return RK_STATUS_OK;
   }
-  double a = finish(cfg, la, na);
+  double a = rk__lp_aggregate(la, na, cfg->mode, cfg->floor);
   if (cfg->bf16) a = rk__round_bf16(a);
   *value = rk__rlpr_debias(b, a);
   rk__explain(c, "%s with reasoning %g, without %g -> max(diff, 0) = %g",
