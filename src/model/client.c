@@ -8,7 +8,7 @@
  * Not here: request bodies and reply parsing (wire.c), formulas
  * (formulas.c), what a reward does with a reply (the reward files).
  */
-#define _DEFAULT_SOURCE /* strdup, strndup with the strict C17 mode */
+#define _GNU_SOURCE /* strdup, memmem with the strict C17 mode */
 #include "model/client.h"
 
 #include <curl/curl.h>
@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "json/json.h"
 
 #define MAX_REPLY ((size_t)64 << 20)      /* bytes of one reply */
 #define MAX_ROUND ((size_t)1 << 30)       /* bytes of all replies of a round */
@@ -522,41 +521,34 @@ static int retryable(const xfer *x) {
   return x->http == 429 || x->http >= 500;
 }
 
-/* Token accounting from the reply's usage fields (OpenAI "usage", SGLang
- * "meta_info", TGI "details"). */
-static void count_tokens(rk__mclient *cl, const char *p, size_t n) {
-  rk__arena a;
-  rk__arena_init(&a, (size_t)256 << 20);
-  rk__jval *root = NULL;
-  rk__json_limits lim = {.max_depth = 64, .max_bytes = n};
-  if (rk__json_parse(p, n, &a, &lim, &root, NULL) == 0) {
-    const rk__jval *objs[3] = {NULL, NULL, NULL};
-    if (root->type == RK__JOBJ) {
-      objs[0] = rk__json_get(root, "usage");
-      objs[1] = rk__json_get(root, "meta_info");
-    } else if (root->type == RK__JARR && root->u.arr.n &&
-               root->u.arr.items[0].type == RK__JOBJ) {
-      objs[1] = rk__json_get(&root->u.arr.items[0], "meta_info");
-    }
-    for (int i = 0; i < 2; i++) {
-      const rk__jval *o = objs[i];
-      if (!o || o->type != RK__JOBJ) continue;
-      const rk__jval *pt = rk__json_get(o, "prompt_tokens");
-      const rk__jval *ct = rk__json_get(o, "completion_tokens");
-      if (pt && pt->type == RK__JNUM && pt->u.num > 0) cl->st.prompt_tokens += (uint64_t)pt->u.num;
-      if (ct && ct->type == RK__JNUM && ct->u.num > 0)
-        cl->st.completion_tokens += (uint64_t)ct->u.num;
-      break;
-    }
-    const rk__jval *d = root->type == RK__JOBJ ? rk__json_get(root, "details") : NULL;
-    if (!objs[0] && d && d->type == RK__JOBJ) {
-      const rk__jval *g = rk__json_get(d, "generated_tokens");
-      const rk__jval *pf = rk__json_get(d, "prefill");
-      if (g && g->type == RK__JNUM && g->u.num > 0) cl->st.completion_tokens += (uint64_t)g->u.num;
-      if (pf && pf->type == RK__JARR) cl->st.prompt_tokens += pf->u.arr.n;
-    }
+/* The number after the last `"key":` of a reply that is JSON syntax, not
+ * text inside a string (there the quote would be escaped), or -1. A scan
+ * instead of a parse: the reward parses the reply anyway, and replies can
+ * be megabytes of embeddings. */
+static double last_count(const char *p, size_t n, const char *key) {
+  size_t k = strlen(key);
+  double v = -1;
+  for (const char *q = p; (q = memmem(q, (size_t)(p + n - q), key, k)) != NULL; q += k) {
+    if (q == p || q[-1] != '"' || q - p < 2 || q[-2] == '\\') continue;
+    const char *r = q + k;
+    if (r >= p + n || *r != '"') continue;
+    for (r++; r < p + n && (*r == ' ' || *r == ':'); r++) {}
+    char *e = NULL;
+    double x = r < p + n ? strtod(r, &e) : 0;
+    if (e && e > r && x >= 0) v = x;
   }
-  rk__arena_release(&a);
+  return v;
+}
+
+/* Token accounting: OpenAI "usage" and SGLang "meta_info" both name
+ * prompt_tokens and completion_tokens; TGI's details give
+ * generated_tokens (its prompt is not counted). */
+static void count_tokens(rk__mclient *cl, const char *p, size_t n) {
+  double pt = last_count(p, n, "prompt_tokens");
+  double ct = last_count(p, n, "completion_tokens");
+  if (ct < 0) ct = last_count(p, n, "generated_tokens");
+  if (pt > 0) cl->st.prompt_tokens += (uint64_t)pt;
+  if (ct > 0) cl->st.completion_tokens += (uint64_t)ct;
 }
 
 /* Moves x's outcome into the cache. */
