@@ -191,11 +191,16 @@ typedef struct item {
   const char *key;
 } item;
 
-/* A chunk is scored in blocks of BLOCK_LINES consecutive lines, handed out
- * to the workers one at a time (an atomic counter), each block writing into
- * its own buffers. Emitting the chunk in input order is then writing the
- * blocks in order, and no worker waits for a slow one's whole share. */
+/* A chunk is scored in blocks of consecutive lines, handed out to the
+ * workers one at a time (an atomic counter), each block writing into its
+ * own buffers. Emitting the chunk in input order is then writing the
+ * blocks in order, and no worker waits for a slow one's whole share.
+ * Blocks hold BLOCK_LINES lines, fewer (down to BLOCK_MIN) when a small
+ * batch would otherwise leave threads idle; a batch of at most BLOCK_LINES
+ * records stays one block, scored by the caller alone (waking a worker
+ * costs more than such a batch). */
 #define BLOCK_LINES 64
+#define BLOCK_MIN 16
 
 typedef struct block {
   rk__buf out;         /* output text of the block's records */
@@ -211,6 +216,7 @@ typedef struct slot {
   size_t n, cap;
   block *blocks;
   size_t nblocks, capblocks;
+  size_t bl;           /* lines per block in this chunk */
   int pending;         /* scored, not yet written */
 } slot;
 
@@ -470,7 +476,7 @@ static void run_blocks(void *arg, unsigned wi, unsigned nw) {
     block *bk = &sl->blocks[b];
     block_mark mark;
     block_save(w, bk, nc, &mark);
-    size_t a = b * BLOCK_LINES, e = a + BLOCK_LINES < sl->n ? a + BLOCK_LINES : sl->n;
+    size_t a = b * sl->bl, e = a + sl->bl < sl->n ? a + sl->bl : sl->n;
     for (size_t i = a; i < e; i++) {
       sl->items[i].idx = i;
       if (jb->comp_out)
@@ -503,7 +509,7 @@ static int slot_reserve(slot *sl, size_t n) {
     if (!l || !it) return -1;
     sl->cap = n;
   }
-  size_t nb = (n + BLOCK_LINES - 1) / BLOCK_LINES;
+  size_t nb = (n + BLOCK_MIN - 1) / BLOCK_MIN;
   if (nb > sl->capblocks) {
     block *b = realloc(sl->blocks, nb * sizeof *b);
     if (!b) return -1;
@@ -520,7 +526,13 @@ static int slot_reserve(slot *sl, size_t n) {
 /* Starts scoring the slot's lines on the workers (not on the caller). */
 static void chunk_begin(job *jb) {
   slot *sl = jb->sl;
-  sl->nblocks = (sl->n + BLOCK_LINES - 1) / BLOCK_LINES;
+  unsigned nt = jb->ctx->n;
+  sl->bl = BLOCK_LINES;
+  if (nt > 1 && sl->n > BLOCK_LINES && sl->n / nt < 4 * BLOCK_LINES) {
+    size_t per = sl->n / (4 * (size_t)nt); /* about 4 blocks per thread */
+    sl->bl = per < BLOCK_MIN ? BLOCK_MIN : per;
+  }
+  sl->nblocks = (sl->n + sl->bl - 1) / sl->bl;
   for (size_t i = 0; i < sl->nblocks; i++) {
     rk__buf_reset(&sl->blocks[i].out);
     rk__buf_reset(&sl->blocks[i].keys);
@@ -537,7 +549,7 @@ static void chunk_begin(job *jb) {
   }
   jb->todo = NULL;
   atomic_store(&jb->next, 0);
-  rk__pool_start(jb->ctx->pool, run_blocks, jb);
+  rk__pool_start(jb->ctx->pool, run_blocks, jb, sl->nblocks);
 }
 
 /* Rounds of server calls: send what the pending blocks queued, then score
@@ -574,7 +586,7 @@ static int model_rounds(job *jb) {
     jb->todo = todo;
     jb->ntodo = nt;
     atomic_store(&jb->next, 0);
-    rk__pool_run(ctx->pool, run_blocks, jb);
+    rk__pool_run(ctx->pool, run_blocks, jb, nt);
   }
   uint64_t hits = 0;
   for (unsigned i = 0; i < ctx->n; i++) {

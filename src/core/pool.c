@@ -1,7 +1,9 @@
 /*
  * pool.c - fixed worker threads driven by a generation counter. A run
- * bumps the generation; each worker runs the job once per generation and
- * the last one to finish wakes the caller.
+ * bumps the generation and says how many workers it wants; the first
+ * workers to see the new generation claim those places, run the job once,
+ * and the last one to finish wakes the caller. Workers that find no place
+ * left go back to sleep.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,7 +16,8 @@ struct rk__pool {
   pthread_mutex_t mu;
   pthread_cond_t wake, done;
   unsigned long gen;     /* incremented per run; guarded by mu */
-  unsigned pending;      /* workers still running this generation */
+  unsigned want;         /* places in this generation not yet claimed */
+  unsigned pending;      /* claimed places still running */
   int stop;
   rk__pool_fn fn;
   void *arg;
@@ -36,6 +39,8 @@ static void *worker(void *argp) {
     while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->mu);
     if (p->stop) break;
     seen = p->gen;
+    if (p->want == 0) continue;
+    p->want--;
     rk__pool_fn fn = p->fn;
     void *arg = p->arg;
     pthread_mutex_unlock(&p->mu);
@@ -95,14 +100,21 @@ void rk__pool_destroy(rk__pool *p) {
 }
 
 
-void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg) {
-  if (p->n == 1) return;
+void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
+  unsigned want = tasks > 1 ? (tasks - 1 < p->n - 1 ? (unsigned)(tasks - 1) : p->n - 1) : 0;
+  if (want == 0) return; /* the caller alone; wait() finds nothing pending */
   pthread_mutex_lock(&p->mu);
   p->fn = fn;
   p->arg = arg;
-  p->pending = p->n - 1;
+  p->want = want;
+  p->pending = want;
   p->gen++;
-  pthread_cond_broadcast(&p->wake);
+  if (want == p->n - 1) {
+    pthread_cond_broadcast(&p->wake);
+  } else {
+    /* Each signal wakes at least one sleeper; any awake worker may claim. */
+    for (unsigned i = 0; i < want; i++) pthread_cond_signal(&p->wake);
+  }
   pthread_mutex_unlock(&p->mu);
 }
 
@@ -113,8 +125,8 @@ void rk__pool_wait(rk__pool *p) {
   pthread_mutex_unlock(&p->mu);
 }
 
-void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg) {
-  rk__pool_start(p, fn, arg);
+void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
+  rk__pool_start(p, fn, arg, tasks);
   fn(arg, 0, p->n);
   rk__pool_wait(p);
 }

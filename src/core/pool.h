@@ -7,19 +7,24 @@
 #ifndef RK_CORE_POOL_H
 #define RK_CORE_POOL_H
 
+#include <stddef.h>
+
 typedef struct rk__pool rk__pool;
 typedef void (*rk__pool_fn)(void *arg, unsigned worker, unsigned nworkers);
 
 /* Starts n-1 threads (n >= 1). Returns 0 or -1. */
 int rk__pool_create(unsigned n, rk__pool **out);
 void rk__pool_destroy(rk__pool *p);
-/* Runs fn(arg, i, n) for i in [0, n) concurrently; i = 0 on the caller. */
-void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg);
+/* Runs fn(arg, i, n) concurrently on the caller (i = 0) and on up to
+ * `tasks` - 1 workers (each with its own i in [1, n)): a run with fewer
+ * pieces of work than threads wakes only the workers it can use, since
+ * waking a sleeping thread costs tens of microseconds. */
+void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks);
 /* The same in two halves, so the caller can do other work in between:
- * start() wakes workers 1..n-1 on fn; the caller may then run fn(arg, 0, n)
- * itself; wait() returns when the workers are done. Every start() needs
- * its wait() before the next start(). */
-void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg);
+ * start() wakes the workers on fn; the caller may then run fn(arg, 0, n)
+ * itself; wait() returns when the woken workers are done. Every start()
+ * needs its wait() before the next start(). */
+void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks);
 void rk__pool_wait(rk__pool *p);
 
 #endif /* RK_CORE_POOL_H */

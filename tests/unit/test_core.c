@@ -53,10 +53,29 @@ TEST(pool_runs_every_worker_once_per_run) {
   rk__pool *p = NULL;
   ASSERT_EQ_INT(rk__pool_create(4, &p), 0);
   int hits[4] = {0};
-  for (int r = 0; r < 100; r++) rk__pool_run(p, count_fn, hits);
+  for (int r = 0; r < 100; r++) rk__pool_run(p, count_fn, hits, 4);
   for (int i = 0; i < 4; i++) ASSERT_EQ_INT(hits[i], 400);
   rk__pool_destroy(p);
   rk__pool_destroy(NULL);
+}
+
+TEST(pool_wakes_only_the_workers_a_run_can_use) {
+  rk__pool *p = NULL;
+  ASSERT_EQ_INT(rk__pool_create(4, &p), 0);
+  int hits[4] = {0};
+  /* One piece of work: the caller alone. */
+  for (int r = 0; r < 50; r++) rk__pool_run(p, count_fn, hits, 1);
+  ASSERT_EQ_INT(hits[0], 200);
+  ASSERT_EQ_INT(hits[1] + hits[2] + hits[3], 0);
+  /* Two pieces: the caller and exactly one worker per run, any of them. */
+  for (int r = 0; r < 100; r++) rk__pool_run(p, count_fn, hits, 2);
+  ASSERT_EQ_INT(hits[0], 600);
+  ASSERT_EQ_INT(hits[1] + hits[2] + hits[3], 400);
+  /* More pieces than threads: everyone, once per run. */
+  memset(hits, 0, sizeof hits);
+  for (int r = 0; r < 20; r++) rk__pool_run(p, count_fn, hits, 99);
+  for (int i = 0; i < 4; i++) ASSERT_EQ_INT(hits[i], 80);
+  rk__pool_destroy(p);
 }
 
 static rk_spec *compile(const char *js) {
@@ -157,6 +176,7 @@ TEST(error_names) {
 
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
+          TEST_ENTRY(pool_wakes_only_the_workers_a_run_can_use),
           TEST_ENTRY(batch_statuses_order_and_summary),
           TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),
           TEST_ENTRY(error_names))
