@@ -11,6 +11,7 @@ Scoring runs in the C library outside the GIL, so one Scorer may be used
 from many threads at once. Trainer adapters: rewardkit.adapters.verl,
 .trl, .openrlhf, .easyr1.
 """
+import array
 import ctypes
 import json
 import math
@@ -25,6 +26,10 @@ __all__ = ["Scorer", "RewardkitError", "SpecError", "library_path", "functions"]
 _LIB, _LIB_PATH = _lib.load()
 library_path = _LIB_PATH
 _STATUS = ["ok", "unparseable", "invalid_reference", "timeout", "error"]
+# array typecode of size_t (lengths handed to the library without a Python
+# loop).
+_SIZE_T = next(t for t in "LQI" if array.array(t).itemsize == ctypes.sizeof(ctypes.c_size_t))
+_STATUS_OF = {float(i): name for i, name in enumerate(_STATUS)}
 _FILTERED = [None, "zero_variance", "mean_out_of_range"]
 
 
@@ -94,6 +99,22 @@ def _encode(record):
     raise TypeError(f"a record is a dict or its JSON text, got {type(record).__name__}")
 
 
+def _row_builder(names, advantage):
+    """A function that turns result columns into result dicts in one list
+    comprehension with dict displays: about 3x faster than dict(zip(...))
+    per record. Arguments: rewards, statuses, advantages, then one column
+    per component. The component names only ever appear as repr() literals."""
+    comp = ", ".join(f"{name!r}: c{k}" for k, name in enumerate(names))
+    cvars = "".join(f", c{k}" for k in range(len(names)))
+    adv = ', "advantage": v' if advantage else ""
+    src = (f"def rows(r, s, a{cvars}):\n"
+           f"    return [{{\"reward\": x, \"status\": y, \"components\": {{{comp}}}{adv}}}\n"
+           f"            for x, y, v{cvars} in zip(r, s, a{cvars})]\n")
+    env = {}
+    exec(compile(src, "<rewardkit rows>", "exec"), env)
+    return env["rows"]
+
+
 class Scorer:
     """A compiled spec plus worker threads.
 
@@ -119,6 +140,7 @@ class Scorer:
         self.components = [_LIB.rk_spec_component(handle, k).decode() for k in range(n)]
         self.needs_groups = bool(_LIB.rk_spec_needs_groups(handle))
         self.has_advantage = "advantage" in self.spec
+        self._rows = _row_builder(self.components, self.has_advantage)
         self._ctx_free = []
         self._lock = threading.Lock()
 
@@ -178,13 +200,16 @@ class Scorer:
         see the groups within this batch."""
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
+        return self._score_lines([_encode(r) for r in records], explain)
+
+    def _score_lines(self, lines, explain):
         explain = self._explain if explain is None else explain
-        lines = [_encode(r) for r in records]
         n = len(lines)
         if n == 0:
             return []
-        arr = (ctypes.c_char_p * n)(*lines)
-        lens = (ctypes.c_size_t * n)(*map(len, lines))
+        arr = (ctypes.c_char_p * n)()
+        arr[:] = lines  # a slice assignment: faster than the constructor
+        lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
         opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
         batch = ctypes.c_void_p()
         ctx = self._take_ctx()
@@ -202,44 +227,38 @@ class Scorer:
             _LIB.rk_batch_free(batch)
 
     def _results(self, batch, n, explain):
-        names = self.components
-        ncol = 4 + len(names)
+        ncol = 4 + len(self.components)
         table = (ctypes.c_double * (n * ncol))()
         if _LIB.rk_batch_table(batch, table, n * ncol) != 0:
             raise RewardkitError("could not read the results")
         vals = table[:]  # one conversion to Python floats, in C
-        # Column-wise, with the per-record work in C-level builtins (zip,
-        # dict, map) rather than a Python loop building each row.
         cols = [vals[k::ncol] for k in range(ncol)]
-        rewards, statuses, advs, filts = cols[0], cols[1], cols[2], cols[3]
-        comps = [dict(zip(names, t)) for t in zip(*cols[4:])] if names else [{} for _ in range(n)]
         if any(map(math.isnan, vals)):  # the library's null: None in Python
+            for k in (0, 2, *range(4, ncol)):
+                if any(map(math.isnan, cols[k])):
+                    cols[k] = [None if v != v else v for v in cols[k]]
+        statuses, filts = cols[1], cols[3]
+        cols[1] = list(map(_STATUS_OF.__getitem__, statuses))
+        out = self._rows(*cols[:3], *cols[4:])
+        if any(filts):
             for i in range(n):
-                if rewards[i] != rewards[i]:
-                    rewards[i] = None
-                if advs[i] != advs[i]:
-                    advs[i] = None
-                c = comps[i]
-                for k, v in c.items():
-                    if v != v:
-                        c[k] = None
-        out = [{"reward": r, "status": _STATUS[int(st)], "components": c}
-               for r, st, c in zip(rewards, statuses, comps)]
-        if self.has_advantage:
-            for res, a in zip(out, advs):
-                res["advantage"] = a
-        for i in range(n):
+                if filts[i]:
+                    out[i]["filtered"] = _FILTERED[int(filts[i])]
+        if explain:
+            lines = range(n)
+        elif 4.0 in statuses:  # "error": the message is in the record's line
+            lines = [i for i in range(n) if statuses[i] == 4.0]
+        else:
+            lines = ()
+        for i in lines:
             res = out[i]
-            if filts[i]:
-                res["filtered"] = _FILTERED[int(filts[i])]
-            if explain or res["status"] == "error":
-                size = ctypes.c_size_t()
-                p = _LIB.rk_batch_line(batch, i, ctypes.byref(size))
-                line = json.loads(ctypes.string_at(p, size.value))
-                if "error" in line:
-                    res["error"] = line["error"]
-                if explain:
-                    res["explain"] = line.get("explain", {})
+            size = ctypes.c_size_t()
+            p = _LIB.rk_batch_line(batch, i, ctypes.byref(size))
+            line = json.loads(ctypes.string_at(p, size.value))
+            if "error" in line:
+                res["error"] = line["error"]
+            if explain:
+                res["explain"] = line.get("explain", {})
         return out
 
     def score_one(self, record=None, *, explain=None, **fields):
@@ -254,5 +273,7 @@ class Scorer:
     def score_jsonl(self, lines, *, explain=None):
         """Like score() for JSONL text lines (str or bytes), without
         re-encoding them: the fastest path from a file."""
-        return self.score([l if isinstance(l, bytes) else l.encode() for l in lines],
-                          explain=explain)
+        if self._spec is None:
+            raise RewardkitError("this Scorer is closed")
+        return self._score_lines([l if isinstance(l, bytes) else l.encode() for l in lines],
+                                 explain)

@@ -67,6 +67,20 @@ class ScorerTest(unittest.TestCase):
         # A group of one under GRPO (verl's rule): mean 0, std 1 -> 2 / (1 + 1e-6).
         self.assertAlmostEqual(r["advantage"], 2 / (1 + 1e-6), places=12)
 
+    def test_component_names_are_kept_verbatim(self):
+        # Names with quotes, braces, backslashes and non-ASCII text come back
+        # exactly as the spec wrote them; null components are None.
+        odd = ['a"b', "}, {'x': 1", "back\\slash", "ünï 名"]
+        spec = {"reward": {"sum": [{"fn": "exact", "name": name} for name in odd]}}
+        with rewardkit.Scorer(spec) as s:
+            self.assertEqual(s.components, odd)
+            out = s.score([{"response": "7", "reference": "7"},
+                           {"response": "7", "reference": "8"}, "{bad"])
+        self.assertEqual(out[0]["components"], dict.fromkeys(odd, 1.0))
+        self.assertEqual(out[1]["components"], dict.fromkeys(odd, 0.0))
+        self.assertEqual(out[2]["components"], dict.fromkeys(odd))
+        self.assertEqual((out[0]["reward"], out[1]["reward"], out[2]["reward"]), (4.0, 0.0, None))
+
     def test_json_text_and_dict_agree(self):
         s = rewardkit.Scorer({"reward": {"fn": "exact"}})
         rec = {"response": "The answer is Paris.", "reference": "paris"}
