@@ -2,12 +2,15 @@
  * fuzz_server.c - the server's request-body path on arbitrary bytes: the
  * array splitter (spans must lie inside the input, counting and filling
  * must agree), each span scored through the library as the server does,
- * and the OpenRLHF response cutter.
+ * the OpenRLHF response cutter, and the OpenRLHF body reader: every
+ * record it builds must be a JSON object the library's reader accepts.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "json/json.h"
 #include "rewardkit.h"
 #include "server/server.h"
 
@@ -46,5 +49,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t on = 0;
   rk_server_cut_response(p, size, p, half, size > 3 ? "ab" : NULL, &out, &on);
   if (out < p || out + on > p + size) __builtin_trap();
+
+  char *text = NULL, msg[256];
+  size_t *off = NULL, count = 0;
+  int code = rk_server_openrlhf_records(p, size, "ab", 1000, &text, &off, &count, msg,
+                                        sizeof msg);
+  if (code) {
+    if ((code != 400 && code != 413 && code != 500) || !msg[0] || text || off) __builtin_trap();
+    return 0;
+  }
+  rk__arena a;
+  rk__arena_init(&a, RK__ARENA_DEFAULT_LIMIT);
+  for (size_t i = 0; i < count; i++) {
+    rk__jval *v = NULL;
+    if (off[i + 1] < off[i] ||
+        rk__json_parse(text + off[i], off[i + 1] - off[i], &a, NULL, &v, NULL) != 0 ||
+        v->type != RK__JOBJ)
+      __builtin_trap();
+    rk__arena_reset(&a);
+  }
+  rk__arena_release(&a);
+  free(text);
+  free(off);
   return 0;
 }

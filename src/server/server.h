@@ -22,6 +22,17 @@ int rk_serve_main(int argc, char **argv);
 long rk_server_split_array(const char *p, size_t n, const char **starts, size_t *lens,
                            size_t cap, size_t *err_at, const char **err);
 
+/* The records of an OpenRLHF body {"query": [...], "prompts": [...],
+ * "labels": [...]}: one JSON object per sample, {"response": the query cut
+ * by rk_server_cut_response, "prompt": prompts[i], "reference": labels[i]}
+ * (each key only when it applies), written back to back into *text
+ * (malloc'd, caller frees); record i is (*text)[off[i] .. off[i+1]) and
+ * off (malloc'd, n + 1 entries) is returned in *off. Returns 0 with *count;
+ * or an HTTP status (400, 413, 500) with the reason in msg. */
+int rk_server_openrlhf_records(const char *body, size_t n, const char *marker,
+                               size_t max_records, char **text, size_t **off, size_t *count,
+                               char *msg, size_t msgcap);
+
 /* The response part of an OpenRLHF query: the query minus its prompt when
  * the prompt is a prefix, else the text after the last `marker` (may be
  * NULL), else the whole query; then trailing end-of-sequence tokens and

@@ -118,6 +118,62 @@ class Endpoints(h.unittest.TestCase):
         self.assertEqual(out["extra_logs"]["accuracy"], [1.0, 0.0])
         self.assertEqual(out["extra_logs"]["rk_valid"], [1.0, 1.0])
 
+    def test_openrlhf_samples_are_scored_as_the_cli_scores_them(self):
+        # Each sample becomes {"response": query minus prompt and end-of-turn
+        # tokens, "prompt", "reference"}; the CLI scores the records built
+        # here by hand, and /get_reward must give the same numbers.
+        prompt = "<|im_start|>user\nCombien ? \u00e9\u2603 \"q\"<|im_end|>\n<|im_start|>assistant\n"
+        samples = [
+            (prompt + GOOD + "<|im_end|>\n", prompt, "72", GOOD),
+            (prompt + "<think>\u00e9\n\t\\</think>\n<answer>72</answer></s>", prompt, 72,
+             "<think>\u00e9\n\t\\</think>\n<answer>72</answer>"),
+            (prompt + WRONG, prompt, {"answer": "72"}, WRONG),
+            (123, prompt, "72", None),  # not a string: no response, an error status
+        ]
+        body = {"query": [q for q, _, _, _ in samples], "prompts": [p for _, p, _, _ in samples],
+                "labels": [l for _, _, l, _ in samples]}
+        status, raw_type, payload = self.s.request("POST", "/get_reward", body)
+        self.assertEqual(status, 200)
+        self.assertIn(b'"rewards":[', payload)
+        out = json.loads(payload)
+        records = []
+        for _, p, l, resp in samples:
+            rec = {"prompt": p, "reference": l}
+            if resp is not None:
+                rec["response"] = resp
+            records.append(rec)
+        want = h.score_spec(records, SPEC)
+        self.assertEqual(out["rewards"], [r["reward"] or 0.0 for r in want])
+        self.assertEqual(out["extra_logs"]["format"],
+                         [r["components"]["format"] or 0.0 for r in want])
+        self.assertEqual(out["extra_logs"]["rk_valid"],
+                         [0.0 if r["reward"] is None else 1.0 for r in want])
+        self.assertEqual([r["status"] for r in want][-1], "error")
+        # Every number is sent as a float, as OpenRLHF's client expects.
+        for v in out["rewards"] + out["scores"] + out["extra_logs"]["accuracy"]:
+            self.assertIsInstance(v, float)
+        # Duplicate keys: the last one wins (as in the records' reader).
+        status, out = self.s.json("POST", "/get_reward",
+                                  b'{"query": ["P' + GOOD.encode() + b'"], "prompts": ["P"], '
+                                  b'"labels": ["70"], "labels": ["72"]}')
+        self.assertEqual((status, out["rewards"]), (200, [2.0]))
+        # prompts and labels may be null or absent.
+        status, out = self.s.json("POST", "/get_reward",
+                                  {"query": [GOOD], "prompts": None, "labels": None})
+        self.assertEqual(status, 200)
+        self.assertEqual(out["extra_logs"]["format"], [1.0])
+        status, out = self.s.json("POST", "/get_reward", {"query": []})
+        self.assertEqual((status, out["rewards"], out["extra_logs"]["rk_valid"]), (200, [], []))
+        status, out = self.s.json("POST", "/get_reward", {"query": ["a"], "labels": ["1", "2"]})
+        self.assertEqual(status, 400)
+        self.assertIn("as long as 'query' (1)", out["error"])
+        status, out = self.s.json("POST", "/get_reward", b'["query"]')
+        self.assertEqual(status, 400)
+        self.assertIn("expected a JSON object", out["error"])
+        status, out = self.s.json("POST", "/get_reward", b'{"query": ["\xff"]}')
+        self.assertEqual(status, 400)
+        self.assertIn("invalid JSON at line 1, column", out["error"])
+
     def test_openrlhf_null_reward_is_zero_and_flagged(self):
         status, out = self.s.json("POST", "/get_reward",
                                   {"query": ["P" + GOOD], "prompts": ["P"], "labels": [None]})
