@@ -4,7 +4,10 @@
  * scoring, output writing), in small read pieces so that lines straddle
  * reads, or as one in-memory input (rk_stream_io.data). Checks: the call succeeds, every output line is a JSON object
  * (checked with jansson, independently), one output line per non-blank
- * input line, and 'line' numbers increase.
+ * input line, and 'line' numbers increase. Then the batch path with the
+ * response given apart (rk_score_batch_responses): the input split at a
+ * byte into record and response, one result line each, always a JSON
+ * object.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -97,5 +100,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (start != s.outn || got != want) __builtin_trap();
   free(s.out);
+
+  size_t cut = size ? data[size - 1] % (size + 1) : 0;
+  const char *rec[2] = {(const char *)data, "{\"response\":\"\",\"reference\":\"1\"}"};
+  const char *resp[2] = {(const char *)data + cut, (const char *)data};
+  size_t lens[2] = {cut, strlen(rec[1])}, rlens[2] = {size - cut, cut};
+  rk_score_options ro = {.results_only = 1, .max_line = 300, .step_budget = 100000};
+  rk_batch *b = NULL;
+  if (rk_score_batch_responses(ctx, spec, &ro, rec, lens, resp, rlens, 2, &b) != RK_OK ||
+      rk_batch_count(b) != 2)
+    __builtin_trap();
+  for (size_t i = 0; i < 2; i++) {
+    size_t n = 0;
+    const char *line = rk_batch_line(b, i, &n);
+    json_error_t e;
+    json_t *j = json_loadb(line, n, 0, &e);
+    if (!j || !json_is_object(j)) __builtin_trap();
+    json_decref(j);
+  }
+  rk_batch_free(b);
   return 0;
 }

@@ -164,6 +164,20 @@ RK_API rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec,
                              const char *const *recs, const size_t *lens,
                              size_t n, rk_batch **out);
 
+/* rk_score_batch with each record's response handed over apart, as UTF-8
+ * text (responses[i], resp_lens[i]) instead of inside the record's JSON:
+ * a binding that holds the response as a string skips escaping it into
+ * JSON, and the library skips decoding it. The text replaces any
+ * "response" member of the record; responses[i] == NULL keeps the
+ * record's own. A response that is not valid UTF-8 gives that record
+ * status "error". Requires opts->results_only (records are not echoed
+ * back), else RK_EINVAL. */
+RK_API rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec,
+                                       const rk_score_options *opts,
+                                       const char *const *recs, const size_t *lens,
+                                       const char *const *responses,
+                                       const size_t *resp_lens, size_t n, rk_batch **out);
+
 /* Number of output lines (n minus records dropped by a group filter). */
 RK_API size_t rk_batch_count(const rk_batch *b);
 /* Output line i as JSON text without newline; borrowed from b. */

@@ -83,6 +83,21 @@ def _declare(lib):
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+    # Newer entry points: used when present, so that a library built
+    # before them still loads (the binding then takes the plain path).
+    optional = {
+        "rk_score_batch_responses": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
+                                                    ctypes.POINTER(char_p),
+                                                    ctypes.POINTER(size_t),
+                                                    ctypes.POINTER(char_p),
+                                                    ctypes.POINTER(size_t), size_t,
+                                                    ctypes.POINTER(P)]),
+    }
+    for name, (restype, argtypes) in optional.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
 
 
 def load():

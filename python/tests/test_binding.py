@@ -87,6 +87,38 @@ class ScorerTest(unittest.TestCase):
         self.assertEqual(s.score([rec]), s.score([json.dumps(rec)]))
         self.assertEqual(s.score_jsonl([json.dumps(rec)])[0]["reward"], 1.0)
 
+    def test_long_responses_passed_apart_agree_with_json(self):
+        # Dicts with long responses take the path beside the JSON; their
+        # results must equal those of the same records as JSON text and the
+        # CLI's. The texts hold escapes, quotes, non-ASCII and astral
+        # characters, and a record's other response alias must not win.
+        pad = "Let us think: \"quoted\"\n\ttab \\ back \u00e9\u4e2d\U0001F600 " * 3
+        recs = []
+        for i in range(40):
+            ans = str(i % 3)
+            recs.append({"id": i, "group": f"g{i // 4}", "reference": "1",
+                         "response": f"<think>{pad}{i}</think><answer>{ans}</answer>"})
+        recs.append({"response": pad + "<answer>1</answer>", "solution_str": "<answer>0</answer>",
+                     "reference": "1", "group": "x"})
+        spec = {"reward": {"sum": [
+            {"fn": "format", "name": "format", "args": {"preset": "r1"}},
+            {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}}]},
+            "advantage": {"estimator": "grpo"}}
+        s = rewardkit.Scorer(spec)
+        apart = s.score(recs)
+        as_json = s.score([json.dumps(r) for r in recs])
+        self.assertEqual(apart, as_json)
+        cli = cli_score(recs, spec)
+        self.assertEqual([a["reward"] for a in apart], [c["reward"] for c in cli])
+        self.assertEqual([a["advantage"] for a in apart], [c["advantage"] for c in cli])
+        self.assertEqual(apart[-1]["components"]["accuracy"], 1.0)
+        self.assertEqual([a["reward"] for a in apart[:6]], [1.0, 2.0, 1.0, 1.0, 2.0, 1.0])
+        # A lone surrogate is that record's error, on both paths.
+        bad = {"response": "\ud800" * 80, "reference": "1"}
+        for r in (s.score([bad])[0], s.score([json.dumps(bad)])[0]):
+            self.assertEqual(r["status"], "error")
+            self.assertIsNone(r["reward"])
+
     def test_statuses_and_errors(self):
         s = rewardkit.Scorer({"reward": {"fn": "exact"}})
         out = s.score([{"reference": "x"}, "not json", {"response": "x"},

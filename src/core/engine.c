@@ -175,6 +175,8 @@ typedef struct line_in {
   const char *p;
   size_t n;
   uint64_t line;
+  const char *resp;    /* response given apart (rk_score_batch_responses) */
+  size_t resp_n;
 } line_in;
 
 /* One output record. Text is in its block's buffer; with groups it is left
@@ -303,6 +305,49 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Offset of the first byte of p[0..n) that is not valid UTF-8, or n. */
+static size_t utf8_invalid_at(const char *p, size_t n) {
+  const unsigned char *s = (const unsigned char *)p, *e = s + n;
+  while (s < e) {
+    while (e - s >= 8) {
+      uint64_t w;
+      memcpy(&w, s, 8);
+      if (w & 0x8080808080808080ull) break;
+      s += 8;
+    }
+    if (s >= e) break;
+    if (*s < 0x80) {
+      s++;
+      continue;
+    }
+    size_t k = rk__utf8_seq(s, e);
+    if (!k) return (size_t)(s - (const unsigned char *)p);
+    s += k;
+  }
+  return n;
+}
+
+/* The record with a "response" member holding the text given apart,
+ * appended so that it wins over the record's own (last wins). The value
+ * has no source text (raw.n == 0): records are not echoed in this mode. */
+static rk__jval *with_response(rk__jval *root, const char *p, size_t n, rk__arena *a) {
+  size_t m = root->u.obj.n;
+  rk__jmember *items = rk__arena_alloc(a, (m + 1) * sizeof *items);
+  rk__jval *r = rk__arena_alloc(a, sizeof *r);
+  if (!items || !r) return NULL;
+  if (m) memcpy(items, root->u.obj.items, m * sizeof *items);
+  rk__jmember *x = &items[m];
+  memset(x, 0, sizeof *x);
+  x->key = (rk__str){"response", 8};
+  x->raw_key = (rk__str){"\"response\"", 10};
+  x->val.type = RK__JSTR;
+  x->val.u.str = (rk__str){p, n};
+  *r = *root;
+  r->u.obj.items = items;
+  r->u.obj.n = m + 1;
+  return r;
+}
+
 static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *ln,
                        item *it) {
   const rk_spec *spec = jb->spec;
@@ -342,6 +387,20 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
                (unsigned long long)ln->line, rk__json_type_name(root->type));
     put_error_record(o, ln->line, msg);
     goto close;
+  }
+  if (ln->resp) {
+    size_t bad = utf8_invalid_at(ln->resp, ln->resp_n);
+    if (bad < ln->resp_n) {
+      snprintf(msg, sizeof msg, "line %llu: the response is not valid UTF-8 (byte %zu)",
+               (unsigned long long)ln->line, bad);
+      put_error_record(o, ln->line, msg);
+      goto close;
+    }
+    if (!(root = with_response(root, ln->resp, ln->resp_n, &w->arena))) {
+      snprintf(msg, sizeof msg, "line %llu: out of memory", (unsigned long long)ln->line);
+      put_error_record(o, ln->line, msg);
+      goto close;
+    }
   }
 
   rk__record rec;
@@ -967,9 +1026,17 @@ void rk_batch_free(rk_batch *b) {
 rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                       const char *const *recs, const size_t *lens, size_t n,
                       rk_batch **out) {
+  return rk_score_batch_responses(ctx, spec, opts, recs, lens, NULL, NULL, n, out);
+}
+
+rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                const char *const *recs, const size_t *lens,
+                                const char *const *responses, const size_t *resp_lens,
+                                size_t n, rk_batch **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
   if (!ctx || !spec || (n && (!recs || !lens))) return RK_EINVAL;
+  if (responses && (!resp_lens || !opts || !opts->results_only)) return RK_EINVAL;
   rk_score_options o;
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';
@@ -999,6 +1066,8 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
     lines[i].p = lens[i] > o.max_line ? NULL : recs[i];
     lines[i].n = lens[i];
     lines[i].line = i + 1;
+    lines[i].resp = responses ? responses[i] : NULL;
+    lines[i].resp_n = responses && responses[i] ? resp_lens[i] : 0;
     if (!recs[i]) {
       rc = RK_EINVAL;
       goto fail;
@@ -1282,9 +1351,7 @@ static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
       len = avail;
     } else if (avail > max_line) {
       /* A line longer than the limit: report it and skip the rest. */
-      out[n].p = NULL;
-      out[n].n = avail;
-      out[n].line = ++rd->line;
+      out[n] = (line_in){.p = NULL, .n = avail, .line = ++rd->line};
       n++;
       rd->skipping = 1;
       ib->start = ib->end;
@@ -1299,14 +1366,10 @@ static size_t reader_lines(reader *rd, line_in *out, size_t max_line) {
     size_t h = 0;
     while (h < t && (s[h] == ' ' || s[h] == '\t')) h++;
     if (h == t) continue; /* blank line */
-    if (len > max_line) {
-      out[n].p = NULL;
-      out[n].n = len;
-    } else {
-      out[n].p = s + h;
-      out[n].n = t - h;
-    }
-    out[n].line = rd->line;
+    if (len > max_line)
+      out[n] = (line_in){.p = NULL, .n = len, .line = rd->line};
+    else
+      out[n] = (line_in){.p = s + h, .n = t - h, .line = rd->line};
     n++;
   }
   return n;

@@ -86,6 +86,53 @@ static rk_spec *compile(const char *js) {
   return s;
 }
 
+TEST(batch_with_responses_apart) {
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"exact\",\"name\":\"e\"}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  rk_ctx_options o = {.threads = 2};
+  ASSERT_EQ_INT(rk_ctx_create(&o, &ctx), RK_OK);
+  const char *recs[] = {
+      "{\"reference\":\"caf\\u00e9\",\"response\":\"tea\"}", /* replaced: exact 1 */
+      "{\"reference\":\"tea\",\"response\":\"tea\"}",         /* kept (NULL): exact 1 */
+      "{\"reference\":\"x\"}",                               /* added: exact 0 */
+      "{\"reference\":\"x\"}",                               /* invalid UTF-8: error */
+      "[1]",                                                  /* not an object: error */
+  };
+  const char *resps[] = {"caf\xc3\xa9", NULL, "y", "ab\xc3(", "x"};
+  size_t lens[5], rl[5];
+  for (int i = 0; i < 5; i++) {
+    lens[i] = strlen(recs[i]);
+    rl[i] = resps[i] ? strlen(resps[i]) : 0;
+  }
+  rk_score_options so = {.results_only = 1};
+  rk_batch *b = NULL;
+  /* Records would be echoed without results_only: refused. */
+  ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, NULL, recs, lens, resps, rl, 5, &b),
+                RK_EINVAL);
+  ASSERT_TRUE(b == NULL);
+  ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs, lens, resps, rl, 5, &b), RK_OK);
+  ASSERT_EQ_INT(rk_batch_count(b), 5);
+  ASSERT_EQ_INT(rk_batch_status(b, 0), RK_STATUS_OK);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 1), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 2), 0, 0);
+  ASSERT_EQ_INT(rk_batch_status(b, 3), RK_STATUS_ERROR);
+  ASSERT_EQ_INT(rk_batch_status(b, 4), RK_STATUS_ERROR);
+  size_t n = 0;
+  const char *line = rk_batch_line(b, 3, &n);
+  ASSERT_CONTAINS(line, "line 4: the response is not valid UTF-8 (byte 2)");
+  line = rk_batch_line(b, 0, &n);
+  ASSERT_EQ_SPAN(line, n, "{\"reward\":1,\"status\":\"ok\",\"components\":{\"e\":1}}");
+  rk_batch_free(b);
+  /* No responses at all: the same as rk_score_batch. */
+  ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs, lens, NULL, NULL, 2, &b), RK_OK);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 0, 0);
+  rk_batch_free(b);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+}
+
 TEST(batch_statuses_order_and_summary) {
   rk_spec *spec = compile("{\"reward\":{\"fn\":\"field\",\"args\":{\"field\":\"x\"}}}");
   ASSERT_TRUE(spec != NULL);
@@ -177,6 +224,7 @@ TEST(error_names) {
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
           TEST_ENTRY(pool_wakes_only_the_workers_a_run_can_use),
+          TEST_ENTRY(batch_with_responses_apart),
           TEST_ENTRY(batch_statuses_order_and_summary),
           TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),
           TEST_ENTRY(error_names))
