@@ -15,7 +15,9 @@ from . import NULL_SCORE, flat, scorer_for
 
 
 def _record(data_source, solution_str, ground_truth, extra_info):
-    rec = {"data_source": data_source, "solution_str": solution_str,
+    # "response" (the canonical name of solution_str) lets the binding hand
+    # the text over beside the JSON instead of escaping it.
+    rec = {"data_source": data_source, "response": solution_str,
            "ground_truth": ground_truth}
     if extra_info is not None:
         rec["extra_info"] = extra_info
