@@ -604,21 +604,35 @@ static enum MHD_Result handle_score(server *s, struct MHD_Connection *c, request
   if (i < n && p[i] == '[') {
     size_t err_at = 0;
     const char *err = NULL;
-    long k = rk_server_split_array(p, n, NULL, NULL, 0, &err_at, &err);
-    if (k < 0)
-      return respond_json_error(s, c, rq, 400, "bad request body at byte %zu: %s", err_at, err);
-    count = (size_t)k;
-    if (count > s->o.max_records)
-      return respond_json_error(s, c, rq, 413, "%zu records; the limit is %zu (--max-records)",
-                                count, s->o.max_records);
-    starts = malloc((count ? count : 1) * sizeof *starts);
-    lens = malloc((count ? count : 1) * sizeof *lens);
+    /* One pass fills up to 256 spans; a bigger batch takes a second pass
+     * into arrays of the size the first one counted. */
+    size_t cap = 256;
+    starts = malloc(cap * sizeof *starts);
+    lens = malloc(cap * sizeof *lens);
+    long k = starts && lens ? rk_server_split_array(p, n, starts, lens, cap, &err_at, &err) : 0;
+    if (k > 0 && (size_t)k > cap && (size_t)k <= s->o.max_records) {
+      free(starts);
+      free(lens);
+      cap = (size_t)k;
+      starts = malloc(cap * sizeof *starts);
+      lens = malloc(cap * sizeof *lens);
+      if (starts && lens) rk_server_split_array(p, n, starts, lens, cap, &err_at, &err);
+    }
     if (!starts || !lens) {
       free(starts);
       free(lens);
       return respond_json_error(s, c, rq, 500, "out of memory");
     }
-    rk_server_split_array(p, n, starts, lens, count, &err_at, &err);
+    if (k < 0 || (size_t)k > s->o.max_records) {
+      free(starts);
+      free(lens);
+      if (k < 0)
+        return respond_json_error(s, c, rq, 400, "bad request body at byte %zu: %s", err_at,
+                                  err);
+      return respond_json_error(s, c, rq, 413, "%zu records; the limit is %zu (--max-records)",
+                                (size_t)k, s->o.max_records);
+    }
+    count = (size_t)k;
   } else {
     /* JSON lines: non-blank lines are records. */
     size_t cap = 64;

@@ -243,6 +243,32 @@ class Auth(h.unittest.TestCase):
             os.unlink(f.name)
 
 
+class Batches(h.unittest.TestCase):
+    def test_big_array_keeps_every_record_in_order(self):
+        # Past 256 records the array is split in a second pass: every record
+        # still comes back, in order, with its own reward (the CLI's).
+        recs = [{"response": GOOD if i % 3 else WRONG, "reference": str(72 - i % 2)}
+                for i in range(700)]
+        s = Server()
+        try:
+            status, out = s.json("POST", "/v1/score", recs)
+            self.assertEqual(status, 200)
+            want = h.score_spec(recs, SPEC)
+            self.assertEqual([r["reward"] for r in out["results"]], [w["reward"] for w in want])
+            self.assertEqual(out["summary"]["records"], 700)
+            status, out = s.json("POST", "/v1/score", recs[:256])
+            self.assertEqual((status, len(out["results"])), (200, 256))
+        finally:
+            s.stop()
+        s = Server("--max-records", "300")
+        try:
+            status, out = s.json("POST", "/v1/score", recs)
+            self.assertEqual(status, 413)
+            self.assertIn("700 records; the limit is 300", out["error"])
+        finally:
+            s.stop()
+
+
 class Lifecycle(h.unittest.TestCase):
     def test_sighup_reload_good_and_bad(self):
         s = Server()
