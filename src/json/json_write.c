@@ -134,6 +134,114 @@ int rk__json_put_str(rk__buf *b, const char *p, size_t n) {
   return b->oom ? -1 : 0;
 }
 
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 jw_u128;
+
+/* 10^k as a 128-bit integer, k <= 38. */
+static jw_u128 jw_pow10(int k) {
+  static const uint64_t p[20] = {1u,
+                                 10u,
+                                 100u,
+                                 1000u,
+                                 10000u,
+                                 100000u,
+                                 1000000u,
+                                 10000000u,
+                                 100000000u,
+                                 1000000000u,
+                                 10000000000u,
+                                 100000000000u,
+                                 1000000000000u,
+                                 10000000000000u,
+                                 100000000000000u,
+                                 1000000000000000u,
+                                 10000000000000000u,
+                                 100000000000000000u,
+                                 1000000000000000000u,
+                                 10000000000000000000u};
+  return k < 20 ? (jw_u128)p[k] : (jw_u128)p[19] * p[k - 19];
+}
+
+/* What the printf/strtod loop of rk__fmt_double prints for v with
+ * 1e-4 <= |v| < 1e9, computed with exact integer arithmetic instead (that
+ * loop costs about a microsecond: up to three printf and two strtod calls;
+ * rewards such as IoU, F1 and advantages are rarely short decimals).
+ * |v| = M * 2^E with M < 2^53 and -66 <= E <= -22 in this range. For p =
+ * 15, 16, 17 significant digits, D = M * 10^s / 2^-E rounded half to even
+ * (s = p - 1 - d, d the decimal exponent, 6 <= s <= 21) is what a
+ * correctly rounding printf prints (glibc's does); D * 10^-s reads back as
+ * v exactly when it lies inside v's rounding interval, which is checked
+ * with the interval's bounds scaled by 2 * 10^s * 2^-E (or 4x for a power
+ * of two, whose lower neighbour is twice as close). Every product stays
+ * below 2^126. The text is %g's fixed notation: -4 <= d < p. */
+static size_t fmt_exact(char *buf, double v) {
+  double av = fabs(v);
+  int e2;
+  double fr = frexp(av, &e2); /* av = fr * 2^e2, 0.5 <= fr < 1 */
+  uint64_t m = (uint64_t)ldexp(fr, 53);
+  int sh = 53 - e2;            /* av = m / 2^sh */
+  int d = 0;                   /* 10^d <= av < 10^(d+1) */
+  static const double p10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4,
+                               1e5,  1e6,  1e7,  1e8,  1e9};
+  for (d = -4; d < 8 && av >= p10[d + 5]; d++) {
+  }
+  uint64_t digits = 0;
+  int p = 15;
+  for (; p <= 17; p++) {
+    int sc = p - 1 - d;
+    jw_u128 num = (jw_u128)m * jw_pow10(sc);
+    jw_u128 q = num >> sh, rem = num - (q << sh), half = (jw_u128)1 << (sh - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    /* Inside v's rounding interval? Compare 2*q*2^sh with (2m +- 1)*10^sc
+     * (4x and 4m - 1 below for a power of two). Ties read back to the
+     * neighbour with the even significand: v's when m is even. */
+    jw_u128 ten = jw_pow10(sc);
+    int pow2 = m == ((uint64_t)1 << 52);
+    jw_u128 x = (jw_u128)q << (sh + (pow2 ? 2 : 1));
+    jw_u128 lo = pow2 ? ((jw_u128)4 * m - 1) * ten : ((jw_u128)2 * m - 1) * ten;
+    jw_u128 hi = pow2 ? ((jw_u128)4 * m + 2) * ten : ((jw_u128)2 * m + 1) * ten;
+    int even = (m & 1) == 0;
+    int in = (x > lo || (even && x == lo)) && (x < hi || (even && x == hi));
+    digits = (uint64_t)q;
+    if (in || p == 17) break;
+  }
+  /* Rounding up to 10^p moves the decimal exponent. */
+  int dd = d;
+  uint64_t lim = 1;
+  for (int i = 0; i < p; i++) lim *= 10;
+  if (digits >= lim) {
+    digits /= 10;
+    dd++;
+  }
+  /* p digits, the point after digit dd + 1 (dd < 0: "0." and zeros first),
+   * trailing fractional zeros dropped, then the point if nothing follows. */
+  char dig[20];
+  for (int i = p - 1; i >= 0; i--) {
+    dig[i] = (char)('0' + digits % 10);
+    digits /= 10;
+  }
+  size_t n = 0;
+  if (v < 0) buf[n++] = '-';
+  int intlen = dd >= 0 ? dd + 1 : 0;
+  int last = p - 1; /* last digit kept: trailing zeros of the fraction go */
+  while (last >= intlen && dig[last] == '0') last--;
+  if (dd >= 0) {
+    for (int i = 0; i < intlen; i++) buf[n++] = dig[i];
+    if (last >= intlen) {
+      buf[n++] = '.';
+      for (int i = intlen; i <= last; i++) buf[n++] = dig[i];
+    }
+  } else {
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (int i = 0; i < -dd - 1; i++) buf[n++] = '0';
+    for (int i = 0; i <= last; i++) buf[n++] = dig[i];
+  }
+  buf[n] = '\0';
+  return n;
+}
+#endif
+
 size_t rk__fmt_double(char *buf, double v) {
   if (isnan(v) || isinf(v)) {
     memcpy(buf, "null", 5);
@@ -187,6 +295,9 @@ size_t rk__fmt_double(char *buf, double v) {
       return n;
     }
   }
+#if defined(__SIZEOF_INT128__)
+  if (av >= 1e-4 && av < 1e9) return fmt_exact(buf, v);
+#endif
   /* Fewest of 15, 16, 17 significant digits that read back exactly; 17
    * always does (IEEE 754 binary64). */
   int k = 0;
