@@ -27,60 +27,115 @@
 
 /* ---------------------------------------------------------- df table */
 
-/* The table is keyed by words, not strings: every word of a df key gets
- * an id (dictionary `w`), and an n-gram is the exact 128-bit key of its
- * word ids + 1 (`g`, as rk__ovl_wkey packs them). Scoring then looks up
- * each distinct word of a caption once and each distinct n-gram with one
- * probe of one 24-byte slot, with no string compare: the slots of a
- * large table are cache misses, so the fewer the better, and they are
- * prefetched together.
+/* Words: every word of a df key gets a dense id (dictionary `w`); a
+ * caption's tokens are looked up there once each.
+ *
+ * N-grams of 2-4 words are the nodes of a trie, one open-addressing table
+ * per order: the node of w1..wk is keyed by the code of its prefix
+ * w1..wk-1 (for k = 2 the word id of w1, for a longer prefix the slot of
+ * its node in the table of its order) and the id of wk. Every prefix of a
+ * key is a node, with log df 0 when it is not a key itself (what an
+ * absent n-gram gets), so the n-grams of a caption are found one order
+ * after the other, each from the node of its prefix, and an n-gram whose
+ * prefix is absent costs no probe. A slot is one word
+ *   ((prefix code + 1) << wbits | word id) << vbits | value index,
+ * 32 bits wide when that fits (a 92k-entry table at load 1/2 takes
+ * 0.7 MiB and stays in the L2 cache), else 64: the exact key, so that a
+ * match is never a hash collision, and in the bits left over an index
+ * into the distinct log df values (few: logs of counts). In 64 bits an
+ * index that does not fit is stored as all ones and its value sits in a
+ * per-slot side array.
  *
  * A key with an empty word (two spaces in a row, a leading or trailing
  * space) or more than four words can never equal an n-gram of tokens
  * (tokens are non-empty and hold no whitespace) and is left out. */
 typedef struct df_word {
-  uint64_t h;     /* rk__ovl_hash */
-  const char *p;  /* into blob */
+  uint64_t h;    /* rk__ovl_hash */
   uint32_t len;
-  uint32_t id1;   /* id + 1, 0 = empty */
-  double lg1;     /* log(max(1, df)) of the word as a unigram, 0 absent */
+  uint32_t id1;  /* id + 1, 0 = empty */
 } df_word;
-
-typedef struct df_gram {
-  uint64_t k0, k1; /* k0 == 0: empty (the first word's id + 1 is never 0) */
-  double logdf;    /* log(max(1, df)) */
-} df_gram;
 
 struct rk__cider_df {
   df_word *w;
-  size_t wmask, nw;
+  const char **wp; /* by word id: its bytes (in blob), for words over 8 bytes */
+  double *lg1;     /* by word id: the unigram's log(max(1, df)), 0 when absent;
+                      lg1[nw] = 0 (for the words of no df key) */
+  size_t wmask, nw, wcap;
   unsigned wshift;
-  double *lg1;     /* by word id: the unigram's log df (0 when absent) */
-  df_gram *g;      /* n-grams of 2-4 words */
-  uint8_t *tag;    /* per slot: 0 empty, else 8 bits of the hash, so that
-                      a probe for an absent n-gram reads one small array */
-  size_t gmask, ng;
-  unsigned gshift;
+  uint64_t *slot;   /* the node tables of orders 2, 3, 4 one after the other, */
+  uint32_t *slot32; /* in 64 or in 32 bits (the other is NULL); 0 = empty */
+  size_t base[CIDER_N + 1], cap[CIDER_N + 1]; /* by order: first slot, home slots */
+  double *val;      /* the distinct log(max(1, df)) of the nodes */
+  double *over;     /* by slot: values whose index does not fit (NULL: none) */
+  unsigned wbits, vbits;
+  uint64_t vmask;   /* the value index field, all ones */
   char *blob;
   double ref_len;
 };
 
-static inline uint64_t gram_hash(uint64_t k0, uint64_t k1) {
-  return k0 * 0x9E3779B97F4A7C15ull ^ (k1 + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
+/* Word ids stay below 2^31 - 1 and each node table below 2^31 slots, so
+ * a node code fits 32 bits with NO_NODE to spare, and a key and at least
+ * one bit of value index fit 64. A table has twice as many home slots as
+ * nodes (load 1/2: short runs, see node_pos). */
+#define MAX_WORDS (((size_t)1 << 31) - 1)
+#define MAX_SLOTS (((size_t)1 << 31) - 1)
+#define NO_NODE UINT32_MAX
+#define CIDER_CAP(n) (2 * (n) + 16)
+
+static inline uint64_t node_key(unsigned wbits, uint32_t parent, uint32_t word) {
+  return ((uint64_t)parent + 1) << wbits | word;
 }
-static inline uint8_t gram_tag(const rk__cider_df *df, uint64_t h) {
-  uint8_t t = (uint8_t)(h >> (df->gshift - 8));
-  return t ? t : 1;
+/* Home slot of a key in a table of cap home slots from slot base:
+ * multiplicative hash, its top 32 bits scaled to cap (any size). */
+static inline size_t node_home(size_t base, size_t cap, uint64_t key) {
+  uint64_t h = (key * 0x9E3779B97F4A7C15ull) >> 32;
+  return base + (size_t)((h * cap) >> 32);
 }
+/* Slot i of the tables, 32 or 64 bits wide; the functions taking
+ * `narrow` are instantiated for each width (narrow is a constant). */
+static inline __attribute__((always_inline)) uint64_t slot_at(const uint32_t *t32,
+                                                              const uint64_t *t64, size_t i,
+                                                              int narrow) {
+  return narrow ? t32[i] : t64[i];
+}
+
+/* Where the node with a key is, if it is there, searching from its home
+ * i; kv = key << vbits | vmask. Along a run the keys decrease (ordered
+ * hashing, Amble & Knuth 1974), so the search stops at the first slot
+ * not above kv, found or not; an empty slot (0) is below every key, and
+ * nothing wraps around (a table has room after its last run). The first
+ * four slots are compared without a branch; at load 1/2 a search rarely
+ * goes further. Four slots of padding follow the last table. */
+static inline __attribute__((always_inline)) size_t node_pos(const uint32_t *t32,
+                                                             const uint64_t *t64, size_t i,
+                                                             uint64_t kv, int narrow) {
+  size_t a0 = slot_at(t32, t64, i, narrow) > kv, a1 = a0 & (slot_at(t32, t64, i + 1, narrow) > kv),
+         a2 = a1 & (slot_at(t32, t64, i + 2, narrow) > kv),
+         a3 = a2 & (slot_at(t32, t64, i + 3, narrow) > kv);
+  i += a0 + a1 + a2 + a3;
+  if (a3)
+    while (slot_at(t32, t64, i, narrow) > kv) i++;
+  return i;
+}
+/* The slot of the node with this key in the table of order k, SIZE_MAX
+ * when absent (while the tables are built, in 64 bits). */
+static size_t node_find(const rk__cider_df *df, unsigned k, uint64_t key) {
+  size_t i = node_pos(NULL, df->slot, node_home(df->base[k], df->cap[k], key),
+                      key << df->vbits | df->vmask, 0);
+  return df->slot[i] >> df->vbits == key ? i : SIZE_MAX;
+}
+
+/* Number of bits of x (0 for 0). */
+static unsigned bit_len(uint64_t x) { return x ? 64 - (unsigned)__builtin_clzll(x) : 0; }
 
 /* Id of the word p[0..n) with hash h, UINT32_MAX when absent. Words of up
  * to 8 bytes are equal when their lengths and hashes are. */
-static uint32_t word_find(const rk__cider_df *df, const char *p, size_t n, uint64_t h) {
+static inline uint32_t word_find(const rk__cider_df *df, const char *p, size_t n, uint64_t h) {
   size_t i = (size_t)(h >> df->wshift);
   for (;;) {
     const df_word *e = &df->w[i];
     if (!e->id1) return UINT32_MAX;
-    if (e->h == h && e->len == n && rk__ovl_same(e->p, p, n)) return e->id1 - 1;
+    if (e->h == h && e->len == n && rk__ovl_same(df->wp[e->id1 - 1], p, n)) return e->id1 - 1;
     i = (i + 1) & df->wmask;
   }
 }
@@ -112,22 +167,219 @@ static uint32_t word_add(rk__cider_df *df, const char *p, size_t n) {
   uint64_t h = rk__ovl_hash(p, n);
   uint32_t id = word_find(df, p, n, h);
   if (id != UINT32_MAX) return id;
-  if (2 * (df->nw + 1) > df->wmask + 1 && word_table(df, 2 * (df->wmask + 1))) return UINT32_MAX;
-  if (df->nw >= UINT32_MAX - 1) return UINT32_MAX;
+  if (n >= UINT32_MAX || df->nw >= MAX_WORDS) return UINT32_MAX;
+  if (4 * (df->nw + 1) > df->wmask + 1 && word_table(df, 2 * (df->wmask + 1))) return UINT32_MAX;
+  if (df->nw == df->wcap) {
+    size_t cap = 2 * df->wcap;
+    const char **wp = realloc(df->wp, cap * sizeof *wp);
+    if (wp) df->wp = wp;
+    double *lg1 = realloc(df->lg1, (cap + 1) * sizeof *lg1);
+    if (lg1) df->lg1 = lg1;
+    if (!wp || !lg1) return UINT32_MAX;
+    df->wcap = cap;
+  }
   size_t i = (size_t)(h >> df->wshift);
   while (df->w[i].id1) i = (i + 1) & df->wmask;
-  df->w[i] = (df_word){h, p, (uint32_t)n, (uint32_t)++df->nw, 0.0};
-  return (uint32_t)(df->nw - 1);
+  df->w[i] = (df_word){h, (uint32_t)n, (uint32_t)df->nw + 1};
+  df->wp[df->nw] = p;
+  df->lg1[df->nw] = 0.0;
+  df->lg1[df->nw + 1] = 0.0; /* the sentinel for non-df words (seq_logdf) */
+  return (uint32_t)df->nw++;
 }
 
 void rk__cider_df_free(rk__cider_df *df) {
   if (!df) return;
   free(df->w);
+  free(df->wp);
   free(df->lg1);
-  free(df->g);
-  free(df->tag);
+  free(df->slot);
+  free(df->slot32);
+  free(df->val);
+  free(df->over);
   free(df->blob);
   free(df);
+}
+
+/* While loading, the keys of 2-4 words and their prefixes sit in a table
+ * of exact 128-bit keys (ids + 1 packed as rk__ovl_wkey does): a key
+ * replaces the value there (the last duplicate wins, like a Python dict),
+ * a prefix is added with log df 0 when it is not there yet. */
+typedef struct df_gram {
+  uint64_t k0, k1; /* k0 == 0: empty (the first word's id + 1 is never 0) */
+  double lg;
+} df_gram;
+
+typedef struct gram_set {
+  df_gram *g;
+  size_t mask, n, cnt[CIDER_N + 1]; /* cnt: by order */
+  unsigned shift;
+} gram_set;
+
+static unsigned gram_order(uint64_t k1) { return k1 >> 32 ? 4 : k1 ? 3 : 2; }
+
+static df_gram *gram_slot(df_gram *g, size_t mask, unsigned shift, uint64_t k0, uint64_t k1) {
+  uint64_t h = k0 * 0x9E3779B97F4A7C15ull ^ (k1 + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
+  size_t j = (size_t)(h >> shift);
+  while (g[j].k0 && (g[j].k0 != k0 || g[j].k1 != k1)) j = (j + 1) & mask;
+  return &g[j];
+}
+
+/* The entry of (k0, k1), added with log df 0 when new (the table, made
+ * for `hint` entries, grows to stay at most 3/4 full); NULL when out of
+ * memory. */
+static df_gram *gram_put(gram_set *s, uint64_t k0, uint64_t k1, size_t hint) {
+  if (!s->g || 4 * (s->n + 1) > 3 * (s->mask + 1)) {
+    size_t cap = s->g ? 2 * (s->mask + 1) : 1024;
+    while (!s->g && cap / 4 * 3 < hint) cap *= 2;
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < cap) bits++;
+    df_gram *g = calloc(cap, sizeof *g);
+    if (!g) return NULL;
+    for (size_t j = 0; s->g && j <= s->mask; j++)
+      if (s->g[j].k0) *gram_slot(g, cap - 1, 64 - bits, s->g[j].k0, s->g[j].k1) = s->g[j];
+    free(s->g);
+    s->g = g;
+    s->mask = cap - 1;
+    s->shift = 64 - bits;
+  }
+  df_gram *e = gram_slot(s->g, s->mask, s->shift, k0, k1);
+  if (!e->k0) {
+    *e = (df_gram){k0, k1, 0.0};
+    s->n++;
+    s->cnt[gram_order(k1)]++;
+  }
+  return e;
+}
+
+/* Inserts slot value x into the table from its home h, keeping the keys
+ * of every run decreasing: a smaller key met on the way gives up its
+ * slot and goes on (its own run started at or before that slot). t[0..n)
+ * has room for every run (n >= cap + number of keys). */
+static void ordered_put(uint64_t *t, size_t h, uint64_t x) {
+  for (size_t i = h;; i++) {
+    if (!t[i]) {
+      t[i] = x;
+      return;
+    }
+    if (t[i] < x) {
+      uint64_t y = t[i];
+      t[i] = x;
+      x = y;
+    }
+  }
+}
+
+/* The slot of the node of the n-gram id[0..order), SIZE_MAX when absent. */
+static size_t node_walk(const rk__cider_df *df, const uint32_t *id, unsigned order) {
+  uint32_t code = id[0];
+  size_t s = SIZE_MAX;
+  for (unsigned k = 2; k <= order; k++) {
+    s = node_find(df, k, node_key(df->wbits, code, id[k - 1]));
+    if (s == SIZE_MAX) break;
+    code = (uint32_t)(s - df->base[k]);
+  }
+  return s;
+}
+
+static void gram_ids(const df_gram *g, uint32_t *id) {
+  id[0] = (uint32_t)g->k0 - 1;
+  id[1] = (uint32_t)(g->k0 >> 32) - 1;
+  id[2] = (uint32_t)g->k1 - 1;
+  id[3] = (uint32_t)(g->k1 >> 32) - 1;
+}
+
+/* The node tables from the n-grams in g[0..cap_g) (cnt[k] of order k),
+ * order by order, so that the slots of a table (the codes of its nodes)
+ * are final before the next order's keys are made from them. Returns 0,
+ * or -1 when out of memory or too large. */
+static int build_nodes(rk__cider_df *df, rk__arena *a, const df_gram *g, size_t cap_g,
+                       const size_t *cnt) {
+  /* A table has cap[k] home slots and room after them for the longest
+   * possible run; its nodes' codes are below its length. */
+  size_t most = 4, ng = 0, maxcode = df->nw;
+  for (unsigned k = 2; k <= CIDER_N; k++) {
+    if (cnt[k] > MAX_SLOTS / 4) return -1;
+    df->cap[k] = CIDER_CAP(cnt[k]);
+    size_t len = df->cap[k] + cnt[k] + 2;
+    most += len;
+    ng += cnt[k];
+    maxcode = len > maxcode ? len : maxcode;
+  }
+  if (maxcode > MAX_SLOTS) return -1;
+  /* Distinct values, indexed in a first pass (vi, by entry of g): the
+   * slots are 32 bits when key and index fit. */
+  uint32_t *vi = rk__arena_alloc(a, cap_g * sizeof *vi);
+  unsigned vb = 4;
+  while (((size_t)1 << vb) < 2 * ng + 2) vb++;
+  uint32_t *vx = rk__arena_alloc(a, ((size_t)1 << vb) * sizeof *vx); /* index + 1 by value */
+  df->val = malloc((ng + 1) * sizeof *df->val);
+  if (!vi || !vx || !df->val) return -1;
+  memset(vx, 0, ((size_t)1 << vb) * sizeof *vx);
+  df->val[0] = 0.0; /* read (and not used) when a search ends on an empty slot */
+  size_t nval = 0, vm = ((size_t)1 << vb) - 1;
+  for (size_t j = 0; j < cap_g; j++) {
+    if (!g[j].k0) continue;
+    uint64_t bitsv;
+    memcpy(&bitsv, &g[j].lg, sizeof bitsv);
+    size_t v = (size_t)((bitsv * 0x9E3779B97F4A7C15ull) >> (64 - vb));
+    while (vx[v] && memcmp(&df->val[vx[v] - 1], &g[j].lg, sizeof(double)) != 0) v = (v + 1) & vm;
+    if (!vx[v]) {
+      df->val[nval++] = g[j].lg;
+      vx[v] = (uint32_t)nval;
+    }
+    vi[j] = vx[v] - 1;
+  }
+  df->wbits = bit_len(df->nw > 1 ? df->nw - 1 : 1);
+  unsigned kbits = bit_len(maxcode + 1) + df->wbits; /* <= 63 by MAX_WORDS, MAX_SLOTS */
+  int narrow = kbits + bit_len(nval) <= 32;
+  df->vbits = (narrow ? 32 : 64) - kbits;
+  df->vmask = ((uint64_t)1 << df->vbits) - 1;
+  df->slot = calloc(most, sizeof *df->slot);
+  if (!df->slot) return -1;
+  size_t end = 0;
+  for (unsigned order = 2; order <= CIDER_N; order++) {
+    df->base[order] = end;
+    for (size_t j = 0; j < cap_g; j++) {
+      if (!g[j].k0 || gram_order(g[j].k1) != order) continue;
+      uint32_t id[CIDER_N];
+      gram_ids(&g[j], id);
+      uint32_t parent = id[0];
+      if (order > 2) {
+        size_t s = node_walk(df, id, order - 1);
+        if (s == SIZE_MAX) return -1; /* cannot happen: every prefix is a node */
+        parent = (uint32_t)(s - df->base[order - 1]);
+      }
+      uint64_t key = node_key(df->wbits, parent, id[order - 1]);
+      uint64_t v = vi[j] < df->vmask ? vi[j] : df->vmask; /* vmask: see over */
+      ordered_put(df->slot, node_home(df->base[order], df->cap[order], key), key << df->vbits | v);
+    }
+    /* the table ends after its last run and one empty slot */
+    end = df->base[order] + df->cap[order];
+    while (df->slot[end]) end++;
+    end++;
+  }
+  end += 4; /* node_pos's padding */
+  if (nval > df->vmask) {
+    /* values past the index field: by slot, now that the slots are final */
+    if (!(df->over = calloc(end, sizeof *df->over))) return -1;
+    for (size_t j = 0; j < cap_g; j++) {
+      if (!g[j].k0) continue;
+      uint32_t id[CIDER_N];
+      gram_ids(&g[j], id);
+      size_t s = node_walk(df, id, gram_order(g[j].k1));
+      if ((df->slot[s] & df->vmask) == df->vmask) df->over[s] = g[j].lg;
+    }
+  }
+  if (narrow) {
+    if (!(df->slot32 = malloc(end * sizeof *df->slot32))) return -1;
+    for (size_t i = 0; i < end; i++) df->slot32[i] = (uint32_t)df->slot[i];
+    free(df->slot);
+    df->slot = NULL;
+  } else {
+    uint64_t *fit = realloc(df->slot, end * sizeof *fit);
+    if (fit) df->slot = fit;
+  }
+  return 0;
 }
 
 rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err, size_t errcap) {
@@ -136,6 +388,7 @@ rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err, size_t er
   rk__jval *root = NULL;
   rk__json_error je;
   rk__cider_df *df = NULL;
+  gram_set gs = {NULL, 0, 0, {0, 0, 0, 0, 0}, 0};
   int rc = rk__json_parse(json, n, &a, NULL, &root, &je);
   if (rc) {
     if (rc == -1)
@@ -157,16 +410,13 @@ rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err, size_t er
   df = calloc(1, sizeof *df);
   if (!df) goto oom;
   df->ref_len = rl->u.num;
-  size_t cnt = d->u.obj.n, bytes = 0, cap = 16;
-  unsigned bits = 4;
-  while (cap / 4 * 3 < cnt + 1) cap <<= 1, bits++;
+  size_t cnt = d->u.obj.n, bytes = 0;
   for (size_t i = 0; i < cnt; i++) bytes += d->u.obj.items[i].key.n;
-  df->g = calloc(cap, sizeof *df->g);
-  df->tag = calloc(cap, 1);
   df->blob = malloc(bytes + 1);
-  if (!df->g || !df->tag || !df->blob || word_table(df, 64)) goto oom;
-  df->gmask = cap - 1;
-  df->gshift = 64 - bits;
+  df->wcap = 64;
+  df->wp = malloc(df->wcap * sizeof *df->wp);
+  df->lg1 = calloc(df->wcap + 1, sizeof *df->lg1);
+  if (!df->blob || !df->wp || !df->lg1 || word_table(df, 64)) goto oom;
   size_t off = 0;
   for (size_t i = 0; i < cnt; i++) {
     const rk__jmember *m = &d->u.obj.items[i];
@@ -196,32 +446,32 @@ rk__cider_df *rk__cider_df_load(const char *json, size_t n, char *err, size_t er
     }
     if (!ok) continue;
     double lg = log(m->val.u.num > 1.0 ? m->val.u.num : 1.0);
-    /* A duplicate key: the last wins, like a Python dict. */
     if (nw == 1) {
-      uint64_t h = rk__ovl_hash(k, kn);
-      size_t j = (size_t)(h >> df->wshift);
-      while (df->w[j].id1 != ids[0] + 1) j = (j + 1) & df->wmask;
-      df->w[j].lg1 = lg;
+      df->lg1[ids[0]] = lg; /* a duplicate key: the last wins, like a Python dict */
       continue;
     }
     uint64_t k0, k1;
     rk__ovl_wkey(ids, nw, &k0, &k1);
-    uint64_t h = gram_hash(k0, k1);
-    size_t j = (size_t)(h >> df->gshift);
-    while (df->g[j].k0 && (df->g[j].k0 != k0 || df->g[j].k1 != k1)) j = (j + 1) & df->gmask;
-    if (!df->g[j].k0) df->ng++;
-    df->g[j] = (df_gram){k0, k1, lg};
-    df->tag[j] = gram_tag(df, h);
+    df_gram *e = gram_put(&gs, k0, k1, cnt);
+    if (!e) goto oom;
+    e->lg = lg;
+    /* Its prefixes: every entry has all of its own, so the first that
+     * is there already ends the walk. */
+    for (unsigned p = nw - 1; p >= 2; p--) {
+      size_t had = gs.n;
+      rk__ovl_wkey(ids, p, &k0, &k1);
+      if (!gram_put(&gs, k0, k1, cnt)) goto oom;
+      if (gs.n == had) break;
+    }
   }
-  df->lg1 = malloc((df->nw + 1) * sizeof *df->lg1);
-  if (!df->lg1) goto oom;
-  for (size_t j = 0; j <= df->wmask; j++)
-    if (df->w[j].id1) df->lg1[df->w[j].id1 - 1] = df->w[j].lg1;
+  if (build_nodes(df, &a, gs.g, gs.g ? gs.mask + 1 : 0, gs.cnt)) goto oom;
+  free(gs.g);
   rk__arena_release(&a);
   return df;
 oom:
   snprintf(err, errcap, "out of memory");
 fail:
+  free(gs.g);
   rk__arena_release(&a);
   rk__cider_df_free(df);
   return NULL;
@@ -230,10 +480,17 @@ fail:
 /* ------------------------------------------------------------ score */
 
 /* Word ids of a caption's tokens: a df word gets its df id, any other
- * word an id >= df->nw from a small per-call table, so equal words get
- * equal ids and an n-gram made of df words has its df key as its key. */
+ * word an id >= df->nw from a small per-call table (made when the first
+ * such word comes), so equal words get equal ids. */
+typedef struct local_word {
+  uint64_t h;
+  const char *p;
+  size_t len;
+  uint32_t id1; /* local id + 1, 0 = empty */
+} local_word;
+
 typedef struct local_words {
-  df_word *slot; /* id1: local id + 1 */
+  local_word *slot;
   size_t mask, n;
   unsigned shift;
 } local_words;
@@ -245,12 +502,16 @@ static int tok_ids(rk__arena *a, const rk__cider_df *df, local_words *lw, const 
     uint64_t h = rk__ovl_hash(w.p, w.n);
     uint32_t id = w.n < UINT32_MAX ? word_find(df, w.p, w.n, h) : UINT32_MAX;
     if (id == UINT32_MAX) {
+      if (!lw->slot) {
+        lw->slot = rk__arena_alloc(a, (lw->mask + 1) * sizeof *lw->slot);
+        if (!lw->slot) return -1;
+        memset(lw->slot, 0, (lw->mask + 1) * sizeof *lw->slot);
+      }
       size_t j = (size_t)(h >> lw->shift);
       for (;; j = (j + 1) & lw->mask) {
-        df_word *e = &lw->slot[j];
+        local_word *e = &lw->slot[j];
         if (!e->id1) {
-          *e = (df_word){h, w.p, (uint32_t)(w.n < UINT32_MAX ? w.n : UINT32_MAX),
-                         (uint32_t)++lw->n, 0.0};
+          *e = (local_word){h, w.p, w.n, (uint32_t)++lw->n};
           break;
         }
         if (e->h == h && e->len == w.n && rk__ovl_same(e->p, w.p, w.n)) break;
@@ -260,15 +521,75 @@ static int tok_ids(rk__arena *a, const rk__cider_df *df, local_words *lw, const 
     }
     ids[i] = id;
   }
-  (void)a;
   return 0;
+}
+
+/* lg[CIDER_N i + k - 1] = log(max(1, df)) of the n-gram ids[i..i+k) (0
+ * when it is not in the table) for every i and k <= min(CIDER_N, n - i):
+ * unigrams from lg1, then one order at a time, each node from the node
+ * of its prefix at the same position, every probe of an order prefetched
+ * before the first is read. node, pos, key, home: scratch of n entries. */
+static inline __attribute__((always_inline)) void seq_logdf_w(
+    const rk__cider_df *df, const uint32_t *ids, size_t n, double *lg, uint32_t *node,
+    uint32_t *pos, uint64_t *key, size_t *home, int narrow) {
+  /* The table's fields in locals: the stores below could alias them. */
+  const size_t nw = df->nw;
+  const unsigned wbits = df->wbits, vbits = df->vbits;
+  const uint64_t vmask = df->vmask, *t64 = df->slot;
+  const uint32_t *t32 = df->slot32;
+  const double *val = df->val, *over = df->over, *lg1 = df->lg1;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w = ids[i];
+    node[i] = w < nw ? w : NO_NODE;
+    lg[CIDER_N * i] = lg1[w < nw ? w : nw]; /* lg1[nw] = 0 */
+  }
+  /* Whether an n-gram is there is a coin toss: no branch on it. */
+  for (unsigned k = 2; k <= CIDER_N && k <= n; k++) {
+    const size_t base = df->base[k], cap = df->cap[k];
+    size_t nc = 0;
+    for (size_t i = 0; i + k <= n; i++) {
+      uint32_t w = ids[i + k - 1], p = node[i];
+      size_t ok = (p != NO_NODE) & (w < nw);
+      uint64_t kk = node_key(wbits, p, w);
+      size_t h = node_home(base, cap, kk);
+      node[i] = NO_NODE;
+      lg[CIDER_N * i + k - 1] = 0.0;
+      key[nc] = kk;
+      home[nc] = h;
+      pos[nc] = (uint32_t)i;
+      __builtin_prefetch(narrow ? (const void *)&t32[h] : (const void *)&t64[h]);
+      nc += ok;
+    }
+    for (size_t c = 0; c < nc; c++) {
+      uint64_t kk = key[c];
+      size_t s = node_pos(t32, t64, home[c], kk << vbits | vmask, narrow), i = pos[c];
+      uint64_t e = slot_at(t32, t64, s, narrow), v = e & vmask;
+      /* narrow tables have every index in the field (see build_nodes) */
+      double x = narrow || v != vmask ? val[v] : over[s];
+      /* all ones when found; NO_NODE and 0.0 (all bits 0) otherwise */
+      uint64_t fm = 0 - (uint64_t)(e >> vbits == kk), xb;
+      memcpy(&xb, &x, sizeof xb);
+      xb &= fm;
+      node[i] = (uint32_t)(s - base) | (uint32_t)~fm;
+      memcpy(&lg[CIDER_N * i + k - 1], &xb, sizeof xb);
+    }
+  }
+}
+
+static void seq_logdf(const rk__cider_df *df, const uint32_t *ids, size_t n, double *lg,
+                      uint32_t *node, uint32_t *pos, uint64_t *key, size_t *home) {
+  if (df->slot32)
+    seq_logdf_w(df, ids, n, lg, node, pos, key, home, 1);
+  else
+    seq_logdf_w(df, ids, n, lg, node, pos, key, home, 0);
 }
 
 /* Counts the n-grams of ids[0..n) into m: hypothesis counts in a, a
  * reference's in b for generation gen (first touch appends the entry to
- * list). */
-static void count_grams(rk__ovl_gmap *m, const uint32_t *ids, size_t n, uint16_t gen,
-                        uint32_t *list, size_t *nlist) {
+ * list). A new entry s gets idf[s] = ref_len - log df (lg as seq_logdf). */
+static void count_grams(rk__ovl_gmap *m, const uint32_t *ids, const double *lg, size_t n,
+                        double ref_len, double *idf, uint16_t gen, uint32_t *list,
+                        size_t *nlist) {
   for (size_t i = 0; i < n; i++) {
     /* The key as rk__ovl_wkey packs it, built in registers. */
     uint64_t k0 = 0, k1 = 0;
@@ -278,7 +599,9 @@ static void count_grams(rk__ovl_gmap *m, const uint32_t *ids, size_t n, uint16_t
         k0 |= v << (32 * (k - 1));
       else
         k1 |= v << (32 * (k - 3));
+      size_t before = m->n;
       rk__ovl_gram *g = rk__ovl_gmap_get(m, k0, k1, k, 1);
+      if (m->n != before) idf[before] = ref_len - lg[CIDER_N * i + k - 1];
       if (!gen) {
         g->a++;
         continue;
@@ -293,109 +616,29 @@ static void count_grams(rk__ovl_gmap *m, const uint32_t *ids, size_t n, uint16_t
   }
 }
 
-/* idf[s] = ref_len - log(max(1, df)) for the entries s in [from, m->n):
- * an n-gram with a word outside the df table has no entry (log df 0); a
- * unigram's log df sits in lg1. The tags of the longer n-grams are
- * prefetched first and read in a second loop; a slot is read only when
- * its tag matches. */
-static void idf_batch(const rk__cider_df *df, const rk__ovl_gmap *m, size_t from, double *idf,
-                      uint64_t *hash) {
-  for (size_t s = from; s < m->n; s++) {
-    const rk__ovl_gram *g = &m->e[s];
-    uint32_t top = (uint32_t)g->k0;
-    for (unsigned w = 1; w < g->order; w++) {
-      uint32_t x = (uint32_t)((w < 2 ? g->k0 : g->k1) >> (32 * (w % 2)));
-      top = x > top ? x : top;
-    }
-    /* ids + 1 <= nw: every word is a df word */
-    hash[s] = 0;
-    if (top > df->nw || g->order == 1) continue;
-    hash[s] = gram_hash(g->k0, g->k1) | 1; /* 0 = no lookup; bit 0 is not used below */
-    __builtin_prefetch(&df->tag[hash[s] >> df->gshift]);
-  }
-  for (size_t s = from; s < m->n; s++) {
-    const rk__ovl_gram *g = &m->e[s];
-    double lg = 0.0;
-    if (g->order == 1) {
-      uint32_t id1 = (uint32_t)g->k0;
-      if (id1 <= df->nw) lg = df->lg1[id1 - 1];
-    } else if (hash[s]) {
-      uint8_t tag = gram_tag(df, hash[s]);
-      for (size_t i = (size_t)(hash[s] >> df->gshift);; i = (i + 1) & df->gmask) {
-        uint8_t t = df->tag[i];
-        if (!t) break;
-        if (t == tag && df->g[i].k0 == g->k0 && df->g[i].k1 == g->k1) {
-          lg = df->g[i].logdf;
-          break;
-        }
-      }
-    }
-    idf[s] = df->ref_len - lg;
-  }
-}
-
-/* log df of the n-grams with the given word ids (key as rk__ovl_wkey,
- * order ord): idf[i] = ref_len - log df. Unigrams from lg1; longer ones
- * probe the table, tags prefetched first (h: scratch). */
-static void idf_keys(const rk__cider_df *df, const uint64_t *k0, const uint64_t *k1,
-                     const uint8_t *ord, size_t n, double *idf, uint64_t *h) {
-  for (size_t s = 0; s < n; s++) {
-    uint32_t top = (uint32_t)k0[s];
-    for (unsigned w = 1; w < ord[s]; w++) {
-      uint32_t x = (uint32_t)((w < 2 ? k0[s] : k1[s]) >> (32 * (w % 2)));
-      top = x > top ? x : top;
-    }
-    h[s] = 0;
-    if (top > df->nw || ord[s] == 1) continue;
-    h[s] = gram_hash(k0[s], k1[s]) | 1;
-    __builtin_prefetch(&df->tag[h[s] >> df->gshift]);
-  }
-  for (size_t s = 0; s < n; s++) {
-    double lg = 0.0;
-    if (ord[s] == 1) {
-      uint32_t id1 = (uint32_t)k0[s];
-      if (id1 <= df->nw) lg = df->lg1[id1 - 1];
-    } else if (h[s]) {
-      uint8_t tag = gram_tag(df, h[s]);
-      for (size_t i = (size_t)(h[s] >> df->gshift);; i = (i + 1) & df->gmask) {
-        uint8_t t = df->tag[i];
-        if (!t) break;
-        if (t == tag && df->g[i].k0 == k0[s] && df->g[i].k1 == k1[s]) {
-          lg = df->g[i].logdf;
-          break;
-        }
-      }
-    }
-    idf[s] = df->ref_len - lg;
-  }
-}
-
 /* Captions of at most 64 words: n-grams by equality masks instead of a
  * table. For each distinct word id, hm / rm mark the hypothesis /
  * reference positions holding it; then
  *   M(i, k) = AND_{t<k} (hm[hyp[i+t]] >> t)
  * marks where the hypothesis n-gram hyp[i..i+k) occurs in the hypothesis:
  * its count is popcount(M), and (i, k) is its first occurrence when the
- * lowest bit of M is i. The same with rm gives its count in a reference,
- * and from the reference side where (if anywhere) a reference n-gram
- * starts in the hypothesis. Distinct n-grams are visited in the order of
- * first occurrence (i, then k), the order of the dicts of
- * cider_scorer.py and of the table path, so every sum is the same. */
+ * lowest bit of M is i. The same with rm gives its count in a reference.
+ * The sums of each order run over its distinct n-grams in the order of
+ * their first occurrence, the order of the dicts of cider_scorer.py and
+ * of the table path, so every sum is the same. */
 #define CIDER_MASK_MAX 64
 
-typedef struct idmask {
-  uint64_t hm, rm;
-  uint32_t id1; /* word id + 1, 0 = empty */
-} idmask;
-
-static inline uint32_t idm_slot(idmask *t, size_t mask, unsigned shift, uint32_t id) {
+/* Slot of word id in the per-call table of ids (tid: id + 1, 0 =
+ * empty); a new slot gets empty masks. */
+static inline size_t idm_slot(uint32_t *tid, uint64_t *hm, uint64_t *rm, size_t mask,
+                              unsigned shift, uint32_t id) {
   size_t i = (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> shift);
-  while (t[i].id1 && t[i].id1 != id + 1) i = (i + 1) & mask;
-  if (!t[i].id1) {
-    t[i].id1 = id + 1;
-    t[i].hm = t[i].rm = 0;
+  while (tid[i] && tid[i] != id + 1) i = (i + 1) & mask;
+  if (!tid[i]) {
+    tid[i] = id + 1;
+    hm[i] = rm[i] = 0;
   }
-  return (uint32_t)i;
+  return i;
 }
 
 /* Population count; most counts are 1 (no popcnt instruction assumed). */
@@ -403,11 +646,22 @@ static inline unsigned pop64(uint64_t x) {
   return (x & (x - 1)) ? (unsigned)__builtin_popcountll(x) : (unsigned)(x != 0);
 }
 
-static inline void ids_key(const uint32_t *ids, unsigned k, uint64_t *k0, uint64_t *k1) {
-  uint64_t v[4] = {0, 0, 0, 0};
-  for (unsigned t = 0; t < k; t++) v[t] = (uint64_t)ids[t] + 1;
-  *k0 = v[0] | v[1] << 32;
-  *k1 = v[2] | v[3] << 32;
+/* x when m is all ones, +0.0 when m is 0, without a branch. Adding a
+ * zero (of either sign) for an n-gram that does not count changes no
+ * sum: the sums start at +0.0 and add no negative term, so they never
+ * hold -0.0, and s + 0 == s bit for bit for any other s. */
+static inline double keep_if(double x, uint64_t m) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  b &= m;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/* All ones when the n-gram at i whose occurrences m marks (as above) is
+ * the first occurrence: the lowest bit of m is i. */
+static inline uint64_t first_at(uint64_t m, size_t i) {
+  return 0 - (uint64_t)((size_t)__builtin_ctzll(m) == i);
 }
 
 static int cider_masks(rk__arena *a, const rk__cider_df *df, local_words *lw,
@@ -416,51 +670,53 @@ static int cider_masks(rk__arena *a, const rk__cider_df *df, local_words *lw,
   enum { G = CIDER_N * CIDER_MASK_MAX };
   unsigned bits = 4;
   while (((size_t)1 << bits) < 2 * total + 2) bits++;
-  size_t cap = (size_t)1 << bits;
-  idmask *tab = rk__arena_alloc(a, cap * sizeof *tab);
-  if (!tab) return -1;
-  memset(tab, 0, cap * sizeof *tab);
-  size_t mask = cap - 1;
+  size_t cap = (size_t)1 << bits, mask = cap - 1;
   unsigned shift = 64 - bits;
+  uint32_t *tid = rk__arena_alloc(a, cap * sizeof *tid);
+  uint64_t *hmv = rk__arena_alloc(a, 2 * cap * sizeof *hmv), *rmv = hmv + cap;
+  if (!tid || !hmv) return -1;
+  memset(tid, 0, cap * sizeof *tid);
+  const double ref_len = df->ref_len;
 
+  /* Per position: its word's slot, and the mask of its word in the
+   * hypothesis (H) or in the reference (R; RH at hypothesis positions);
+   * M: the mask of the n-gram at each position, grown one order after
+   * the other (each order a loop of its own, with its sum in a register;
+   * within an order the positions come in order, so the sums run as
+   * described above). */
   uint32_t hid[CIDER_MASK_MAX], hs[CIDER_MASK_MAX], rid[CIDER_MASK_MAX], rs[CIDER_MASK_MAX];
+  uint64_t H[CIDER_MASK_MAX], R[CIDER_MASK_MAX], RH[CIDER_MASK_MAX], M[CIDER_MASK_MAX];
+  uint32_t node[CIDER_MASK_MAX], pos[CIDER_MASK_MAX];
+  uint64_t key[CIDER_MASK_MAX];
+  size_t home[CIDER_MASK_MAX];
+  double lg[G];
   size_t nh = hyp->n;
   if (tok_ids(a, df, lw, hyp, hid)) return -1;
+  seq_logdf(df, hid, nh, lg, node, pos, key, home);
   for (size_t i = 0; i < nh; i++) {
-    hs[i] = idm_slot(tab, mask, shift, hid[i]);
-    tab[hs[i]].hm |= (uint64_t)1 << i;
+    hs[i] = (uint32_t)idm_slot(tid, hmv, rmv, mask, shift, hid[i]);
+    hmv[hs[i]] |= (uint64_t)1 << i;
   }
-  /* Distinct hypothesis n-grams: position, order, count; hx[i][k-1] =
-   * index of the n-gram (i, k) when it is a first occurrence, else -1. */
-  static const int16_t none = -1;
-  int16_t hx[CIDER_MASK_MAX][CIDER_N];
-  uint8_t *go = rk__arena_alloc(a, G);
-  uint32_t gtf[G];
-  uint64_t *k0 = rk__arena_alloc(a, 3 * G * sizeof *k0), *k1 = k0 + G, *scratch = k1 + G;
-  double *hidf = rk__arena_alloc(a, 2 * G * sizeof *hidf), *ridf = hidf + G;
-  if (!go || !k0 || !hidf) return -1;
-  size_t ng = 0;
   for (size_t i = 0; i < nh; i++) {
-    uint64_t m = ~(uint64_t)0;
-    for (unsigned k = 1; k <= CIDER_N; k++) {
-      hx[i][k - 1] = none;
-      if (i + k > nh) continue;
-      m &= tab[hs[i + k - 1]].hm >> (k - 1);
-      if ((size_t)__builtin_ctzll(m) != i) continue;
-      hx[i][k - 1] = (int16_t)ng;
-      go[ng] = (uint8_t)k;
-      gtf[ng] = (uint32_t)pop64(m);
-      ids_key(hid + i, k, &k0[ng], &k1[ng]);
-      ng++;
+    H[i] = hmv[hs[i]];
+    M[i] = ~(uint64_t)0;
+  }
+  /* Hypothesis n-grams (i, k): hf all ones at a first occurrence, hv =
+   * tf * idf, hidf = idf; |h_k| from the first occurrences. */
+  uint64_t hf[CIDER_N][CIDER_MASK_MAX];
+  double hv[CIDER_N][CIDER_MASK_MAX], hidf[CIDER_N][CIDER_MASK_MAX], hnorm[CIDER_N];
+  for (unsigned k = 1; k <= CIDER_N; k++) {
+    double s = 0;
+    for (size_t i = 0; i + k <= nh; i++) {
+      uint64_t m = M[i] &= H[i + k - 1] >> (k - 1);
+      double idf = ref_len - lg[CIDER_N * i + k - 1], w = (double)pop64(m) * idf;
+      hf[k - 1][i] = first_at(m, i);
+      hv[k - 1][i] = w;
+      hidf[k - 1][i] = idf;
+      s += keep_if(w * w, hf[k - 1][i]);
     }
+    hnorm[k - 1] = sqrt(s);
   }
-  idf_keys(df, k0, k1, go, ng, hidf, scratch);
-  double hnorm[CIDER_N] = {0, 0, 0, 0};
-  for (size_t g = 0; g < ng; g++) {
-    double w = (double)gtf[g] * hidf[g];
-    hnorm[go[g] - 1] += w * w;
-  }
-  for (int n = 0; n < CIDER_N; n++) hnorm[n] = sqrt(hnorm[n]);
   double hlen = bigram_length ? (nh >= 2 ? (double)(nh - 1) : 0) : (double)nh;
 
   double sum = 0;
@@ -468,61 +724,47 @@ static int cider_masks(rk__arena *a, const rk__cider_df *df, local_words *lw,
   for (size_t r = 0; r < nref; r++) {
     const rk__ovl_toks *t = &refs[r];
     size_t nr = t->n;
-    for (size_t j = 0; j < prev; j++) tab[rs[j]].rm = 0;
+    for (size_t j = 0; j < prev; j++) rmv[rs[j]] = 0;
     if (tok_ids(a, df, lw, t, rid)) return -1;
+    seq_logdf(df, rid, nr, lg, node, pos, key, home);
     for (size_t j = 0; j < nr; j++) {
-      rs[j] = idm_slot(tab, mask, shift, rid[j]);
-      tab[rs[j]].rm |= (uint64_t)1 << j;
+      rs[j] = (uint32_t)idm_slot(tid, hmv, rmv, mask, shift, rid[j]);
+      rmv[rs[j]] |= (uint64_t)1 << j;
     }
     prev = nr;
-    /* Distinct reference n-grams, in order: count, and the index of the
-     * same hypothesis n-gram (its idf) or of a new lookup. */
-    uint32_t rtf[G];
-    uint8_t ro[G];
-    int16_t rsrc[G]; /* >= 0: hypothesis n-gram; else -(lookup + 1) */
-    size_t nrg = 0, nl = 0;
     for (size_t j = 0; j < nr; j++) {
-      uint64_t m = ~(uint64_t)0, x = ~(uint64_t)0;
-      for (unsigned k = 1; k <= CIDER_N && j + k <= nr; k++) {
-        const idmask *e = &tab[rs[j + k - 1]];
-        m &= e->rm >> (k - 1);
-        x &= e->hm >> (k - 1);
-        if ((size_t)__builtin_ctzll(m) != j) continue;
-        rtf[nrg] = (uint32_t)pop64(m);
-        ro[nrg] = (uint8_t)k;
-        if (x) {
-          rsrc[nrg] = hx[__builtin_ctzll(x)][k - 1];
-        } else {
-          ids_key(rid + j, k, &k0[nl], &k1[nl]);
-          go[nl] = (uint8_t)k;
-          rsrc[nrg] = (int16_t)(-(int)nl - 1);
-          nl++;
-        }
-        nrg++;
+      R[j] = rmv[rs[j]];
+      M[j] = ~(uint64_t)0;
+    }
+    /* |r_k| from the reference's first occurrences. */
+    double rnorm[CIDER_N];
+    for (unsigned k = 1; k <= CIDER_N; k++) {
+      double s = 0;
+      for (size_t j = 0; j + k <= nr; j++) {
+        uint64_t m = M[j] &= R[j + k - 1] >> (k - 1);
+        double w = (double)pop64(m) * (ref_len - lg[CIDER_N * j + k - 1]);
+        s += keep_if(w * w, first_at(m, j));
       }
+      rnorm[k - 1] = sqrt(s);
     }
-    idf_keys(df, k0, k1, go, nl, ridf, scratch);
-    double rnorm[CIDER_N] = {0, 0, 0, 0};
-    for (size_t g = 0; g < nrg; g++) {
-      double idf = rsrc[g] >= 0 ? hidf[rsrc[g]] : ridf[-rsrc[g] - 1];
-      double w = (double)rtf[g] * idf;
-      rnorm[ro[g] - 1] += w * w;
-    }
-    for (int n = 0; n < CIDER_N; n++) rnorm[n] = sqrt(rnorm[n]);
     double rlen = bigram_length ? (nr >= 2 ? (double)(nr - 1) : 0) : (double)nr;
     double delta = hlen - rlen;
     double pen = exp(-(delta * delta) / (2 * sigma * sigma));
-    double val[CIDER_N] = {0, 0, 0, 0};
+    /* sum over the hypothesis' n-grams of min(h, r) r: y marks the
+     * n-gram's occurrences in the reference (none: the term is a zero). */
     for (size_t i = 0; i < nh; i++) {
-      uint64_t y = ~(uint64_t)0;
-      for (unsigned k = 1; k <= CIDER_N && i + k <= nh; k++) {
-        y &= tab[hs[i + k - 1]].rm >> (k - 1);
-        if (!y) break;
-        int16_t g = hx[i][k - 1];
-        if (g < 0) continue;
-        double vh = (double)gtf[g] * hidf[g], vr = (double)pop64(y) * hidf[g];
-        val[k - 1] += (vh < vr ? vh : vr) * vr;
+      RH[i] = rmv[hs[i]];
+      M[i] = ~(uint64_t)0;
+    }
+    double val[CIDER_N];
+    for (unsigned k = 1; k <= CIDER_N; k++) {
+      double s = 0;
+      for (size_t i = 0; i + k <= nh; i++) {
+        uint64_t y = M[i] &= RH[i + k - 1] >> (k - 1);
+        double vh = hv[k - 1][i], vr = (double)pop64(y) * hidf[k - 1][i];
+        s += keep_if((vh < vr ? vh : vr) * vr, hf[k - 1][i]);
       }
+      val[k - 1] = s;
     }
     for (int n = 0; n < CIDER_N; n++) {
       if (hnorm[n] != 0 && rnorm[n] != 0) val[n] /= hnorm[n] * rnorm[n];
@@ -542,8 +784,7 @@ int rk__ovl_cider_d(rk__arena *a, const rk__cider_df *df, const rk__ovl_toks *hy
    *           * exp(-(len_h - len_r)^2 / (2 sigma^2))
    *   CIDEr-D = 10 * mean_refs(mean_n sim_n); we return it / 10.
    * One n-gram table for the hypothesis (counts a, entries 0..nh) and the
-   * references (counts b, per reference), so that each distinct n-gram
-   * is looked up in the df table once. Sums run in the order of
+   * references (counts b, per reference). Sums run in the order of
    * pycocoevalcap's dicts (first occurrence), as before. */
   *out = 0;
   if (nref == 0) return 0;
@@ -556,28 +797,29 @@ int rk__ovl_cider_d(rk__arena *a, const rk__cider_df *df, const rk__ovl_toks *hy
   local_words lw;
   unsigned bits = 4;
   while (((size_t)1 << bits) < 2 * total + 2) bits++;
-  lw.slot = rk__arena_alloc(a, ((size_t)1 << bits) * sizeof *lw.slot);
-  if (!lw.slot) return -1;
-  memset(lw.slot, 0, ((size_t)1 << bits) * sizeof *lw.slot);
+  lw.slot = NULL;
   lw.mask = ((size_t)1 << bits) - 1;
   lw.shift = 64 - bits;
   lw.n = 0;
   if (maxn <= CIDER_MASK_MAX)
     return cider_masks(a, df, &lw, hyp, refs, nref, total, sigma, bigram_length, out);
-  uint32_t *ids = rk__arena_alloc(a, (maxn + 1) * sizeof *ids);
+  uint32_t *ids = rk__arena_alloc(a, (3 * maxn + 1) * sizeof *ids);
   uint32_t *list = rk__arena_alloc(a, (CIDER_N * maxn + 1) * sizeof *list);
+  double *lg = rk__arena_alloc(a, (CIDER_N * maxn + 1) * sizeof *lg);
+  uint64_t *key = rk__arena_alloc(a, (maxn + 1) * sizeof *key);
+  size_t *home = rk__arena_alloc(a, (maxn + 1) * sizeof *home);
   rk__ovl_gmap m;
   size_t grams = CIDER_N * total + 1;
-  if (!ids || !list || rk__ovl_gmap_init(&m, a, grams)) return -1;
+  if (!ids || !list || !lg || !key || !home || rk__ovl_gmap_init(&m, a, grams)) return -1;
+  uint32_t *node = ids + maxn, *pos = node + maxn;
   double *idf = rk__arena_alloc(a, grams * sizeof *idf);
-  uint64_t *slot = rk__arena_alloc(a, grams * sizeof *slot);
-  if (!idf || !slot) return -1;
+  if (!idf) return -1;
 
   size_t nl = 0;
   if (tok_ids(a, df, &lw, hyp, ids)) return -1;
-  count_grams(&m, ids, hyp->n, 0, list, &nl);
+  seq_logdf(df, ids, hyp->n, lg, node, pos, key, home);
+  count_grams(&m, ids, lg, hyp->n, df->ref_len, idf, 0, list, &nl);
   size_t nh = m.n;
-  idf_batch(df, &m, 0, idf, slot);
   double hnorm[CIDER_N] = {0, 0, 0, 0};
   for (size_t s = 0; s < nh; s++) {
     double w = (double)m.e[s].a * idf[s];
@@ -591,11 +833,10 @@ int rk__ovl_cider_d(rk__arena *a, const rk__cider_df *df, const rk__ovl_toks *hy
   for (size_t r = 0; r < nref; r++) {
     const rk__ovl_toks *t = &refs[r];
     uint16_t gen = (uint16_t)(r + 1);
-    size_t from = m.n;
     nl = 0;
     if (tok_ids(a, df, &lw, t, ids)) return -1;
-    count_grams(&m, ids, t->n, gen, list, &nl);
-    idf_batch(df, &m, from, idf, slot);
+    seq_logdf(df, ids, t->n, lg, node, pos, key, home);
+    count_grams(&m, ids, lg, t->n, df->ref_len, idf, gen, list, &nl);
     double rnorm[CIDER_N] = {0, 0, 0, 0};
     for (size_t k = 0; k < nl; k++) {
       const rk__ovl_gram *g = &m.e[list[k]];
