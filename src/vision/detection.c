@@ -24,6 +24,18 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+/* AVX2 and AVX-512 cost matrices for detection_hungarian, chosen at run
+ * time; -DDET_WIDE=0 leaves them out (to test the SSE2 one). */
+#ifndef DET_WIDE
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__SSE2__)
+#define DET_WIDE 1
+#else
+#define DET_WIDE 0
+#endif
+#endif
+#if DET_WIDE
+#include <immintrin.h>
+#endif
 
 /* --------------------------------------------------------- helpers */
 
@@ -679,6 +691,232 @@ static double vr1_format(rk__call *c, rk__str region, size_t n_gt) {
   return n_gt > 0 ? ok : 1 - ok;
 }
 
+/* Vision-R1's matching cost of prediction a (category ca) and GT b
+ * (category cb >= 0): L1(box) - [ca == cb] - GIoU(a, b), 1e300 when not
+ * finite. */
+static inline double vr1_cost(const rk__box *a, int ca, const rk__box *b, int cb) {
+  double l1 = fabs(a->x1 - b->x1) + fabs(a->y1 - b->y1) + fabs(a->x2 - b->x2) +
+              fabs(a->y2 - b->y2);
+  double cc = l1 - (ca >= 0 && ca == cb ? 1.0 : 0.0) - rk__box_giou(a, b);
+  return isfinite(cc) ? cc : 1e300;
+}
+
+/* The columns of a cost matrix as arrays: x1, y1, x2, y2, area = (x2 -
+ * x1) * (y2 - y1) (as rk__box_giou computes it), category. */
+typedef struct vr1_cols {
+  const double *x1, *y1, *x2, *y2, *ar, *cat;
+} vr1_cols;
+
+#ifdef __SSE2__
+/* vr1_cost of two pairs: prediction lanes a, GT lanes b, category match
+ * lanes eq (all ones or zero). The same operations in the same order as
+ * vr1_cost: minpd / maxpd pick like rk__mn / rk__mx (the prediction as
+ * first operand), a comparison mask ANDed with a value gives the +0.0 of
+ * the scalar branches. IoU's division is skipped when neither pair
+ * overlaps (I = +0 gives IoU = +0 either way), which is most of them. */
+static inline __m128d vr1_cost2(__m128d ax1, __m128d ay1, __m128d ax2, __m128d ay2, __m128d aar,
+                                __m128d bx1, __m128d by1, __m128d bx2, __m128d by2, __m128d bar,
+                                __m128d eq) {
+  const __m128d sign = _mm_set1_pd(-0.0), zero = _mm_setzero_pd();
+  __m128d l1 = _mm_add_pd(_mm_add_pd(_mm_add_pd(_mm_andnot_pd(sign, _mm_sub_pd(ax1, bx1)),
+                                                _mm_andnot_pd(sign, _mm_sub_pd(ay1, by1))),
+                                     _mm_andnot_pd(sign, _mm_sub_pd(ax2, bx2))),
+                          _mm_andnot_pd(sign, _mm_sub_pd(ay2, by2)));
+  __m128d iw = _mm_sub_pd(_mm_min_pd(ax2, bx2), _mm_max_pd(ax1, bx1));
+  __m128d ih = _mm_sub_pd(_mm_min_pd(ay2, by2), _mm_max_pd(ay1, by1));
+  __m128d ov = _mm_and_pd(_mm_cmpgt_pd(iw, zero), _mm_cmpgt_pd(ih, zero));
+  __m128d inter = _mm_and_pd(ov, _mm_mul_pd(iw, ih));
+  __m128d u = _mm_sub_pd(_mm_add_pd(aar, bar), inter);
+  __m128d iou = zero;
+  if (_mm_movemask_pd(ov)) iou = _mm_and_pd(_mm_cmpgt_pd(u, zero), _mm_div_pd(inter, u));
+  __m128d cw = _mm_sub_pd(_mm_max_pd(ax2, bx2), _mm_min_pd(ax1, bx1));
+  __m128d ch = _mm_sub_pd(_mm_max_pd(ay2, by2), _mm_min_pd(ay1, by1));
+  __m128d cc = _mm_mul_pd(cw, ch);
+  __m128d enc = _mm_cmpgt_pd(cc, zero);
+  __m128d g = _mm_sub_pd(iou, _mm_div_pd(_mm_sub_pd(cc, u), cc));
+  g = _mm_or_pd(_mm_and_pd(enc, g), _mm_andnot_pd(enc, iou));
+  __m128d v = _mm_sub_pd(_mm_sub_pd(l1, _mm_and_pd(eq, _mm_set1_pd(1.0))), g);
+  __m128d fin = _mm_cmple_pd(_mm_andnot_pd(sign, v), _mm_set1_pd(1.7976931348623157e308));
+  return _mm_or_pd(_mm_and_pd(fin, v), _mm_andnot_pd(fin, _mm_set1_pd(1e300)));
+}
+
+/* Row r (box q, category qc) of the cost matrix, columns [0, n) two at a
+ * time (n even). */
+static void vr1_row_sse2(const rk__box *q, double qc, const vr1_cols *cs, size_t n, int by_gt,
+                         double *out) {
+  const __m128d rx1 = _mm_set1_pd(q->x1), ry1 = _mm_set1_pd(q->y1), rx2 = _mm_set1_pd(q->x2),
+                ry2 = _mm_set1_pd(q->y2), rar = _mm_set1_pd((q->x2 - q->x1) * (q->y2 - q->y1)),
+                rct = _mm_set1_pd(qc);
+#define COL(x) _mm_loadu_pd(cs->x + j)
+  if (by_gt)
+    for (size_t j = 0; j < n; j += 2)
+      _mm_storeu_pd(out + j, vr1_cost2(COL(x1), COL(y1), COL(x2), COL(y2), COL(ar), rx1, ry1,
+                                       rx2, ry2, rar, _mm_cmpeq_pd(COL(cat), rct)));
+  else
+    for (size_t j = 0; j < n; j += 2)
+      _mm_storeu_pd(out + j, vr1_cost2(rx1, ry1, rx2, ry2, rar, COL(x1), COL(y1), COL(x2),
+                                       COL(y2), COL(ar), _mm_cmpeq_pd(rct, COL(cat))));
+#undef COL
+}
+#endif
+
+#if DET_WIDE
+/* vr1_cost2 four pairs at a time. */
+__attribute__((target("avx2"))) static inline __m256d vr1_cost4(
+    __m256d ax1, __m256d ay1, __m256d ax2, __m256d ay2, __m256d aar, __m256d bx1, __m256d by1,
+    __m256d bx2, __m256d by2, __m256d bar, __m256d eq) {
+  const __m256d sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+  __m256d l1 = _mm256_add_pd(
+      _mm256_add_pd(_mm256_add_pd(_mm256_andnot_pd(sign, _mm256_sub_pd(ax1, bx1)),
+                                  _mm256_andnot_pd(sign, _mm256_sub_pd(ay1, by1))),
+                    _mm256_andnot_pd(sign, _mm256_sub_pd(ax2, bx2))),
+      _mm256_andnot_pd(sign, _mm256_sub_pd(ay2, by2)));
+  __m256d iw = _mm256_sub_pd(_mm256_min_pd(ax2, bx2), _mm256_max_pd(ax1, bx1));
+  __m256d ih = _mm256_sub_pd(_mm256_min_pd(ay2, by2), _mm256_max_pd(ay1, by1));
+  __m256d ov =
+      _mm256_and_pd(_mm256_cmp_pd(iw, zero, _CMP_GT_OQ), _mm256_cmp_pd(ih, zero, _CMP_GT_OQ));
+  __m256d inter = _mm256_and_pd(ov, _mm256_mul_pd(iw, ih));
+  __m256d u = _mm256_sub_pd(_mm256_add_pd(aar, bar), inter);
+  __m256d iou = zero;
+  if (_mm256_movemask_pd(ov))
+    iou = _mm256_and_pd(_mm256_cmp_pd(u, zero, _CMP_GT_OQ), _mm256_div_pd(inter, u));
+  __m256d cw = _mm256_sub_pd(_mm256_max_pd(ax2, bx2), _mm256_min_pd(ax1, bx1));
+  __m256d ch = _mm256_sub_pd(_mm256_max_pd(ay2, by2), _mm256_min_pd(ay1, by1));
+  __m256d cc = _mm256_mul_pd(cw, ch);
+  __m256d g = _mm256_sub_pd(iou, _mm256_div_pd(_mm256_sub_pd(cc, u), cc));
+  g = _mm256_blendv_pd(iou, g, _mm256_cmp_pd(cc, zero, _CMP_GT_OQ));
+  __m256d v = _mm256_sub_pd(_mm256_sub_pd(l1, _mm256_and_pd(eq, _mm256_set1_pd(1.0))), g);
+  __m256d fin = _mm256_cmp_pd(_mm256_andnot_pd(sign, v), _mm256_set1_pd(1.7976931348623157e308),
+                              _CMP_LE_OQ);
+  return _mm256_blendv_pd(_mm256_set1_pd(1e300), v, fin);
+}
+
+/* vr1_row_sse2 four columns at a time (n a multiple of 4). */
+__attribute__((target("avx2"))) static void vr1_row_avx2(const rk__box *q, double qc,
+                                                         const vr1_cols *cs, size_t n,
+                                                         int by_gt, double *out) {
+  const __m256d rx1 = _mm256_set1_pd(q->x1), ry1 = _mm256_set1_pd(q->y1),
+                rx2 = _mm256_set1_pd(q->x2), ry2 = _mm256_set1_pd(q->y2),
+                rar = _mm256_set1_pd((q->x2 - q->x1) * (q->y2 - q->y1)), rct = _mm256_set1_pd(qc);
+#define COL(x) _mm256_loadu_pd(cs->x + j)
+  if (by_gt)
+    for (size_t j = 0; j < n; j += 4)
+      _mm256_storeu_pd(out + j,
+                       vr1_cost4(COL(x1), COL(y1), COL(x2), COL(y2), COL(ar), rx1, ry1, rx2, ry2,
+                                 rar, _mm256_cmp_pd(COL(cat), rct, _CMP_EQ_OQ)));
+  else
+    for (size_t j = 0; j < n; j += 4)
+      _mm256_storeu_pd(out + j,
+                       vr1_cost4(rx1, ry1, rx2, ry2, rar, COL(x1), COL(y1), COL(x2), COL(y2),
+                                 COL(ar), _mm256_cmp_pd(rct, COL(cat), _CMP_EQ_OQ)));
+#undef COL
+  _mm256_zeroupper(); /* before code without VEX encoding (GCC 12 leaves it out here) */
+}
+#endif
+
+#if DET_WIDE
+/* vr1_cost2 eight pairs at a time, with lane masks where vr1_cost2 ANDs
+ * and blends (a masked-off lane of maskz_* is +0.0, of mask_* the
+ * source's: the scalar branches' values). */
+__attribute__((target("avx512f"))) static inline __m512d vr1_cost8(
+    __m512d ax1, __m512d ay1, __m512d ax2, __m512d ay2, __m512d aar, __m512d bx1, __m512d by1,
+    __m512d bx2, __m512d by2, __m512d bar, __mmask8 eq) {
+  const __m512d zero = _mm512_setzero_pd();
+  __m512d l1 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_abs_pd(_mm512_sub_pd(ax1, bx1)),
+                                                         _mm512_abs_pd(_mm512_sub_pd(ay1, by1))),
+                                           _mm512_abs_pd(_mm512_sub_pd(ax2, bx2))),
+                             _mm512_abs_pd(_mm512_sub_pd(ay2, by2)));
+  __m512d iw = _mm512_sub_pd(_mm512_min_pd(ax2, bx2), _mm512_max_pd(ax1, bx1));
+  __m512d ih = _mm512_sub_pd(_mm512_min_pd(ay2, by2), _mm512_max_pd(ay1, by1));
+  __mmask8 ov = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(iw, zero, _CMP_GT_OQ), ih, zero,
+                                        _CMP_GT_OQ);
+  __m512d inter = _mm512_maskz_mul_pd(ov, iw, ih);
+  __m512d u = _mm512_sub_pd(_mm512_add_pd(aar, bar), inter);
+  __m512d iou = zero;
+  if (ov) iou = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(u, zero, _CMP_GT_OQ), inter, u);
+  __m512d cw = _mm512_sub_pd(_mm512_max_pd(ax2, bx2), _mm512_min_pd(ax1, bx1));
+  __m512d ch = _mm512_sub_pd(_mm512_max_pd(ay2, by2), _mm512_min_pd(ay1, by1));
+  __m512d cc = _mm512_mul_pd(cw, ch);
+  __m512d g = _mm512_mask_sub_pd(iou, _mm512_cmp_pd_mask(cc, zero, _CMP_GT_OQ), iou,
+                                 _mm512_div_pd(_mm512_sub_pd(cc, u), cc));
+  /* l1 - 1.0 where the categories match; l1 itself is l1 - 0.0. */
+  __m512d v = _mm512_sub_pd(_mm512_mask_sub_pd(l1, eq, l1, _mm512_set1_pd(1.0)), g);
+  __mmask8 fin = _mm512_cmp_pd_mask(_mm512_abs_pd(v), _mm512_set1_pd(1.7976931348623157e308),
+                                    _CMP_LE_OQ);
+  return _mm512_mask_mov_pd(_mm512_set1_pd(1e300), fin, v);
+}
+
+/* vr1_row_sse2 eight columns at a time, all n of them (the last ones
+ * under a lane mask). */
+__attribute__((target("avx512f"))) static void vr1_row_avx512(const rk__box *q, double qc,
+                                                             const vr1_cols *cs, size_t n,
+                                                             int by_gt, double *out) {
+  const __m512d rx1 = _mm512_set1_pd(q->x1), ry1 = _mm512_set1_pd(q->y1),
+                rx2 = _mm512_set1_pd(q->x2), ry2 = _mm512_set1_pd(q->y2),
+                rar = _mm512_set1_pd((q->x2 - q->x1) * (q->y2 - q->y1)), rct = _mm512_set1_pd(qc);
+  for (size_t j = 0; j < n; j += 8) {
+    __mmask8 lm = n - j >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - j)) - 1);
+#define COL(x) _mm512_maskz_loadu_pd(lm, cs->x + j)
+    __mmask8 eq = _mm512_cmp_pd_mask(COL(cat), rct, _CMP_EQ_OQ);
+    __m512d c = by_gt ? vr1_cost8(COL(x1), COL(y1), COL(x2), COL(y2), COL(ar), rx1, ry1, rx2,
+                                  ry2, rar, eq)
+                      : vr1_cost8(rx1, ry1, rx2, ry2, rar, COL(x1), COL(y1), COL(x2), COL(y2),
+                                  COL(ar), eq);
+#undef COL
+    _mm512_mask_storeu_pd(out + j, lm, c);
+  }
+  _mm256_zeroupper();
+}
+#endif
+
+/* rk__vr1_costs (detection.h): the matrix of vr1_cost bit for bit, 8
+ * (AVX-512), 4 (AVX2) or 2 (SSE2) pairs at a time along a row over the
+ * columns' boxes as arrays, the rest one at a time. */
+int rk__vr1_costs(const rk__boxes *pred, const int *pc, const rk__boxes *gt, const int *gc,
+                  int by_gt, rk__arena *ar, double *cost, int simd) {
+  const rk__boxes *rs = by_gt ? gt : pred, *cs = by_gt ? pred : gt;
+  const int *rcat = by_gt ? gc : pc, *ccat = by_gt ? pc : gc;
+  size_t R = rs->n, C = cs->n, j0 = 0; /* columns [j0, C) are left to the scalar loop */
+#ifdef __SSE2__
+  if (simd >= RK__SIMD_SSE2) {
+    double *col = rk__arena_alloc(ar, 6 * C * sizeof *col);
+    if (!col) return -1;
+    double *x1 = col, *y1 = col + C, *x2 = col + 2 * C, *y2 = col + 3 * C, *car = col + 4 * C,
+           *cat = col + 5 * C;
+    for (size_t k = 0; k < C; k++) {
+      const rk__box *q = &cs->b[k];
+      x1[k] = q->x1, y1[k] = q->y1, x2[k] = q->x2, y2[k] = q->y2;
+      car[k] = (q->x2 - q->x1) * (q->y2 - q->y1);
+      cat[k] = (double)ccat[k];
+    }
+    vr1_cols cols = {x1, y1, x2, y2, car, cat};
+#if DET_WIDE
+    if (simd >= RK__SIMD_AVX512 && __builtin_cpu_supports("avx512f")) {
+      j0 = C;
+      for (size_t r = 0; r < R; r++)
+        vr1_row_avx512(&rs->b[r], (double)rcat[r], &cols, C, by_gt, cost + r * C);
+    } else if (simd >= RK__SIMD_AVX2 && __builtin_cpu_supports("avx2")) {
+      j0 = C & ~(size_t)3;
+      for (size_t r = 0; r < R; r++)
+        vr1_row_avx2(&rs->b[r], (double)rcat[r], &cols, j0, by_gt, cost + r * C);
+    } else
+#endif
+    {
+      j0 = C & ~(size_t)1;
+      for (size_t r = 0; r < R; r++)
+        vr1_row_sse2(&rs->b[r], (double)rcat[r], &cols, j0, by_gt, cost + r * C);
+    }
+  }
+#else
+  (void)ar, (void)simd;
+#endif
+  for (size_t r = 0; r < R; r++)
+    for (size_t j = j0; j < C; j++)
+      cost[r * C + j] = by_gt ? vr1_cost(&cs->b[j], ccat[j], &rs->b[r], rcat[r])
+                              : vr1_cost(&rs->b[r], rcat[r], &cs->b[j], ccat[j]);
+  return 0;
+}
+
 /* Vision-R1 (jefferyZhan/Griffon visionr1.py, seed_formulas.md §14):
  * Hungarian matching on C = L1(box) - onehot(class match) - GIoU in
  * pixels; the matched value is GIoU.
@@ -721,29 +959,30 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
   } else {
     size_t mn = P < G ? P : G;
     if (!rk__spend(c, (uint64_t)P * G * mn + (uint64_t)P * G * 4 + 1)) return RK_STATUS_TIMEOUT;
+    /* Rows are the smaller side: the matrix rk__hungarian would solve
+     * (it transposes a taller one), built in that shape. */
+    int by_gt = P > G;
     double *cost = rk__arena_alloc(c->arena, P * G * sizeof *cost);
-    double *gi = rk__arena_alloc(c->arena, P * G * sizeof *gi);
     long *rc = rk__arena_alloc(c->arena, P * sizeof *rc);
+    long *gr = rk__arena_alloc(c->arena, G * sizeof *gr);
     int *gc = NULL, *pc = NULL;
-    if (!cost || !gi || !rc ||
-        rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
+    if (!cost || !rc || !gr ||
+        rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0 ||
+        rk__vr1_costs(&pred, pc, &gt, gc, by_gt, c->arena, cost, RK__SIMD_BEST))
       return rk__fail(c, "out of memory");
     for (size_t j = 0; j < G && cfg->use_labels; j++) labelled |= gt.b[j].has_label;
-    for (size_t i = 0; i < P; i++)
-      for (size_t j = 0; j < G; j++) {
-        const rk__box *a = &pred.b[i], *b = &gt.b[j];
-        double l1 = fabs(a->x1 - b->x1) + fabs(a->y1 - b->y1) + fabs(a->x2 - b->x2) +
-                    fabs(a->y2 - b->y2);
-        double g = rk__box_giou(a, b);
-        double cc = l1 - (pc[i] >= 0 && pc[i] == gc[j] ? 1.0 : 0.0) - g;
-        gi[i * G + j] = g;
-        cost[i * G + j] = isfinite(cc) ? cc : 1e300;
-      }
-    if (rk__hungarian(cost, P, G, rc, c->arena)) return rk__fail(c, "assignment failed");
+    if (by_gt) {
+      if (rk__hungarian(cost, G, P, gr, c->arena)) return rk__fail(c, "assignment failed");
+      for (size_t i = 0; i < P; i++) rc[i] = -1;
+      for (size_t j = 0; j < G; j++)
+        if (gr[j] >= 0) rc[gr[j]] = (long)j;
+    } else if (rk__hungarian(cost, P, G, rc, c->arena)) {
+      return rk__fail(c, "assignment failed");
+    }
     double tp = 0, ps = 0;
     for (size_t i = 0; i < P; i++) {
       if (rc[i] < 0) continue;
-      double g = gi[i * G + (size_t)rc[i]];
+      double g = rk__box_giou(&pred.b[i], &gt.b[rc[i]]); /* as in the cost */
       tp += vr1_map(g, xi, xi);
       ps += vr1_map(g, plo, phi);
       same += pc[i] >= 0 && pc[i] == gc[rc[i]];

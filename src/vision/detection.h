@@ -42,6 +42,24 @@ extern const char *const rk__coco_stat_names[RK__COCO_NSTATS + 1];
  * when the arena is exhausted. */
 int rk__hungarian(const double *cost, size_t n, size_t m, long *row_col, rk__arena *a);
 
+/* Instruction sets of the vectorised kernels (rk__hungarian's search,
+ * rk__vr1_costs): a level above what the build or the processor has
+ * gives the widest below it. Every level computes the same bits; the
+ * tests run each. */
+enum { RK__SIMD_SCALAR, RK__SIMD_SSE2, RK__SIMD_AVX2, RK__SIMD_AVX512, RK__SIMD_BEST };
+
+/* rk__hungarian with the kernels of level simd (RK__SIMD_*). */
+int rk__hungarian_simd(const double *cost, size_t n, size_t m, long *row_col, rk__arena *a,
+                       int simd);
+
+/* Vision-R1's matching cost (detection_hungarian) of every prediction i
+ * and GT j: L1(box) - [pc[i] == gc[j]] - GIoU (GT categories are >= 0,
+ * a prediction's -1 matches none; rk__box_categories), 1e300 where not
+ * finite. cost[i * G + j] (P x G), or cost[j * P + i] (G x P) when
+ * by_gt. Returns 0, or -1 when the arena is exhausted. */
+int rk__vr1_costs(const rk__boxes *pred, const int *pc, const rk__boxes *gt, const int *gc,
+                  int by_gt, rk__arena *a, double *cost, int simd);
+
 /* ------------------------------------------------------------- pairs */
 
 typedef struct rk__pair {

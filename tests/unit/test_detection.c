@@ -6,6 +6,7 @@
  * detection_prf and count, with empty and degenerate inputs.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,43 +211,231 @@ TEST(hungarian_scipy_example) {
   rk__arena_release(&a);
 }
 
+/* The SIMD levels this build can run (rk__hungarian_simd and
+ * rk__vr1_costs fall back to the widest below a level the processor
+ * lacks, so every level is valid everywhere). */
+static const int simd_levels[] = {RK__SIMD_SCALAR, RK__SIMD_SSE2, RK__SIMD_AVX2, RK__SIMD_AVX512,
+                                  RK__SIMD_BEST};
+#define NLEVELS (int)(sizeof simd_levels / sizeof simd_levels[0])
+
 TEST(hungarian_brute_force) {
-  /* 3000 random matrices up to 7 x 7 (including rectangular both ways and
-   * many ties from small integer costs): the total cost equals the brute
-   * force minimum and the assignment is a valid matching of min(n, m)
-   * pairs. */
+  /* 3000 random matrices up to 8 x 8 (including 0 rows or columns and
+   * rectangular both ways), at every SIMD level: the total cost equals
+   * the brute force minimum and the assignment is a valid matching of
+   * min(n, m) pairs. Costs: random reals, small integers (many ties),
+   * all equal, -0 / +0 / 1, and 1e12 + small integers (exact sums). */
   rk__arena a;
   rk__arena_init(&a, 0);
   unsigned seed = 12345;
   for (int it = 0; it < 3000; it++) {
     seed = seed * 1103515245u + 12345u;
-    int n = 1 + (int)(seed >> 16) % 7;
+    int n = (int)(seed >> 16) % 9;
     seed = seed * 1103515245u + 12345u;
-    int m = 1 + (int)(seed >> 16) % 7;
-    double c[49];
+    int m = (int)(seed >> 16) % 9;
+    double c[64];
     for (int k = 0; k < n * m; k++) {
       seed = seed * 1103515245u + 12345u;
-      c[k] = it % 2 ? (double)((seed >> 16) % 5) : (double)((seed >> 8) & 0xffff) / 655.36 - 50;
+      unsigned r = seed >> 16;
+      switch (it % 5) {
+        case 0: c[k] = (double)((seed >> 8) & 0xffff) / 655.36 - 50; break;
+        case 1: c[k] = (double)(r % 5); break;
+        case 2: c[k] = 3.5; break;
+        case 3: c[k] = r % 3 == 0 ? -0.0 : r % 3 == 1 ? 0.0 : 1.0; break;
+        default: c[k] = 1e12 + (double)(r % 4); break;
+      }
     }
-    long rc[7];
+    double want = brute(c, n, m, 0, 0, 0);
+    for (int l = 0; l < NLEVELS; l++) {
+      long rc[8];
+      rk__arena_reset(&a);
+      ASSERT_EQ_INT(rk__hungarian_simd(c, (size_t)n, (size_t)m, rc, &a, simd_levels[l]), 0);
+      double tot = 0;
+      int pairs = 0;
+      unsigned cols = 0;
+      for (int i = 0; i < n; i++) {
+        if (rc[i] < 0) continue;
+        ASSERT_TRUE(rc[i] < m && !(cols >> rc[i] & 1));
+        cols |= 1u << rc[i];
+        tot += c[i * m + rc[i]];
+        pairs++;
+      }
+      ASSERT_EQ_INT(pairs, n < m ? n : m);
+      ASSERT_NEAR(tot, want, 1e-9);
+      if (rk_t_failed_) {
+        fprintf(stderr, "  case %d: %d x %d, SIMD level %d\n", it, n, m, simd_levels[l]);
+        rk__arena_release(&a);
+        return;
+      }
+    }
+  }
+  rk__arena_release(&a);
+}
+
+/* The tie-heavy matrices of hungarian_tie_break: matrix it into c (at
+ * most 39 x 39), from the LCG state *s. */
+static unsigned tie_next(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return *s >> 16;
+}
+
+static void tie_matrix(int it, unsigned *s, double *c, size_t *n, size_t *m) {
+  *n = tie_next(s) % (it % 4 == 0 ? 40 : 10);
+  *m = tie_next(s) % (it % 4 == 0 ? 40 : 10);
+  int kind = it % 6;
+  for (size_t k = 0; k < *n * *m; k++) {
+    unsigned r = tie_next(s);
+    c[k] = kind == 0   ? (double)(r % 3)                                 /* few values */
+           : kind == 1 ? 0.0                                             /* all equal */
+           : kind == 2 ? (r % 3 == 0 ? -0.0 : r % 3 == 1 ? 0.0 : 1.0)    /* signed zeros */
+           : kind == 3 ? (r % 4 ? 0.0 : -(double)(r % 100) / 100)        /* -IoU or 0 */
+           : kind == 4 ? 1e15 + (double)(r % 4)                          /* large, exact */
+                       : (double)(r % 7) * 0.1 - 0.3;                    /* inexact sums */
+  }
+}
+
+TEST(hungarian_tie_break) {
+  /* Which of several optimal assignments comes out (the rewards read the
+   * matched pairs) is pinned to the implementation before the SIMD
+   * rewrite (git ec03baf, run outside this test), at every level. Small
+   * cases with several optima: */
+  static const struct {
+    size_t n, m;
+    double c[12];
+    long want[4];
+  } cases[] = {
+      /* zero cost also by {2, 0, 1} and {0, 2, 1} */
+      {3, 3, {-0.0, 0, 0, -0.0, 1, -0.0, 0, -0.0, 0}, {1, 0, 2}},
+      /* zero cost also by {2, 0, 1} and {2, 1, 0} */
+      {3, 3, {1, -0.0, 0, -0.0, -0.0, -0.0, 0, 0, 1}, {1, 2, 0}},
+      /* rows 0 and 1 or 2 and 1, both cost 0 */
+      {3, 2, {0, 2, 1, 0, 0, 2}, {0, 1, -1}},
+      /* all equal: the first rows take the first columns */
+      {4, 3, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 2, -1}},
+      {2, 4, {0, -0.08, -0.32, 0, 0, -0.28, 0, 0}, {2, 1}},
+  };
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  for (int l = 0; l < NLEVELS; l++) {
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      long rc[4];
+      rk__arena_reset(&a);
+      ASSERT_EQ_INT(rk__hungarian_simd(cases[k].c, cases[k].n, cases[k].m, rc, &a,
+                                       simd_levels[l]), 0);
+      for (size_t i = 0; i < cases[k].n; i++) ASSERT_EQ_INT(rc[i], cases[k].want[i]);
+    }
+    /* 1200 tie-heavy matrices up to 39 x 39 (0 to 39 rows or columns):
+     * the FNV-1a hash of every row's column + 1. */
+    static double c[40 * 40];
+    unsigned s = 2024;
+    uint64_t h = 14695981039346656037ull;
+    for (int it = 0; it < 1200; it++) {
+      size_t n, m;
+      long rc[40];
+      tie_matrix(it, &s, c, &n, &m);
+      rk__arena_reset(&a);
+      ASSERT_EQ_INT(rk__hungarian_simd(c, n, m, rc, &a, simd_levels[l]), 0);
+      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(rc[i] + 1)) * 1099511628211ull;
+    }
+    if (h != 0x04d800a845cad245ull)
+      RK_T_FAIL_("SIMD level %d: hash %016llx, want 04d800a845cad245", simd_levels[l],
+                 (unsigned long long)h);
+    if (rk_t_failed_) break;
+  }
+  rk__arena_release(&a);
+}
+
+TEST(hungarian_levels_agree) {
+  /* Every SIMD level gives the scalar level's assignment and return
+   * code, on 600 matrices up to 45 x 45 (vector loops, their tails and
+   * the transposed case), some with +inf and NaN entries (unreachable
+   * pairs, or -1 when a row has nothing finite). */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned s = 77;
+  static double c[45 * 45];
+  for (int it = 0; it < 600 && !rk_t_failed_; it++) {
+    size_t n = tie_next(&s) % 46, m = tie_next(&s) % 46;
+    for (size_t k = 0; k < n * m; k++) {
+      unsigned r = tie_next(&s);
+      c[k] = it % 3 == 0 ? (double)(r % 4) : (double)r / 65536.0 * 200 - 100;
+      if (it % 7 == 0 && r % 29 == 0) c[k] = r % 2 ? INFINITY : NAN;
+    }
+    long want[45], got[45];
     rk__arena_reset(&a);
-    ASSERT_EQ_INT(rk__hungarian(c, (size_t)n, (size_t)m, rc, &a), 0);
-    double tot = 0;
-    int pairs = 0;
-    unsigned cols = 0;
-    for (int i = 0; i < n; i++) {
-      if (rc[i] < 0) continue;
-      ASSERT_TRUE(rc[i] < m && !(cols >> rc[i] & 1));
-      cols |= 1u << rc[i];
-      tot += c[i * m + rc[i]];
-      pairs++;
+    int rc0 = rk__hungarian_simd(c, n, m, want, &a, RK__SIMD_SCALAR);
+    for (int l = 1; l < NLEVELS; l++) {
+      rk__arena_reset(&a);
+      ASSERT_EQ_INT(rk__hungarian_simd(c, n, m, got, &a, simd_levels[l]), rc0);
+      for (size_t i = 0; i < n; i++) ASSERT_EQ_INT(got[i], want[i]);
+      if (rk_t_failed_) {
+        fprintf(stderr, "  case %d: %zu x %zu, SIMD level %d\n", it, n, m, simd_levels[l]);
+        break;
+      }
     }
-    ASSERT_EQ_INT(pairs, n < m ? n : m);
-    ASSERT_NEAR(tot, brute(c, n, m, 0, 0, 0), 1e-9);
-    if (rk_t_failed_) {
-      fprintf(stderr, "  case %d: %d x %d\n", it, n, m);
-      break;
+  }
+  rk__arena_release(&a);
+}
+
+/* Vision-R1's cost as detection.c computed it before rk__vr1_costs
+ * (git ec03baf): the reference for every level. */
+static double vr1_ref(const rk__box *a, int pa, const rk__box *b, int gb) {
+  double l1 = fabs(a->x1 - b->x1) + fabs(a->y1 - b->y1) + fabs(a->x2 - b->x2) +
+              fabs(a->y2 - b->y2);
+  double g = rk__box_giou(a, b);
+  double cc = l1 - (pa >= 0 && pa == gb ? 1.0 : 0.0) - g;
+  return isfinite(cc) ? cc : 1e300;
+}
+
+TEST(vr1_costs_levels) {
+  /* rk__vr1_costs at every SIMD level and in both shapes equals vr1_ref
+   * bit for bit (memcmp: -0 and +0 differ) on 1500 random box sets of 1
+   * to 40 per side: small integer grids (touching, nested, identical and
+   * zero-width boxes), -0 coordinates, coordinates near 1e15, tiny ones,
+   * exact copies of GT boxes, predictions without a category (-1). */
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  unsigned s = 99;
+  static rk__box pb[40], gb[40];
+  static int pc[40], gc[40];
+  static double got[1600];
+  for (int it = 0; it < 1500 && !rk_t_failed_; it++) {
+    size_t P = 1 + tie_next(&s) % 40, G = 1 + tie_next(&s) % 40;
+    int kind = it % 5;
+    for (size_t k = 0; k < P + G; k++) {
+      rk__box *b = k < P ? &pb[k] : &gb[k - P];
+      double x[4];
+      for (int q = 0; q < 4; q++) {
+        unsigned r = tie_next(&s);
+        x[q] = kind == 0   ? (double)(r % 6)
+               : kind == 1 ? (r % 3 ? (double)(r % 2) : -0.0)
+               : kind == 2 ? ((double)r / 65536.0 - 0.5) * 2e15
+               : kind == 3 ? (double)r * 1e-300
+                           : (double)(r % 1000) / 7;
+      }
+      memset(b, 0, sizeof *b);
+      b->x1 = x[0] < x[2] ? x[0] : x[2], b->x2 = x[0] < x[2] ? x[2] : x[0];
+      b->y1 = x[1] < x[3] ? x[1] : x[3], b->y2 = x[1] < x[3] ? x[3] : x[1];
+      if (k < P) pc[k] = (int)(tie_next(&s) % 4) - 1;
+      else gc[k - P] = (int)(tie_next(&s) % 3);
     }
+    for (size_t i = 0; i < P && i < G; i++)
+      if (tie_next(&s) % 3 == 0) pb[i] = gb[tie_next(&s) % G];
+    rk__boxes pred = {pb, P, {0}, 0, 0}, gt = {gb, G, {0}, 0, 0};
+    for (int l = 0; l < NLEVELS && !rk_t_failed_; l++)
+      for (int by_gt = 0; by_gt < 2; by_gt++) {
+        rk__arena_reset(&a);
+        ASSERT_EQ_INT(rk__vr1_costs(&pred, pc, &gt, gc, by_gt, &a, got, simd_levels[l]), 0);
+        for (size_t i = 0; i < P; i++)
+          for (size_t j = 0; j < G; j++) {
+            double want = vr1_ref(&pb[i], pc[i], &gb[j], gc[j]);
+            double x = by_gt ? got[j * P + i] : got[i * G + j];
+            if (memcmp(&x, &want, sizeof x) != 0) {
+              RK_T_FAIL_("case %d (kind %d) level %d by_gt %d pair (%zu, %zu): %a, want %a", it,
+                         kind, simd_levels[l], by_gt, i, j, x, want);
+              i = P, j = G;
+            }
+          }
+      }
   }
   rk__arena_release(&a);
 }
@@ -592,6 +781,16 @@ TEST(e2e_detection_hungarian) {
                 " {\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}]\","
                 " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}");
   ASSERT_E2E(r, (0.5 + 1) / 2, "ok");
+  /* Fewer predictions than GTs (the matrix is built with predictions as
+   * rows; above, with more predictions, with GTs as rows): dog
+   * [20,20,30,40] goes to the dog GT (L1 10, GIoU .5: cost 10 - 1 - .5)
+   * rather than the cat (L1 90, GIoU 0 - (1200 - 300) / 1200: cost 90 -
+   * 0 + .75): precision m(.5;0,1) = .5, recall m(.5;.5,.5) / 2 = .25. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": \"pr_mean\"}}}",
+                "{\"response\": \"[{\\\"bbox_2d\\\": [20,20,30,40], \\\"label\\\": \\\"dog\\\"}]\","
+                " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"},"
+                " {\"bbox_2d\": [20,20,30,30], \"label\": \"dog\"}]}");
+  ASSERT_E2E(r, (0.5 + 0.25) / 2, "ok");
   /* Vision-R1 keeps only boxes with x1 < x2 and y1 < y2: the zero-width
    * [5,5,5,9] is dropped, leaving P = 1: precision 1, recall 1. Kept
    * (drop_degenerate false): P = 2, precision 1/2 -> (0.5 + 1)/2. */
@@ -866,7 +1065,9 @@ TEST(budgets) {
 
 TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(coco_categories_and_maxdets), TEST_ENTRY(e2e_coco_map), TEST_ENTRY(hungarian_scipy_example),
-          TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
+          TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(hungarian_tie_break),
+          TEST_ENTRY(hungarian_levels_agree), TEST_ENTRY(vr1_costs_levels),
+          TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
