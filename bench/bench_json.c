@@ -184,6 +184,43 @@ static int run(int dense, size_t nrec, int passes) {
   return 0;
 }
 
+/* Output numbers: rk__fmt_double (shortest of 15-17 digits that reads
+ * back exactly) against snprintf("%.17g"), what jansson and most C code
+ * write, on doubles in [0, 1) with full mantissas (IoU, F1, P(yes),
+ * advantages are such numbers; short decimals take a faster path). */
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void run_numbers(int passes) {
+  enum { N = 200000 };
+  static double v[N];
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    v[i] = (double)(x >> 11) / 9007199254740992.0;
+  }
+  char buf[40];
+  size_t sink = 0;
+  double best_ours = 1e30, best_printf = 1e30;
+  for (int p = 0; p < passes; p++) {
+    double t0 = now_ns();
+    for (int i = 0; i < N; i++) sink += rk__fmt_double(buf, v[i]);
+    double t1 = now_ns();
+    for (int i = 0; i < N; i++) sink += (size_t)snprintf(buf, sizeof buf, "%.17g", v[i]);
+    double t2 = now_ns();
+    if (t1 - t0 < best_ours) best_ours = t1 - t0;
+    if (t2 - t1 < best_printf) best_printf = t2 - t1;
+  }
+  printf("numbers: %d doubles in [0, 1), best of %d passes (checksum %zu)\n", N, passes, sink);
+  printf("  rk__fmt_double:   %6.1f ns/number (shortest round-trip text)\n", best_ours / N);
+  printf("  snprintf %%.17g:   %6.1f ns/number (17 digits, not shortest)\n", best_printf / N);
+}
+
 int main(int argc, char **argv) {
   size_t nrec = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 20000;
   int passes = argc > 2 ? atoi(argv[2]) : 5;
@@ -192,6 +229,7 @@ int main(int argc, char **argv) {
   printf("bench_json: rk__json_parse vs jansson %s json_loadb, one core\n",
          jansson_version_str());
   if (run(0, nrec, passes) || run(1, nrec, passes)) return 1;
+  run_numbers(passes);
   printf("reproduce: cmake --build build-json --target bench_json && "
          "build-json/bench_json %zu %d\n",
          nrec, passes);
