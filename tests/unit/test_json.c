@@ -934,6 +934,114 @@ TEST(record_with_long_strings) {
   rk__buf_release(&b);
 }
 
+/* Escapes, errors and string ends at every offset around the reader's
+ * 64-byte blocks, near the end of the input and far from it, in strings
+ * shorter and longer than its 8 KB stack buffer. The expected bytes are
+ * built next to the input; expected error offsets are where the bad byte
+ * was put. */
+static int parse_buf(const rk__buf *b, rk__jval **v, rk__json_error *err) {
+  return parse_n(b->p, b->n, v, err);
+}
+
+TEST(escapes_at_every_offset) {
+  static const struct {
+    const char *src, *want;
+  } esc[] = {
+      {"\\n", "\n"},           {"\\\\", "\\"},
+      {"\\\"", "\""},          {"\\/", "/"},
+      {"\\b\\f\\r\\t", "\b\f\r\t"},
+      {"\\u00e9", "\xc3\xa9"}, {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+      {"\\\\\\\\\\n", "\\\\\n"}, {"\xc3\xa9\\\"", "\xc3\xa9\""},
+      {"\\u0041\\n", "A\n"},
+  };
+  static const struct {
+    const char *bad, *msg;
+    size_t at; /* the byte blamed, from the start of bad */
+  } bad[] = {
+      {"\\q", "invalid escape '\\q' in string", 0},
+      {"\\u12x4", "invalid \\u escape in string: expected 4 hex digits", 0},
+      {"\x01",
+       "unescaped control character 0x01 in string (write it as \\u0001)", 0},
+      {"\xff", "invalid UTF-8 byte 0xff in string", 0},
+      {"\xe2\x80",
+       "invalid UTF-8 in string: truncated sequence (lead byte 0xe2, then 'z')",
+       2},
+  };
+  rk__buf src, want;
+  rk__buf_init(&src, 0);
+  rk__buf_init(&want, 0);
+  rk__jval *v;
+  rk__json_error err;
+  for (size_t big = 0; big < 2; big++) {
+    for (size_t len = 0; len < (big ? 70 : 140); len++) {
+      size_t pre = big ? 8190 + len : len;
+      for (size_t k = 0; k < sizeof esc / sizeof esc[0]; k++) {
+        for (int wrap = 0; wrap < 2; wrap++) {
+          size_t after = (len * 7 + k * 13) % 90;
+          rk__buf_reset(&src);
+          rk__buf_reset(&want);
+          if (wrap) rk__buf_puts(&src, "[");
+          rk__buf_putc(&src, '"');
+          for (size_t i = 0; i < pre; i++) {
+            /* An escape every 37 bytes in the long strings. */
+            const char *c = big && i % 37 == 36 ? "\\n" : "a";
+            rk__buf_puts(&src, c);
+            rk__buf_putc(&want, *c == 'a' ? 'a' : '\n');
+          }
+          rk__buf_puts(&src, esc[k].src);
+          rk__buf_puts(&want, esc[k].want);
+          for (size_t i = 0; i < after; i++) {
+            rk__buf_putc(&src, 'b');
+            rk__buf_putc(&want, 'b');
+          }
+          rk__buf_putc(&src, '"');
+          if (wrap) rk__buf_puts(&src, ",                                "
+                                       "                                1]");
+          if (parse_buf(&src, &v, &err) != 0) {
+            RK_T_FAIL_("len %zu, escape %zu: rejected: %s", len, k, err.msg);
+            goto done;
+          }
+          const rk__jval *s = wrap ? &v->u.arr.items[0] : v;
+          if (s->u.str.n != want.n ||
+              memcmp(s->u.str.p, want.p, want.n) != 0) {
+            RK_T_FAIL_("len %zu, escape %zu, wrap %d: wrong bytes", len, k,
+                       wrap);
+            goto done;
+          }
+        }
+      }
+      for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        rk__buf_reset(&src);
+        rk__buf_puts(&src, "\"\\n");
+        for (size_t i = 0; i < pre; i++) rk__buf_putc(&src, 'a');
+        size_t at = src.n + bad[k].at;
+        rk__buf_puts(&src, bad[k].bad);
+        rk__buf_puts(&src, "zz\"");
+        if (parse_buf(&src, &v, &err) != -1 || err.offset != at ||
+            strcmp(err.msg, bad[k].msg) != 0) {
+          RK_T_FAIL_("len %zu, error %zu: offset %zu (want %zu): %s", len, k,
+                     err.offset, at, err.msg);
+          goto done;
+        }
+      }
+      /* Unterminated after an escape: blamed on the end of the input. */
+      rk__buf_reset(&src);
+      rk__buf_puts(&src, "\"\\n");
+      for (size_t i = 0; i < pre; i++) rk__buf_putc(&src, 'a');
+      if (parse_buf(&src, &v, &err) != -1 || err.offset != src.n ||
+          strcmp(err.msg, "unexpected end of input in string (opened at "
+                          "line 1, column 1)") != 0) {
+        RK_T_FAIL_("len %zu, unterminated: offset %zu: %s", len, err.offset,
+                   err.msg);
+        goto done;
+      }
+    }
+  }
+done:
+  rk__buf_release(&src);
+  rk__buf_release(&want);
+}
+
 static void setup(void) { rk__arena_init(&A, 0); }
 
 TEST(setup_arena) { setup(); }
@@ -955,4 +1063,5 @@ TEST_MAIN(TEST_ENTRY(setup_arena), TEST_ENTRY(accepts_like_jansson),
           TEST_ENTRY(fmt_double_exact_strings),
           TEST_ENTRY(fmt_double_round_trips), TEST_ENTRY(put_val_compact),
           TEST_ENTRY(ref_strings), TEST_ENTRY(type_names),
-          TEST_ENTRY(record_with_long_strings), TEST_ENTRY(release_arena))
+          TEST_ENTRY(record_with_long_strings),
+          TEST_ENTRY(escapes_at_every_offset), TEST_ENTRY(release_arena))
