@@ -169,8 +169,8 @@ RK_API rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec,
  * a binding that holds the response as a string skips escaping it into
  * JSON, and the library skips decoding it. The text replaces any
  * "response" member of the record; responses[i] == NULL keeps the
- * record's own. A response that is not valid UTF-8 gives that record
- * status "error". Requires opts->results_only (records are not echoed
+ * record's own. A response that is not valid UTF-8 or holds a NUL byte
+ * (as a JSON string cannot) gives that record status "error". Requires opts->results_only (records are not echoed
  * back), else RK_EINVAL. */
 RK_API rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec,
                                        const rk_score_options *opts,

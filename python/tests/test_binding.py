@@ -113,11 +113,12 @@ class ScorerTest(unittest.TestCase):
         self.assertEqual([a["advantage"] for a in apart], [c["advantage"] for c in cli])
         self.assertEqual(apart[-1]["components"]["accuracy"], 1.0)
         self.assertEqual([a["reward"] for a in apart[:6]], [1.0, 2.0, 1.0, 1.0, 2.0, 1.0])
-        # A lone surrogate is that record's error, on both paths.
-        bad = {"response": "\ud800" * 80, "reference": "1"}
-        for r in (s.score([bad])[0], s.score([json.dumps(bad)])[0]):
-            self.assertEqual(r["status"], "error")
-            self.assertIsNone(r["reward"])
+        # A lone surrogate or a NUL is that record's error, on both paths.
+        for text in ("\ud800" * 80, "x" * 80 + "\x00"):
+            bad = {"response": text, "reference": "1"}
+            for r in (s.score([bad])[0], s.score([json.dumps(bad)])[0]):
+                self.assertEqual(r["status"], "error")
+                self.assertIsNone(r["reward"])
 
     def test_statuses_and_errors(self):
         s = rewardkit.Scorer({"reward": {"fn": "exact"}})

@@ -305,17 +305,21 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Offset of the first byte of p[0..n) that is not valid UTF-8, or n. */
+/* Offset of the first byte of p[0..n) that is not valid UTF-8 or is NUL
+ * (which a JSON string cannot hold either: the reader rejects \u0000),
+ * or n. */
 static size_t utf8_invalid_at(const char *p, size_t n) {
   const unsigned char *s = (const unsigned char *)p, *e = s + n;
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   while (s < e) {
     while (e - s >= 8) {
       uint64_t w;
       memcpy(&w, s, 8);
-      if (w & 0x8080808080808080ull) break;
+      if ((w & highs) || ((w - ones) & ~w & highs)) break; /* non-ASCII or a zero byte */
       s += 8;
     }
     if (s >= e) break;
+    if (*s == 0) return (size_t)(s - (const unsigned char *)p);
     if (*s < 0x80) {
       s++;
       continue;
@@ -391,8 +395,9 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
   if (ln->resp) {
     size_t bad = utf8_invalid_at(ln->resp, ln->resp_n);
     if (bad < ln->resp_n) {
-      snprintf(msg, sizeof msg, "line %llu: the response is not valid UTF-8 (byte %zu)",
-               (unsigned long long)ln->line, bad);
+      snprintf(msg, sizeof msg, "line %llu: the response is not valid UTF-8 text (%s at byte %zu)",
+               (unsigned long long)ln->line, ln->resp[bad] ? "invalid sequence" : "NUL",
+               bad);
       put_error_record(o, ln->line, msg);
       goto close;
     }

@@ -121,9 +121,19 @@ TEST(batch_with_responses_apart) {
   ASSERT_EQ_INT(rk_batch_status(b, 4), RK_STATUS_ERROR);
   size_t n = 0;
   const char *line = rk_batch_line(b, 3, &n);
-  ASSERT_CONTAINS(line, "line 4: the response is not valid UTF-8 (byte 2)");
+  ASSERT_CONTAINS(line, "line 4: the response is not valid UTF-8 text (invalid sequence at byte 2)");
   line = rk_batch_line(b, 0, &n);
   ASSERT_EQ_SPAN(line, n, "{\"reward\":1,\"status\":\"ok\",\"components\":{\"e\":1}}");
+  rk_batch_free(b);
+  /* A NUL (past the first 8 bytes: the word-at-a-time scan) is refused
+   * too, as the JSON reader refuses \u0000. */
+  const char nul[] = "abcdefghij\0k";
+  const char *r2[] = {nul};
+  size_t rl2[] = {sizeof nul - 1};
+  ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs + 2, lens + 2, r2, rl2, 1, &b),
+                RK_OK);
+  ASSERT_EQ_INT(rk_batch_status(b, 0), RK_STATUS_ERROR);
+  ASSERT_CONTAINS(rk_batch_line(b, 0, &n), "(NUL at byte 10)");
   rk_batch_free(b);
   /* No responses at all: the same as rk_score_batch. */
   ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs, lens, NULL, NULL, 2, &b), RK_OK);
