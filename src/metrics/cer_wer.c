@@ -102,43 +102,6 @@ size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab,
   return k;
 }
 
-/* The same split and interning straight from UTF-8 bytes, one byte at
- * a time: the definition rk__wer_ids_utf8 below must agree with (ids
- * and count; tests/unit/test_edit.c compares them). Whitespace is rk__py_space's (Python's
- * str.isspace). Words are byte strings, so two different invalid bytes
- * are different words here while the code-point version above maps both
- * to U+FFFD; on valid UTF-8 the two agree (fuzz/fuzz_edit.c). */
-size_t rk__wer_ids_utf8_bytes(const char *p, size_t n, int clean, rk__lev_intern *tab,
-                        uint32_t *ids);
-size_t rk__wer_ids_utf8_bytes(const char *p, size_t n, int clean, rk__lev_intern *tab,
-                        uint32_t *ids) {
-  size_t i = 0, k = 0, sl;
-  while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl; /* Strip (left) */
-  while (i < n) {
-    size_t w = i;
-    uint32_t h = RK__LEV_HASH0;
-    while (i < n) {
-      unsigned char c = (unsigned char)p[i];
-      if (c == ' ') break;
-      if (rk__py_space_class[c] && (sl = rk__py_space_fast(p + i, n - i))) {
-        /* A separator when clean, in a run of two or more, or trailing
-         * (Strip); otherwise a lone whitespace character inside the word. */
-        if (clean || i + sl == n || rk__py_space_fast(p + i + sl, n - i - sl)) break;
-        for (size_t q = 0; q < sl; q++) h = RK__LEV_HASH_STEP(h, (unsigned char)p[i + q]);
-        i += sl;
-        continue;
-      }
-      h = RK__LEV_HASH_STEP(h, c);
-      i++;
-    }
-    uint32_t id = rk__lev_intern_idb(tab, p + w, i - w, h);
-    if (id == UINT32_MAX) return SIZE_MAX;
-    ids[k++] = id;
-    while (i < n && (sl = rk__py_space_fast(p + i, n - i))) i += sl;
-  }
-  return k;
-}
-
 /* The same split and interning straight from UTF-8 bytes (what `wer`
  * uses: no decoding pass). Whitespace is rk__py_space's (Python's
  * str.isspace). Words are byte strings, so two different invalid bytes
