@@ -223,5 +223,7 @@ size_t rk__record_refs(const rk__call *c, rk__str *out, size_t max, int *had_any
  * "-0.25"); "null" for NaN and infinities. Returns the length written
  * (buf needs 32 bytes). */
 size_t rk__fmt_double(char *buf, double v);
+/* v in decimal; returns the length (buf needs 21 bytes). */
+size_t rk__fmt_u64(char *buf, uint64_t v);
 
 #endif /* RK_CORE_H */

@@ -854,16 +854,11 @@ static void summary_groups(summary *s, const gmap *m) {
     if (m->g[i].count >= 2 && m->g[i].min == m->g[i].max) s->zero_variance++;
 }
 
-/* An unsigned integer in decimal: the summary is written for every batch,
- * and printf was a third of the cost of a one-record batch. */
-static void put_u(rk__buf *o, unsigned long long v) {
+/* Counts in decimal: the summary is written for every batch, and printf
+ * was a third of the cost of a one-record batch. */
+static void put_u(rk__buf *o, uint64_t v) {
   char t[24];
-  size_t i = sizeof t;
-  do {
-    t[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  rk__buf_put(o, t + i, sizeof t - i);
+  rk__buf_put(o, t, rk__fmt_u64(t, v));
 }
 
 static void summary_json(const summary *s, const rk_spec *spec, rk__buf *o) {

@@ -189,13 +189,13 @@ static size_t fmt_exact(char *buf, double v) {
   int p = 15;
   for (; p <= 17; p++) {
     int sc = p - 1 - d;
-    jw_u128 num = (jw_u128)m * jw_pow10(sc);
+    jw_u128 ten = jw_pow10(sc);
+    jw_u128 num = (jw_u128)m * ten;
     jw_u128 q = num >> sh, rem = num - (q << sh), half = (jw_u128)1 << (sh - 1);
     if (rem > half || (rem == half && (q & 1))) q++;
     /* Inside v's rounding interval? Compare 2*q*2^sh with (2m +- 1)*10^sc
      * (4x and 4m - 1 below for a power of two). Ties read back to the
      * neighbour with the even significand: v's when m is even. */
-    jw_u128 ten = jw_pow10(sc);
     int pow2 = m == ((uint64_t)1 << 52);
     jw_u128 x = (jw_u128)q << (sh + (pow2 ? 2 : 1));
     jw_u128 lo = pow2 ? ((jw_u128)4 * m - 1) * ten : ((jw_u128)2 * m - 1) * ten;
@@ -207,9 +207,7 @@ static size_t fmt_exact(char *buf, double v) {
   }
   /* Rounding up to 10^p moves the decimal exponent. */
   int dd = d;
-  uint64_t lim = 1;
-  for (int i = 0; i < p; i++) lim *= 10;
-  if (digits >= lim) {
+  if (digits >= (uint64_t)jw_pow10(p)) {
     digits /= 10;
     dd++;
   }
@@ -242,6 +240,18 @@ static size_t fmt_exact(char *buf, double v) {
 }
 #endif
 
+size_t rk__fmt_u64(char *buf, uint64_t v) {
+  char tmp[24];
+  size_t k = 0, n = 0;
+  do {
+    tmp[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (k) buf[n++] = tmp[--k];
+  buf[n] = '\0';
+  return n;
+}
+
 size_t rk__fmt_double(char *buf, double v) {
   if (isnan(v) || isinf(v)) {
     memcpy(buf, "null", 5);
@@ -251,17 +261,9 @@ size_t rk__fmt_double(char *buf, double v) {
    * no ".0" (so 1e15 is "1000000000000000", -0.0 is "-0"). */
   if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
     int64_t i = (int64_t)v;
-    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-    char tmp[24];
-    size_t k = 0, n = 0;
-    do {
-      tmp[k++] = (char)('0' + u % 10);
-      u /= 10;
-    } while (u);
+    size_t n = 0;
     if (signbit(v)) buf[n++] = '-';
-    while (k) buf[n++] = tmp[--k];
-    buf[n] = '\0';
-    return n;
+    return n + rk__fmt_u64(buf + n, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i);
   }
   /* Fast path for decimals (rewards like 0.9, -0.25, -0.44140625): the
    * smallest k with v == m / 10^k and m < 10^15. Both m and 10^k are exact
