@@ -3,7 +3,9 @@
  * array splitter (spans must lie inside the input, counting and filling
  * must agree), each span scored through the library as the server does,
  * the OpenRLHF response cutter, and the OpenRLHF body reader: every
- * record it builds must be a JSON object the library's reader accepts.
+ * record it builds must be a JSON object the library's reader accepts,
+ * and the samples must score (responses handed over apart) one result
+ * each.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,26 +52,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rk_server_cut_response(p, size, p, half, size > 3 ? "ab" : NULL, &out, &on);
   if (out < p || out + on > p + size) __builtin_trap();
 
-  char *text = NULL, msg[256];
-  size_t *off = NULL, count = 0;
-  int code = rk_server_openrlhf_records(p, size, "ab", 1000, &text, &off, &count, msg,
-                                        sizeof msg);
+  char msg[256];
+  rk_server_samples sm;
+  int code = rk_server_openrlhf_records(p, size, "ab", 1000, &sm, msg, sizeof msg);
   if (code) {
-    if ((code != 400 && code != 413 && code != 500) || !msg[0] || text || off) __builtin_trap();
+    if ((code != 400 && code != 413 && code != 500) || !msg[0] || sm.text || sm.mem)
+      __builtin_trap();
     return 0;
   }
   rk__arena a;
   rk__arena_init(&a, RK__ARENA_DEFAULT_LIMIT);
-  for (size_t i = 0; i < count; i++) {
+  for (size_t i = 0; i < sm.n; i++) {
     rk__jval *v = NULL;
-    if (off[i + 1] < off[i] ||
-        rk__json_parse(text + off[i], off[i + 1] - off[i], &a, NULL, &v, NULL) != 0 ||
+    if (sm.off[i + 1] < sm.off[i] ||
+        rk__json_parse(sm.text + sm.off[i], sm.off[i + 1] - sm.off[i], &a, NULL, &v, NULL) != 0 ||
         v->type != RK__JOBJ)
       __builtin_trap();
     rk__arena_reset(&a);
   }
   rk__arena_release(&a);
-  free(text);
-  free(off);
+  /* Scored as the server scores them: one result per sample. */
+  size_t cap = sm.n < 64 ? sm.n : 64;
+  const char *st[64];
+  size_t ln[64];
+  for (size_t i = 0; i < cap; i++) {
+    st[i] = sm.text + sm.off[i];
+    ln[i] = sm.off[i + 1] - sm.off[i];
+  }
+  rk_score_options so = {.results_only = 1, .step_budget = 100000};
+  rk_batch *b = NULL;
+  if (cap && (rk_score_batch_responses(ctx, spec, &so, st, ln, sm.resp, sm.resp_len, cap, &b) !=
+                  RK_OK ||
+              rk_batch_count(b) != cap))
+    __builtin_trap();
+  rk_batch_free(b);
+  rk_server_samples_free(&sm);
   return 0;
 }

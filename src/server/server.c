@@ -567,9 +567,12 @@ static void count_results(server *s, const spec_ref *sr, const double *table, si
   pthread_mutex_unlock(&s->mu);
 }
 
-/* Scores n records; on success returns the batch and the numeric table. */
+/* Scores n records (resps: responses given apart, or NULL; see
+ * rk_score_batch_responses); on success returns the batch and the numeric
+ * table. */
 static rk_batch *score_records(server *s, spec_ref *sr, const char **recs, const size_t *lens,
-                               size_t n, double **table, char *err, size_t errcap) {
+                               const char *const *resps, const size_t *resp_lens, size_t n,
+                               double **table, char *err, size_t errcap) {
   rk_ctx *ctx = ctx_take(s);
   if (!ctx) {
     snprintf(err, errcap, "cannot create a scoring context");
@@ -577,7 +580,7 @@ static rk_batch *score_records(server *s, spec_ref *sr, const char **recs, const
   }
   rk_score_options so = {.results_only = 1};
   rk_batch *b = NULL;
-  rk_err rc = rk_score_batch(ctx, sr->spec, &so, recs, lens, n, &b);
+  rk_err rc = rk_score_batch_responses(ctx, sr->spec, &so, recs, lens, resps, resp_lens, n, &b);
   if (rc != RK_OK) snprintf(err, errcap, "%s", rk_ctx_errmsg(ctx));
   ctx_give(s, ctx);
   if (rc != RK_OK) return NULL;
@@ -678,7 +681,8 @@ static enum MHD_Result handle_score(server *s, struct MHD_Connection *c, request
   spec_ref *sr = spec_acquire(s);
   double *table = NULL;
   char err[512];
-  rk_batch *b = count ? score_records(s, sr, starts, lens, count, &table, err, sizeof err)
+  rk_batch *b = count ? score_records(s, sr, starts, lens, NULL, NULL, count, &table, err,
+                                      sizeof err)
                       : NULL;
   free(starts);
   free(lens);
@@ -722,17 +726,31 @@ static void put_real(sbuf *b, double v) {
   sb_put(b, t, n);
 }
 
+void rk_server_samples_free(rk_server_samples *s) {
+  if (!s) return;
+  free(s->text);
+  free(s->off);
+  free(s->resp);
+  free(s->resp_len);
+  if (s->mem) rk__arena_release(s->mem);
+  free(s->mem);
+  memset(s, 0, sizeof *s);
+}
+
 int rk_server_openrlhf_records(const char *body, size_t len, const char *marker,
-                               size_t max_records, char **text, size_t **offp, size_t *count,
-                               char *msg, size_t msgcap) {
-  *text = NULL;
-  *offp = NULL;
-  *count = 0;
-  rk__arena a;
-  rk__arena_init(&a, RK__ARENA_DEFAULT_LIMIT);
+                               size_t max_records, rk_server_samples *out, char *msg,
+                               size_t msgcap) {
+  memset(out, 0, sizeof *out);
+  rk__arena *a = malloc(sizeof *a);
+  if (!a) {
+    snprintf(msg, msgcap, "out of memory");
+    return 500;
+  }
+  rk__arena_init(a, RK__ARENA_DEFAULT_LIMIT);
+  out->mem = a;
   rk__jval *root = NULL;
   rk__json_error je;
-  int rc = rk__json_parse(body, len, &a, NULL, &root, &je);
+  int rc = rk__json_parse(body, len, a, NULL, &root, &je);
   const rk__jval *query = NULL, *prompts = NULL, *labels = NULL;
   if (rc == -2) {
     snprintf(msg, msgcap, "out of memory");
@@ -752,7 +770,7 @@ int rk_server_openrlhf_records(const char *body, size_t len, const char *marker,
              max_records);
     rc = 413;
   }
-  if (rc) goto out;
+  if (rc) goto fail;
   size_t n = query->u.arr.n;
   prompts = rk__json_get(root, "prompts");
   labels = rk__json_get(root, "labels");
@@ -762,30 +780,26 @@ int rk_server_openrlhf_records(const char *body, size_t len, const char *marker,
       (labels && (labels->type != RK__JARR || labels->u.arr.n != n))) {
     snprintf(msg, msgcap, "'prompts' and 'labels' must be arrays as long as 'query' (%zu)", n);
     rc = 400;
-    goto out;
+    goto fail;
   }
   rk__buf t;
   rk__buf_init(&t, 0);
-  size_t *off = malloc((n + 1) * sizeof *off);
-  for (size_t i = 0; off && i < n; i++) {
+  out->off = malloc((n + 1) * sizeof *out->off);
+  out->resp = calloc(n ? n : 1, sizeof *out->resp);
+  out->resp_len = calloc(n ? n : 1, sizeof *out->resp_len);
+  for (size_t i = 0; out->off && out->resp && out->resp_len && i < n; i++) {
     const rk__jval *q = &query->u.arr.items[i];
     const rk__jval *pr = prompts ? &prompts->u.arr.items[i] : NULL;
     const rk__jval *l = labels ? &labels->u.arr.items[i] : NULL;
-    off[i] = t.n;
-    char sep = '{';
+    out->off[i] = t.n;
     if (q->type == RK__JSTR) {
-      const char *resp = NULL;
-      size_t rn = 0;
       int ps = pr && pr->type == RK__JSTR;
       rk_server_cut_response(q->u.str.p, q->u.str.n, ps ? pr->u.str.p : "",
-                             ps ? pr->u.str.n : 0, marker, &resp, &rn);
-      rk__buf_puts(&t, "{\"response\":");
-      rk__json_put_str(&t, resp, rn);
-      sep = ',';
+                             ps ? pr->u.str.n : 0, marker, &out->resp[i], &out->resp_len[i]);
     }
+    char sep = '{';
     if (pr) {
-      rk__buf_putc(&t, sep);
-      rk__buf_puts(&t, "\"prompt\":");
+      rk__buf_puts(&t, "{\"prompt\":");
       rk__json_put_val(&t, pr);
       sep = ',';
     }
@@ -797,20 +811,19 @@ int rk_server_openrlhf_records(const char *body, size_t len, const char *marker,
     }
     rk__buf_puts(&t, sep == '{' ? "{}" : "}");
   }
-  if (!off || t.oom) {
-    free(off);
+  if (!out->off || !out->resp || !out->resp_len || t.oom) {
     rk__buf_release(&t);
     snprintf(msg, msgcap, "out of memory");
     rc = 500;
-    goto out;
+    goto fail;
   }
-  off[n] = t.n;
+  out->off[n] = t.n;
   size_t tn = 0;
-  *text = rk__buf_take(&t, &tn);
-  *offp = off;
-  *count = n;
-out:
-  rk__arena_release(&a);
+  out->text = rk__buf_take(&t, &tn);
+  out->n = n;
+  return 0;
+fail:
+  rk_server_samples_free(out);
   return rc;
 }
 
@@ -818,34 +831,35 @@ out:
  * the library's JSON reader (jansson, at ~75 MB/s, was most of the cost of
  * a request); the samples are scored like /v1/score records. */
 static enum MHD_Result handle_get_reward(server *s, struct MHD_Connection *c, request *rq) {
-  char *text = NULL, msg[512];
-  size_t *off = NULL, n = 0;
+  char msg[512];
+  rk_server_samples sm;
   int code = rk_server_openrlhf_records(rq->body.p ? rq->body.p : "", rq->body.n,
-                                        s->o.response_marker, s->o.max_records, &text, &off,
-                                        &n, msg, sizeof msg);
+                                        s->o.response_marker, s->o.max_records, &sm, msg,
+                                        sizeof msg);
   if (code) return respond_json_error(s, c, rq, (unsigned)code, "%s", msg);
+  size_t n = sm.n;
   const char **recs = malloc((n ? n : 1) * sizeof *recs);
   size_t *lens = malloc((n ? n : 1) * sizeof *lens);
   if (!recs || !lens) {
     free(recs);
     free(lens);
-    free(text);
-    free(off);
+    rk_server_samples_free(&sm);
     return respond_json_error(s, c, rq, 500, "out of memory");
   }
   for (size_t i = 0; i < n; i++) {
-    recs[i] = text + off[i];
-    lens[i] = off[i + 1] - off[i];
+    recs[i] = sm.text + sm.off[i];
+    lens[i] = sm.off[i + 1] - sm.off[i];
   }
   rq->records = n;
   spec_ref *sr = spec_acquire(s);
   double *table = NULL;
   char err[512];
-  rk_batch *b = n ? score_records(s, sr, recs, lens, n, &table, err, sizeof err) : NULL;
-  free(off);
+  rk_batch *b =
+      n ? score_records(s, sr, recs, lens, sm.resp, sm.resp_len, n, &table, err, sizeof err)
+        : NULL;
   free(recs);
   free(lens);
-  free(text);
+  rk_server_samples_free(&sm);
   if (n && !b) {
     spec_unref(s, sr);
     return respond_json_error(s, c, rq, 500, "scoring failed: %s", err);

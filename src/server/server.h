@@ -22,16 +22,29 @@ int rk_serve_main(int argc, char **argv);
 long rk_server_split_array(const char *p, size_t n, const char **starts, size_t *lens,
                            size_t cap, size_t *err_at, const char **err);
 
-/* The records of an OpenRLHF body {"query": [...], "prompts": [...],
- * "labels": [...]}: one JSON object per sample, {"response": the query cut
- * by rk_server_cut_response, "prompt": prompts[i], "reference": labels[i]}
- * (each key only when it applies), written back to back into *text
- * (malloc'd, caller frees); record i is (*text)[off[i] .. off[i+1]) and
- * off (malloc'd, n + 1 entries) is returned in *off. Returns 0 with *count;
- * or an HTTP status (400, 413, 500) with the reason in msg. */
+/* The samples of an OpenRLHF body {"query": [...], "prompts": [...],
+ * "labels": [...]} as records for rk_score_batch_responses: record i is
+ * text[off[i] .. off[i+1]), {"prompt": prompts[i], "reference": labels[i]}
+ * (each key only when it applies), and its response, the query cut by
+ * rk_server_cut_response, is resp[i] (resp_len[i] bytes; NULL when the
+ * query is not a string), handed over apart so that it is neither escaped
+ * nor decoded again. Responses point into the body or into `mem`. */
+typedef struct rk_server_samples {
+  char *text;
+  size_t *off;           /* n + 1 */
+  const char **resp;     /* n */
+  size_t *resp_len;      /* n */
+  size_t n;
+  void *mem;             /* the parsed body's strings */
+} rk_server_samples;
+
+/* Returns 0 with *out filled (free it with rk_server_samples_free, and
+ * keep the body alive while using it); or an HTTP status (400, 413, 500)
+ * with the reason in msg and *out empty. */
 int rk_server_openrlhf_records(const char *body, size_t n, const char *marker,
-                               size_t max_records, char **text, size_t **off, size_t *count,
-                               char *msg, size_t msgcap);
+                               size_t max_records, rk_server_samples *out, char *msg,
+                               size_t msgcap);
+void rk_server_samples_free(rk_server_samples *s);
 
 /* The response part of an OpenRLHF query: the query minus its prompt when
  * the prompt is a prefix, else the text after the last `marker` (may be
