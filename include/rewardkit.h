@@ -57,7 +57,8 @@ RK_API const char *rk_version(void);
   XX(ETOOSMALL, -6, "buffer too small")                                     \
   XX(ELIMIT, -7, "input exceeds a configured limit")                        \
   XX(ETHREAD, -8, "could not start a worker thread")                        \
-  XX(ECALLBACK, -9, "a caller callback reported an error")
+  XX(ECALLBACK, -9, "a caller callback reported an error")                 \
+  XX(EBUSY, -10, "the context is still scoring a started batch")
 
 typedef enum {
 #define RK__ERR_ENUM(name, code, msg) RK_##name = code,
@@ -177,6 +178,39 @@ RK_API rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec,
                                        const char *const *recs, const size_t *lens,
                                        const char *const *responses,
                                        const size_t *resp_lens, size_t n, rk_batch **out);
+
+/* A batch scored in the background and returned in pieces, for bindings
+ * that convert results while the next records are scored.
+ * rk_score_batch_start() hands the batch to a thread of the context and
+ * returns at once. The records lie back to back in `text` (record i is the
+ * lens[i] bytes after record i-1; no separator needed). Responses given
+ * apart (as in rk_score_batch_responses; resp_text may be NULL) lie back
+ * to back in resp_text, resp_lens[i] bytes each, RK_OWN_RESPONSE for a
+ * record that keeps its own.
+ * Each rk_score_batch_next() returns the results of the next consecutive
+ * records as an rk_batch of their own (the caller frees it), waiting until
+ * they are scored; *out = NULL once every piece was returned. The pieces
+ * together equal what rk_score_batch_responses returns for the whole
+ * batch (same lines, same line numbers in error messages); each piece's
+ * summary covers that piece only. A spec with advantages, a group filter
+ * or a model reward is scored as one piece (groups need the whole batch;
+ * server requests are sent together).
+ * The buffers must stay valid until the last piece is returned or
+ * rk_score_batch_abort() returns. Between start and the end of the batch
+ * the context refuses other calls with RK_EBUSY. A failed piece (out of
+ * memory) ends the batch: next() returns its code (rk_ctx_errmsg says
+ * why) and the later pieces are not scored.
+ * The context's extra thread plays the caller's part (worker 0): with
+ * threads = 1 it scores while the caller's thread does other work. */
+#define RK_OWN_RESPONSE ((size_t)-1)
+RK_API rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec,
+                                   const rk_score_options *opts, const char *text,
+                                   const size_t *lens, const char *resp_text,
+                                   const size_t *resp_lens, size_t n);
+RK_API rk_err rk_score_batch_next(rk_ctx *ctx, rk_batch **out);
+/* Ends a started batch early: waits for the piece being scored, frees the
+ * pieces not returned yet. A no-op when no batch is started. */
+RK_API void rk_score_batch_abort(rk_ctx *ctx);
 
 /* Number of output lines (n minus records dropped by a group filter). */
 RK_API size_t rk_batch_count(const rk_batch *b);

@@ -25,6 +25,13 @@ __all__ = ["Scorer", "RewardkitError", "SpecError", "library_path", "functions"]
 _LIB, _LIB_PATH = _lib.load()
 _HAVE_APART = hasattr(_LIB, "rk_score_batch_responses") and \
     _LIB.rk_score_batch_responses.argtypes is not None
+# Batches of at least this many records, when the spec has no groups, are
+# scored in pieces on a thread of the library while this thread turns the
+# finished pieces into dicts (rk_score_batch_start / _next).
+_HAVE_PIECES = getattr(_LIB, "rk_score_batch_start", None) is not None and \
+    _LIB.rk_score_batch_start.argtypes is not None
+_PIECES_FROM = 128
+_OWN_RESPONSE = ctypes.c_size_t(-1).value
 library_path = _LIB_PATH
 _STATUS = ["ok", "unparseable", "invalid_reference", "timeout", "error"]
 # array typecode of size_t (lengths handed to the library without a Python
@@ -236,10 +243,12 @@ class Scorer:
         n = len(lines)
         if n == 0:
             return []
+        opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
+        if n >= _PIECES_FROM and _HAVE_PIECES and not self.needs_groups:
+            return self._score_pieces(lines, resps, opts, explain)
         arr = (ctypes.c_char_p * n)()
         arr[:] = lines  # a slice assignment: faster than the constructor
         lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
-        opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
         batch = ctypes.c_void_p()
         ctx = self._take_ctx()
         try:
@@ -263,13 +272,55 @@ class Scorer:
         finally:
             _LIB.rk_batch_free(batch)
 
+    def _score_pieces(self, lines, resps, opts, explain):
+        """The library scores the batch piece by piece on a thread of its
+        own (rk_score_batch_start); each finished piece becomes dicts here
+        while the next one is scored. The records go over as one joined
+        buffer plus lengths, cheaper to build than an array of pointers;
+        the buffers stay referenced by this frame until the end."""
+        n = len(lines)
+        text = b"".join(lines)
+        lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
+        rtext = rlens = None
+        if resps is not None:
+            rtext = b"".join(filter(None, resps))
+            rlens = (ctypes.c_size_t * n).from_buffer(array.array(
+                _SIZE_T, [len(r) if r is not None else _OWN_RESPONSE for r in resps]))
+        ctx = self._take_ctx()
+        try:
+            rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), text, lens,
+                                           rtext, rlens, n)
+            if rc != 0:
+                raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
+                                     or _LIB.rk_strerror(rc).decode())
+            out = []
+            batch = ctypes.c_void_p()
+            try:
+                while True:
+                    rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
+                    if rc != 0:
+                        raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
+                                             or _LIB.rk_strerror(rc).decode())
+                    if not batch:
+                        return out
+                    try:
+                        out += self._results(batch, _LIB.rk_batch_count(batch), explain)
+                    finally:
+                        _LIB.rk_batch_free(batch)
+            finally:
+                _LIB.rk_score_batch_abort(ctx)  # a no-op once every piece was taken
+        finally:
+            self._give_ctx(ctx)
+
     def _results(self, batch, n, explain):
         ncol = 4 + len(self.components)
-        table = (ctypes.c_double * (n * ncol))()
-        if _LIB.rk_batch_table(batch, table, n * ncol) != 0:
+        table = array.array("d", bytes(8 * n * ncol))
+        if _LIB.rk_batch_table(batch, (ctypes.c_double * (n * ncol)).from_buffer(table),
+                               n * ncol) != 0:
             raise RewardkitError("could not read the results")
-        vals = table[:]  # one conversion to Python floats, in C
-        cols = [vals[k::ncol] for k in range(ncol)]
+        # One column at a time to Python floats, in C (array slicing and
+        # tolist() are faster than indexing a ctypes array).
+        cols = [table[k::ncol].tolist() for k in range(ncol)]
         # The library's null (NaN) is None in Python. A column holding a NaN
         # sums to NaN (a C-speed test; +inf with -inf also does, and then
         # the pass below just finds nothing to replace).

@@ -201,6 +201,79 @@ class ScorerTest(unittest.TestCase):
             t.join()
         self.assertEqual(errors, [])
 
+    def test_large_batches_in_pieces_match_cli(self):
+        # Batches of >= 128 records without groups are scored in pieces
+        # while earlier pieces are converted: the results, error messages
+        # (with their line numbers) and explanations must equal the CLI's
+        # and those of one piece.
+        spec = {"reward": {"sum": [
+            {"fn": "format", "name": "format", "args": {"preset": "r1"}},
+            {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}}]}}
+        recs = rollouts(1200)
+        for i in (3, 130, 517, 1199):
+            recs[i] = {"id": i, "reference": "2"}  # no response: an error
+        recs[700]["response"] = "x" * 100 + "<answer>2</answer>"  # passed apart
+        s = rewardkit.Scorer(spec, threads=2)
+        cli = cli_score(recs, spec, "--explain")
+        for explain in (False, True):
+            ours = s.score(recs, explain=explain)
+            self.assertEqual(len(ours), len(recs))
+            for i, (a, b) in enumerate(zip(ours, cli)):
+                self.assertEqual((a["reward"], a["status"], a["components"]),
+                                 (b["reward"], b["status"], b["components"]), i)
+                self.assertEqual(a.get("error"), b.get("error"), i)
+                if explain:
+                    self.assertEqual(a["explain"], b.get("explain", {}), i)
+            self.assertIn("no 'response'", ours[517]["error"])
+            saved = rewardkit._PIECES_FROM
+            rewardkit._PIECES_FROM = 1 << 60
+            try:
+                self.assertEqual(s.score(recs, explain=explain), ours)
+            finally:
+                rewardkit._PIECES_FROM = saved
+        # Lines that are not JSON: the message names the line of the batch.
+        lines = [json.dumps(r) for r in recs]
+        lines[900] = "not json"
+        ours = s.score_jsonl(lines)
+        self.assertEqual(ours, s.score(lines))
+        self.assertTrue(ours[900]["error"].startswith("line 901: invalid JSON"),
+                        ours[900]["error"])
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(spec, f)
+        try:
+            p = subprocess.run([CLI, "score", "--quiet", "--spec", f.name],
+                               input="\n".join(lines).encode() + b"\n",
+                               capture_output=True, check=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        cli = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        self.assertEqual([r.get("error") for r in ours], [c.get("error") for c in cli])
+
+    def test_threads_with_pieces(self):
+        spec = {"reward": {"fn": "exact", "args": {"extract": "answer_tag"}}}
+        s = rewardkit.Scorer(spec, threads=2)
+        recs = rollouts(700)
+        want = [r["reward"] for r in s.score(recs)]
+        # i % 5 == 2 answers "2"; every 7th response has no tags.
+        self.assertEqual(want[:15], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                     0.0, 0.0, 1.0, 0.0, 0.0])
+        errors = []
+
+        def work():
+            try:
+                for _ in range(5):
+                    if [r["reward"] for r in s.score(recs)] != want:
+                        errors.append("mismatch")
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=work) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
     def test_functions_list(self):
         fns = rewardkit.functions()
         for name in ("exact", "format", "mcq", "field"):

@@ -174,6 +174,10 @@ typedef struct rk__fn {
   /* 1 if the function does not read the response (constant, field): the
    * engine then scores records that have none. */
   int no_response;
+  /* 1 if it may call an inference server (src/model): a started batch
+   * (rk_score_batch_start) is then scored in one piece, so that the
+   * server's requests are not split into several rounds. */
+  int calls_model;
 } rk__fn;
 
 /* Argument helpers. `def` is used when the key is absent. Each returns 0,

@@ -12,8 +12,13 @@
  * Model rewards (model/client.h): a block whose records queued server
  * requests is rolled back; the chunk's requests are sent together on the
  * calling thread and those blocks are scored again with the replies.
+ *
+ * A started batch (rk_score_batch_start) is scored by one more thread of
+ * the context, created on first use, which plays the caller's part (worker
+ * 0) piece after piece while the real caller takes the finished pieces.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,12 +55,38 @@ typedef struct worker {
   uint64_t *snap_cnt;
 } worker;
 
+/* The batch of rk_score_batch_start. The fields under mu are shared with
+ * the scoring thread; `active` and `taken` belong to the caller's thread. */
+typedef struct started {
+  pthread_t thread;
+  int have_thread;
+  pthread_mutex_t mu;
+  pthread_cond_t wake;   /* to the thread: a batch is queued, or stop */
+  pthread_cond_t ready;  /* to the caller: a piece is scored, or done */
+  int queued, stop, cancel, done;  /* under mu */
+  size_t scored;         /* pieces finished; under mu */
+  rk_err rc;             /* the failed piece's code; under mu */
+  char errmsg[512];      /* its message */
+  rk_batch **pieces;     /* npieces results, NULL once taken */
+  const char **ptrs;     /* start of each record, then of each response */
+  const rk_spec *spec;
+  rk_score_options o;
+  const char *const *recs;
+  const size_t *lens;
+  const char *const *resps;
+  const size_t *resp_lens;
+  size_t n, per, npieces;
+  int active;            /* started and not ended (caller's thread) */
+  size_t taken;          /* pieces returned by next() (caller's thread) */
+} started;
+
 struct rk_ctx {
   rk__pool *pool;
   unsigned n;
   worker *w;
   rk__mclient *mc;     /* created when a model reward first calls out */
   rk__mstats mstart;   /* client totals when the current call began */
+  started st;
   char errmsg[512];
 };
 
@@ -76,6 +107,9 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
     return RK_ENOMEM;
   }
   ctx->n = n;
+  pthread_mutex_init(&ctx->st.mu, NULL);
+  pthread_cond_init(&ctx->st.wake, NULL);
+  pthread_cond_init(&ctx->st.ready, NULL);
   for (unsigned i = 0; i < n; i++) {
     rk__arena_init(&ctx->w[i].arena, 0);
     rk__buf_init(&ctx->w[i].err, 4096);
@@ -110,8 +144,11 @@ static void worker_free_comp(worker *w) {
   w->ncomp = 0;
 }
 
+static void started_stop(rk_ctx *ctx);
+
 void rk_ctx_destroy(rk_ctx *ctx) {
   if (!ctx) return;
+  started_stop(ctx);
   rk__pool_destroy(ctx->pool);
   rk__mclient_destroy(ctx->mc);
   for (unsigned i = 0; i < ctx->n; i++) {
@@ -131,6 +168,15 @@ unsigned rk_ctx_threads(const rk_ctx *ctx) { return ctx ? ctx->n : 0; }
 static rk_err ctx_fail(rk_ctx *ctx, rk_err rc, const char *msg) {
   snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg);
   return rc;
+}
+
+/* 1 (and the message) while a started batch owns the context. */
+static int ctx_busy(rk_ctx *ctx) {
+  if (!ctx->st.active) return 0;
+  ctx_fail(ctx, RK_EBUSY,
+           "the context is still scoring a batch from rk_score_batch_start: take its "
+           "pieces with rk_score_batch_next or end it with rk_score_batch_abort first");
+  return 1;
 }
 
 /* Sizes each worker's component arrays for `spec` and zeroes the summary. */
@@ -1050,19 +1096,19 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   return rk_score_batch_responses(ctx, spec, opts, recs, lens, NULL, NULL, n, out);
 }
 
-rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
-                                const char *const *recs, const size_t *lens,
-                                const char *const *responses, const size_t *resp_lens,
-                                size_t n, rk_batch **out) {
-  if (!out) return RK_EINVAL;
-  *out = NULL;
-  if (!ctx || !spec || (n && (!recs || !lens))) return RK_EINVAL;
-  if (responses && (!resp_lens || !opts || !opts->results_only)) return RK_EINVAL;
-  rk_score_options o;
-  opts_fill(&o, opts);
-  ctx->errmsg[0] = '\0';
+/* Scores records [0, n) of a batch whose first record is input line
+ * line0 + 1; the caller checked the arguments. A failure's message goes
+ * to errmsg (sizeof ctx->errmsg bytes). */
+static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *o_in,
+                        const char *const *recs, const size_t *lens,
+                        const char *const *responses, const size_t *resp_lens, size_t n,
+                        uint64_t line0, char *errmsg, rk_batch **out) {
+  rk_score_options o = *o_in;
   rk_err rc = workers_prepare(ctx, spec, o.explain);
-  if (rc) return ctx_fail(ctx, rc, "out of memory preparing workers");
+  if (rc) {
+    snprintf(errmsg, sizeof ctx->errmsg, "out of memory preparing workers");
+    return rc;
+  }
 
   rk_batch *b = calloc(1, sizeof *b);
   slot sl = {0};
@@ -1086,7 +1132,7 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
   for (size_t i = 0; i < n; i++) {
     lines[i].p = lens[i] > o.max_line ? NULL : recs[i];
     lines[i].n = lens[i];
-    lines[i].line = i + 1;
+    lines[i].line = line0 + i + 1;
     lines[i].resp = responses ? responses[i] : NULL;
     lines[i].resp_n = responses && responses[i] ? resp_lens[i] : 0;
     if (!recs[i]) {
@@ -1139,8 +1185,200 @@ fail:
   slot_free(&sl);
   free(comp);
   rk_batch_free(b);
-  return ctx_fail(ctx, rc, rc == RK_EINVAL ? "a record pointer is NULL"
-                                            : "out of memory while scoring a batch");
+  snprintf(errmsg, sizeof ctx->errmsg, "%s",
+           rc == RK_EINVAL ? "a record pointer is NULL" : "out of memory while scoring a batch");
+  return rc;
+}
+
+static int batch_args_ok(const rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                         const char *const *recs, const size_t *lens,
+                         const char *const *responses, const size_t *resp_lens, size_t n) {
+  if (!ctx || !spec || (n && (!recs || !lens))) return 0;
+  return !responses || (resp_lens && opts && opts->results_only);
+}
+
+rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                const char *const *recs, const size_t *lens,
+                                const char *const *responses, const size_t *resp_lens,
+                                size_t n, rk_batch **out) {
+  if (!out) return RK_EINVAL;
+  *out = NULL;
+  if (!batch_args_ok(ctx, spec, opts, recs, lens, responses, resp_lens, n)) return RK_EINVAL;
+  if (ctx_busy(ctx)) return RK_EBUSY;
+  rk_score_options o;
+  opts_fill(&o, opts);
+  ctx->errmsg[0] = '\0';
+  rk_err rc = batch_run(ctx, spec, &o, recs, lens, responses, resp_lens, n, 0, ctx->errmsg, out);
+  return rc;
+}
+
+/* ------------------------------------------------------ started batches */
+
+/* Records per piece. Small enough that the caller's work on the last
+ * piece, which nothing overlaps, stays short; large enough that every
+ * worker gets blocks of its own and the per-piece costs (a summary, a
+ * wake-up of the workers) stay small. One piece when groups or servers
+ * need the whole batch at once. */
+static size_t piece_size(const rk_ctx *ctx, const rk_spec *spec, size_t n) {
+  if (rk_spec_needs_groups(spec) || spec->calls_model) return n ? n : 1;
+  size_t per = n / 4;
+  size_t lo = ctx->n > 1 ? 2 * (size_t)BLOCK_LINES : (size_t)BLOCK_LINES;
+  if (per < lo) per = lo;
+  if (per > 1024) per = 1024;
+  return per;
+}
+
+static void *started_main(void *arg) {
+  rk_ctx *ctx = arg;
+  started *s = &ctx->st;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->stop && !s->queued) pthread_cond_wait(&s->wake, &s->mu);
+    if (s->stop) break;
+    s->queued = 0;
+    for (size_t k = 0; k < s->npieces && !s->cancel; k++) {
+      pthread_mutex_unlock(&s->mu);
+      size_t a = k * s->per, m = s->n - a < s->per ? s->n - a : s->per;
+      rk_batch *b = NULL;
+      rk_err rc = batch_run(ctx, s->spec, &s->o, s->recs + a, s->lens + a,
+                            s->resps ? s->resps + a : NULL,
+                            s->resps ? s->resp_lens + a : NULL, m, a, s->errmsg, &b);
+      pthread_mutex_lock(&s->mu);
+      s->pieces[k] = b;
+      s->scored = k + 1;
+      pthread_cond_signal(&s->ready);
+      if (rc) {
+        s->rc = rc;
+        break;
+      }
+    }
+    s->done = 1;
+    pthread_cond_signal(&s->ready);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                            const char *text, const size_t *lens, const char *resp_text,
+                            const size_t *resp_lens, size_t n) {
+  if (!ctx || !spec || (n && (!text || !lens)) || (resp_text && !resp_lens) ||
+      (resp_lens && (!resp_text || !opts || !opts->results_only)))
+    return RK_EINVAL;
+  if (ctx_busy(ctx)) return RK_EBUSY;
+  started *s = &ctx->st;
+  ctx->errmsg[0] = '\0';
+  size_t per = piece_size(ctx, spec, n);
+  size_t np = n ? (n + per - 1) / per : 1;
+  /* Where each record (and response) starts: one array of 2n pointers. */
+  rk_batch **pieces = calloc(np, sizeof *pieces);
+  const char **ptrs = malloc((n ? n : 1) * (resp_lens ? 2 : 1) * sizeof *ptrs);
+  if (!pieces || !ptrs) {
+    free(pieces);
+    free(ptrs);
+    return ctx_fail(ctx, RK_ENOMEM, "out of memory starting a batch");
+  }
+  size_t at = 0, rat = 0;
+  for (size_t i = 0; i < n; i++) {
+    ptrs[i] = text + at;
+    at += lens[i];
+    if (resp_lens) {
+      ptrs[n + i] = resp_lens[i] == RK_OWN_RESPONSE ? NULL : resp_text + rat;
+      if (resp_lens[i] != RK_OWN_RESPONSE) rat += resp_lens[i];
+    }
+  }
+  if (!s->have_thread) {
+    if (pthread_create(&s->thread, NULL, started_main, ctx) != 0) {
+      free(pieces);
+      free(ptrs);
+      return ctx_fail(ctx, RK_ETHREAD, "could not start the thread that scores started batches");
+    }
+    s->have_thread = 1;
+  }
+  pthread_mutex_lock(&s->mu);
+  s->pieces = pieces;
+  s->ptrs = ptrs;
+  s->spec = spec;
+  opts_fill(&s->o, opts);
+  s->recs = ptrs;
+  s->lens = lens;
+  s->resps = resp_lens ? ptrs + n : NULL;
+  s->resp_lens = resp_lens;
+  s->n = n;
+  s->per = per;
+  s->npieces = np;
+  s->scored = 0;
+  s->rc = RK_OK;
+  s->errmsg[0] = '\0';
+  s->cancel = s->done = 0;
+  s->queued = 1;
+  pthread_cond_signal(&s->wake);
+  pthread_mutex_unlock(&s->mu);
+  s->active = 1;
+  s->taken = 0;
+  return RK_OK;
+}
+
+/* Waits until the thread is done with the batch, frees the pieces not
+ * taken, and frees the context for other calls. */
+static void started_end(rk_ctx *ctx, int cancel) {
+  started *s = &ctx->st;
+  pthread_mutex_lock(&s->mu);
+  if (cancel) s->cancel = 1;
+  while (!s->done) pthread_cond_wait(&s->ready, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  for (size_t k = s->taken; k < s->npieces; k++) rk_batch_free(s->pieces[k]);
+  free(s->pieces);
+  free(s->ptrs);
+  s->pieces = NULL;
+  s->ptrs = NULL;
+  s->active = 0;
+}
+
+rk_err rk_score_batch_next(rk_ctx *ctx, rk_batch **out) {
+  if (!out) return RK_EINVAL;
+  *out = NULL;
+  if (!ctx) return RK_EINVAL;
+  started *s = &ctx->st;
+  if (!s->active) return RK_OK;
+  size_t k = s->taken;
+  pthread_mutex_lock(&s->mu);
+  while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);
+  rk_batch *b = k < s->scored ? s->pieces[k] : NULL;
+  rk_err rc = b ? RK_OK : s->rc;
+  pthread_mutex_unlock(&s->mu);
+  if (b) {
+    s->pieces[k] = NULL;
+    s->taken = k + 1;
+    if (s->taken == s->npieces) started_end(ctx, 0);
+    *out = b;
+    return RK_OK;
+  }
+  /* The piece failed (or, defensively, the thread stopped short). */
+  if (rc == RK_OK) rc = RK_ENOMEM;
+  ctx_fail(ctx, rc, s->errmsg[0] ? s->errmsg : "scoring the batch failed");
+  started_end(ctx, 1);
+  return rc;
+}
+
+void rk_score_batch_abort(rk_ctx *ctx) {
+  if (ctx && ctx->st.active) started_end(ctx, 1);
+}
+
+static void started_stop(rk_ctx *ctx) {
+  started *s = &ctx->st;
+  if (s->active) started_end(ctx, 1);
+  if (s->have_thread) {
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    s->have_thread = 0;
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->wake);
+  pthread_cond_destroy(&s->ready);
 }
 
 size_t rk_batch_count(const rk_batch *b) { return b ? b->n : 0; }
@@ -1181,7 +1419,7 @@ rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *op
   if (!out) return RK_EINVAL;
   *out = NULL;
   rk_batch *b = NULL;
-  rk_err rc = rk_score_batch(ctx, spec, opts, &rec, &len, 1, &b);
+  rk_err rc = rk_score_batch(ctx, spec, opts, &rec, &len, 1, &b);  /* checks busy */
   if (rc) return rc;
   size_t n = 0;
   const char *line = rk_batch_line(b, 0, &n);
@@ -1446,6 +1684,7 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
                        const rk_stream_io *io, char **summary_out, size_t *summary_len) {
   if (summary_out) *summary_out = NULL;
   if (!ctx || !spec || !io || (!io->read && !io->data) || !io->write) return RK_EINVAL;
+  if (ctx_busy(ctx)) return RK_EBUSY;
   rk_score_options o;
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';

@@ -61,6 +61,7 @@ typedef struct builder {
   char **names;        /* component names (grows) */
   size_t nnames, capnames;
   int components;      /* 0 while compiling a nested argument node */
+  int calls_model;     /* a leaf so far calls inference servers */
 } builder;
 
 struct rk__argctx {
@@ -268,6 +269,7 @@ static int compile_leaf(builder *b, rk__node *n, const rk__jval *v,
                 "unknown function '%s' (`rewardkit list` shows the built-ins)",
                 name);
   }
+  b->calls_model |= n->fn->calls_model;
   const rk__jval *args = rk__json_get(v, "args");
   if (args && args->type != RK__JOBJ)
     return errf(b, path, "'args' must be an object, got %s",
@@ -875,6 +877,7 @@ rk_err rk_spec_compile(const char *json, size_t n, rk_spec **out, char *err,
   }
   spec->root = compile_node(&b, reward, "reward");
   if (!spec->root) goto done;
+  spec->calls_model = b.calls_model;
   const rk__jval *adv = rk__json_get(root, "advantage");
   if (adv && compile_advantage(&b, adv, &spec->adv)) goto done;
   const rk__jval *flt = rk__json_get(root, "filter");

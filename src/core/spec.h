@@ -24,6 +24,7 @@ struct rk_spec {
   size_t *comp_key_len;
   rk__adv_cfg adv;     /* estimator RK__ADV_NONE when absent */
   rk__filter filter;
+  int calls_model;     /* a leaf's function calls inference servers */
   char *json;          /* the spec as given, re-serialised compactly */
   size_t json_len;
 };

@@ -317,4 +317,5 @@ const rk__fn rk__fn_embed_sim = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

@@ -478,4 +478,5 @@ const rk__fn rk__fn_judge = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

@@ -85,4 +85,5 @@ const rk__fn rk__fn_prompt_echo = {
     .score = score,
     .free = cfg_free,
     .no_response = 1,
+    .calls_model = 1,
 };

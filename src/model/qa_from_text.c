@@ -204,4 +204,5 @@ const rk__fn rk__fn_qa_from_text = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

@@ -200,4 +200,5 @@ const rk__fn rk__fn_ref_logprob = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

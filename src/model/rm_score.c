@@ -116,4 +116,5 @@ const rk__fn rk__fn_rm_score = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

@@ -104,4 +104,5 @@ const rk__fn rk__fn_sar = {
     .compile = compile,
     .score = score,
     .free = cfg_free,
+    .calls_model = 1,
 };

@@ -143,6 +143,150 @@ TEST(batch_with_responses_apart) {
   rk_spec_free(spec);
 }
 
+/* rk_score_batch_start / _next / _abort: the pieces together are the
+ * batch, in order, with the batch's line numbers; the context refuses
+ * other calls meanwhile; abort and destroy end a batch half taken. */
+static void check_pieces(unsigned threads) {
+  enum { N = 1000 };
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"field\",\"args\":{\"field\":\"x\"}}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  rk_ctx_options o = {.threads = threads};
+  ASSERT_EQ_INT(rk_ctx_create(&o, &ctx), RK_OK);
+  static char text[N * 40];
+  const char *recs[N];
+  size_t lens[N], at = 0;
+  for (int i = 0; i < N; i++) {
+    if (i % 97 == 5)
+      lens[i] = (size_t)sprintf(text + at, "not json %d", i);
+    else
+      lens[i] = (size_t)sprintf(text + at, "{\"response\":\"a\",\"x\":%d.5}", i);
+    recs[i] = text + at;
+    at += lens[i];
+  }
+  rk_score_options so = {.results_only = 1};
+  rk_batch *b = (rk_batch *)1;
+  /* Nothing started: next() says so with NULL. */
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b == NULL);
+  /* Responses apart need results_only, as in rk_score_batch_responses. */
+  size_t own[1] = {RK_OWN_RESPONSE};
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, NULL, text, lens, "", own, 1), RK_EINVAL);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_EBUSY);
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, &so, recs, lens, 1, &b), RK_EBUSY);
+  ASSERT_CONTAINS(rk_ctx_errmsg(ctx), "rk_score_batch_next");
+  int i = 0, pieces = 0;
+  for (;;) {
+    ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+    if (!b) break;
+    pieces++;
+    size_t m = rk_batch_count(b);
+    ASSERT_TRUE(m > 0);
+    for (size_t k = 0; k < m; k++, i++) {
+      if (i % 97 == 5) {
+        char want[32];
+        snprintf(want, sizeof want, "line %d:", i + 1);
+        ASSERT_EQ_INT(rk_batch_status(b, k), RK_STATUS_ERROR);
+        size_t len;
+        ASSERT_CONTAINS(rk_batch_line(b, k, &len), want);
+      } else {
+        ASSERT_NEAR(rk_batch_reward(b, k), i + 0.5, 0);
+      }
+    }
+    rk_batch_free(b);
+  }
+  ASSERT_EQ_INT(i, N);
+  ASSERT_TRUE(pieces >= 2); /* 1000 records come in several pieces */
+  /* The context is free again. */
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, &so, recs, lens, 1, &b), RK_OK);
+  rk_batch_free(b);
+
+  /* Abort after the first piece; the context is usable at once. */
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b != NULL);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 0.5, 0);
+  rk_batch_free(b);
+  rk_score_batch_abort(ctx);
+  rk_score_batch_abort(ctx); /* a no-op now */
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b == NULL);
+
+  /* Responses apart, back to back: record 700's is not UTF-8, the others
+   * keep their own. Its error names line 701. */
+  static size_t rl[N];
+  for (int j = 0; j < N; j++) rl[j] = j == 700 ? 3 : RK_OWN_RESPONSE;
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, "a\xff" "b", rl, N), RK_OK);
+  int got = 0;
+  while (rk_score_batch_next(ctx, &b) == RK_OK && b) {
+    for (size_t k = 0; k < rk_batch_count(b); k++, got++) {
+      if (got != 700) continue;
+      size_t len;
+      ASSERT_EQ_INT(rk_batch_status(b, k), RK_STATUS_ERROR);
+      ASSERT_CONTAINS(rk_batch_line(b, k, &len),
+                      "line 701: the response is not valid UTF-8 text (invalid sequence at "
+                      "byte 1)");
+    }
+    rk_batch_free(b);
+  }
+  ASSERT_EQ_INT(got, N);
+
+  /* An empty batch is one empty piece. */
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, 0), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b != NULL);
+  ASSERT_EQ_INT(rk_batch_count(b), 0);
+  rk_batch_free(b);
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b == NULL);
+
+  /* Destroyed with a batch running: waits, frees the pieces (ASan). */
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+}
+
+TEST(started_batch_in_pieces) {
+  check_pieces(1);
+  check_pieces(3);
+}
+
+/* Advantages need the whole batch: one piece. Each group holds rewards 1
+ * and 3: mean 2, unbiased std sqrt(2), so advantages -+1/(sqrt(2)+eps). */
+TEST(started_batch_with_groups_is_one_piece) {
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"field\",\"args\":{\"field\":\"x\"}},"
+                          "\"advantage\":{\"estimator\":\"grpo\"}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  ASSERT_EQ_INT(rk_ctx_create(NULL, &ctx), RK_OK);
+  enum { N = 600 };
+  static char text[N * 48];
+  size_t lens[N], at = 0;
+  for (int i = 0; i < N; i++) {
+    lens[i] = (size_t)sprintf(text + at, "{\"response\":\"a\",\"x\":%d,\"group\":\"g%d\"}",
+                              i % 2 ? 3 : 1, i / 2);
+    at += lens[i];
+  }
+  rk_score_options so = {.results_only = 1};
+  rk_batch *b = NULL;
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_EQ_INT(rk_batch_count(b), N);
+  double *table = malloc(N * 5 * sizeof *table);
+  ASSERT_EQ_INT(rk_batch_table(b, table, N * 5), RK_OK);
+  /* Divisor: unbiased std + eps 1e-6 (docs/advantages.md). */
+  ASSERT_NEAR(table[2], -1 / (sqrt(2) + 1e-6), 1e-12);
+  ASSERT_NEAR(table[5 + 2], 1 / (sqrt(2) + 1e-6), 1e-12);
+  ASSERT_NEAR(table[(N - 1) * 5 + 2], 1 / (sqrt(2) + 1e-6), 1e-12);
+  free(table);
+  rk_batch_free(b);
+  ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+  ASSERT_TRUE(b == NULL);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+}
+
 TEST(batch_statuses_order_and_summary) {
   rk_spec *spec = compile("{\"reward\":{\"fn\":\"field\",\"args\":{\"field\":\"x\"}}}");
   ASSERT_TRUE(spec != NULL);
@@ -234,7 +378,8 @@ TEST(error_names) {
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
           TEST_ENTRY(pool_wakes_only_the_workers_a_run_can_use),
-          TEST_ENTRY(batch_with_responses_apart),
+          TEST_ENTRY(batch_with_responses_apart), TEST_ENTRY(started_batch_in_pieces),
+          TEST_ENTRY(started_batch_with_groups_is_one_piece),
           TEST_ENTRY(batch_statuses_order_and_summary),
           TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),
           TEST_ENTRY(error_names))
