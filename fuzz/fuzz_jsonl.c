@@ -2,12 +2,16 @@
  * fuzz_jsonl.c - the JSONL stream path end to end: arbitrary bytes through
  * rk_score_stream (line splitting, over-long lines, parse errors, aliases,
  * scoring, output writing), in small read pieces so that lines straddle
- * reads, or as one in-memory input (rk_stream_io.data). Checks: the call succeeds, every output line is a JSON object
- * (checked with jansson, independently), one output line per non-blank
+ * reads, or as one in-memory input (rk_stream_io.data). Checks: the call
+ * succeeds, every output line is a JSON object (checked with jansson,
+ * independently), one output line per non-blank
  * input line, and 'line' numbers increase. Then the batch path with the
  * response given apart (rk_score_batch_responses): the input split at a
  * byte into record and response, one result line each, always a JSON
- * object.
+ * object. Last the started batch (rk_score_batch_start/next): the input's
+ * lines (for half the inputs), cycled to 140 records so that they come in
+ * two pieces, every other one with a response apart, must give byte for
+ * byte the lines of one rk_score_batch_responses call on the same records.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -119,5 +123,59 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_decref(j);
   }
   rk_batch_free(b);
+
+  if (!size || !(data[0] & 4)) return 0;
+  enum { NR = 140 };
+  static const char *recp[NR], *rp[NR];
+  static size_t rl[NR], rpl[NR], own[NR];
+  size_t nl = 0, at = 0;
+  static size_t lo[NR], ln[NR];
+  for (size_t i = 0; i <= size && nl < NR; i++)
+    if (i == size || data[i] == '\n') {
+      lo[nl] = at, ln[nl] = i - at, nl++;
+      at = i + 1;
+    }
+  size_t total = 0, rtotal = 0;
+  for (size_t i = 0; i < NR; i++) {
+    total += ln[i % nl];
+    if (i % 2) rtotal += ln[(i + 1) % nl];
+  }
+  char *text = malloc(total + 1), *rtext = malloc(rtotal + 1);
+  if (!text || !rtext) __builtin_trap();
+  size_t tn = 0, rn = 0;
+  for (size_t i = 0; i < NR; i++) {
+    const char *src = (const char *)data + lo[i % nl];
+    recp[i] = text + tn, rl[i] = ln[i % nl];
+    memcpy(text + tn, src, rl[i]);
+    tn += rl[i];
+    rp[i] = NULL, rpl[i] = 0, own[i] = RK_OWN_RESPONSE;
+    if (i % 2) {
+      rp[i] = rtext + rn, rpl[i] = own[i] = ln[(i + 1) % nl];
+      memcpy(rtext + rn, data + lo[(i + 1) % nl], rpl[i]);
+      rn += rpl[i];
+    }
+  }
+  rk_batch *whole = NULL;
+  if (rk_score_batch_responses(ctx, spec, &ro, recp, rl, rp, rpl, NR, &whole) != RK_OK)
+    __builtin_trap();
+  if (rk_score_batch_start(ctx, spec, &ro, text, rl, rtext, own, NR) != RK_OK)
+    __builtin_trap();
+  size_t k = 0, pieces = 0;
+  for (;;) {
+    rk_batch *pb = NULL;
+    if (rk_score_batch_next(ctx, &pb) != RK_OK) __builtin_trap();
+    if (!pb) break;
+    pieces++;
+    for (size_t i = 0; i < rk_batch_count(pb); i++, k++) {
+      size_t n1 = 0, n2 = 0;
+      const char *l1 = rk_batch_line(pb, i, &n1), *l2 = rk_batch_line(whole, k, &n2);
+      if (!l1 || !l2 || n1 != n2 || memcmp(l1, l2, n1)) __builtin_trap();
+    }
+    rk_batch_free(pb);
+  }
+  if (k != NR || pieces < 2) __builtin_trap();
+  rk_batch_free(whole);
+  free(text);
+  free(rtext);
   return 0;
 }
