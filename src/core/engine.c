@@ -65,6 +65,9 @@ typedef struct started {
   pthread_cond_t ready;  /* to the caller: a piece is scored, or done */
   int queued, stop, cancel, done;  /* under mu */
   size_t scored;         /* pieces finished; under mu */
+  atomic_ulong starts;   /* batches queued so far, for the thread's watch */
+  atomic_ulong progress; /* pieces finished plus batches done, for the
+                            caller's watch (both written under mu) */
   rk_err rc;             /* the failed piece's code; under mu */
   char errmsg[512];      /* its message */
   rk_batch **pieces;     /* npieces results, NULL once taken */
@@ -108,6 +111,8 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   }
   ctx->n = n;
   pthread_mutex_init(&ctx->st.mu, NULL);
+  atomic_init(&ctx->st.starts, 0);
+  atomic_init(&ctx->st.progress, 0);
   pthread_cond_init(&ctx->st.wake, NULL);
   pthread_cond_init(&ctx->st.ready, NULL);
   for (unsigned i = 0; i < n; i++) {
@@ -1231,11 +1236,19 @@ static size_t piece_size(const rk_ctx *ctx, const rk_spec *spec, size_t n) {
 static void *started_main(void *arg) {
   rk_ctx *ctx = arg;
   started *s = &ctx->st;
+  unsigned long seen = 0;
   pthread_mutex_lock(&s->mu);
   for (;;) {
+    if (!s->stop && !s->queued) {
+      /* The next batch often follows at once: watch before sleeping. */
+      pthread_mutex_unlock(&s->mu);
+      rk__spin_while(&s->starts, seen, 1, NULL);
+      pthread_mutex_lock(&s->mu);
+    }
     while (!s->stop && !s->queued) pthread_cond_wait(&s->wake, &s->mu);
     if (s->stop) break;
     s->queued = 0;
+    seen = atomic_load(&s->starts);
     for (size_t k = 0; k < s->npieces && !s->cancel; k++) {
       pthread_mutex_unlock(&s->mu);
       size_t a = k * s->per, m = s->n - a < s->per ? s->n - a : s->per;
@@ -1246,6 +1259,7 @@ static void *started_main(void *arg) {
       pthread_mutex_lock(&s->mu);
       s->pieces[k] = b;
       s->scored = k + 1;
+      atomic_fetch_add_explicit(&s->progress, 1, memory_order_release);
       pthread_cond_signal(&s->ready);
       if (rc) {
         s->rc = rc;
@@ -1253,10 +1267,25 @@ static void *started_main(void *arg) {
       }
     }
     s->done = 1;
+    atomic_fetch_add_explicit(&s->progress, 1, memory_order_release);
     pthread_cond_signal(&s->ready);
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
+}
+
+/* Locks s->mu once piece k is scored or the batch is done: watches the
+ * thread's progress for a while, then sleeps. */
+static void started_wait(started *s, size_t k) {
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    if (s->scored > k || s->done) return;
+    unsigned long seen = atomic_load(&s->progress);
+    pthread_mutex_unlock(&s->mu);
+    if (!rk__spin_while(&s->progress, seen, 1, NULL)) break;
+  }
+  pthread_mutex_lock(&s->mu);
+  while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);
 }
 
 rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
@@ -1312,6 +1341,7 @@ rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_opt
   s->errmsg[0] = '\0';
   s->cancel = s->done = 0;
   s->queued = 1;
+  atomic_fetch_add_explicit(&s->starts, 1, memory_order_release);
   pthread_cond_signal(&s->wake);
   pthread_mutex_unlock(&s->mu);
   s->active = 1;
@@ -1325,7 +1355,8 @@ static void started_end(rk_ctx *ctx, int cancel) {
   started *s = &ctx->st;
   pthread_mutex_lock(&s->mu);
   if (cancel) s->cancel = 1;
-  while (!s->done) pthread_cond_wait(&s->ready, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  started_wait(s, SIZE_MAX);
   pthread_mutex_unlock(&s->mu);
   for (size_t k = s->taken; k < s->npieces; k++) rk_batch_free(s->pieces[k]);
   free(s->pieces);
@@ -1342,8 +1373,7 @@ rk_err rk_score_batch_next(rk_ctx *ctx, rk_batch **out) {
   started *s = &ctx->st;
   if (!s->active) return RK_OK;
   size_t k = s->taken;
-  pthread_mutex_lock(&s->mu);
-  while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);
+  started_wait(s, k);
   rk_batch *b = k < s->scored ? s->pieces[k] : NULL;
   rk_err rc = b ? RK_OK : s->rc;
   pthread_mutex_unlock(&s->mu);

@@ -11,7 +11,7 @@
  * while before it sleeps, and the caller watches for the end of the job
  * before it sleeps: back-to-back runs (a batch's pieces, a stream's
  * chunks, a binding's consecutive calls) then hand over without a wake-up.
- * The watching is bounded in time (SPIN_NS) and yields the CPU when the
+ * The watching is bounded in time (RK__SPIN_NS) and yields the CPU when the
  * scheduler has other work for it.
  */
 #include <pthread.h>
@@ -23,8 +23,6 @@
 
 #include "core/pool.h"
 
-#define SPIN_NS 100000 /* 100 us */
-
 struct rk__pool {
   unsigned n;
   pthread_t *threads;
@@ -32,7 +30,7 @@ struct rk__pool {
   pthread_cond_t wake, done;
   atomic_ulong gen;      /* incremented per run; written under mu */
   unsigned want;         /* places in this generation not yet claimed */
-  atomic_uint pending;   /* claimed places still running; written under mu */
+  atomic_ulong pending;  /* claimed places still running; written under mu */
   atomic_int stop;
   int sleepers;          /* callers blocked on `done` */
   rk__pool_fn fn;
@@ -58,28 +56,14 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Watches *v until it differs from `old` (1) or SPIN_NS pass (0). */
-static int spin_ulong(const atomic_ulong *v, unsigned long old, const atomic_int *stop) {
+int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop) {
   uint64_t t0 = mono_ns();
   for (unsigned i = 1;; i++) {
-    if (atomic_load_explicit(v, memory_order_acquire) != old ||
-        atomic_load_explicit(stop, memory_order_relaxed))
-      return 1;
+    if ((atomic_load_explicit(v, memory_order_acquire) == x) != equal) return 1;
+    if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return 1;
     cpu_relax();
     if (i % 64 == 0) {
-      if (mono_ns() - t0 > SPIN_NS) return 0;
-      sched_yield();
-    }
-  }
-}
-
-static int spin_zero(const atomic_uint *v) {
-  uint64_t t0 = mono_ns();
-  for (unsigned i = 1;; i++) {
-    if (atomic_load_explicit(v, memory_order_acquire) == 0) return 1;
-    cpu_relax();
-    if (i % 64 == 0) {
-      if (mono_ns() - t0 > SPIN_NS) return 0;
+      if (mono_ns() - t0 > RK__SPIN_NS) return 0;
       sched_yield();
     }
   }
@@ -95,7 +79,7 @@ static void *worker(void *argp) {
   for (;;) {
     if (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen) {
       pthread_mutex_unlock(&p->mu);
-      spin_ulong(&p->gen, seen, &p->stop);
+      rk__spin_while(&p->gen, seen, 1, &p->stop);
       pthread_mutex_lock(&p->mu);
     }
     while (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen)
@@ -185,7 +169,7 @@ void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
 
 void rk__pool_wait(rk__pool *p) {
   if (p->n == 1) return;
-  if (spin_zero(&p->pending)) {
+  if (rk__spin_while(&p->pending, 0, 0, NULL)) {
     /* The last worker's decrement was made under mu: taking it once
      * orders everything that worker wrote before this return. */
     pthread_mutex_lock(&p->mu);
