@@ -10,7 +10,9 @@
  * is the only repair that is unambiguous). Cost: one step per byte. A
  * reference the record parser has already read as JSON is fed to the same
  * token handlers from its tree (rk__boxes_scan_json): same result, no
- * second pass over its text.
+ * second pass over its text. Objects, boxes and lists of objects at the
+ * top level of a text (most answers and references) are read by a quick
+ * path with the same handlers and no stack (quick_scan).
  *
  * Not for: matching and scoring (iou.c, detection.c, hungarian.c, coco_map.c).
  */
@@ -60,6 +62,7 @@ typedef struct scan {
   rk__call *c;
   rk__boxes *out;
   size_t cap, max;
+  size_t lim;    /* text loop: bytes readable from p (>= n, for wide loads) */
   int oom;
   int unordered; /* a box was emitted after later ones (abandoned object) */
   int depth;     /* index of the top frame, -1 when none is open */
@@ -72,11 +75,16 @@ static int is_word(unsigned char ch) {
   return ch == '_' || ((ch | 32) >= 'a' && (ch | 32) <= 'z');
 }
 static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
+/* The index of the first non-whitespace byte in p[i..n), or n. */
+static inline size_t skip_ws(const char *p, size_t i, size_t n) {
+  while (i < n && (unsigned char)p[i] <= ' ' && is_ws((unsigned char)p[i])) i++;
+  return i;
+}
 
 /* Index of the first ch in p[j..n), or n. Keys and labels are short: one
- * 16-byte compare (SSE2, in the x86-64 baseline) or a plain loop over the
- * first bytes beats the memchr call, and has no data-dependent loop exit
- * to mispredict. */
+ * 16-byte compare (SSE2, in the x86-64 baseline), or one over the last 16
+ * bytes of the text, or a plain loop over the first bytes beats the
+ * memchr call, and has no data-dependent loop exit to mispredict. */
 static inline size_t find_byte(const char *p, size_t j, size_t n, char ch) {
 #ifdef __SSE2__
   if (n - j >= 16) {
@@ -85,10 +93,65 @@ static inline size_t find_byte(const char *p, size_t j, size_t n, char ch) {
     if (m) return j + (size_t)__builtin_ctz(m);
     j += 16;
   }
+  if (j < n && n - j < 16 && n >= 16) {
+    /* The rest lies in the last 16 bytes of the text: one load, the
+     * bytes before j masked off. */
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(ch))) &
+                 (0xFFFFu << (16 - (n - j)));
+    return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+  }
 #endif
   size_t e = j + 16 < n ? j + 16 : n;
   for (; j < e; j++)
     if (p[j] == ch) return j;
+  if (j >= n) return n;
+  const char *q = memchr(p + j, ch, n - j);
+  return q ? (size_t)(q - p) : n;
+}
+
+/* Index of the last ch in p[0..n), or (size_t)-1. 32 bytes a step from
+ * the end (SSE2, in the x86-64 baseline). */
+static size_t last_byte(const char *p, size_t n, char ch) {
+#ifdef __SSE2__
+  __m128i c = _mm_set1_epi8(ch);
+  while (n >= 32) {
+    __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 32));
+    __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, c)) |
+                 (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, c)) << 16;
+    if (m) return n - 32 + (size_t)(31 - __builtin_clz(m));
+    n -= 32;
+  }
+  if (n >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c));
+    if (m) return n - 16 + (size_t)(31 - __builtin_clz(m));
+    n -= 16;
+  }
+#endif
+  while (n)
+    if (p[--n] == ch) return n;
+  return (size_t)-1;
+}
+
+/* Index of the first ch in p[j..n), or n: the first 64 bytes by SSE2
+ * (an answer is short), the rest by memchr (a long text). */
+static size_t first_byte(const char *p, size_t j, size_t n, char ch) {
+#ifdef __SSE2__
+  __m128i c = _mm_set1_epi8(ch);
+  for (int k = 0; k < 4 && n - j >= 16; k++, j += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c));
+    if (m) return j + (size_t)__builtin_ctz(m);
+  }
+  if (j < n && n - j < 16 && n >= 16) {
+    /* The last 16 bytes, those before j masked off. */
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) & (0xFFFFu << (16 - (n - j)));
+    return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+  }
+#endif
   if (j >= n) return n;
   const char *q = memchr(p + j, ch, n - j);
   return q ? (size_t)(q - p) : n;
@@ -141,6 +204,17 @@ static int classify_key(rk__str k) {
   }
 }
 
+/* Empties a list. Field by field: a memset of the struct becomes `rep
+ * stos` at -O2, whose start-up costs more than the rest of scanning a
+ * one-box answer. */
+static inline void boxes_clear(rk__boxes *o) {
+  o->b = NULL;
+  o->n = 0;
+  for (int k = 0; k < RK__DROP__COUNT; k++) o->dropped[k] = 0;
+  o->ndropped = 0;
+  o->none_word = 0;
+}
+
 static void drop(scan *s, rk__drop why) {
   s->out->dropped[why]++;
   s->out->ndropped++;
@@ -165,6 +239,34 @@ static void emit(scan *s, const double v[4], const frame *obj, size_t at) {
     s->cap = nc;
   }
   if (o->n && o->b[o->n - 1].at > at) s->unordered = 1; /* sorted back at the end */
+  rk__box *b = &o->b[o->n++];
+  b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
+  b->conf = obj ? obj->conf : NAN;
+  b->area = obj ? obj->area : NAN;
+  b->label = obj && obj->has_label ? obj->label : rk__str_make(NULL, 0);
+  b->has_label = obj ? obj->has_label : 0;
+  b->crowd = obj ? obj->crowd : 0;
+  b->at = at;
+}
+
+/* emit of the first box of a list (rk__boxes_scan_json's one-box
+ * reference): no block to grow, nothing before it to be out of order. */
+static inline void emit_quick(scan *s, const double v[4], const frame *obj, size_t at) {
+  rk__boxes *o = s->out;
+  if (o->n >= s->max) {
+    drop(s, RK__DROP_LIMIT);
+    return;
+  }
+  if (!s->cap) {
+    size_t nc = s->max < 16 ? s->max : 16;
+    rk__box *nb = rk__arena_alloc(s->c->arena, nc * sizeof *nb);
+    if (!nb) {
+      s->oom = 1;
+      return;
+    }
+    o->b = nb;
+    s->cap = nc;
+  }
   rk__box *b = &o->b[o->n++];
   b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
   b->conf = obj ? obj->conf : NAN;
@@ -594,6 +696,27 @@ static inline void tok_word(frame *top, rk__str w) {
   }
 }
 
+/* A flat array of n numbers (the first 4 in v, opened at offset at) as
+ * the value of obj's current member: its box, or the fallback box, or a
+ * bad box. */
+static inline void flat_value(frame *obj, size_t n, const double *v, size_t at) {
+  obj->state = S_AFTER;
+  if (obj->key == K_BOX) {
+    if (n == 4) {
+      memcpy(obj->box, v, 4 * sizeof(double));
+      obj->has_box = obj->box_keyed = 1;
+      obj->box_bad = 0;
+      obj->box_at = at;
+    } else if (!obj->has_box) {
+      obj->box_bad = 1;
+    }
+  } else if (n == 4 && !obj->has_box) {
+    memcpy(obj->box, v, 4 * sizeof(double)); /* fallback: any 4-number member */
+    obj->has_box = 1;
+    obj->box_at = at;
+  }
+}
+
 /* tok_open, the number tokens and tok_close of an array holding n
  * numbers and nothing else (the first 4 in v), opened at offset at: what
  * close_array does with such an array (not a pending [label, box], no
@@ -612,21 +735,7 @@ static void flat_close(scan *s, size_t n, const double *v, size_t at) {
     }
   }
   if (as_value) {
-    par->state = S_AFTER;
-    if (par->key == K_BOX) {
-      if (is_box) {
-        memcpy(par->box, v, 4 * sizeof(double));
-        par->has_box = par->box_keyed = 1;
-        par->box_bad = 0;
-        par->box_at = at;
-      } else if (!par->has_box) {
-        par->box_bad = 1;
-      }
-    } else if (is_box && !par->has_box) {
-      memcpy(par->box, v, 4 * sizeof(double)); /* fallback: any 4-number member */
-      par->has_box = 1;
-      par->box_at = at;
-    }
+    flat_value(par, n, v, at);
     return;
   }
   if (is_box && par && par->kind == '[' && par->has_label && par->nnum == 0 &&
@@ -660,6 +769,7 @@ static void scan_init(scan *s, rk__call *c, rk__boxes *out, size_t max_boxes) {
   s->out = out;
   s->cap = 0;
   s->max = max_boxes ? max_boxes : RK__BOXES_DEFAULT_MAX;
+  s->lim = 0;
   s->oom = s->unordered = 0;
   s->depth = -1;
   s->skipped = 0;
@@ -694,11 +804,17 @@ static inline size_t string_end(const char *p, size_t i, size_t n, char q) {
  * stops at a comma, whitespace or ']') and their values, as integers
  * below 2^53, those number_scan gives. Returns the index after the ']'
  * with the first 4 values in v and their count in *cnt, or 0 when the
- * array is anything else. */
-static size_t flat_ints(const char *p, size_t i, size_t n, double v[4], int *cnt) {
+ * array is anything else. Up to 4 numbers of up to 4 digits are
+ * converted together (SSE2 pmaddwd), longer ones one at a time (SWAR).
+ * p[0..lim) must be readable (lim >= n). */
+static size_t flat_ints(const char *p, size_t i, size_t n, size_t lim, double v[4], int *cnt) {
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (n - i < 41) return 0; /* 32 bytes of masks, 8-byte loads at any run */
+  /* 32 bytes of masks and 8-byte loads at any run: 40 bytes after the
+   * '[' must be readable. Bytes from n on (readable when lim says so)
+   * are masked off: they count as neither digits, separators nor ']'. */
+  if (lim - i < 41) return 0;
   const char *q = p + i + 1;
+  uint32_t valid = n - i - 1 >= 32 ? ~0u : (1u << (n - i - 1)) - 1;
   uint32_t dig = 0, sep = 0, close = 0;
   for (int h = 0; h < 2; h++) {
     __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * h));
@@ -712,45 +828,78 @@ static size_t flat_ints(const char *p, size_t i, size_t n, double v[4], int *cnt
     sep |= (uint32_t)_mm_movemask_epi8(iss) << (16 * h);
     close |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(']'))) << (16 * h);
   }
+  dig &= valid, sep &= valid, close &= valid;
   if (!close) return 0;
   unsigned e = (unsigned)__builtin_ctz(close);
   uint32_t before = (1u << e) - 1; /* e <= 31 */
   if (((dig | sep) & before) != before) return 0;
   dig &= before;
-  uint32_t starts = dig & ~(dig << 1);
-  int k = 0;
-  for (uint32_t st = starts; st; st &= st - 1, k++) {
-    unsigned b = (unsigned)__builtin_ctz(st);
-    unsigned len = (unsigned)__builtin_ctz(~(dig >> b));
+  uint32_t starts = dig & ~(dig << 1), ends = dig & ~(dig >> 1);
+  /* Numbers of at most 4 digits (pixel coordinates), the usual case:
+   * each run as the 4 bytes ending at its last digit, the bytes before
+   * its first digit set to '0', all four converted at once below. The
+   * load needs the 3 bytes before the last digit inside the text. */
+  const uint64_t zeros = 0x3030303030303030ull;
+  uint64_t wlo = zeros, whi = zeros; /* the 4 words, a queue entered at the top */
+  int k = 0, small = 1;
+  for (uint32_t st = starts, en = ends; st; st &= st - 1, en &= en - 1, k++) {
+    unsigned b = (unsigned)__builtin_ctz(st), l = (unsigned)__builtin_ctz(en);
+    unsigned len = l - b + 1;
     if (len > 8) return 0;
     if (k < 4) {
-      uint64_t x;
-      memcpy(&x, q + b, 8);
-      v[k] = (double)(int64_t)swar_digits(x, len);
+      if (len <= 4 && i + 1 + l >= 3) {
+        uint32_t x, keep = ~0u << (8 * (4 - len));
+        memcpy(&x, q + l - 3, 4);
+        x = (x & keep) | (0x30303030u & ~keep);
+        wlo = (wlo >> 32) | (whi << 32);
+        whi = (whi >> 32) | (uint64_t)x << 32;
+      } else {
+        small = 0;
+      }
     }
   }
   *cnt = k;
+  if (small) {
+    for (int r = k; r < 4; r++) wlo = (wlo >> 32) | (whi << 32), whi = (whi >> 32) | (zeros << 32);
+    /* Digits to 16 bits, then pmaddwd with 1000, 100, 10, 1: two partial
+     * sums per number, added; exact integers below 10^4. (The words go
+     * to the vector through registers: a 16-byte load of 4-byte stores
+     * would wait for them to reach the cache.) */
+    __m128i x = _mm_sub_epi8(_mm_set_epi64x((long long)whi, (long long)wlo), _mm_set1_epi8('0'));
+    __m128i z = _mm_setzero_si128(), wt = _mm_setr_epi16(1000, 100, 10, 1, 1000, 100, 10, 1);
+    __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(x, z), wt); /* numbers 0, 1 */
+    __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(x, z), wt); /* numbers 2, 3 */
+    lo = _mm_add_epi32(lo, _mm_shuffle_epi32(lo, _MM_SHUFFLE(2, 3, 0, 1)));
+    hi = _mm_add_epi32(hi, _mm_shuffle_epi32(hi, _MM_SHUFFLE(2, 3, 0, 1)));
+    __m128i all = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(lo), _mm_castsi128_ps(hi),
+                                                  _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm_storeu_pd(v, _mm_cvtepi32_pd(all));
+    _mm_storeu_pd(v + 2, _mm_cvtepi32_pd(_mm_shuffle_epi32(all, _MM_SHUFFLE(3, 2, 3, 2))));
+    return i + 1 + e + 1;
+  }
+  k = 0;
+  for (uint32_t st = starts; st && k < 4; st &= st - 1, k++) {
+    unsigned b = (unsigned)__builtin_ctz(st);
+    unsigned len = (unsigned)__builtin_ctz(~(dig >> b));
+    uint64_t x;
+    memcpy(&x, q + b, 8);
+    v[k] = (double)(int64_t)swar_digits(x, len);
+  }
   return i + 1 + e + 1;
 #else
-  (void)p, (void)i, (void)n, (void)v, (void)cnt;
+  (void)p, (void)i, (void)n, (void)lim, (void)v, (void)cnt;
   return 0;
 #endif
 }
 
-/* The array opened at p[i] (its tok_begin done) when it holds nothing but
- * numbers, commas and whitespace, as most arrays here are boxes: read in
- * one go, as its tokens would only count and keep the numbers. Returns
- * the index after its ']', or 0 when it holds anything else (the loop
- * then reads it token by token). */
-static size_t flat_array(scan *s, const char *p, size_t i, size_t n) {
-  if (s->depth + 1 >= MAX_DEPTH) return 0;
-  double nv[4];
-  int cnt = 0;
-  size_t j = flat_ints(p, i, n, nv, &cnt);
-  if (j) { /* the usual [12, 34, 56, 78] */
-    flat_close(s, (size_t)cnt, nv, i);
-    return j;
-  }
+/* The array opened at p[i] when it holds nothing but numbers, commas and
+ * whitespace: the index after its ']', with the count of numbers in *cnt
+ * and the first 4 in v; 0 when it holds anything else. lim as flat_ints. */
+static size_t flat_nums(const char *p, size_t i, size_t n, size_t lim, double v[4], int *cnt) {
+  *cnt = 0;
+  size_t j = flat_ints(p, i, n, lim, v, cnt);
+  if (j) return j; /* the usual [12, 34, 56, 78] */
+  int c = 0;
   j = i + 1;
   for (;;) {
     while (j < n && is_ws((unsigned char)p[j])) j++;
@@ -764,12 +913,26 @@ static size_t flat_array(scan *s, const char *p, size_t i, size_t n) {
     double x = 0;
     size_t k = num_start(ch) ? number_scan(p + j, n - j, &x) : 0;
     if (!k) return 0;
-    if (cnt < 4) nv[cnt] = x;
-    cnt++;
+    if (c < 4) v[c] = x;
+    c++;
     j += k;
   }
-  flat_close(s, (size_t)cnt, nv, i);
+  *cnt = c;
   return j + 1;
+}
+
+/* The array opened at p[i] (its tok_begin done) when it holds nothing but
+ * numbers, commas and whitespace, as most arrays here are boxes: read in
+ * one go, as its tokens would only count and keep the numbers. Returns
+ * the index after its ']', or 0 when it holds anything else (the loop
+ * then reads it token by token). */
+static size_t flat_array(scan *s, const char *p, size_t i, size_t n) {
+  if (s->depth + 1 >= MAX_DEPTH) return 0;
+  double nv[4];
+  int cnt = 0;
+  size_t j = flat_nums(p, i, n, s->lim, nv, &cnt);
+  if (j) flat_close(s, (size_t)cnt, nv, i);
+  return j;
 }
 
 /* Inside an object, after its '{' or a ',': "key": value members read
@@ -826,14 +989,164 @@ static size_t members(scan *s, const char *p, size_t i, size_t n, char *prev) {
   }
 }
 
-rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
-                         rk__boxes *out) {
-  memset(out, 0, sizeof *out);
+/* ---------------------------------------------------- the quick path */
+
+/* Most texts handed to the scanner are one JSON object, one box array or
+ * one list of objects, maybe after a word or two: an answer region such
+ * as {"bbox_2d": [12, 34, 56, 78], "label": "cup"}, a ```json block of
+ * detections, a reference string.
+ * quick_scan reads such a text from its start with the same token
+ * handlers but no dispatch loop: an object in one go on a frame of its
+ * own, emitted or dropped where its '}' would close it; prose around
+ * them is skipped as the text loop skips it. At the first byte of any
+ * other shape it stops and hands over to the text loop, in the state the
+ * loop would have reached there (the boxes emitted so far, an open list
+ * frame). Nothing is read twice but the object it stopped in, or the
+ * bracket that opened neither a box nor a list of objects, which the
+ * loop reads again from its '{' or '[': the work stays linear. */
+
+/* The object at p[i] == '{' when every member is "key": a string, a
+ * number or a flat array of numbers. Sets up *f as tok_open does, feeds
+ * it the tokens members() would, and returns the index after its '}',
+ * or 0 for any other shape. */
+static size_t quick_object(const char *p, size_t i, size_t n, size_t lim, frame *f) {
+  f->kind = '{';
+  f->box_at = 0;
+  f->key = K_NONE;
+  f->state = S_KEY;
+  f->has_box = f->box_keyed = f->box_bad = 0;
+  f->conf = NAN;
+  f->area = NAN;
+  f->label = rk__str_make(NULL, 0);
+  f->has_label = f->crowd = 0;
+  i++;
+  i = skip_ws(p, i, n);
+  if (i < n && p[i] == '}') return i + 1;
+  for (;;) {
+    if (i >= n || p[i] != '"') return 0;
+    size_t j = string_end(p, i, n, '"');
+    if (j >= n) return 0;
+    tok_string(f, rk__str_make(p + i + 1, j - i - 1));
+    i = j + 1;
+    i = skip_ws(p, i, n);
+    if (i >= n || p[i] != ':') return 0;
+    tok_colon(f);
+    i++;
+    i = skip_ws(p, i, n);
+    if (i >= n) return 0;
+    unsigned char ch = (unsigned char)p[i];
+    if (ch == '"') {
+      j = string_end(p, i, n, '"');
+      if (j >= n) return 0;
+      tok_string(f, rk__str_make(p + i + 1, j - i - 1));
+      i = j + 1;
+    } else if (ch == '[') {
+      double v[4];
+      int cnt;
+      j = flat_nums(p, i, n, lim, v, &cnt);
+      if (!j) return 0;
+      flat_value(f, (size_t)cnt, v, i);
+      i = j;
+    } else {
+      double v = 0;
+      size_t k = num_start(ch) ? number_scan(p + i, n - i, &v) : 0;
+      if (!k) return 0;
+      tok_number(f, v, rk__str_make(p + i, k));
+      i += k;
+    }
+    i = skip_ws(p, i, n);
+    if (i >= n) return 0;
+    if (p[i] == '}') return i + 1;
+    if (p[i] != ',') return 0;
+    tok_comma(f);
+    i++;
+    i = skip_ws(p, i, n);
+  }
+}
+
+/* What tok_close of an object read by quick_object does (close_object
+ * on a frame not on the stack): its box or its bad box, and one more
+ * item for the list it is in (par, or NULL at the top). */
+static void quick_close(scan *s, const frame *o, frame *par) {
+  if (o->has_box)
+    emit(s, o->box, o, o->box_at);
+  else if (o->box_bad)
+    drop(s, RK__DROP_NOT4);
+  if (par) par->nother++;
+}
+
+/* Reads p[0..n) from its start while it holds, at the top level, prose,
+ * objects, flat arrays and lists of objects. Returns where the text loop
+ * goes on (n when all was read) and sets *prev as the loop would have it
+ * there. */
+static size_t quick_scan(scan *s, const char *p, size_t n, char *prev) {
+  size_t i = 0;
+  while (i < n && !s->oom) {
+    unsigned char ch = (unsigned char)p[i];
+    frame f;
+    if (ch == '{') {
+      size_t j = quick_object(p, i, n, s->lim, &f);
+      if (!j) return i;
+      quick_close(s, &f, NULL);
+      *prev = '}';
+      i = j;
+      continue;
+    }
+    if (ch != '[') {
+      /* The text loop with no frame open: a closer closes nothing, a
+       * word or number is skipped whole, anything else byte by byte. */
+      if (ch == '}' || ch == ']') {
+        *prev = (char)ch;
+        i++;
+      } else if (is_word(ch) || is_digit(ch)) {
+        while (i < n && (is_word((unsigned char)p[i]) || is_digit((unsigned char)p[i]))) i++;
+      } else {
+        i++;
+      }
+      continue;
+    }
+    double v[4];
+    int cnt;
+    size_t j = flat_nums(p, i, n, s->lim, v, &cnt);
+    if (j) { /* flat_array's flat_close at the top: a box or nothing */
+      if (cnt == 4) emit(s, v, NULL, i);
+      *prev = ']';
+      i = j;
+      continue;
+    }
+    /* A list of objects: its frame as tok_open makes it, then each
+     * object closed into it. The loop goes on at anything else,
+     * including the list's ']'. */
+    size_t i0 = i;
+    i = skip_ws(p, i + 1, n);
+    if (i >= n || p[i] != '{') return i0;
+    tok_open(s, '[', i0);
+    *prev = '[';
+    frame *list = scan_top(s);
+    for (;;) {
+      j = quick_object(p, i, n, s->lim, &f);
+      if (!j) return i;
+      quick_close(s, &f, list);
+      *prev = '}';
+      i = skip_ws(p, j, n);
+      if (i >= n || p[i] != ',' || s->oom) return i;
+      *prev = ','; /* tok_comma: nothing to do in a list */
+      i = skip_ws(p, i + 1, n);
+      if (i >= n || p[i] != '{') return i;
+    }
+  }
+  return i;
+}
+
+rk_status rk__boxes_scan_in(rk__call *c, const char *p, size_t n, size_t lim,
+                            size_t max_boxes, rk__boxes *out) {
+  boxes_clear(out);
   if (!rk__spend(c, (uint64_t)n + 1)) return RK_STATUS_TIMEOUT;
   scan s;
   scan_init(&s, c, out, max_boxes);
+  s.lim = lim;
   char prev = 0;  /* last structural byte, for single-quote strings */
-  size_t i = 0;
+  size_t i = quick_scan(&s, p, n, &prev);
   while (i < n && !s.oom) {
     unsigned char ch = (unsigned char)p[i];
     if (is_ws(ch)) {
@@ -918,6 +1231,11 @@ rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
   return scan_finish(&s);
 }
 
+rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
+                         rk__boxes *out) {
+  return rk__boxes_scan_in(c, p, n, n, max_boxes, out);
+}
+
 /* The tokens of a parsed value, as the text loop reads them from v->raw
  * (base: the start of the outermost raw text, for the offsets). In valid
  * JSON the text loop sees exactly these: strings (raw bytes between the
@@ -992,11 +1310,22 @@ rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
                               rk__boxes *out) {
   if (v->type != RK__JARR && v->type != RK__JOBJ)
     return rk__boxes_scan(c, v->raw.p, v->raw.n, max_boxes, out);
-  memset(out, 0, sizeof *out);
+  boxes_clear(out);
   uint64_t cost = (uint64_t)v->raw.n + 1; /* what the text loop charges */
   if (!rk__spend(c, cost)) return RK_STATUS_TIMEOUT;
   scan s;
   scan_init(&s, c, out, max_boxes);
+  if (v->type == RK__JARR && v->u.arr.n == 4) {
+    /* One box, [x1, y1, x2, y2]: walk's flat array at the top, directly. */
+    const rk__jval *it = v->u.arr.items;
+    if (it[0].type == RK__JNUM && it[1].type == RK__JNUM && it[2].type == RK__JNUM &&
+        it[3].type == RK__JNUM) {
+      double nv[4];
+      for (int k = 0; k < 4; k++) nv[k] = it[k].raw.n < 64 ? it[k].u.num : NAN; /* as walk_scalar */
+      emit_quick(&s, nv, NULL, 0);
+      return s.oom ? scan_finish(&s) : RK_STATUS_OK; /* nothing open, one box */
+    }
+  }
   if (v->type == RK__JARR && v->u.arr.n > 16) { /* a list of n objects: n boxes, as a rule */
     size_t cap = v->u.arr.n < s.max ? v->u.arr.n : s.max;
     out->b = rk__arena_alloc(c->arena, cap * sizeof *out->b);
@@ -1013,32 +1342,37 @@ rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
 
 /* -------------------------------------------------------- conventions */
 
-void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double sy) {
+/* rk__boxes_convert of xyxy boxes by factors 1: nothing to convert (x * 1
+ * is x for every double, the area too), only the checks. */
+static inline void boxes_check(rk__boxes *bs) {
   size_t w = 0;
-  if (layout == RK__BOX_XYXY && sx == 1 && sy == 1) {
-    /* Nothing to convert (x * 1 is x for every double, the area too):
-     * only the checks below. */
-    for (size_t i = 0; i < bs->n; i++) {
-      const rk__box *b = &bs->b[i];
-      rk__drop why = RK__DROP__COUNT;
-      if (!(fabs(b->x1) <= 1e15) || !(fabs(b->y1) <= 1e15) || !(fabs(b->x2) <= 1e15) ||
-          !(fabs(b->y2) <= 1e15))
-        why = RK__DROP_NONFINITE;
-      else if (b->x2 < b->x1)
-        why = RK__DROP_X;
-      else if (b->y2 < b->y1)
-        why = RK__DROP_Y;
-      if (why != RK__DROP__COUNT) {
-        bs->dropped[why]++;
-        bs->ndropped++;
-        continue;
-      }
-      if (w != i) bs->b[w] = *b;
-      w++;
+  for (size_t i = 0; i < bs->n; i++) {
+    const rk__box *b = &bs->b[i];
+    rk__drop why = RK__DROP__COUNT;
+    if (!(fabs(b->x1) <= 1e15) || !(fabs(b->y1) <= 1e15) || !(fabs(b->x2) <= 1e15) ||
+        !(fabs(b->y2) <= 1e15))
+      why = RK__DROP_NONFINITE;
+    else if (b->x2 < b->x1)
+      why = RK__DROP_X;
+    else if (b->y2 < b->y1)
+      why = RK__DROP_Y;
+    if (why != RK__DROP__COUNT) {
+      bs->dropped[why]++;
+      bs->ndropped++;
+      continue;
     }
-    bs->n = w;
+    if (w != i) bs->b[w] = *b;
+    w++;
+  }
+  bs->n = w;
+}
+
+void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double sy) {
+  if (layout == RK__BOX_XYXY && sx == 1 && sy == 1) {
+    boxes_check(bs);
     return;
   }
+  size_t w = 0;
   for (size_t i = 0; i < bs->n; i++) {
     rk__box b = bs->b[i];
     double a = b.x1, bb = b.y1, cc = b.x2, d = b.y2;
@@ -1277,21 +1611,23 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
   /* Default: the last <answer> up to its </answer>, or to the end when the
    * response was cut off inside it; else the whole response. */
   *how = "whole response";
-  /* One pass over the '<' bytes (memchr): the last "<answer>" and the
-   * first "</answer>" after it. */
+  /* From the end back to the last "<answer>", over the '<' bytes only:
+   * the answer is usually short and at the end, after a long reasoning
+   * text that is then never read. On the way back, the "</answer>" seen
+   * last is the first one after the opening tag. */
   const char *o = NULL, *cl = NULL, *e = t.p + t.n;
-  for (const char *q = t.p; q < e;) {
-    const char *f = memchr(q, '<', (size_t)(e - q));
-    if (!f) break;
-    size_t left = (size_t)(e - f);
-    if (left >= 8 && memcmp(f + 1, "answer>", 7) == 0) {
-      o = f, cl = NULL;
-      q = f + 8;
-      continue;
+  for (size_t hi = t.n; hi;) {
+    size_t f = last_byte(t.p, hi, '<');
+    if (f == (size_t)-1) break;
+    size_t left = t.n - f;
+    if (left >= 8 && memcmp(t.p + f + 1, "answer>", 7) == 0) {
+      o = t.p + f;
+      break;
     }
-    if (o && !cl && left >= 9 && memcmp(f + 1, "/answer>", 8) == 0) cl = f;
-    q = f + 1;
+    if (left >= 9 && memcmp(t.p + f + 1, "/answer>", 8) == 0) cl = t.p + f;
+    hi = f;
   }
+  if (!o) cl = NULL;
   if (!rk__spend(c, t.n / 8 + 1)) return RK_STATUS_TIMEOUT;
   if (o) {
     const char *s = o + 8;
@@ -1309,9 +1645,10 @@ static rk__str last_fence(rk__str s, int *found) {
   const char *fences[2] = {NULL, NULL};
   size_t count = 0;
   const char *q = s.p, *e = s.p + s.n;
-  while ((size_t)(e - q) >= 3) { /* memmem(q, e - q, "```", 3), by memchr */
-    const char *f = memchr(q, '`', (size_t)(e - q) - 2);
-    if (!f) break;
+  while ((size_t)(e - q) >= 3) { /* memmem(q, e - q, "```", 3) */
+    size_t at = first_byte(q, 0, (size_t)(e - q) - 2, '`');
+    if (at == (size_t)(e - q) - 2) break;
+    const char *f = q + at;
     if (f[1] != '`' || f[2] != '`') {
       q = f + 1;
       continue;
@@ -1327,19 +1664,29 @@ static rk__str last_fence(rk__str s, int *found) {
   return rk__str_make(fences[1] + 3, (size_t)(e - fences[1] - 3));
 }
 
+/* How many bytes from s.p on may be loaded: to the end of the response
+ * when s lies in it (the default region, a fence block, most extract
+ * modes), else s itself (an extract mode's cleaned copy). */
+static size_t readable(const rk__call *c, rk__str s) {
+  const rk__str t = c->rec->response;
+  if ((uintptr_t)s.p >= (uintptr_t)t.p && (uintptr_t)s.p + s.n <= (uintptr_t)t.p + t.n)
+    return (size_t)((uintptr_t)t.p + t.n - (uintptr_t)s.p);
+  return s.n;
+}
+
 rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
                          rk__boxes *ref, const char **region_how) {
   rk__str region;
   const char *how = NULL;
-  memset(pred, 0, sizeof *pred);
-  memset(ref, 0, sizeof *ref);
+  boxes_clear(pred);
+  boxes_clear(ref);
   rk_status st = rk__boxes_region(a, c, &region, &how);
   if (st != RK_STATUS_OK) return st;
   int fenced = 0;
   rk__str blk = last_fence(region, &fenced);
   size_t maxb = (size_t)a->max_boxes + 1; /* one past: callers detect "too many" */
   if (fenced) {
-    st = rk__boxes_scan(c, blk.p, blk.n, maxb, pred);
+    st = rk__boxes_scan_in(c, blk.p, blk.n, readable(c, blk), maxb, pred);
     if (st != RK_STATUS_OK) return st;
     if (pred->n || pred->ndropped)
       how = strcmp(how, "whole response") == 0 ? "code block" : "code block in answer";
@@ -1347,7 +1694,7 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
       fenced = 0;
   }
   if (!fenced) {
-    st = rk__boxes_scan(c, region.p, region.n, maxb, pred);
+    st = rk__boxes_scan_in(c, region.p, region.n, readable(c, region), maxb, pred);
     if (st != RK_STATUS_OK) return st;
   }
   *region_how = how;
@@ -1365,12 +1712,23 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
     st = rk__boxes_scan_json(c, rv, RK__BOXES_DEFAULT_MAX, ref);
   if (st != RK_STATUS_OK) return st;
 
-  rk__coordscale sc;
-  st = rk__coordargs_scale(&a->co, c, &sc);
-  if (st != RK_STATUS_OK) return st;
-  double sx = sc.sx, sy = sc.sy, rx = sc.rx, ry = sc.ry;
-  rk__boxes_convert(pred, a->layout, sx, sy);
-  rk__boxes_convert(ref, a->ref_layout, rx, ry);
+  /* Pixels on both sides: every factor is 1 whether or not the record
+   * gives an image size (rk__coordargs_scale), so it is not looked up. */
+  double sx = 1, sy = 1, rx = 1, ry = 1;
+  if (a->co.coords != RK__COORD_PIXEL || a->co.ref_coords != RK__COORD_PIXEL) {
+    rk__coordscale sc;
+    st = rk__coordargs_scale(&a->co, c, &sc);
+    if (st != RK_STATUS_OK) return st;
+    sx = sc.sx, sy = sc.sy, rx = sc.rx, ry = sc.ry;
+  }
+  if (a->layout == RK__BOX_XYXY && sx == 1 && sy == 1)
+    boxes_check(pred);
+  else
+    rk__boxes_convert(pred, a->layout, sx, sy);
+  if (a->ref_layout == RK__BOX_XYXY && rx == 1 && ry == 1)
+    boxes_check(ref);
+  else
+    rk__boxes_convert(ref, a->ref_layout, rx, ry);
   if (a->drop_degenerate) {
     size_t w = 0;
     for (size_t i = 0; i < pred->n; i++) {

@@ -66,6 +66,13 @@ typedef struct rk__boxes {
 rk_status rk__boxes_scan(rk__call *c, const char *p, size_t n, size_t max_boxes,
                          rk__boxes *out);
 
+/* rk__boxes_scan of p[0..n) for text cut out of a larger string: p[0..lim)
+ * is readable (lim >= n), so that wide loads near the end need no
+ * copy. Bytes from n on are never part of the text (loaded, then masked
+ * off): the result is rk__boxes_scan's for every lim. */
+rk_status rk__boxes_scan_in(rk__call *c, const char *p, size_t n, size_t lim,
+                            size_t max_boxes, rk__boxes *out);
+
 /* rk__boxes_scan of v->raw for an array or object v, read from the parsed
  * tree instead of the text (a reference already parsed with the record):
  * the same boxes, drops, offsets and labels (pointing into v->raw), the

@@ -245,8 +245,8 @@ static rk__str trim(rk__str s) {
   return s;
 }
 
-int rk__box_label_eq(rk__str a, rk__str b, int fold) {
-  a = trim(a), b = trim(b);
+/* rk__box_label_eq of labels already trimmed. */
+static int label_eq_trimmed(rk__str a, rk__str b, int fold) {
   if (a.n != b.n) return 0;
   if (a.n == 0) return 1; /* two missing labels: no memcmp on NULL */
   if (!fold) return memcmp(a.p, b.p, a.n) == 0;
@@ -257,6 +257,10 @@ int rk__box_label_eq(rk__str a, rk__str b, int fold) {
     if (x != y) return 0;
   }
   return 1;
+}
+
+int rk__box_label_eq(rk__str a, rk__str b, int fold) {
+  return label_eq_trimmed(trim(a), trim(b), fold);
 }
 
 int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
@@ -273,19 +277,30 @@ int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_label
     for (size_t i = 0; i < pred->n; i++) pc[i] = 0;
     return 1;
   }
+  /* Each label is trimmed once: the first CT_MAX categories' labels are
+   * kept trimmed (on the stack, so that the arena use is unchanged), any
+   * further one is trimmed where it is compared. */
+  enum { CT_MAX = 64 };
+  rk__str ct[CT_MAX];
   int ncat = 0;
   for (size_t i = 0; i < gt->n; i++) {
     int id = -1;
+    rk__str li = trim(gt->b[i].label);
     for (int k = 0; k < ncat && id < 0; k++)
-      if (rk__box_label_eq(gt->b[first[k]].label, gt->b[i].label, fold)) id = k;
-    if (id < 0) first[ncat] = i, id = ncat++;
+      if (label_eq_trimmed(k < CT_MAX ? ct[k] : trim(gt->b[first[k]].label), li, fold)) id = k;
+    if (id < 0) {
+      if (ncat < CT_MAX) ct[ncat] = li;
+      first[ncat] = i, id = ncat++;
+    }
     gc[i] = id;
   }
   for (size_t i = 0; i < pred->n; i++) {
     int id = -1;
-    if (pred->b[i].has_label)
+    if (pred->b[i].has_label) {
+      rk__str li = trim(pred->b[i].label);
       for (int k = 0; k < ncat && id < 0; k++)
-        if (rk__box_label_eq(gt->b[first[k]].label, pred->b[i].label, fold)) id = k;
+        if (label_eq_trimmed(k < CT_MAX ? ct[k] : trim(gt->b[first[k]].label), li, fold)) id = k;
+    }
     pc[i] = id;
   }
   return ncat > 0 ? ncat : 1;

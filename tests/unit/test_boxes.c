@@ -851,6 +851,276 @@ TEST(e2e_coords_shared) {
   ASSERT_E2E(r, 1.0, "ok");
 }
 
+/* ------------------------------------------------ quick path, pinned */
+
+/* Box i of bs is (x1, y1, x2, y2), exactly. */
+static void expect_box(const rk__boxes *bs, size_t i, double x1, double y1, double x2,
+                       double y2) {
+  ASSERT_TRUE(i < bs->n);
+  if (i >= bs->n) return;
+  const rk__box *b = &bs->b[i];
+  ASSERT_NEAR(b->x1, x1, 0);
+  ASSERT_NEAR(b->y1, y1, 0);
+  ASSERT_NEAR(b->x2, x2, 0);
+  ASSERT_NEAR(b->y2, y2, 0);
+}
+
+TEST(scan_quick_shapes) {
+  /* Texts that are one object, one box array or one list of objects
+   * (the scanner's quick path); values read off the text. */
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  rk__boxes bs = scan(&t, "{\"bbox_2d\": [12, 34, 56, 78], \"label\": \"cup\"}");
+  ASSERT_EQ_INT(bs.n, 1);
+  expect_box(&bs, 0, 12, 34, 56, 78);
+  ASSERT_EQ_SPAN(bs.b[0].label.p, bs.b[0].label.n, "cup");
+  ASSERT_TRUE(isnan(bs.b[0].conf));
+  ASSERT_EQ_INT(bs.b[0].at, 12); /* the '[' of the box */
+  /* Keyed box, a box member of 3 numbers (dropped), a fallback box that
+   * a later 3-number box key does not spoil. */
+  bs = scan(&t, " [ {\"bbox_2d\": [1,2,3,4], \"score\": 0.5}, {\"box\": [1,2,3]},\n"
+                "{\"foo\": [5, 6, 7, 8], \"bbox\": [1, 2, 3]} ] ");
+  ASSERT_EQ_INT(bs.n, 2);
+  expect_box(&bs, 0, 1, 2, 3, 4);
+  ASSERT_NEAR(bs.b[0].conf, 0.5, 0);
+  expect_box(&bs, 1, 5, 6, 7, 8);
+  ASSERT_EQ_INT(bs.ndropped, 1);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_NOT4], 1);
+  /* Numbers of 1-4 digits (converted four at once), 5 and 8 (one at a
+   * time), 9 and more (the general number path), leading zeros; the
+   * first number near the start of the text (fewer than 3 bytes before
+   * its last digit: read one at a time). */
+  bs = scan(&t, "[0, 9999, 10000, 99999999]");
+  expect_box(&bs, 0, 0, 9999, 10000, 99999999);
+  bs = scan(&t, "[0012, 7, 123456789, 1]");
+  expect_box(&bs, 0, 12, 7, 123456789, 1);
+  bs = scan(&t, "[1,2,3,4]");
+  expect_box(&bs, 0, 1, 2, 3, 4);
+  bs = scan(&t, "[12,3,4,5]");
+  expect_box(&bs, 0, 12, 3, 4, 5);
+  bs = scan(&t, "[123,4,5,6]");
+  expect_box(&bs, 0, 123, 4, 5, 6);
+  bs = scan(&t, "[1234,1,22,333]");
+  expect_box(&bs, 0, 1234, 1, 22, 333);
+  bs = scan(&t, "[5, 6]  [7, 8, 9]");
+  ASSERT_EQ_INT(bs.n, 0);
+  /* Arrays of other counts next to a box: the box alone. */
+  bs = scan(&t, "{\"a\": [1, 2], \"b\": [3, 4, 5, 6], \"c\": []}");
+  ASSERT_EQ_INT(bs.n, 1);
+  expect_box(&bs, 0, 3, 4, 5, 6);
+  /* 20 objects (more than the quick path takes): all, in order. */
+  static sbuf b;
+  b.n = 0;
+  sb_put(&b, "[");
+  for (int k = 0; k < 20; k++) {
+    char item[64];
+    snprintf(item, sizeof item, "%s{\"bbox_2d\": [%d, %d, %d, %d]}", k ? ", " : "", k, k,
+             k + 1, k + 2);
+    sb_put(&b, item);
+  }
+  sb_put(&b, "]");
+  bs = scan(&t, b.p);
+  ASSERT_EQ_INT(bs.n, 20);
+  for (int k = 0; k < 20; k++) expect_box(&bs, (size_t)k, k, k, k + 1, k + 2);
+  /* An object the quick path cannot read in the middle of a list (corner
+   * pairs), then prose with a box after the list: read on by the text
+   * loop, nothing twice. */
+  bs = scan(&t, "[{\"box\": [1,1,2,2]}, {\"box\": [[0, 0], [3, 3]]}, {\"box\": [4,4,5,5]}]"
+                " and [6, 6, 7, 7]");
+  ASSERT_EQ_INT(bs.n, 4);
+  expect_box(&bs, 0, 1, 1, 2, 2);
+  expect_box(&bs, 1, 0, 0, 3, 3);
+  expect_box(&bs, 2, 4, 4, 5, 5);
+  expect_box(&bs, 3, 6, 6, 7, 7);
+  /* The box limit: 2 kept, the third counted. */
+  const char *three = "[{\"box\": [1,1,2,2]}, {\"box\": [2,2,3,3]}, {\"box\": [3,3,4,4]}]";
+  ASSERT_EQ_INT(rk__boxes_scan(&t.c, three, strlen(three), 2, &bs), RK_STATUS_OK);
+  ASSERT_EQ_INT(bs.n, 2);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_LIMIT], 1);
+  expect_box(&bs, 1, 2, 2, 3, 3);
+  tctx_done(&t);
+}
+
+TEST(scan_quick_same_as_general) {
+  /* Random texts in the quick shapes (now and then with a member, an
+   * item or a tail the quick path hands over on) against the same texts
+   * behind "[x] ", on which the quick path hands over at once, so that
+   * the text loop reads them alone: the same boxes, drops, labels and
+   * confidences, offsets shifted by the prefix. */
+  static const char *const keys[] = {"bbox_2d", "label", "confidence", "x", "box", "name",
+                                     "area", "iscrowd", "q\\\"k"};
+  static const char *const vals[] = {"\"cup\"", "\"0.75\"", "0.5", "-3", "true", "\"a\\\\\"",
+                                     "\"a very long label of more than sixteen bytes\"",
+                                     /* shapes the quick path hands over on */
+                                     "[[1, 2], [3, 4]]", "'single'", "[1, 2, 3, 4"};
+  static const char *const tails[] = {"", "", "", " [9, 9, 10, 10]", " and [1,2,3,4] then",
+                                      " {\"box\": [5, 5, 6, 6]}", "}", "]", ", {\"bbox\""};
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  for (int it = 0; it < 4000; it++) {
+    b.n = 0;
+    sb_put(&b, "[x] ");
+    if (rnd_n(4) == 0) sb_put(&b, rnd_n(2) ? "json\n" : "The box: x1 ] } 'q' ");
+    int list = rnd_n(3) == 0, nobj = list ? (int)rnd_n(20) : 1;
+    if (list) sb_put(&b, "[");
+    for (int o = 0; o < nobj; o++) {
+      if (o) sb_put(&b, ",");
+      sb_ws(&b);
+      int bare = !list && rnd_n(4) == 0;
+      if (!bare) sb_put(&b, "{");
+      int nm = bare ? 1 : (int)rnd_n(4);
+      for (int m = 0; m < nm; m++) {
+        if (m) sb_put(&b, ",");
+        sb_ws(&b);
+        if (!bare) {
+          char k[32];
+          snprintf(k, sizeof k, "\"%s\":", keys[rnd_n(9)]);
+          sb_put(&b, k);
+          sb_ws(&b);
+        }
+        if (bare || rnd_n(2)) {
+          int cnt = rnd_n(4) ? 4 : (int)rnd_n(7);
+          sb_put(&b, "[");
+          for (int q = 0; q < cnt; q++) {
+            char num[40];
+            unsigned long long mag = 1;
+            for (unsigned d = rnd_n(10); d > 0; d--) mag *= 10;
+            unsigned long long x = (((unsigned long long)rnd_u() << 20) ^ rnd_u()) % mag;
+            snprintf(num, sizeof num, "%s%s%llu", q ? "," : "", rnd_n(5) ? " " : "", x);
+            sb_put(&b, num);
+          }
+          sb_put(&b, "]");
+        } else {
+          sb_put(&b, vals[rnd_n(rnd_n(8) ? 7 : 10)]);
+        }
+      }
+      sb_ws(&b);
+      if (!bare) sb_put(&b, "}");
+    }
+    if (list) sb_put(&b, "]");
+    sb_ws(&b);
+    sb_put(&b, tails[rnd_n(9)]);
+    rk__boxes quick, gen;
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, b.p + 4, b.n - 4, 0, &quick), RK_STATUS_OK);
+    ASSERT_EQ_INT(rk__boxes_scan(&t.c, b.p, b.n, 0, &gen), RK_STATUS_OK);
+    ASSERT_EQ_INT(quick.n, gen.n);
+    ASSERT_EQ_INT(quick.ndropped, gen.ndropped);
+    for (int k = 0; k < RK__DROP__COUNT; k++) ASSERT_EQ_INT(quick.dropped[k], gen.dropped[k]);
+    for (size_t i = 0; i < quick.n && i < gen.n; i++) {
+      const rk__box *x = &quick.b[i], *y = &gen.b[i];
+      ASSERT_TRUE(memcmp(&x->x1, &y->x1, 4 * sizeof(double)) == 0);
+      ASSERT_TRUE(memcmp(&x->conf, &y->conf, sizeof(double)) == 0 ||
+                  (isnan(x->conf) && isnan(y->conf)));
+      ASSERT_TRUE(memcmp(&x->area, &y->area, sizeof(double)) == 0 ||
+                  (isnan(x->area) && isnan(y->area)));
+      ASSERT_EQ_INT(x->has_label, y->has_label);
+      /* Labels point into the same buffer: the same bytes. */
+      ASSERT_TRUE(x->label.n == y->label.n && (x->label.n == 0 || x->label.p == y->label.p));
+      ASSERT_EQ_INT(x->crowd, y->crowd);
+      ASSERT_EQ_INT(x->at + 4, y->at);
+    }
+    if (rk_t_failed_) {
+      fprintf(stderr, "  text: %s\n", b.p);
+      break;
+    }
+  }
+  tctx_done(&t);
+}
+
+TEST(scan_in_masks_the_rest) {
+  /* rk__boxes_scan_in may load past n but never reads it as text: an
+   * array cut at n stays cut (no box), whatever digits, ']' and quotes
+   * follow; the same as rk__boxes_scan of the n bytes alone. */
+  static const char *const texts[] = {
+      "[1, 2, 3, 4] and more text after it, padding padding padding padding",
+      "{\"bbox_2d\": [10, 20, 30, 40], \"label\": \"dog\"} padding padding padding padding",
+      "[[1, 2], [3, 4]] padding padding padding padding padding padding padding"};
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  for (size_t k = 0; k < 3; k++) {
+    size_t len = strlen(texts[k]);
+    for (size_t n = 0; n <= len; n++) {
+      rk__boxes a, w;
+      ASSERT_EQ_INT(rk__boxes_scan_in(&t.c, texts[k], n, len, 0, &a), RK_STATUS_OK);
+      ASSERT_EQ_INT(rk__boxes_scan(&t.c, texts[k], n, 0, &w), RK_STATUS_OK);
+      ASSERT_EQ_INT(a.n, w.n);
+      ASSERT_EQ_INT(a.ndropped, w.ndropped);
+      for (size_t i = 0; i < a.n && i < w.n; i++)
+        ASSERT_TRUE(memcmp(&a.b[i].x1, &w.b[i].x1, 4 * sizeof(double)) == 0);
+    }
+  }
+  /* By hand: cut before the ']' of "[1, 2, 3, 4]", nothing. */
+  rk__boxes a;
+  ASSERT_EQ_INT(rk__boxes_scan_in(&t.c, texts[0], 11, strlen(texts[0]), 0, &a), RK_STATUS_OK);
+  ASSERT_EQ_INT(a.n, 0);
+  ASSERT_EQ_INT(rk__boxes_scan_in(&t.c, texts[0], 12, strlen(texts[0]), 0, &a), RK_STATUS_OK);
+  ASSERT_EQ_INT(a.n, 1);
+  tctx_done(&t);
+}
+
+TEST(answer_region_long) {
+  /* Long responses (the backward search goes 32 bytes a step): tags at
+   * random places in up to 3000 bytes of text, against region_ref. */
+  static const char *const parts[] = {"<answer>", "</answer>", "<answer", "<", "answer>", "x"};
+  tctx t;
+  tctx_init(&t, UINT64_MAX);
+  static sbuf b;
+  rk__boxargs ba;
+  memset(&ba, 0, sizeof ba);
+  ba.max_boxes = 1000;
+  for (int it = 0; it < 3000; it++) {
+    b.n = 0;
+    int cnt = (int)rnd_n(5);
+    for (int k = 0; k < cnt; k++) {
+      for (unsigned f = rnd_n(700); f > 0; f--) sb_put(&b, rnd_n(50) ? "y" : "<");
+      sb_put(&b, parts[rnd_n(6)]);
+    }
+    rk__record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.has_response = 1;
+    rec.response = rk__str_make(b.p, b.n);
+    t.c.rec = &rec;
+    rk__str got, want;
+    const char *hg = NULL, *hw = NULL;
+    ASSERT_EQ_INT(rk__boxes_region(&ba, &t.c, &got, &hg), RK_STATUS_OK);
+    want = region_ref(rec.response, &hw);
+    ASSERT_TRUE(got.p == want.p && got.n == want.n);
+    ASSERT_EQ_STR(hg, hw);
+    if (rk_t_failed_) break;
+  }
+  tctx_done(&t);
+}
+
+TEST(e2e_grounding_fast_cases) {
+  /* The benchmark's shape, by hand: [100,100,200,200] vs [150,150,250,250]
+   * -> I = 50*50 = 2500, U = 10000 + 10000 - 2500 = 17500, IoU 1/7. */
+  e2e_result r = e2e_score(
+      "{\"reward\": {\"fn\": \"grounding\"}}",
+      "{\"response\": \"<think>The cup.</think><answer>{\\\"bbox_2d\\\": [100, 100, 200, 200],"
+      " \\\"label\\\": \\\"cup\\\"}</answer>\", \"reference\": [150, 150, 250, 250]}");
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward, 1.0 / 7.0, 1e-15);
+  ASSERT_CONTAINS(r.explain, "1 predicted box from answer tag; last box "
+                             "[100,100,200,200] vs ref [150,150,250,250]; iou 0.142857");
+  /* The box at the very end of a long response, no closing tag. */
+  static char rec[8192];
+  size_t o = (size_t)snprintf(rec, sizeof rec, "{\"response\": \"");
+  for (int k = 0; k < 5000; k++) rec[o++] = 'a';
+  snprintf(rec + o, sizeof rec - o,
+           "<answer>[0, 0, 10, 10] [0,0,20,20]\", \"reference\": [0, 0, 10, 10]}");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\"}}", rec);
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward, 0.25, 0); /* last box [0,0,20,20]: 100 / 400 */
+  ASSERT_CONTAINS(r.explain, "2 predicted boxes from unclosed answer tag");
+  /* A reference number token of 64 characters or more is unusable,
+   * whatever its value (here 10). */
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\"}}",
+                "{\"response\": \"[0, 0, 10, 10]\", \"reference\": [0, 0, 10, "
+                "10.000000000000000000000000000000000000000000000000000000000000000000]}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
 TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes),
           TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(scan_json_list),
           TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
@@ -858,4 +1128,6 @@ TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes)
           TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding),
           TEST_ENTRY(e2e_coords_shared), TEST_ENTRY(scan_numbers_like_strtod),
           TEST_ENTRY(scan_flat_arrays), TEST_ENTRY(scan_json_tree_same_as_text),
-          TEST_ENTRY(answer_region_and_fences))
+          TEST_ENTRY(answer_region_and_fences), TEST_ENTRY(scan_quick_shapes),
+          TEST_ENTRY(scan_quick_same_as_general), TEST_ENTRY(scan_in_masks_the_rest),
+          TEST_ENTRY(answer_region_long), TEST_ENTRY(e2e_grounding_fast_cases))

@@ -670,6 +670,49 @@ TEST(same_label_vs_categories) {
   rk__arena_release(&a);
 }
 
+TEST(categories_past_64) {
+  /* 70 GT labels "c0".."c69" (first-seen ids 0..69), then " C5 " and
+   * "c68\n" again; predictions " c69\t", "C0", "c70", "c6 9" and none.
+   * By hand, folding: GT ids 0..69, 5, 68; predictions 69, 0, -1, -1,
+   * -1. Ids past 63 are those the label cache of rk__box_categories does
+   * not hold. */
+  static char names[70][8];
+  rk__box gb[72], pb[5];
+  for (int k = 0; k < 72; k++) {
+    gb[k] = XYWH(0, 0, 1, 1, 1);
+    gb[k].has_label = 1;
+    if (k < 70) {
+      snprintf(names[k], sizeof names[k], "c%d", k);
+      gb[k].label = rk__str_make(names[k], strlen(names[k]));
+    }
+  }
+  gb[70].label = rk__str_make(" C5 ", 4);
+  gb[71].label = rk__str_make("c68\n", 4);
+  static const char *const pl[4] = {" c69\t", "C0", "c70", "c6 9"};
+  for (int k = 0; k < 5; k++) {
+    pb[k] = XYWH(0, 0, 1, 1, 1);
+    pb[k].has_label = k < 4;
+    pb[k].label = k < 4 ? rk__str_make(pl[k], strlen(pl[k])) : rk__str_make("", 0);
+  }
+  rk__boxes gt = {gb, 72, {0}, 0, 0}, pred = {pb, 5, {0}, 0, 0};
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  int *gc, *pc;
+  ASSERT_EQ_INT(rk__box_categories(&gt, &pred, 1, 1, &a, &gc, &pc), 70);
+  for (int k = 0; k < 70; k++) ASSERT_EQ_INT(gc[k], k);
+  ASSERT_EQ_INT(gc[70], 5);
+  ASSERT_EQ_INT(gc[71], 68);
+  const int want[5] = {69, 0, -1, -1, -1};
+  for (int k = 0; k < 5; k++) ASSERT_EQ_INT(pc[k], want[k]);
+  /* Without folding " C5 " and "C0" are new / unknown: 71 categories. */
+  ASSERT_EQ_INT(rk__box_categories(&gt, &pred, 1, 0, &a, &gc, &pc), 71);
+  ASSERT_EQ_INT(gc[70], 70);
+  ASSERT_EQ_INT(gc[71], 68);
+  ASSERT_EQ_INT(pc[0], 69);
+  ASSERT_EQ_INT(pc[1], -1);
+  rk__arena_release(&a);
+}
+
 /* ------------------------------------------------ detection (greedy) */
 
 TEST(e2e_detection_vlmr1) {
@@ -1072,4 +1115,4 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
           TEST_ENTRY(pairs_skewed_and_work), TEST_ENTRY(greedy_vs_reference),
-          TEST_ENTRY(same_label_vs_categories))
+          TEST_ENTRY(same_label_vs_categories), TEST_ENTRY(categories_past_64))
