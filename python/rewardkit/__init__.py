@@ -25,13 +25,22 @@ __all__ = ["Scorer", "RewardkitError", "SpecError", "library_path", "functions"]
 _LIB, _LIB_PATH = _lib.load()
 _HAVE_APART = hasattr(_LIB, "rk_score_batch_responses") and \
     _LIB.rk_score_batch_responses.argtypes is not None
-# Batches of at least this many records, when the spec has no groups, are
-# scored in pieces on a thread of the library while this thread turns the
-# finished pieces into dicts (rk_score_batch_start / _next).
+# Batches of at least this many records, when the spec has no groups and
+# the Scorer's threads leave a CPU free, are scored in pieces on a thread
+# of the library while this thread turns the finished pieces into dicts
+# (rk_score_batch_start / _next). When the library's threads take every
+# CPU, the Python thread would compete with them, and one call is faster.
 _HAVE_PIECES = getattr(_LIB, "rk_score_batch_start", None) is not None and \
     _LIB.rk_score_batch_start.argtypes is not None
 _PIECES_FROM = 128
 _OWN_RESPONSE = ctypes.c_size_t(-1).value
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 library_path = _LIB_PATH
 _STATUS = ["ok", "unparseable", "invalid_reference", "timeout", "error"]
 # array typecode of size_t (lengths handed to the library without a Python
@@ -173,6 +182,8 @@ class Scorer:
         self.needs_groups = bool(_LIB.rk_spec_needs_groups(handle))
         self.has_advantage = "advantage" in self.spec
         self._rows = _row_builder(self.components, self.has_advantage)
+        self._pieces = (_HAVE_PIECES and not self.needs_groups and threads > 0
+                        and threads < _cpus())
         self._ctx_free = []
         self._lock = threading.Lock()
 
@@ -244,7 +255,7 @@ class Scorer:
         if n == 0:
             return []
         opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
-        if n >= _PIECES_FROM and _HAVE_PIECES and not self.needs_groups:
+        if n >= _PIECES_FROM and self._pieces:
             return self._score_pieces(lines, resps, opts, explain)
         arr = (ctypes.c_char_p * n)()
         arr[:] = lines  # a slice assignment: faster than the constructor

@@ -214,6 +214,7 @@ class ScorerTest(unittest.TestCase):
             recs[i] = {"id": i, "reference": "2"}  # no response: an error
         recs[700]["response"] = "x" * 100 + "<answer>2</answer>"  # passed apart
         s = rewardkit.Scorer(spec, threads=2)
+        s._pieces = True  # the pieced path, whatever this machine's CPU count
         cli = cli_score(recs, spec, "--explain")
         for explain in (False, True):
             ours = s.score(recs, explain=explain)
@@ -225,12 +226,11 @@ class ScorerTest(unittest.TestCase):
                 if explain:
                     self.assertEqual(a["explain"], b.get("explain", {}), i)
             self.assertIn("no 'response'", ours[517]["error"])
-            saved = rewardkit._PIECES_FROM
-            rewardkit._PIECES_FROM = 1 << 60
+            s._pieces = False
             try:
                 self.assertEqual(s.score(recs, explain=explain), ours)
             finally:
-                rewardkit._PIECES_FROM = saved
+                s._pieces = True
         # Lines that are not JSON: the message names the line of the batch.
         lines = [json.dumps(r) for r in recs]
         lines[900] = "not json"
@@ -252,6 +252,7 @@ class ScorerTest(unittest.TestCase):
     def test_threads_with_pieces(self):
         spec = {"reward": {"fn": "exact", "args": {"extract": "answer_tag"}}}
         s = rewardkit.Scorer(spec, threads=2)
+        s._pieces = True
         recs = rollouts(700)
         want = [r["reward"] for r in s.score(recs)]
         # i % 5 == 2 answers "2"; every 7th response has no tags.

@@ -79,6 +79,8 @@ typedef struct started {
   const char *const *resps;
   const size_t *resp_lens;
   size_t n, per, npieces;
+  int spin;              /* the thread and the caller watch before sleeping:
+                            only when a CPU is left for the caller */
   int active;            /* started and not ended (caller's thread) */
   size_t taken;          /* pieces returned by next() (caller's thread) */
 } started;
@@ -90,6 +92,7 @@ struct rk_ctx {
   rk__mclient *mc;     /* created when a model reward first calls out */
   rk__mstats mstart;   /* client totals when the current call began */
   started st;
+  unsigned cpus;       /* online CPUs at creation (sysconf reads a file) */
   char errmsg[512];
 };
 
@@ -97,10 +100,9 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
   unsigned n = opts ? opts->threads : 0;
-  if (n == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (unsigned)c : 1;
-  }
+  long c = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned cpus = c > 0 ? (unsigned)c : 1;
+  if (n == 0) n = cpus;
   if (n > 256) n = 256;
   rk_ctx *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return RK_ENOMEM;
@@ -110,6 +112,7 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
     return RK_ENOMEM;
   }
   ctx->n = n;
+  ctx->cpus = cpus;
   pthread_mutex_init(&ctx->st.mu, NULL);
   atomic_init(&ctx->st.starts, 0);
   atomic_init(&ctx->st.progress, 0);
@@ -1239,7 +1242,7 @@ static void *started_main(void *arg) {
   unsigned long seen = 0;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    if (!s->stop && !s->queued) {
+    if (!s->stop && !s->queued && s->spin) {
       /* The next batch often follows at once: watch before sleeping. */
       pthread_mutex_unlock(&s->mu);
       rk__spin_while(&s->starts, seen, 1, NULL);
@@ -1282,7 +1285,7 @@ static void started_wait(started *s, size_t k) {
     if (s->scored > k || s->done) return;
     unsigned long seen = atomic_load(&s->progress);
     pthread_mutex_unlock(&s->mu);
-    if (!rk__spin_while(&s->progress, seen, 1, NULL)) break;
+    if (!s->spin || !rk__spin_while(&s->progress, seen, 1, NULL)) break;
   }
   pthread_mutex_lock(&s->mu);
   while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);
@@ -1324,7 +1327,13 @@ rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_opt
     }
     s->have_thread = 1;
   }
+  /* Watching costs a CPU: only worth it when the scoring threads leave one
+   * for the caller, who converts pieces meanwhile. The pool's workers
+   * follow the same rule while the batch runs. */
+  int spin = ctx->n < ctx->cpus;
+  rk__pool_spin(ctx->pool, spin);
   pthread_mutex_lock(&s->mu);
+  s->spin = spin;
   s->pieces = pieces;
   s->ptrs = ptrs;
   s->spec = spec;
@@ -1358,6 +1367,7 @@ static void started_end(rk_ctx *ctx, int cancel) {
   pthread_mutex_unlock(&s->mu);
   started_wait(s, SIZE_MAX);
   pthread_mutex_unlock(&s->mu);
+  rk__pool_spin(ctx->pool, 1);
   for (size_t k = s->taken; k < s->npieces; k++) rk_batch_free(s->pieces[k]);
   free(s->pieces);
   free(s->ptrs);
