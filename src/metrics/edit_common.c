@@ -49,9 +49,8 @@ rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
 
 
 
-rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
-                      const uint32_t *y, size_t ny, int lcs, const char *unit,
-                      long *out) {
+/* Charges the distance's steps; TIMEOUT (explained) when they do not fit. */
+static rk_status lev_charge(rk__call *c, size_t nx, size_t ny, int lcs, const char *unit) {
   uint64_t cost = rk__lev_cost(nx, ny);
   if (!rk__spend(c, cost)) {
     rk__explain(c,
@@ -61,7 +60,25 @@ rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
                 (unsigned long long)cost);
     return RK_STATUS_TIMEOUT;
   }
+  return RK_STATUS_OK;
+}
+
+rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
+                      const uint32_t *y, size_t ny, int lcs, const char *unit,
+                      long *out) {
+  rk_status st = lev_charge(c, nx, ny, lcs, unit);
+  if (st != RK_STATUS_OK) return st;
   long d = lcs ? rk__lcs_len(x, nx, y, ny, c->arena) : rk__lev_dist(x, nx, y, ny, c->arena);
+  if (d < 0) return rk__fail(c, "out of scratch memory in the edit distance");
+  *out = d;
+  return RK_STATUS_OK;
+}
+
+rk_status rk__edm_lev8(rk__call *c, const uint8_t *x, size_t nx, const uint8_t *y,
+                       size_t ny, int lcs, const char *unit, long *out) {
+  rk_status st = lev_charge(c, nx, ny, lcs, unit);
+  if (st != RK_STATUS_OK) return st;
+  long d = lcs ? rk__lcs_len8(x, nx, y, ny, c->arena) : rk__lev_dist8(x, nx, y, ny, c->arena);
   if (d < 0) return rk__fail(c, "out of scratch memory in the edit distance");
   *out = d;
   return RK_STATUS_OK;

@@ -47,6 +47,10 @@ rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
                       const uint32_t *y, size_t ny, int lcs, const char *unit,
                       long *out);
 
+/* The same on byte symbols (rk__cp_narrow): same charge, same result. */
+rk_status rk__edm_lev8(rk__call *c, const uint8_t *x, size_t nx, const uint8_t *y,
+                       size_t ny, int lcs, const char *unit, long *out);
+
 /* Decodes s to code points in the arena (charging the budget). */
 rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out);
 

@@ -8,7 +8,8 @@
  * 64-row block to the next). LCS: L. Allison and T. Dix (1986), as written
  * by H. Hyyrö: S' = (S + (S & M)) | (S & ~M), with the addition carried
  * across blocks. Both are checked against the textbook DP by the unit tests
- * and by fuzz/fuzz_edit.c.
+ * and by fuzz/fuzz_edit.c. Small distances first try the diagonal method
+ * (Ukkonen 1985; see its section below), which gives the same numbers.
  */
 #include "metrics/levenshtein.h"
 
@@ -64,6 +65,56 @@ int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out) {
   if (!out->v) return -1;
   out->n = rk__cp_decode(s.p, s.n, out->v);
   return 0;
+}
+
+size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out) {
+  const unsigned char *s = (const unsigned char *)p;
+  size_t i = 0;
+  /* The ASCII prefix, a word at a time, copied as it goes (cheaper than
+   * a second pass); all-ASCII text is then used in place. */
+  while (i + 8 <= n) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull) break;
+    memcpy(buf + i, &w, 8);
+    i += 8;
+  }
+  while (i < n && s[i] < 0x80) buf[i] = s[i], i++;
+  if (i == n) {
+    *out = s;
+    return n;
+  }
+  size_t k = i;
+  while (i < n) {
+    if (i + 8 <= n) {
+      /* Copy a whole word, keep its ASCII head (buf has 8 bytes of room
+       * past n for the tail that the next store overwrites). */
+      uint64_t w, hi;
+      memcpy(&w, s + i, 8);
+      memcpy(buf + k, &w, 8);
+      hi = w & 0x8080808080808080ull;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      size_t a = hi ? (size_t)__builtin_ctzll(hi) >> 3 : 8;
+#else
+      size_t a = 0;
+      while (a < 8 && s[i + a] < 0x80) a++;
+#endif
+      i += a, k += a;
+      if (a == 8) continue;
+    } else if (s[i] < 0x80) {
+      buf[k++] = s[i++];
+      continue;
+    }
+    /* U+0080..U+00FF are exactly the two-byte sequences led by C2 and C3;
+     * any other byte >= 0x80 is a wider code point or U+FFFD. */
+    unsigned c = s[i];
+    if ((c != 0xC2 && c != 0xC3) || i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+      return SIZE_MAX;
+    buf[k++] = (uint8_t)((c & 0x03) << 6 | (s[i + 1] & 0x3F));
+    i += 2;
+  }
+  *out = buf;
+  return k;
 }
 
 int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out) {
@@ -256,6 +307,140 @@ static inline const uint64_t *peq_row(peq *q, uint32_t sym) {
   return q->scratch;
 }
 
+/* ------------------------------------------- Ukkonen / Landau-Vishkin */
+
+/* For the small distances of most reward pairs (a response close to its
+ * reference) the diagonal method beats the bit-parallel one: E. Ukkonen,
+ * "Algorithms for approximate string matching", Information and Control
+ * 64, 1985, and G. Landau and U. Vishkin, "Fast parallel and serial
+ * approximate string matching", J. Algorithms 10, 1989. On diagonal
+ * k = j - i (i indexes x, j indexes y), L(e, k) is the last row i with
+ * D[i][i + k] <= e. Because D never decreases along a diagonal and
+ * neighbouring cells differ by at most one,
+ *
+ *   L(e, k) = slide(max(L(e-1, k) + s, L(e-1, k-1), L(e-1, k+1) + 1))
+ *
+ * clipped to the matrix, where slide() follows equal symbols down the
+ * diagonal and s = 1 for Levenshtein (a substitution) or 0 for the
+ * insert/delete distance (no substitution: the row is only carried). The
+ * distance is the first e with L(e, ny - nx) = nx. The work is about
+ * (d + 1)^2 diagonal steps plus the slides, which compare a machine word
+ * of symbols at a time. Past a step budget (lv_budget) the bit-parallel
+ * code takes over, so the worst case stays O(n m / 64) plus a bounded
+ * waste. */
+
+#define LV_EMAX 254                /* the most rounds the diagonal method runs */
+#define LV_STACK (2 * LV_EMAX + 3) /* its diagonals, on the stack */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LV_LITTLE 1
+#else
+#define LV_LITTLE 0
+#endif
+
+/* slide(): from row i of diagonal k, the first row where x[i] differs from
+ * y[i + k], capped at lim (the diagonal's last row). Words of symbols are
+ * compared whole; on a little-endian machine the first differing symbol
+ * is at the lowest set bit of their xor.
+ *
+ * Byte symbols are read from padded copies (LV_PAD readable bytes after
+ * each end), so that the loop needs no bounds test but the cap: a match
+ * that runs into the padding is cut back to lim. */
+#define LV_PAD 8
+
+static inline long slide8(const uint8_t *x, const uint8_t *y, long i, long k, long lim) {
+#if LV_LITTLE
+  for (;;) {
+    uint64_t u, v;
+    memcpy(&u, x + i, 8);
+    memcpy(&v, y + i + k, 8);
+    if (u != v) {
+      i += __builtin_ctzll(u ^ v) >> 3;
+      break;
+    }
+    i += 8;
+    if (i >= lim) break;
+  }
+  return i < lim ? i : lim;
+#else
+  while (i < lim && x[i] == y[i + k]) i++;
+  return i;
+#endif
+}
+
+static inline long slide32(const uint32_t *x, const uint32_t *y, long i, long k, long lim) {
+#if LV_LITTLE
+  while (i + 2 <= lim) {
+    uint64_t u, v;
+    memcpy(&u, x + i, 8);
+    memcpy(&v, y + i + k, 8);
+    if (u != v) return i + (__builtin_ctzll(u ^ v) >> 5);
+    i += 2;
+  }
+#endif
+  while (i < lim && x[i] == y[i + k]) i++;
+  return i;
+}
+
+/* The diagonal method for one symbol width: the distance, or -1 once it
+ * has spent `budget` diagonal steps (or LV_EMAX rounds) without reaching
+ * the end. fr has LV_STACK entries; only the diagonals a round reads are
+ * initialised. s = 1: Levenshtein, every diagonal every round. s = 0:
+ * insert/delete distance; there a cell on diagonal k always has a
+ * distance of k's parity (it is i + j - 2 LCS), so round e only moves the
+ * diagonals k = e (mod 2) and the others keep their value (Myers 1986,
+ * "An O(ND) difference algorithm"); L(e-1, k) is then the value of round
+ * e - 2, still in place. */
+#define LV_DEFINE(NAME, T, SLIDE)                                              \
+  static long NAME(const T *x, size_t nx, const T *y, size_t ny, long s,      \
+                   long budget, long *fr) {                                    \
+    const long n = (long)nx, m = (long)ny, kf = m - n, NEG = -n - m - 4;       \
+    if (kf > LV_EMAX || -kf > LV_EMAX || kf * kf / 2 > budget) return -1;     \
+    long *L = fr + LV_EMAX + 1;                                                \
+    L[-1] = L[1] = NEG;                                                        \
+    L[0] = SLIDE(x, y, 0, 0, n < m ? n : m);                                   \
+    if (kf == 0 && L[0] == n) return 0;                                        \
+    for (long e = 1; e <= LV_EMAX; e++) {                                      \
+      long lo = e < n ? -e : -n, hi = e < m ? e : m, step = 1;                 \
+      L[-e - 1] = L[e + 1] = NEG;                                              \
+      if (!s) {                                                                \
+        step = 2;                                                              \
+        if ((lo ^ e) & 1) lo++;                                                \
+      }                                                                        \
+      long prev = L[lo - 1];                                                   \
+      for (long k = lo; k <= hi; k += step) {                                  \
+        long cur = L[k], i = cur + s, next = L[k + 1] + 1;                     \
+        if (prev > i) i = prev;                                                \
+        if (next > i) i = next;                                                \
+        long lim = n < m - k ? n : m - k;                                      \
+        if (i > lim) i = lim;                                                  \
+        prev = s ? cur : L[k + 1];                                             \
+        L[k] = SLIDE(x, y, i, k, lim);                                         \
+      }                                                                        \
+      if (kf >= lo && kf <= hi && L[kf] == n) return e;                        \
+      budget -= (hi - lo) / step + 1;                                          \
+      if (budget < 0) return -1;                                               \
+    }                                                                          \
+    return -1;                                                                 \
+  }
+LV_DEFINE(lv8, uint8_t, slide8)
+LV_DEFINE(lv32, uint32_t, slide32)
+
+/* How many diagonal steps the diagonal method may take before the
+ * bit-parallel code is the cheaper one: about one per block-column of the
+ * latter, plus its set-up (measured: a diagonal step costs 2.5-6 ns, a
+ * block-column 7-10 ns, the match table ~50 ns); half that for short
+ * texts, where a large distance is common (short answers against
+ * unrelated references) and the bit-parallel code is cheap. Half of the
+ * budget is wasted at worst, when the distance turns out large. */
+static long lv_budget(size_t nx, size_t ny) {
+  size_t lo = nx < ny ? nx : ny, hi = nx < ny ? ny : nx;
+  if (hi <= 48) return (long)hi / 4 + 2;
+  uint64_t w = (uint64_t)hi * ((lo + 63) / 64) + 8;
+  /* LV_EMAX rounds take fewer steps than this anyway. */
+  return w > (uint64_t)LV_STACK * LV_STACK ? (long)LV_STACK * LV_STACK : (long)w;
+}
+
 /* --------------------------------------------------------- Myers 1999 */
 
 /* One 64-row block, m <= 64: the common case, kept free of the block
@@ -282,7 +467,9 @@ static long myers_one(peq *q, const uint32_t *text, size_t n, int top, long stop
     uint64_t xh = (((eq & pv) + pv) ^ pv) | eq;
     uint64_t ph = mv | ~(xh | pv);
     uint64_t mh = pv & xh;
-    score += (ph & last) ? 1 : (mh & last) ? -1 : 0;
+    /* Branch-free: on text unlike the pattern the sign of the last row's
+     * delta is unpredictable. */
+    score += (long)((ph & last) != 0) - (long)((mh & last) != 0);
     ph = (ph << 1) | (uint64_t)(top > 0);
     mh <<= 1;
     pv = mh | ~(xv | ph);
@@ -340,21 +527,127 @@ static long myers_run(peq *q, const uint32_t *text, size_t n, int top, long stop
   return top ? score : best;
 }
 
+/* Swaps so that x is the shorter sequence (the bit-parallel pattern). */
+#define SHORTER_FIRST(T, x, nx, y, ny) \
+  do {                                 \
+    if (nx > ny) {                     \
+      const T *t_ = x;                 \
+      x = y, y = t_;                   \
+      size_t tn_ = nx;                 \
+      nx = ny, ny = tn_;               \
+    }                                  \
+  } while (0)
+
+/* Myers on sequences already stripped of their common ends, nx <= ny. */
+static long lev_bits(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                     rk__arena *a) {
+  peq q;
+  if (peq_build(&q, x, nx, a)) return -1;
+  return myers_run(&q, y, ny, 1, -1, NULL, a);
+}
+
+/* A byte sequence widened to 32-bit symbols in the arena, for the
+ * bit-parallel code; NULL when the arena is exhausted. */
+static uint32_t *widen8(const uint8_t *s, size_t n, rk__arena *a) {
+  uint32_t *w = rk__arena_alloc(a, (n ? n : 1) * sizeof *w);
+  if (w)
+    for (size_t i = 0; i < n; i++) w[i] = s[i];
+  return w;
+}
+
 long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
                   rk__arena *a) {
   /* Common prefix and suffix never change the distance. */
   while (nx && ny && *x == *y) x++, y++, nx--, ny--;
   while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--;
-  if (nx > ny) {
-    const uint32_t *t = x;
-    x = y, y = t;
-    size_t tn = nx;
-    nx = ny, ny = tn;
-  }
+  SHORTER_FIRST(uint32_t, x, nx, y, ny);
   if (nx == 0) return (long)ny;
-  peq q;
-  if (peq_build(&q, x, nx, a)) return -1;
-  return myers_run(&q, y, ny, 1, -1, NULL, a);
+  long fr[LV_STACK];
+  long d = lv32(x, nx, y, ny, 1, lv_budget(nx, ny), fr);
+  return d >= 0 ? d : lev_bits(x, nx, y, ny, a);
+}
+
+/* Lengths of the common prefix and suffix of two byte sequences (the
+ * suffix within what the prefix leaves), a word at a time. */
+static void common_ends8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
+                         size_t *pre, size_t *suf) {
+  size_t lo = nx < ny ? nx : ny, p = 0, q = 0;
+#if LV_LITTLE
+  while (p + 8 <= lo) {
+    uint64_t u, v;
+    memcpy(&u, x + p, 8);
+    memcpy(&v, y + p, 8);
+    if (u != v) {
+      p += (size_t)__builtin_ctzll(u ^ v) >> 3;
+      goto prefix_done;
+    }
+    p += 8;
+  }
+#endif
+  while (p < lo && x[p] == y[p]) p++;
+#if LV_LITTLE
+prefix_done:
+  lo -= p;
+  while (q + 8 <= lo) {
+    uint64_t u, v;
+    memcpy(&u, x + nx - q - 8, 8);
+    memcpy(&v, y + ny - q - 8, 8);
+    if (u != v) {
+      q += (size_t)__builtin_clzll(u ^ v) >> 3;
+      goto suffix_done;
+    }
+    q += 8;
+  }
+#else
+  lo -= p;
+#endif
+  while (q < lo && x[nx - q - 1] == y[ny - q - 1]) q++;
+#if LV_LITTLE
+suffix_done:
+#endif
+  *pre = p;
+  *suf = q;
+}
+
+/* dst[0..n) = src[0..n), then LV_PAD zero bytes; inline word copies (the
+ * texts are short, a library call costs more than the copy). */
+static inline void copy_pad8(uint8_t *dst, const uint8_t *src, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8);
+  for (; i < n; i++) dst[i] = src[i];
+  memset(dst + n, 0, LV_PAD);
+}
+
+/* Padded copies of x and y for slide8, in buf (LV_BYTES bytes) or the
+ * arena; 0, or -1 when the arena is exhausted. */
+#define LV_BYTES 1024
+static int lv_pad(const uint8_t **x, size_t nx, const uint8_t **y, size_t ny, uint8_t *buf,
+                  rk__arena *a) {
+  size_t need = nx + ny + 2 * LV_PAD;
+  uint8_t *p = need <= LV_BYTES ? buf : rk__arena_alloc(a, need);
+  if (!p) return -1;
+  copy_pad8(p, *x, nx);
+  copy_pad8(p + nx + LV_PAD, *y, ny);
+  *x = p;
+  *y = p + nx + LV_PAD;
+  return 0;
+}
+
+long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
+                   rk__arena *a) {
+  size_t pre, suf;
+  common_ends8(x, nx, y, ny, &pre, &suf);
+  x += pre, y += pre, nx -= pre + suf, ny -= pre + suf;
+  SHORTER_FIRST(uint8_t, x, nx, y, ny);
+  if (nx == 0) return (long)ny;
+  long fr[LV_STACK];
+  uint8_t buf[LV_BYTES];
+  if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
+  long d = lv8(x, nx, y, ny, 1, lv_budget(nx, ny), fr);
+  if (d >= 0) return d;
+  uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
+  if (!wx || !wy) return -1;
+  return lev_bits(wx, nx, wy, ny, a);
 }
 
 long rk__lev_search(const uint32_t *pat, size_t m, const uint32_t *text,
@@ -368,18 +661,10 @@ long rk__lev_search(const uint32_t *pat, size_t m, const uint32_t *text,
 
 /* ------------------------------------------------------------- LCS */
 
-long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
-                 rk__arena *a) {
-  long common = 0;
-  while (nx && ny && *x == *y) x++, y++, nx--, ny--, common++;
-  while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--, common++;
-  if (nx > ny) {
-    const uint32_t *t = x;
-    x = y, y = t;
-    size_t tn = nx;
-    nx = ny, ny = tn;
-  }
-  if (nx == 0) return common;
+/* Allison-Dix / Hyyro on sequences stripped of their common ends,
+ * 0 < nx <= ny: the LCS length of what is left. */
+static long lcs_bits(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                     rk__arena *a) {
   peq q;
   if (peq_build(&q, x, nx, a)) return -1;
   size_t B = q.blocks;
@@ -391,7 +676,7 @@ long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
     }
     uint64_t z = ~S1;
     if (nx < 64) z &= ((uint64_t)1 << nx) - 1;
-    return __builtin_popcountll(z) + common;
+    return __builtin_popcountll(z);
   }
   uint64_t *S = rk__arena_alloc(a, B * sizeof *S);
   if (!S) return -1;
@@ -415,7 +700,45 @@ long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
     if (b + 1 == B && nx % 64) z &= ((uint64_t)1 << (nx % 64)) - 1;
     lcs += __builtin_popcountll(z);
   }
-  return lcs + common;
+  return lcs;
+}
+
+/* Returns the LCS from the diagonal method when it finishes within its
+ * budget: the insert/delete distance is nx + ny - 2 LCS. */
+#define LCS_BY_DIAGONALS(LV, x, nx, y, ny)                                 \
+  do {                                                                     \
+    long fr[LV_STACK];                                                     \
+    long d_ = LV(x, nx, y, ny, 0, lv_budget(nx, ny), fr);                  \
+    if (d_ >= 0) return common + ((long)(nx + ny) - d_) / 2;               \
+  } while (0)
+
+long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
+                 rk__arena *a) {
+  long common = 0;
+  while (nx && ny && *x == *y) x++, y++, nx--, ny--, common++;
+  while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--, common++;
+  SHORTER_FIRST(uint32_t, x, nx, y, ny);
+  if (nx == 0) return common;
+  LCS_BY_DIAGONALS(lv32, x, nx, y, ny);
+  long l = lcs_bits(x, nx, y, ny, a);
+  return l < 0 ? -1 : l + common;
+}
+
+long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
+                  rk__arena *a) {
+  size_t pre, suf;
+  common_ends8(x, nx, y, ny, &pre, &suf);
+  long common = (long)(pre + suf);
+  x += pre, y += pre, nx -= pre + suf, ny -= pre + suf;
+  SHORTER_FIRST(uint8_t, x, nx, y, ny);
+  if (nx == 0) return common;
+  uint8_t buf[LV_BYTES];
+  if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
+  LCS_BY_DIAGONALS(lv8, x, nx, y, ny);
+  uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
+  if (!wx || !wy) return -1;
+  long l = lcs_bits(wx, nx, wy, ny, a);
+  return l < 0 ? -1 : l + common;
 }
 
 /* ------------------------------------------------------- DP oracles */

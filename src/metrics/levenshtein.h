@@ -5,11 +5,13 @@
  * helpers those metrics use (UTF-8 decoding that never fails, Python's
  * str.isspace and str.lower on one code point).
  *
- * The distances are bit-parallel (Myers 1999 with Hyyrö's block scheme for
- * patterns longer than 64 symbols; Allison-Dix / Hyyrö for LCS): about
- * n * ceil(m / 64) word operations for lengths m <= n. Callers charge
- * rk__lev_cost() steps before calling, which is how an oversized input ends
- * in RK_STATUS_TIMEOUT instead of a long stall.
+ * The distances try Ukkonen's diagonal method first (about (d + 1)^2
+ * steps for distance d: the usual case of a response close to its
+ * reference), then fall back to bit-parallel code (Myers 1999 with
+ * Hyyrö's block scheme for patterns longer than 64 symbols; Allison-Dix /
+ * Hyyrö for LCS): about n * ceil(m / 64) word operations for lengths
+ * m <= n. Callers charge rk__lev_cost() steps before calling, which is how
+ * an oversized input ends in RK_STATUS_TIMEOUT instead of a long stall.
  *
  * Not for: tokenisation or normalisation rules of a particular metric
  * (those live with the metric, e.g. vqa_norm.c).
@@ -39,6 +41,14 @@ uint32_t rk__cp_next(const unsigned char *s, const unsigned char *e, size_t *len
 
 /* Decodes into a new arena array; -1 when the arena is exhausted. */
 int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out);
+
+/* Latin-1 view of UTF-8 text, for the byte-wide distances: when s[0..n)
+ * decodes (as rk__cp_decode does) to code points that are all below 256,
+ * *out points at them one byte each and their count is returned; *out is
+ * p itself for ASCII text, else buf (room for n + 8 bytes). SIZE_MAX (buf
+ * left partly written) when some code point is >= 256, including the
+ * U+FFFD of invalid bytes. */
+size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out);
 
 /* Encodes code points as UTF-8 into arena memory (for explanations). */
 int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out);
@@ -75,6 +85,13 @@ long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
  * nx + ny - 2 * lcs (python-Levenshtein's ratio() is built on it). */
 long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
                  rk__arena *a);
+
+/* The same two on byte symbols (rk__cp_narrow), equal to the results on
+ * the sequences widened to 32 bits. */
+long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
+                   rk__arena *a);
+long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
+                  rk__arena *a);
 
 /* Approximate search (Sellers): the smallest Levenshtein distance between
  * pat and any substring of text, and the end (exclusive, index into text)

@@ -27,6 +27,7 @@ size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size
 size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 int rk__py_float(const uint32_t *s, size_t n, double *out);
+int rk__py_float_ascii(const char *p, size_t n, double *out);
 double rk__vqa_soft(size_t matches, size_t n);
 double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel);
 
@@ -119,6 +120,165 @@ TEST(lev_random_vs_dp) {
   ASSERT_EQ_INT(rk__lev_dist(x, 3000, y, 3000, &ar), rk__lev_dist_dp(x, 3000, y, 3000, &ar));
   ASSERT_EQ_INT(rk__lcs_len(x, 3000, y, 2900, &ar), rk__lcs_len_dp(x, 3000, y, 2900, &ar));
   rk__arena_release(&ar);
+  ASSERT_EQ_INT(bad, 0);
+}
+
+/* Byte-symbol distances (edit_ratio's path for ASCII and Latin-1 text,
+ * via rk__cp_narrow), which try the diagonal method before the
+ * bit-parallel code. */
+
+/* x = "abcdefghij" repeated to L symbols, y = x with a substitution at 10,
+ * a deletion at L/2 and an insertion before L-5 (built the same way in
+ * Python outside the test: python-Levenshtein 0.12.2 gives distance 3 and
+ * ratio * 2L = 2L - 4 for every L below, i.e. LCS L - 2; with 40 common
+ * symbols in front and 40 behind, distance 3 and LCS L + 78). */
+static size_t three_edits(size_t L, int ends, uint8_t *x, uint8_t *y, size_t *ny) {
+  size_t nx = 0, k = 0;
+  uint8_t base[200], mod[200];
+  for (size_t i = 0; i < L; i++) base[i] = (uint8_t)("abcdefghij"[i % 10]);
+  for (size_t i = 0; i < L; i++) {
+    if (i == L / 2) continue;
+    mod[k++] = i == 10 ? 'Z' : base[i];
+  }
+  /* insert 'Q' so that it lands at index L - 5 of the result */
+  memmove(mod + L - 5 + 1, mod + L - 5, k - (L - 5));
+  mod[L - 5] = 'Q';
+  k++;
+  *ny = 0;
+  if (ends)
+    for (int i = 0; i < 40; i++) x[nx++] = '#', y[(*ny)++] = '#';
+  memcpy(x + nx, base, L), nx += L;
+  memcpy(y + *ny, mod, k), *ny += k;
+  if (ends)
+    for (int i = 0; i < 40; i++) x[nx++] = '%', y[(*ny)++] = '%';
+  return nx;
+}
+
+TEST(lev8_pinned) {
+  static const size_t lens[] = {63, 64, 65, 127, 128, 129};
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+    for (int ends = 0; ends < 2; ends++) {
+      uint8_t x[300], y[300];
+      uint32_t wx[300], wy[300];
+      size_t ny, nx = three_edits(lens[li], ends, x, y, &ny);
+      long lcs = (long)lens[li] - 2 + (ends ? 80 : 0);
+      for (size_t i = 0; i < nx; i++) wx[i] = x[i];
+      for (size_t i = 0; i < ny; i++) wy[i] = y[i];
+      rk__arena_reset(&ar);
+      ASSERT_EQ_INT(rk__lev_dist8(x, nx, y, ny, &ar), 3);
+      ASSERT_EQ_INT(rk__lev_dist8(y, ny, x, nx, &ar), 3);
+      ASSERT_EQ_INT(rk__lcs_len8(x, nx, y, ny, &ar), lcs);
+      ASSERT_EQ_INT(rk__lev_dist(wx, nx, wy, ny, &ar), 3);
+      ASSERT_EQ_INT(rk__lcs_len(wx, nx, wy, ny, &ar), lcs);
+    }
+  /* kitten -> sitting (3; LCS "ittn" = 4) inside 60 + 70 common symbols */
+  uint8_t a[200], b[200];
+  size_t na = 0, nb = 0;
+  for (int i = 0; i < 60; i++) a[na++] = b[nb++] = (uint8_t)('a' + i % 7);
+  memcpy(a + na, "kitten", 6), na += 6;
+  memcpy(b + nb, "sitting", 7), nb += 7;
+  for (int i = 0; i < 70; i++) a[na++] = b[nb++] = (uint8_t)('z' - i % 5);
+  ASSERT_EQ_INT(rk__lev_dist8(a, na, b, nb, &ar), 3);
+  ASSERT_EQ_INT(rk__lcs_len8(a, na, b, nb, &ar), 134);
+  /* Unrelated texts: the diagonal method gives up, the bit-parallel code
+   * answers (200 substitutions; nothing in common). */
+  memset(a, 'a', 200), memset(b, 'b', 200);
+  ASSERT_EQ_INT(rk__lev_dist8(a, 200, b, 200, &ar), 200);
+  ASSERT_EQ_INT(rk__lcs_len8(a, 200, b, 150, &ar), 0);
+  ASSERT_EQ_INT(rk__lev_dist8(a, 0, b, 150, &ar), 150);
+  ASSERT_EQ_INT(rk__lcs_len8(a, 0, b, 150, &ar), 0);
+  rk__arena_release(&ar);
+}
+
+TEST(lev8_random_vs_dp) {
+  /* 1100 symbols: the padded copies no longer fit the stack buffer. */
+  static const size_t lens[] = {0, 1, 7, 8, 9, 31, 48, 49, 63, 64, 65, 127, 128, 129, 300, 1100};
+  static const uint32_t alpha[] = {2, 4, 26, 256};
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  static uint8_t x[1200], y[1200];
+  static uint32_t wx[1200], wy[1200];
+  int bad = 0;
+  for (size_t a = 0; a < sizeof alpha / sizeof alpha[0]; a++)
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+      for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++)
+        for (int rep = 0; rep < 3; rep++) {
+          size_t nx = lens[i], ny = lens[j];
+          if ((nx == 1100) != (ny == 1100) && rep) continue;
+          for (size_t k = 0; k < nx; k++) x[k] = (uint8_t)(rnd() % alpha[a]);
+          /* rep 1, 2: near copies (few edits: the diagonal method's case) */
+          for (size_t k = 0; k < ny; k++)
+            y[k] = (rep && k < nx && rnd() % (rep == 1 ? 4 : 40)) ? x[k] : (uint8_t)(rnd() % alpha[a]);
+          for (size_t k = 0; k < nx; k++) wx[k] = x[k];
+          for (size_t k = 0; k < ny; k++) wy[k] = y[k];
+          rk__arena_reset(&ar);
+          long d1 = rk__lev_dist8(x, nx, y, ny, &ar), d2 = rk__lev_dist_dp(wx, nx, wy, ny, &ar);
+          long l1 = rk__lcs_len8(x, nx, y, ny, &ar), l2 = rk__lcs_len_dp(wx, nx, wy, ny, &ar);
+          if (d1 != d2 || l1 != l2) {
+            if (bad++ < 5)
+              fprintf(stderr, "  nx=%zu ny=%zu alpha=%u: lev8 %ld vs %ld, lcs8 %ld vs %ld\n",
+                      nx, ny, alpha[a], d1, d2, l1, l2);
+          }
+        }
+  rk__arena_release(&ar);
+  ASSERT_EQ_INT(bad, 0);
+}
+
+TEST(cp_narrow) {
+  uint8_t buf[64];
+  const uint8_t *o;
+  const char *ascii = "plain ASCII text, longer than eight bytes";
+  ASSERT_EQ_INT(rk__cp_narrow(ascii, strlen(ascii), buf, &o), strlen(ascii));
+  ASSERT_TRUE(o == (const uint8_t *)ascii); /* used in place */
+  /* "café au lait": é (C3 A9) is U+00E9, one byte */
+  const char *cafe = "caf\xc3\xa9 au lait, au lait";
+  ASSERT_EQ_INT(rk__cp_narrow(cafe, strlen(cafe), buf, &o), 21);
+  ASSERT_TRUE(o == buf && o[3] == 0xE9 && o[4] == ' ' && o[20] == 't');
+  ASSERT_EQ_INT(rk__cp_narrow("\xc2\x80\xc3\xbf", 4, buf, &o), 2);
+  ASSERT_TRUE(o[0] == 0x80 && o[1] == 0xFF);
+  /* Not Latin-1: U+0100, the euro sign, invalid or truncated bytes */
+  ASSERT_TRUE(rk__cp_narrow("\xc4\x80", 2, buf, &o) == SIZE_MAX);
+  ASSERT_TRUE(rk__cp_narrow("a\xe2\x82\xac", 4, buf, &o) == SIZE_MAX);
+  ASSERT_TRUE(rk__cp_narrow("ab\xff", 3, buf, &o) == SIZE_MAX);
+  ASSERT_TRUE(rk__cp_narrow("ab\xc3", 3, buf, &o) == SIZE_MAX);
+  ASSERT_TRUE(rk__cp_narrow("\xc3(", 2, buf, &o) == SIZE_MAX);
+  ASSERT_TRUE(rk__cp_narrow("\xc1\xbf", 2, buf, &o) == SIZE_MAX); /* overlong */
+  ASSERT_EQ_INT(rk__cp_narrow("", 0, buf, &o), 0);
+  /* Random mixes of ASCII and two-byte Latin-1 at every offset against
+   * the decoder; a wider code point or a stray byte anywhere refuses. */
+  int bad = 0;
+  for (int t = 0; t < 20000; t++) {
+    char z[80];
+    uint32_t cp[80];
+    uint8_t out[96];
+    size_t n = 0, len = rnd() % 30;
+    int wide = 0;
+    for (size_t q = 0; q < len; q++) {
+      uint32_t r = rnd() % 40;
+      if (r < 30) {
+        z[n++] = (char)(0x20 + rnd() % 95);
+      } else if (r < 38) {
+        uint32_t c = 0x80 + rnd() % 128;
+        z[n++] = (char)(0xC0 | c >> 6), z[n++] = (char)(0x80 | (c & 0x3F));
+      } else if (r == 38) {
+        z[n++] = (char)0xE2, z[n++] = (char)0x82, z[n++] = (char)0xAC, wide = 1;
+      } else {
+        z[n++] = (char)(0x80 + rnd() % 64), wide = 1;
+      }
+    }
+    size_t k = rk__cp_narrow(z, n, out, &o), m = rk__cp_decode(z, n, cp);
+    if (wide) {
+      bad += k != SIZE_MAX;
+      continue;
+    }
+    if (k != m) {
+      bad++;
+      continue;
+    }
+    for (size_t q = 0; q < k; q++) bad += o[q] != cp[q];
+  }
   ASSERT_EQ_INT(bad, 0);
 }
 
@@ -299,6 +459,27 @@ TEST(edit_ratio_values) {
 
 /* ---------------------------------------------------------------- anls */
 
+TEST(edit_ratio_symbol_paths) {
+  /* Latin-1 on both sides (bytes): 1 substitution over 12 code points;
+   * python-Levenshtein 0.12.2: distance 1, ratio 0x1.d555555555555p-1
+   * (= 1 - 2/24). */
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"caf\\u00e9 au lait\"", "\"cafe au lait\""),
+              1.0 - 1.0 / 12.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"edit_ratio\", \"args\": {\"method\": \"indel\"}}",
+                    "\"caf\\u00e9 au lait\"", "\"cafe au lait\""),
+              0x1.d555555555555p-1, 0);
+  /* CJK on both sides (code points): 中文abc / 中英abc, 1 of 5 */
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"\\u4e2d\\u6587abc\"", "\"\\u4e2d\\u82f1abc\""),
+              1.0 - 1.0 / 5.0, 0);
+  /* one side Latin-1, the other not: code points for that pair only
+   * ("naïve" vs "naïve€": 1 insertion over 6, the best; vs "naive": 1
+   * substitution over 5), in either order of the references */
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"na\\u00efve\"", "[\"na\\u00efve\\u20ac\", \"naive\"]"),
+              1.0 - 1.0 / 6.0, 0);
+  ASSERT_NEAR(SCORE("\"edit_ratio\"", "\"na\\u00efve\"", "[\"naive\", \"na\\u00efve\\u20ac\"]"),
+              1.0 - 1.0 / 6.0, 0);
+}
+
 TEST(anls_published) {
   /* B1 vectors. ("Hello World", "hello wrld"): distance 1, L = max(11, 10)
    * = 11 -> 1 - 1/11 = 0.909090... */
@@ -455,6 +636,105 @@ TEST(relaxed_more) {
   ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"12%%\"", "\"0.12\""), 1.0, 0);
   /* extraction: \boxed{} by default */
   ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"so \\\\boxed{19.5}\"", "\"20\""), 1.0, 0); /* 0.025 */
+}
+
+/* The ASCII parser's exact shortcut (mantissa <= 2^53, power of ten
+ * within 1e-22..1e22) and its hand-over to strtod. Expected values: Python
+ * 3.11 float(s).hex() run outside the test. */
+TEST(py_float_ascii_pinned) {
+  static const struct {
+    const char *s;
+    double v;
+  } cases[] = {
+      {"9007199254740992", 0x1p53},       /* 2^53: shortcut */
+      {"9007199254740993", 0x1p53},       /* 2^53 + 1: strtod, ties to even */
+      {"9007199254740995", 0x1.0000000000002p+53},
+      {"1e22", 0x1.0f0cf064dd592p+73},    /* largest exact power */
+      {"1e23", 0x1.52d02c7e14af6p+76},    /* strtod */
+      {"1e-22", 0x1.e392010175ee6p-74},   /* one division */
+      {"0.1", 0x1.999999999999ap-4},
+      {"0.3", 0x1.3333333333333p-2},
+      {"1.5E+22", 0x1.969368974c05bp+73},
+      {"0.000000000000000000000001", 0x1.357c299a88ea7p-80}, /* 10^-24: strtod */
+      {"123456789012345678901234567890", 0x1.8ee90ff6c373ep+96},
+      {"3.14159265358979323846", 0x1.921fb54442d18p+1}, /* 21 digits */
+      {"1234567890123456789", 0x1.12210f47de981p+60},   /* 19 digits > 2^53 */
+      {"12345678901234567890", 0x1.56a95319d63e1p+63},  /* 20 digits */
+      {"4503599627370497.5", 0x1.0000000000002p+52},
+      {"72057594037927945", 0x1.0000000000001p+56},
+      {"1.7976931348623157e308", 0x1.fffffffffffffp+1023},
+      {"4.9e-324", 0x0.0000000000001p-1022},
+      {"1_000.5", 0x1.f44p+9},
+      {" \t12.5e-1\n", 0x1.4p+0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    double v = -1;
+    ASSERT_TRUE(rk__py_float_ascii(cases[i].s, strlen(cases[i].s), &v));
+    if (memcmp(&v, &cases[i].v, sizeof v) != 0)
+      fprintf(stderr, "  %s: got %a, want %a\n", cases[i].s, v, cases[i].v);
+    ASSERT_TRUE(memcmp(&v, &cases[i].v, sizeof v) == 0);
+  }
+  double v = 1;
+  ASSERT_TRUE(rk__py_float_ascii("-0", 2, &v) && v == 0 && signbit(v));
+  ASSERT_TRUE(rk__py_float_ascii("-nan", 4, &v) && isnan(v) && signbit(v));
+  ASSERT_TRUE(rk__py_float_ascii("+InFiNiTy", 9, &v) && isinf(v) && v > 0);
+  static const char *const bad[] = {"", " ", ".", "e5", "1e", "1e+", "1__0", "_1", "1_",
+                                    "1._5", "1,000", "0x10", "1.5.3", "--1", "+-1", "infinit",
+                                    "nan1", "1e5x", "1 2", "-"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ASSERT_TRUE(!rk__py_float_ascii(bad[i], strlen(bad[i]), &v));
+}
+
+/* The ASCII parser against the code-point one on random strings from
+ * the pieces of the grammar: same verdict, same bits. */
+TEST(py_float_ascii_vs_codepoints) {
+  static const char *const parts[] = {"0", "1", "5", "9", "00", "123", "4503599627370496",
+                                      "_", ".", "e", "E", "+", "-", " ", "\t", "inf", "nan",
+                                      "Infinity", "x", "%", "99999999999999999999", "e22",
+                                      "e-22", "e23", "e400", "e-400", "7"};
+  const size_t np = sizeof parts / sizeof parts[0];
+  int bad = 0;
+  for (int t = 0; t < 200000; t++) {
+    char s[128];
+    uint32_t w[128];
+    size_t n = 0;
+    int k = 1 + (int)(rnd() % 6);
+    for (int q = 0; q < k; q++) {
+      const char *pc = parts[rnd() % np];
+      size_t l = strlen(pc);
+      if (n + l >= sizeof s) break;
+      memcpy(s + n, pc, l), n += l;
+    }
+    for (size_t q = 0; q < n; q++) w[q] = (unsigned char)s[q];
+    double a = 0, b = 0;
+    int ra = rk__py_float_ascii(s, n, &a), rb = rk__py_float(w, n, &b);
+    if (ra != rb || (ra && memcmp(&a, &b, sizeof a) != 0 && !(isnan(a) && isnan(b) &&
+                                                              signbit(a) == signbit(b)))) {
+      if (bad++ < 5) fprintf(stderr, "  '%.*s': %d %a vs %d %a\n", (int)n, s, ra, a, rb, b);
+    }
+  }
+  ASSERT_EQ_INT(bad, 0);
+}
+
+TEST(relaxed_ascii_paths) {
+  /* ASCII strings compare without case by bytes; only letters fold
+   * ('@' and '`' differ only in bit 0x20 and are not equal in Python). */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"YES sir\"", "\"yes SIR\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"a@\"", "\"a`\""), 0.0, 0);
+  /* Non-ASCII on one side: Python's 'K' (U+212A KELVIN SIGN).lower() == 'k' */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"k\"", "\"\\u212a\""), 1.0, 0);
+  /* Unicode space around a number: the code-point path */
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"\\u00a012.5%\"", "\"0.125\""), 1.0, 0);
+  /* Numbers at the shortcut's edges compare exactly: 2^53 + 1 reads as 2^53 */
+  ASSERT_NEAR(SCORE("{\"fn\": \"relaxed_acc\", \"args\": {\"tolerance\": 0}}",
+                    "\"9007199254740993\"", "\"9007199254740992\""),
+              1.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"relaxed_acc\", \"args\": {\"tolerance\": 0}}",
+                    "\"1e23\"", "\"99999999999999991611392\""),
+              1.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"relaxed_acc\", \"args\": {\"tolerance\": 0}}",
+                    "\"0.1\"", "\"0.10000000000000001\""),
+              1.0, 0);
 }
 
 TEST(arg_errors) {
@@ -632,6 +912,9 @@ TEST(wer_ids_block_vs_bytes) {
 }
 
 TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_vs_dp), TEST_ENTRY(lev_search),
+          TEST_ENTRY(lev8_pinned), TEST_ENTRY(lev8_random_vs_dp), TEST_ENTRY(cp_narrow),
+          TEST_ENTRY(edit_ratio_symbol_paths), TEST_ENTRY(py_float_ascii_pinned),
+          TEST_ENTRY(py_float_ascii_vs_codepoints), TEST_ENTRY(relaxed_ascii_paths),
           TEST_ENTRY(cost_saturates), TEST_ENTRY(wer_cer_published),
           TEST_ENTRY(wer_jiwer_split_quirk), TEST_ENTRY(wer_cer_edges),
           TEST_ENTRY(wer_budget_timeout), TEST_ENTRY(edit_ratio_values),
