@@ -43,6 +43,7 @@ size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size
 size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 int rk__py_float(const uint32_t *s, size_t n, double *out);
+int rk__py_float_ascii(const char *p, size_t n, double *out);
 
 static rk__arena g_arena;
 static rk__buf g_err, g_expl[4];
@@ -98,6 +99,18 @@ static void check_distances(const char *a, size_t na, const char *b, size_t nb) 
   CHECK(d1 == d2);
   long l1 = rk__lcs_len(x, nx, y, ny, &g_arena), l2 = rk__lcs_len_dp(x, nx, y, ny, &g_arena);
   CHECK(l1 == l2);
+  /* The byte-wise versions (texts of code points below 256) agree. */
+  uint8_t *x8 = rk__arena_alloc(&g_arena, nx + 1), *y8 = rk__arena_alloc(&g_arena, ny + 1);
+  CHECK(x8 && y8);
+  for (size_t i = 0; i < nx; i++) x8[i] = (uint8_t)x[i];
+  for (size_t i = 0; i < ny; i++) y8[i] = (uint8_t)y[i];
+  int narrow = 1;
+  for (size_t i = 0; i < nx; i++) narrow &= x[i] < 256;
+  for (size_t i = 0; i < ny; i++) narrow &= y[i] < 256;
+  if (narrow) {
+    CHECK(rk__lev_dist8(x8, nx, y8, ny, &g_arena) == d2);
+    CHECK(rk__lcs_len8(x8, nx, y8, ny, &g_arena) == l2);
+  }
   size_t end;
   long s = rk__lev_search(x, nx, y, ny, -1, &end, &g_arena);
   CHECK(s >= 0 && s <= d1 && end <= ny);
@@ -166,8 +179,16 @@ static void check_tokenisers(const char *a, size_t na) {
   CHECK(m <= 6 * n + 8);
   m = rk__vqa_norm_evalai(s, n, out);
   CHECK(m <= 6 * n + 8);
-  double v;
-  (void)rk__py_float(s, n, &v);
+  double v = 0, w = 0;
+  int ok = rk__py_float(s, n, &v);
+  /* The ASCII reader (exact fast path for plain decimals) must agree bit
+   * for bit with the code-point one. */
+  int ascii = 1;
+  for (size_t i = 0; i < na; i++) ascii &= (unsigned char)a[i] < 0x80;
+  if (ascii && n == na) {
+    CHECK(rk__py_float_ascii(a, na, &w) == ok);
+    if (ok) CHECK(memcmp(&v, &w, sizeof v) == 0 || (v != v && w != w));
+  }
 }
 
 /* Scores a hand-built record (raw bytes, so invalid UTF-8 reaches the
