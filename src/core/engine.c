@@ -1222,6 +1222,12 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
 
 /* ------------------------------------------------------ started batches */
 
+/* How long the scoring thread watches for the next batch, and the caller
+ * for the next piece, before sleeping: longer than the pool's watch, as a
+ * binding converts a piece (about 1 us a record) between two calls. Only
+ * when a CPU is free for the watcher (started.spin). */
+#define STARTED_SPIN_NS 500000
+
 /* Records per piece. Small enough that the caller's work on the last
  * piece, which nothing overlaps, stays short; large enough that every
  * worker gets blocks of its own and the per-piece costs (a summary, a
@@ -1245,7 +1251,7 @@ static void *started_main(void *arg) {
     if (!s->stop && !s->queued && s->spin) {
       /* The next batch often follows at once: watch before sleeping. */
       pthread_mutex_unlock(&s->mu);
-      rk__spin_while(&s->starts, seen, 1, NULL);
+      rk__spin_while(&s->starts, seen, 1, NULL, STARTED_SPIN_NS);
       pthread_mutex_lock(&s->mu);
     }
     while (!s->stop && !s->queued) pthread_cond_wait(&s->wake, &s->mu);
@@ -1285,7 +1291,7 @@ static void started_wait(started *s, size_t k) {
     if (s->scored > k || s->done) return;
     unsigned long seen = atomic_load(&s->progress);
     pthread_mutex_unlock(&s->mu);
-    if (!s->spin || !rk__spin_while(&s->progress, seen, 1, NULL)) break;
+    if (!s->spin || !rk__spin_while(&s->progress, seen, 1, NULL, STARTED_SPIN_NS)) break;
   }
   pthread_mutex_lock(&s->mu);
   while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);

@@ -59,14 +59,15 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop) {
+int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop,
+                   uint64_t ns) {
   uint64_t t0 = mono_ns();
   for (unsigned i = 1;; i++) {
     if ((atomic_load_explicit(v, memory_order_acquire) == x) != equal) return 1;
     if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return 1;
     cpu_relax();
     if (i % 64 == 0) {
-      if (mono_ns() - t0 > RK__SPIN_NS) return 0;
+      if (mono_ns() - t0 > ns) return 0;
       sched_yield();
     }
   }
@@ -83,7 +84,7 @@ static void *worker(void *argp) {
     if (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen) {
       pthread_mutex_unlock(&p->mu);
       if (atomic_load_explicit(&p->spin, memory_order_relaxed))
-        rk__spin_while(&p->gen, seen, 1, &p->stop);
+        rk__spin_while(&p->gen, seen, 1, &p->stop, RK__SPIN_NS);
       pthread_mutex_lock(&p->mu);
     }
     while (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen)
@@ -175,7 +176,7 @@ void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
 void rk__pool_wait(rk__pool *p) {
   if (p->n == 1) return;
   if (atomic_load_explicit(&p->spin, memory_order_relaxed) &&
-      rk__spin_while(&p->pending, 0, 0, NULL)) {
+      rk__spin_while(&p->pending, 0, 0, NULL, RK__SPIN_NS)) {
     /* The last worker's decrement was made under mu: taking it once
      * orders everything that worker wrote before this return. */
     pthread_mutex_lock(&p->mu);

@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct rk__pool rk__pool;
 typedef void (*rk__pool_fn)(void *arg, unsigned worker, unsigned nworkers);
@@ -33,11 +34,13 @@ void rk__pool_wait(rk__pool *p);
 void rk__pool_spin(rk__pool *p, int on);
 
 /* Waiting without a wake-up: watches *v while (*v == x) == equal, for at
- * most RK__SPIN_NS, pausing and now and then yielding the CPU. Returns 1
+ * most ns nanoseconds (RK__SPIN_NS in the pool), pausing and now and then
+ * yielding the CPU. Returns 1
  * when the condition ended (or *stop is set; stop may be NULL), 0 when
  * the time ran out and the caller should sleep on its condition variable.
  * Waking a sleeping thread costs about 50 us on a virtual machine. */
 #define RK__SPIN_NS 100000
-int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop);
+int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop,
+                   uint64_t ns);
 
 #endif /* RK_CORE_POOL_H */
