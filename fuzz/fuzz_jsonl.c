@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!size || !(data[0] & 4)) return 0;
   enum { NR = 140 };
   static const char *recp[NR], *rp[NR];
-  static size_t rl[NR], rpl[NR], own[NR];
+  static size_t rl[NR], rpl[NR];
   size_t nl = 0, at = 0;
   static size_t lo[NR], ln[NR];
   for (size_t i = 0; i <= size && nl < NR; i++)
@@ -148,9 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     recp[i] = text + tn, rl[i] = ln[i % nl];
     memcpy(text + tn, src, rl[i]);
     tn += rl[i];
-    rp[i] = NULL, rpl[i] = 0, own[i] = RK_OWN_RESPONSE;
+    rp[i] = NULL, rpl[i] = 0;
     if (i % 2) {
-      rp[i] = rtext + rn, rpl[i] = own[i] = ln[(i + 1) % nl];
+      rp[i] = rtext + rn, rpl[i] = ln[(i + 1) % nl];
       memcpy(rtext + rn, data + lo[(i + 1) % nl], rpl[i]);
       rn += rpl[i];
     }
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rk_batch *whole = NULL;
   if (rk_score_batch_responses(ctx, spec, &ro, recp, rl, rp, rpl, NR, &whole) != RK_OK)
     __builtin_trap();
-  if (rk_score_batch_start(ctx, spec, &ro, text, rl, rtext, own, NR) != RK_OK)
+  if (rk_score_batch_start(ctx, spec, &ro, recp, rl, rp, rpl, NR) != RK_OK)
     __builtin_trap();
   size_t k = 0, pieces = 0;
   for (;;) {

@@ -181,31 +181,28 @@ RK_API rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec,
 
 /* A batch scored in the background and returned in pieces, for bindings
  * that convert results while the next records are scored.
- * rk_score_batch_start() hands the batch to a thread of the context and
- * returns at once. The records lie back to back in `text` (record i is the
- * lens[i] bytes after record i-1; no separator needed). Responses given
- * apart (as in rk_score_batch_responses; resp_text may be NULL) lie back
- * to back in resp_text, resp_lens[i] bytes each, RK_OWN_RESPONSE for a
- * record that keeps its own.
- * Each rk_score_batch_next() returns the results of the next consecutive
- * records as an rk_batch of their own (the caller frees it), waiting until
- * they are scored; *out = NULL once every piece was returned. The pieces
- * together equal what rk_score_batch_responses returns for the whole
- * batch (same lines, same line numbers in error messages); each piece's
- * summary covers that piece only. A spec with advantages, a group filter
- * or a model reward is scored as one piece (groups need the whole batch;
- * server requests are sent together).
- * The buffers must stay valid until the last piece is returned or
- * rk_score_batch_abort() returns. Between start and the end of the batch
- * the context refuses other calls with RK_EBUSY. A failed piece (out of
- * memory) ends the batch: next() returns its code (rk_ctx_errmsg says
- * why) and the later pieces are not scored.
- * The context's extra thread plays the caller's part (worker 0): with
- * threads = 1 it scores while the caller's thread does other work. */
-#define RK_OWN_RESPONSE ((size_t)-1)
+ * rk_score_batch_start() takes what rk_score_batch_responses takes
+ * (responses may be NULL), hands the batch to a thread of the context and
+ * returns at once. Each rk_score_batch_next() returns the results of the
+ * next consecutive records as an rk_batch of their own (the caller frees
+ * it), waiting until they are scored; *out = NULL once every piece was
+ * returned. The pieces together equal what rk_score_batch_responses
+ * returns for the whole batch (same lines, same line numbers in error
+ * messages); each piece's summary covers that piece only. A spec with
+ * advantages, a group filter or a model reward is scored as one piece
+ * (groups need the whole batch; server requests are sent together).
+ * The arrays and texts must stay valid until the last piece is returned
+ * or rk_score_batch_abort() returns. Between start and the end of the
+ * batch the context refuses other calls with RK_EBUSY. A failed piece
+ * (out of memory, a NULL record) ends the batch: next() returns its code
+ * (rk_ctx_errmsg says why) and the later pieces are not scored.
+ * The context's extra thread plays the caller's part (worker 0). When the
+ * context's threads would take every CPU, the batch is scored with one
+ * thread less, so that the caller keeps a CPU for its own work. */
 RK_API rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec,
-                                   const rk_score_options *opts, const char *text,
-                                   const size_t *lens, const char *resp_text,
+                                   const rk_score_options *opts,
+                                   const char *const *recs, const size_t *lens,
+                                   const char *const *responses,
                                    const size_t *resp_lens, size_t n);
 RK_API rk_err rk_score_batch_next(rk_ctx *ctx, rk_batch **out);
 /* Ends a started batch early: waits for the piece being scored, frees the

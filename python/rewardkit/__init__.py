@@ -26,14 +26,14 @@ _LIB, _LIB_PATH = _lib.load()
 _HAVE_APART = hasattr(_LIB, "rk_score_batch_responses") and \
     _LIB.rk_score_batch_responses.argtypes is not None
 # Batches of at least this many records, when the spec has no groups and
-# the Scorer's threads leave a CPU free, are scored in pieces on a thread
+# the Scorer's threads leave a CPU free, are scored in pieces on threads
 # of the library while this thread turns the finished pieces into dicts
 # (rk_score_batch_start / _next). When the library's threads take every
-# CPU, the Python thread would compete with them, and one call is faster.
+# CPU (threads=0, the default, or more), one call is as fast or faster:
+# the library would have to give up a scoring thread for this one.
 _HAVE_PIECES = getattr(_LIB, "rk_score_batch_start", None) is not None and \
     _LIB.rk_score_batch_start.argtypes is not None
 _PIECES_FROM = 128
-_OWN_RESPONSE = ctypes.c_size_t(-1).value
 
 
 def _cpus():
@@ -255,22 +255,24 @@ class Scorer:
         if n == 0:
             return []
         opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
-        if n >= _PIECES_FROM and self._pieces:
-            return self._score_pieces(lines, resps, opts, explain)
         arr = (ctypes.c_char_p * n)()
         arr[:] = lines  # a slice assignment: faster than the constructor
         lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
-        batch = ctypes.c_void_p()
+        rarr = rlens = None
+        if resps is not None:
+            rarr = (ctypes.c_char_p * n)()
+            rarr[:] = resps  # None: the record keeps its own response
+            rlens = (ctypes.c_size_t * n).from_buffer(
+                array.array(_SIZE_T, [len(r) if r is not None else 0 for r in resps]))
         ctx = self._take_ctx()
         try:
-            if resps is None:
+            if n >= _PIECES_FROM and self._pieces:
+                return self._score_pieces(ctx, opts, arr, lens, rarr, rlens, n, explain)
+            batch = ctypes.c_void_p()
+            if rarr is None:
                 rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
                                          ctypes.byref(batch))
             else:
-                rarr = (ctypes.c_char_p * n)()
-                rarr[:] = resps  # None: the record keeps its own response
-                rlens = (ctypes.c_size_t * n).from_buffer(
-                    array.array(_SIZE_T, [len(r) if r is not None else 0 for r in resps]))
                 rc = _LIB.rk_score_batch_responses(ctx, self._spec, ctypes.byref(opts), arr,
                                                    lens, rarr, rlens, n, ctypes.byref(batch))
             if rc != 0:
@@ -283,45 +285,32 @@ class Scorer:
         finally:
             _LIB.rk_batch_free(batch)
 
-    def _score_pieces(self, lines, resps, opts, explain):
-        """The library scores the batch piece by piece on a thread of its
+    def _score_pieces(self, ctx, opts, arr, lens, rarr, rlens, n, explain):
+        """The library scores the batch piece by piece on threads of its
         own (rk_score_batch_start); each finished piece becomes dicts here
-        while the next one is scored. The records go over as one joined
-        buffer plus lengths, cheaper to build than an array of pointers;
-        the buffers stay referenced by this frame until the end."""
-        n = len(lines)
-        text = b"".join(lines)
-        lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
-        rtext = rlens = None
-        if resps is not None:
-            rtext = b"".join(filter(None, resps))
-            rlens = (ctypes.c_size_t * n).from_buffer(array.array(
-                _SIZE_T, [len(r) if r is not None else _OWN_RESPONSE for r in resps]))
-        ctx = self._take_ctx()
+        while the next one is scored. The arrays (and through them the
+        texts) stay referenced by this frame until the end."""
+        rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
+                                       rarr, rlens, n)
+        if rc != 0:
+            raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
+                                 or _LIB.rk_strerror(rc).decode())
+        out = []
+        batch = ctypes.c_void_p()
         try:
-            rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), text, lens,
-                                           rtext, rlens, n)
-            if rc != 0:
-                raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                     or _LIB.rk_strerror(rc).decode())
-            out = []
-            batch = ctypes.c_void_p()
-            try:
-                while True:
-                    rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
-                    if rc != 0:
-                        raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                             or _LIB.rk_strerror(rc).decode())
-                    if not batch:
-                        return out
-                    try:
-                        out += self._results(batch, _LIB.rk_batch_count(batch), explain)
-                    finally:
-                        _LIB.rk_batch_free(batch)
-            finally:
-                _LIB.rk_score_batch_abort(ctx)  # a no-op once every piece was taken
+            while True:
+                rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
+                if rc != 0:
+                    raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
+                                         or _LIB.rk_strerror(rc).decode())
+                if not batch:
+                    return out
+                try:
+                    out += self._results(batch, _LIB.rk_batch_count(batch), explain)
+                finally:
+                    _LIB.rk_batch_free(batch)
         finally:
-            self._give_ctx(ctx)
+            _LIB.rk_score_batch_abort(ctx)  # a no-op once every piece was taken
 
     def _results(self, batch, n, explain):
         ncol = 4 + len(self.components)

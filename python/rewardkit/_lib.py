@@ -93,8 +93,9 @@ def _declare(lib):
                                                     ctypes.POINTER(size_t), size_t,
                                                     ctypes.POINTER(P)]),
         "rk_score_batch_start": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
-                                                char_p, ctypes.POINTER(size_t),
-                                                char_p, ctypes.POINTER(size_t), size_t]),
+                                                ctypes.POINTER(char_p), ctypes.POINTER(size_t),
+                                                ctypes.POINTER(char_p), ctypes.POINTER(size_t),
+                                                size_t]),
         "rk_score_batch_next": (ctypes.c_int, [P, ctypes.POINTER(P)]),
         "rk_score_batch_abort": (None, [P]),
     }

@@ -71,7 +71,6 @@ typedef struct started {
   rk_err rc;             /* the failed piece's code; under mu */
   char errmsg[512];      /* its message */
   rk_batch **pieces;     /* npieces results, NULL once taken */
-  const char **ptrs;     /* start of each record, then of each response */
   const rk_spec *spec;
   rk_score_options o;
   const char *const *recs;
@@ -79,8 +78,8 @@ typedef struct started {
   const char *const *resps;
   const size_t *resp_lens;
   size_t n, per, npieces;
-  int spin;              /* the thread and the caller watch before sleeping:
-                            only when a CPU is left for the caller */
+  int spin;              /* the thread and the caller watch before sleeping
+                            (not when they share the only CPU) */
   int active;            /* started and not ended (caller's thread) */
   size_t taken;          /* pieces returned by next() (caller's thread) */
 } started;
@@ -93,6 +92,7 @@ struct rk_ctx {
   rk__mstats mstart;   /* client totals when the current call began */
   started st;
   unsigned cpus;       /* online CPUs at creation (sysconf reads a file) */
+  unsigned use;        /* threads the current call scores with (<= n) */
   char errmsg[512];
 };
 
@@ -113,6 +113,7 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   }
   ctx->n = n;
   ctx->cpus = cpus;
+  ctx->use = n;
   pthread_mutex_init(&ctx->st.mu, NULL);
   atomic_init(&ctx->st.starts, 0);
   atomic_init(&ctx->st.progress, 0);
@@ -644,7 +645,7 @@ static int slot_reserve(slot *sl, size_t n) {
 /* Starts scoring the slot's lines on the workers (not on the caller). */
 static void chunk_begin(job *jb) {
   slot *sl = jb->sl;
-  unsigned nt = jb->ctx->n;
+  unsigned nt = jb->ctx->use;
   sl->bl = BLOCK_LINES;
   if (nt > 1 && sl->n > BLOCK_LINES && sl->n / nt < 4 * BLOCK_LINES) {
     size_t per = sl->n / (4 * (size_t)nt); /* about 4 blocks per thread */
@@ -667,7 +668,8 @@ static void chunk_begin(job *jb) {
   }
   jb->todo = NULL;
   atomic_store(&jb->next, 0);
-  rk__pool_start(jb->ctx->pool, run_blocks, jb, sl->nblocks);
+  rk__pool_start(jb->ctx->pool, run_blocks, jb,
+                 sl->nblocks < jb->ctx->use ? sl->nblocks : jb->ctx->use);
 }
 
 /* Rounds of server calls: send what the pending blocks queued, then score
@@ -704,7 +706,7 @@ static int model_rounds(job *jb) {
     jb->todo = todo;
     jb->ntodo = nt;
     atomic_store(&jb->next, 0);
-    rk__pool_run(ctx->pool, run_blocks, jb, nt);
+    rk__pool_run(ctx->pool, run_blocks, jb, nt < ctx->use ? nt : ctx->use);
   }
   uint64_t hits = 0;
   for (unsigned i = 0; i < ctx->n; i++) {
@@ -1224,9 +1226,18 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
 
 /* How long the scoring thread watches for the next batch, and the caller
  * for the next piece, before sleeping: longer than the pool's watch, as a
- * binding converts a piece (about 1 us a record) between two calls. Only
- * when a CPU is free for the watcher (started.spin). */
+ * binding converts a piece (about 1 us a record) between two calls. Not
+ * on a one-CPU machine (started.spin). */
 #define STARTED_SPIN_NS 500000
+
+/* Threads that score a started batch: the context's, less one when they
+ * would take every CPU, so that the caller has one to convert pieces on
+ * (the Python thread is otherwise a third thread on two CPUs, and every
+ * worker hand-over waits for the scheduler). */
+static unsigned started_threads(const rk_ctx *ctx) {
+  if (ctx->n < ctx->cpus) return ctx->n;
+  return ctx->cpus > 1 ? ctx->cpus - 1 : 1;
+}
 
 /* Records per piece. Small enough that the caller's work on the last
  * piece, which nothing overlaps, stays short; large enough that every
@@ -1236,7 +1247,7 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
 static size_t piece_size(const rk_ctx *ctx, const rk_spec *spec, size_t n) {
   if (rk_spec_needs_groups(spec) || spec->calls_model) return n ? n : 1;
   size_t per = n / 4;
-  size_t lo = ctx->n > 1 ? 2 * (size_t)BLOCK_LINES : (size_t)BLOCK_LINES;
+  size_t lo = started_threads(ctx) > 1 ? 2 * (size_t)BLOCK_LINES : (size_t)BLOCK_LINES;
   if (per < lo) per = lo;
   if (per > 1024) per = 1024;
   return per;
@@ -1298,55 +1309,34 @@ static void started_wait(started *s, size_t k) {
 }
 
 rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
-                            const char *text, const size_t *lens, const char *resp_text,
-                            const size_t *resp_lens, size_t n) {
-  if (!ctx || !spec || (n && (!text || !lens)) || (resp_text && !resp_lens) ||
-      (resp_lens && (!resp_text || !opts || !opts->results_only)))
-    return RK_EINVAL;
+                            const char *const *recs, const size_t *lens,
+                            const char *const *responses, const size_t *resp_lens,
+                            size_t n) {
+  if (!batch_args_ok(ctx, spec, opts, recs, lens, responses, resp_lens, n)) return RK_EINVAL;
   if (ctx_busy(ctx)) return RK_EBUSY;
   started *s = &ctx->st;
   ctx->errmsg[0] = '\0';
   size_t per = piece_size(ctx, spec, n);
   size_t np = n ? (n + per - 1) / per : 1;
-  /* Where each record (and response) starts: one array of 2n pointers. */
   rk_batch **pieces = calloc(np, sizeof *pieces);
-  const char **ptrs = malloc((n ? n : 1) * (resp_lens ? 2 : 1) * sizeof *ptrs);
-  if (!pieces || !ptrs) {
-    free(pieces);
-    free(ptrs);
-    return ctx_fail(ctx, RK_ENOMEM, "out of memory starting a batch");
-  }
-  size_t at = 0, rat = 0;
-  for (size_t i = 0; i < n; i++) {
-    ptrs[i] = text + at;
-    at += lens[i];
-    if (resp_lens) {
-      ptrs[n + i] = resp_lens[i] == RK_OWN_RESPONSE ? NULL : resp_text + rat;
-      if (resp_lens[i] != RK_OWN_RESPONSE) rat += resp_lens[i];
-    }
-  }
+  if (!pieces) return ctx_fail(ctx, RK_ENOMEM, "out of memory starting a batch");
   if (!s->have_thread) {
     if (pthread_create(&s->thread, NULL, started_main, ctx) != 0) {
       free(pieces);
-      free(ptrs);
       return ctx_fail(ctx, RK_ETHREAD, "could not start the thread that scores started batches");
     }
     s->have_thread = 1;
   }
-  /* Watching costs a CPU: only worth it when the scoring threads leave one
-   * for the caller, who converts pieces meanwhile. The pool's workers
-   * follow the same rule while the batch runs. */
-  int spin = ctx->n < ctx->cpus;
-  rk__pool_spin(ctx->pool, spin);
+  /* Watching costs a CPU: only when the scoring threads leave one free. */
+  ctx->use = started_threads(ctx);
   pthread_mutex_lock(&s->mu);
-  s->spin = spin;
+  s->spin = ctx->use < ctx->cpus;
   s->pieces = pieces;
-  s->ptrs = ptrs;
   s->spec = spec;
   opts_fill(&s->o, opts);
-  s->recs = ptrs;
+  s->recs = recs;
   s->lens = lens;
-  s->resps = resp_lens ? ptrs + n : NULL;
+  s->resps = responses;
   s->resp_lens = resp_lens;
   s->n = n;
   s->per = per;
@@ -1373,12 +1363,10 @@ static void started_end(rk_ctx *ctx, int cancel) {
   pthread_mutex_unlock(&s->mu);
   started_wait(s, SIZE_MAX);
   pthread_mutex_unlock(&s->mu);
-  rk__pool_spin(ctx->pool, 1);
+  ctx->use = ctx->n;
   for (size_t k = s->taken; k < s->npieces; k++) rk_batch_free(s->pieces[k]);
   free(s->pieces);
-  free(s->ptrs);
   s->pieces = NULL;
-  s->ptrs = NULL;
   s->active = 0;
 }
 

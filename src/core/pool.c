@@ -12,9 +12,7 @@
  * before it sleeps: back-to-back runs (a batch's pieces, a stream's
  * chunks, a binding's consecutive calls) then hand over without a wake-up.
  * The watching is bounded in time (RK__SPIN_NS) and yields the CPU now and
- * then. It is only worth it when no other thread needs the CPU: the
- * context turns it off (rk__pool_spin) while a started batch's caller
- * converts results on a context with a thread for every CPU.
+ * then.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -34,7 +32,6 @@ struct rk__pool {
   unsigned want;         /* places in this generation not yet claimed */
   atomic_ulong pending;  /* claimed places still running; written under mu */
   atomic_int stop;
-  atomic_int spin;       /* watch before sleeping (rk__pool_spin) */
   int sleepers;          /* callers blocked on `done` */
   rk__pool_fn fn;
   void *arg;
@@ -83,8 +80,7 @@ static void *worker(void *argp) {
   for (;;) {
     if (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen) {
       pthread_mutex_unlock(&p->mu);
-      if (atomic_load_explicit(&p->spin, memory_order_relaxed))
-        rk__spin_while(&p->gen, seen, 1, &p->stop, RK__SPIN_NS);
+      rk__spin_while(&p->gen, seen, 1, &p->stop, RK__SPIN_NS);
       pthread_mutex_lock(&p->mu);
     }
     while (!atomic_load(&p->stop) && atomic_load(&p->gen) == seen)
@@ -113,7 +109,6 @@ int rk__pool_create(unsigned n, rk__pool **out) {
   atomic_init(&p->gen, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->stop, 0);
-  atomic_init(&p->spin, 1);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   pthread_cond_init(&p->done, NULL);
@@ -175,8 +170,7 @@ void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
 
 void rk__pool_wait(rk__pool *p) {
   if (p->n == 1) return;
-  if (atomic_load_explicit(&p->spin, memory_order_relaxed) &&
-      rk__spin_while(&p->pending, 0, 0, NULL, RK__SPIN_NS)) {
+  if (rk__spin_while(&p->pending, 0, 0, NULL, RK__SPIN_NS)) {
     /* The last worker's decrement was made under mu: taking it once
      * orders everything that worker wrote before this return. */
     pthread_mutex_lock(&p->mu);
@@ -189,8 +183,6 @@ void rk__pool_wait(rk__pool *p) {
   p->sleepers--;
   pthread_mutex_unlock(&p->mu);
 }
-
-void rk__pool_spin(rk__pool *p, int on) { atomic_store(&p->spin, on); }
 
 void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
   rk__pool_start(p, fn, arg, tasks);

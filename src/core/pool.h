@@ -29,10 +29,6 @@ void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks);
 void rk__pool_start(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks);
 void rk__pool_wait(rk__pool *p);
 
-/* Whether workers (and the caller in wait()) watch for a while before
- * sleeping; on by default. */
-void rk__pool_spin(rk__pool *p, int on);
-
 /* Waiting without a wake-up: watches *v while (*v == x) == equal, for at
  * most ns nanoseconds (RK__SPIN_NS in the pool), pausing and now and then
  * yielding the CPU. Returns 1

@@ -170,10 +170,11 @@ static void check_pieces(unsigned threads) {
   ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
   ASSERT_TRUE(b == NULL);
   /* Responses apart need results_only, as in rk_score_batch_responses. */
-  size_t own[1] = {RK_OWN_RESPONSE};
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, NULL, text, lens, "", own, 1), RK_EINVAL);
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_EBUSY);
+  const char *one[1] = {"x"};
+  size_t onel[1] = {1};
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, NULL, recs, lens, one, onel, 1), RK_EINVAL);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_EBUSY);
   ASSERT_EQ_INT(rk_score_batch(ctx, spec, &so, recs, lens, 1, &b), RK_EBUSY);
   ASSERT_CONTAINS(rk_ctx_errmsg(ctx), "rk_score_batch_next");
   int i = 0, pieces = 0;
@@ -203,7 +204,7 @@ static void check_pieces(unsigned threads) {
   rk_batch_free(b);
 
   /* Abort after the first piece; the context is usable at once. */
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_OK);
   ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
   ASSERT_TRUE(b != NULL);
   ASSERT_NEAR(rk_batch_reward(b, 0), 0.5, 0);
@@ -213,11 +214,12 @@ static void check_pieces(unsigned threads) {
   ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
   ASSERT_TRUE(b == NULL);
 
-  /* Responses apart, back to back: record 700's is not UTF-8, the others
-   * keep their own. Its error names line 701. */
+  /* Responses apart: record 700's is not UTF-8, the others keep their
+   * own. Its error names line 701. */
+  static const char *rp[N];
   static size_t rl[N];
-  for (int j = 0; j < N; j++) rl[j] = j == 700 ? 3 : RK_OWN_RESPONSE;
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, "a\xff" "b", rl, N), RK_OK);
+  rp[700] = "a\xff" "b", rl[700] = 3;
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, rp, rl, N), RK_OK);
   int got = 0;
   while (rk_score_batch_next(ctx, &b) == RK_OK && b) {
     for (size_t k = 0; k < rk_batch_count(b); k++, got++) {
@@ -232,8 +234,23 @@ static void check_pieces(unsigned threads) {
   }
   ASSERT_EQ_INT(got, N);
 
+  /* A NULL record in a later piece: the pieces before it arrive, then
+   * next() fails with the reason and the batch is over. */
+  recs[700] = NULL;
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_OK);
+  rk_err rc;
+  got = 0;
+  while ((rc = rk_score_batch_next(ctx, &b)) == RK_OK && b) {
+    got += (int)rk_batch_count(b);
+    rk_batch_free(b);
+  }
+  ASSERT_EQ_INT(rc, RK_EINVAL);
+  ASSERT_EQ_STR(rk_ctx_errmsg(ctx), "a record pointer is NULL");
+  ASSERT_TRUE(got < 700);
+  recs[700] = text + (recs[699] - text) + lens[699];
+
   /* An empty batch is one empty piece. */
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, 0), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, 0), RK_OK);
   ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
   ASSERT_TRUE(b != NULL);
   ASSERT_EQ_INT(rk_batch_count(b), 0);
@@ -242,7 +259,7 @@ static void check_pieces(unsigned threads) {
   ASSERT_TRUE(b == NULL);
 
   /* Destroyed with a batch running: waits, frees the pieces (ASan). */
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_OK);
   rk_ctx_destroy(ctx);
   rk_spec_free(spec);
 }
@@ -262,15 +279,17 @@ TEST(started_batch_with_groups_is_one_piece) {
   ASSERT_EQ_INT(rk_ctx_create(NULL, &ctx), RK_OK);
   enum { N = 600 };
   static char text[N * 48];
+  const char *recs[N];
   size_t lens[N], at = 0;
   for (int i = 0; i < N; i++) {
     lens[i] = (size_t)sprintf(text + at, "{\"response\":\"a\",\"x\":%d,\"group\":\"g%d\"}",
                               i % 2 ? 3 : 1, i / 2);
+    recs[i] = text + at;
     at += lens[i];
   }
   rk_score_options so = {.results_only = 1};
   rk_batch *b = NULL;
-  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, text, lens, NULL, NULL, N), RK_OK);
+  ASSERT_EQ_INT(rk_score_batch_start(ctx, spec, &so, recs, lens, NULL, NULL, N), RK_OK);
   ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
   ASSERT_EQ_INT(rk_batch_count(b), N);
   double *table = malloc(N * 5 * sizeof *table);
