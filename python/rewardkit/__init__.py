@@ -319,21 +319,26 @@ class Scorer:
                                n * ncol) != 0:
             raise RewardkitError("could not read the results")
         # One column at a time to Python floats, in C (array slicing and
-        # tolist() are faster than indexing a ctypes array).
-        cols = [table[k::ncol].tolist() for k in range(ncol)]
+        # tolist() are faster than indexing a ctypes array); the advantage
+        # column only when the spec has one, the filter flags not at all
+        # unless some record has one.
+        adv = self.has_advantage
+        cols = [table[k::ncol].tolist() if k != 3 and (k != 2 or adv) else None
+                for k in range(ncol)]
         # The library's null (NaN) is None in Python. A column holding a NaN
         # sums to NaN (a C-speed test; +inf with -inf also does, and then
         # the pass below just finds nothing to replace).
-        for k in (0, 2, *range(4, ncol)):
+        for k in ((0, 2) if adv else (0,)) + tuple(range(4, ncol)):
             total = sum(cols[k])
             if total != total:
                 cols[k] = [None if v != v else v for v in cols[k]]
-        statuses, filts = cols[1], cols[3]
+        statuses = cols[1]
         cols[1] = list(map(_STATUS_OF.__getitem__, statuses))
-        if self.has_advantage:
+        if adv:
             out = self._rows(*cols[:3], *cols[4:])
         else:
             out = self._rows(*cols[:2], *cols[4:])
+        filts = table[3::ncol]
         if any(filts):
             for i in range(n):
                 if filts[i]:
