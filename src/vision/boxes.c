@@ -249,34 +249,6 @@ static void emit(scan *s, const double v[4], const frame *obj, size_t at) {
   b->at = at;
 }
 
-/* emit of the first box of a list (rk__boxes_scan_json's one-box
- * reference): no block to grow, nothing before it to be out of order. */
-static inline void emit_quick(scan *s, const double v[4], const frame *obj, size_t at) {
-  rk__boxes *o = s->out;
-  if (o->n >= s->max) {
-    drop(s, RK__DROP_LIMIT);
-    return;
-  }
-  if (!s->cap) {
-    size_t nc = s->max < 16 ? s->max : 16;
-    rk__box *nb = rk__arena_alloc(s->c->arena, nc * sizeof *nb);
-    if (!nb) {
-      s->oom = 1;
-      return;
-    }
-    o->b = nb;
-    s->cap = nc;
-  }
-  rk__box *b = &o->b[o->n++];
-  b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
-  b->conf = obj ? obj->conf : NAN;
-  b->area = obj ? obj->area : NAN;
-  b->label = obj && obj->has_label ? obj->label : rk__str_make(NULL, 0);
-  b->has_label = obj ? obj->has_label : 0;
-  b->crowd = obj ? obj->crowd : 0;
-  b->at = at;
-}
-
 /* Length of a number token at p (JSON number, plus a leading '+' and a
  * leading '.'), 0 if none. */
 static size_t number_len(const char *p, size_t n) {
@@ -1322,7 +1294,7 @@ rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
         it[3].type == RK__JNUM) {
       double nv[4];
       for (int k = 0; k < 4; k++) nv[k] = it[k].raw.n < 64 ? it[k].u.num : NAN; /* as walk_scalar */
-      emit_quick(&s, nv, NULL, 0);
+      emit(&s, nv, NULL, 0);
       return s.oom ? scan_finish(&s) : RK_STATUS_OK; /* nothing open, one box */
     }
   }
