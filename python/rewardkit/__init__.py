@@ -161,6 +161,23 @@ def _split(record):
     return _encode(record), None
 
 
+def _arrays(lines, resps):
+    """The C arrays of a batch: record pointers and lengths, and the
+    responses given apart (None for none; a None entry keeps the record's
+    own). They keep the bytes objects alive."""
+    n = len(lines)
+    arr = (ctypes.c_char_p * n)()
+    arr[:] = lines  # a slice assignment: faster than the constructor
+    lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
+    rarr = rlens = None
+    if resps is not None:
+        rarr = (ctypes.c_char_p * n)()
+        rarr[:] = resps
+        rlens = (ctypes.c_size_t * n).from_buffer(
+            array.array(_SIZE_T, [len(r) if r is not None else 0 for r in resps]))
+    return arr, lens, rarr, rlens
+
+
 def _row_builder(names, advantage):
     """A function that turns result columns into result dicts in one list
     comprehension with dict displays: about 3x faster than dict(zip(...))
@@ -315,18 +332,9 @@ class Scorer:
 
     def _start_prepared(self, ctx, opts, lines, resps):
         """Starts a batch; returns what must stay alive while it runs."""
-        n = len(lines)
-        arr = (ctypes.c_char_p * n)()
-        arr[:] = lines
-        lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
-        rarr = rlens = None
-        if resps is not None:
-            rarr = (ctypes.c_char_p * n)()
-            rarr[:] = resps
-            rlens = (ctypes.c_size_t * n).from_buffer(
-                array.array(_SIZE_T, [len(r) if r is not None else 0 for r in resps]))
+        arr, lens, rarr, rlens = _arrays(lines, resps)
         rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
-                                       rarr, rlens, n)
+                                       rarr, rlens, len(lines))
         if rc != 0:
             raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
                                  or _LIB.rk_strerror(rc).decode())
@@ -353,15 +361,7 @@ class Scorer:
         if n == 0:
             return []
         opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
-        arr = (ctypes.c_char_p * n)()
-        arr[:] = lines  # a slice assignment: faster than the constructor
-        lens = (ctypes.c_size_t * n).from_buffer(array.array(_SIZE_T, map(len, lines)))
-        rarr = rlens = None
-        if resps is not None:
-            rarr = (ctypes.c_char_p * n)()
-            rarr[:] = resps  # None: the record keeps its own response
-            rlens = (ctypes.c_size_t * n).from_buffer(
-                array.array(_SIZE_T, [len(r) if r is not None else 0 for r in resps]))
+        arr, lens, rarr, rlens = _arrays(lines, resps)
         ctx = self._take_ctx()
         try:
             if n >= _PIECES_FROM and self._pieces:
