@@ -285,7 +285,8 @@ class Scorer:
         see the groups within this batch."""
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
-        if self._pieces and len(records) >= 2 * _PIECES_FROM:
+        if (self._pieces and isinstance(records, (list, tuple))
+                and len(records) >= 2 * _PIECES_FROM):
             return self._score_chunks(records, explain)
         lines, resps = self._encode(records)
         return self._score_lines(lines, explain, resps)

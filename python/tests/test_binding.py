@@ -232,6 +232,8 @@ class ScorerTest(unittest.TestCase):
             finally:
                 s._pieces = True
         # Lines that are not JSON: the message names the line of the batch.
+        # Any iterable of records will do (a generator takes one call).
+        self.assertEqual(s.score(r for r in recs), s.score(recs))
         lines = [json.dumps(r) for r in recs]
         lines[900] = "not json"
         ours = s.score_jsonl(lines)
