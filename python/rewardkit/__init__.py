@@ -178,6 +178,35 @@ def _arrays(lines, resps):
     return arr, lens, rarr, rlens
 
 
+def _fail(ctx, rc):
+    raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode() or _LIB.rk_strerror(rc).decode())
+
+
+def _pieces(ctx):
+    """The pieces of the context's started batch, as they are scored (the
+    caller frees each)."""
+    while True:
+        batch = ctypes.c_void_p()
+        rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
+        if rc != 0:
+            _fail(ctx, rc)
+        if not batch:
+            return
+        yield batch
+
+
+def _take_all(ctx):
+    """Every piece of the context's started batch, once all are scored."""
+    batches = []
+    try:
+        batches.extend(_pieces(ctx))
+    except BaseException:
+        for b in batches:
+            _LIB.rk_batch_free(b)
+        raise
+    return batches
+
+
 def _row_builder(names, advantage):
     """A function that turns result columns into result dicts in one list
     comprehension with dict displays: about 3x faster than dict(zip(...))
@@ -306,68 +335,54 @@ class Scorer:
         explain = self._explain if explain is None else explain
         n = len(records)
         step = max(_PIECES_FROM // 2, -(-n // 8))
-        opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
+        opts = self._options(explain)
         out = []
         ctx = self._take_ctx()
         try:
-            cur = self._start_chunk(ctx, opts, records, 0, step)
+            cur = self._start(ctx, opts, *self._encode(records[:step]))
             for a in range(0, n, step):
                 nxt = records[a + step:a + 2 * step]
                 prepared = self._encode(nxt) if nxt else None  # while `cur` is scored
-                batches = self._take_all(ctx)
+                batches = _take_all(ctx)
                 if prepared:
-                    cur = self._start_prepared(ctx, opts, *prepared)
+                    cur = self._start(ctx, opts, *prepared)
                 try:
                     for b in batches:  # while the next chunk is scored
                         out += self._results(b, _LIB.rk_batch_count(b), explain, a)
                 finally:
                     for b in batches:
                         _LIB.rk_batch_free(b)
+            del cur
             return out
         finally:
             _LIB.rk_score_batch_abort(ctx)
             self._give_ctx(ctx)
 
-    def _start_chunk(self, ctx, opts, records, a, step):
-        return self._start_prepared(ctx, opts, *self._encode(records[a:a + step]))
+    def _options(self, explain):
+        return _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
 
-    def _start_prepared(self, ctx, opts, lines, resps):
-        """Starts a batch; returns what must stay alive while it runs."""
+    def _start(self, ctx, opts, lines, resps):
+        """Starts a batch (rk_score_batch_start); returns what must stay
+        alive until its last piece is taken."""
         arr, lens, rarr, rlens = _arrays(lines, resps)
         rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
                                        rarr, rlens, len(lines))
         if rc != 0:
-            raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                 or _LIB.rk_strerror(rc).decode())
+            _fail(ctx, rc)
         return lines, resps, arr, lens, rarr, rlens
-
-    @staticmethod
-    def _take_all(ctx):
-        batches = []
-        while True:
-            batch = ctypes.c_void_p()
-            rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
-            if rc != 0:
-                for b in batches:
-                    _LIB.rk_batch_free(b)
-                raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                     or _LIB.rk_strerror(rc).decode())
-            if not batch:
-                return batches
-            batches.append(batch)
 
     def _score_lines(self, lines, explain, resps=None):
         explain = self._explain if explain is None else explain
         n = len(lines)
         if n == 0:
             return []
-        opts = _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
+        opts = self._options(explain)
+        if n >= _PIECES_FROM and self._pieces:
+            return self._score_pieces(lines, resps, opts, explain)
         arr, lens, rarr, rlens = _arrays(lines, resps)
+        batch = ctypes.c_void_p()
         ctx = self._take_ctx()
         try:
-            if n >= _PIECES_FROM and self._pieces:
-                return self._score_pieces(ctx, opts, arr, lens, rarr, rlens, n, explain)
-            batch = ctypes.c_void_p()
             if rarr is None:
                 rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
                                          ctypes.byref(batch))
@@ -375,8 +390,7 @@ class Scorer:
                 rc = _LIB.rk_score_batch_responses(ctx, self._spec, ctypes.byref(opts), arr,
                                                    lens, rarr, rlens, n, ctypes.byref(batch))
             if rc != 0:
-                raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                     or _LIB.rk_strerror(rc).decode())
+                _fail(ctx, rc)
         finally:
             self._give_ctx(ctx)
         try:
@@ -384,32 +398,24 @@ class Scorer:
         finally:
             _LIB.rk_batch_free(batch)
 
-    def _score_pieces(self, ctx, opts, arr, lens, rarr, rlens, n, explain):
+    def _score_pieces(self, lines, resps, opts, explain):
         """The library scores the batch piece by piece on threads of its
         own (rk_score_batch_start); each finished piece becomes dicts here
-        while the next one is scored. The arrays (and through them the
-        texts) stay referenced by this frame until the end."""
-        rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
-                                       rarr, rlens, n)
-        if rc != 0:
-            raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                 or _LIB.rk_strerror(rc).decode())
+        while the next one is scored."""
         out = []
-        batch = ctypes.c_void_p()
+        ctx = self._take_ctx()
         try:
-            while True:
-                rc = _LIB.rk_score_batch_next(ctx, ctypes.byref(batch))
-                if rc != 0:
-                    raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode()
-                                         or _LIB.rk_strerror(rc).decode())
-                if not batch:
-                    return out
+            alive = self._start(ctx, opts, lines, resps)
+            for batch in _pieces(ctx):
                 try:
                     out += self._results(batch, _LIB.rk_batch_count(batch), explain)
                 finally:
                     _LIB.rk_batch_free(batch)
+            del alive
+            return out
         finally:
             _LIB.rk_score_batch_abort(ctx)  # a no-op once every piece was taken
+            self._give_ctx(ctx)
 
     def _results(self, batch, n, explain, line0=0):
         ncol = 4 + len(self.components)

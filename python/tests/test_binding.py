@@ -45,6 +45,27 @@ def rollouts(n=64):
     return recs
 
 
+def hammer(scorer, recs, want, threads, rounds):
+    """Scores recs `rounds` times on each of `threads` threads sharing the
+    scorer; returns what went wrong (mismatched rewards, exceptions)."""
+    errors = []
+
+    def work():
+        try:
+            for _ in range(rounds):
+                if [r["reward"] for r in scorer.score(recs)] != want:
+                    errors.append("mismatch")
+        except Exception as e:  # pragma: no cover - reported by the caller
+            errors.append(repr(e))
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return errors
+
+
 class ScorerTest(unittest.TestCase):
     def test_matches_cli(self):
         recs = rollouts()
@@ -183,23 +204,7 @@ class ScorerTest(unittest.TestCase):
         s = rewardkit.Scorer(SPEC, threads=1)
         recs = rollouts(256)
         want = [r["reward"] for r in s.score(recs)]
-        errors = []
-
-        def work():
-            try:
-                for _ in range(10):
-                    got = [r["reward"] for r in s.score(recs)]
-                    if got != want:
-                        errors.append("mismatch")
-            except Exception as e:  # pragma: no cover - reported below
-                errors.append(repr(e))
-
-        threads = [threading.Thread(target=work) for _ in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(errors, [])
+        self.assertEqual(hammer(s, recs, want, threads=16, rounds=10), [])
 
     def test_large_batches_in_pieces_match_cli(self):
         # Batches of >= 128 records without groups are scored in pieces
@@ -260,22 +265,7 @@ class ScorerTest(unittest.TestCase):
         # i % 5 == 2 answers "2"; every 7th response has no tags.
         self.assertEqual(want[:15], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
                                      0.0, 0.0, 1.0, 0.0, 0.0])
-        errors = []
-
-        def work():
-            try:
-                for _ in range(5):
-                    if [r["reward"] for r in s.score(recs)] != want:
-                        errors.append("mismatch")
-            except Exception as e:  # pragma: no cover - reported below
-                errors.append(repr(e))
-
-        threads = [threading.Thread(target=work) for _ in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(errors, [])
+        self.assertEqual(hammer(s, recs, want, threads=12, rounds=5), [])
 
     def test_functions_list(self):
         fns = rewardkit.functions()
