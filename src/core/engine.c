@@ -78,8 +78,6 @@ typedef struct started {
   const char *const *resps;
   const size_t *resp_lens;
   size_t n, per, npieces;
-  int spin;              /* the thread and the caller watch before sleeping
-                            (not when they share the only CPU) */
   int active;            /* started and not ended (caller's thread) */
   size_t taken;          /* pieces returned by next() (caller's thread) */
 } started;
@@ -1227,7 +1225,7 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
 /* How long the scoring thread watches for the next batch, and the caller
  * for the next piece, before sleeping: longer than the pool's watch, as a
  * binding converts a piece (about 1 us a record) between two calls. Not
- * on a one-CPU machine (started.spin). */
+ * on a one-CPU machine, where the watcher would hold the scorer's CPU. */
 #define STARTED_SPIN_NS 500000
 
 /* Threads that score a started batch: the context's, less one when they
@@ -1259,7 +1257,7 @@ static void *started_main(void *arg) {
   unsigned long seen = 0;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    if (!s->stop && !s->queued && s->spin) {
+    if (!s->stop && !s->queued && ctx->cpus > 1) {
       /* The next batch often follows at once: watch before sleeping. */
       pthread_mutex_unlock(&s->mu);
       rk__spin_while(&s->starts, seen, 1, NULL, STARTED_SPIN_NS);
@@ -1296,13 +1294,14 @@ static void *started_main(void *arg) {
 
 /* Locks s->mu once piece k is scored or the batch is done: watches the
  * thread's progress for a while, then sleeps. */
-static void started_wait(started *s, size_t k) {
+static void started_wait(rk_ctx *ctx, size_t k) {
+  started *s = &ctx->st;
   for (;;) {
     pthread_mutex_lock(&s->mu);
     if (s->scored > k || s->done) return;
     unsigned long seen = atomic_load(&s->progress);
     pthread_mutex_unlock(&s->mu);
-    if (!s->spin || !rk__spin_while(&s->progress, seen, 1, NULL, STARTED_SPIN_NS)) break;
+    if (ctx->cpus < 2 || !rk__spin_while(&s->progress, seen, 1, NULL, STARTED_SPIN_NS)) break;
   }
   pthread_mutex_lock(&s->mu);
   while (s->scored <= k && !s->done) pthread_cond_wait(&s->ready, &s->mu);
@@ -1327,10 +1326,8 @@ rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_opt
     }
     s->have_thread = 1;
   }
-  /* Watching costs a CPU: only when the scoring threads leave one free. */
   ctx->use = started_threads(ctx);
   pthread_mutex_lock(&s->mu);
-  s->spin = ctx->use < ctx->cpus;
   s->pieces = pieces;
   s->spec = spec;
   opts_fill(&s->o, opts);
@@ -1361,7 +1358,7 @@ static void started_end(rk_ctx *ctx, int cancel) {
   pthread_mutex_lock(&s->mu);
   if (cancel) s->cancel = 1;
   pthread_mutex_unlock(&s->mu);
-  started_wait(s, SIZE_MAX);
+  started_wait(ctx, SIZE_MAX);
   pthread_mutex_unlock(&s->mu);
   ctx->use = ctx->n;
   for (size_t k = s->taken; k < s->npieces; k++) rk_batch_free(s->pieces[k]);
@@ -1377,7 +1374,7 @@ rk_err rk_score_batch_next(rk_ctx *ctx, rk_batch **out) {
   started *s = &ctx->st;
   if (!s->active) return RK_OK;
   size_t k = s->taken;
-  started_wait(s, k);
+  started_wait(ctx, k);
   rk_batch *b = k < s->scored ? s->pieces[k] : NULL;
   rk_err rc = b ? RK_OK : s->rc;
   pthread_mutex_unlock(&s->mu);
