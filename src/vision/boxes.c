@@ -560,6 +560,20 @@ static inline void tok_begin(scan *s, unsigned char ch) {
   if (top && top->pend && ch != ',' && ch != ']') flush_pending(s, top);
 }
 
+/* What a new frame knows of its members: nothing yet (no key, no box, no
+ * confidence, area or label). */
+static inline void frame_members_reset(frame *f, char kind) {
+  f->kind = kind;
+  f->box_at = 0;
+  f->key = K_NONE;
+  f->state = S_KEY;
+  f->has_box = f->box_keyed = f->box_bad = 0;
+  f->conf = NAN;
+  f->area = NAN;
+  f->label = rk__str_make(NULL, 0);
+  f->has_label = f->crowd = 0;
+}
+
 static inline void tok_open(scan *s, char kind, size_t at) {
   if (s->depth + 1 >= MAX_DEPTH) {
     s->skipped++;
@@ -571,19 +585,11 @@ static inline void tok_open(scan *s, char kind, size_t at) {
    * pv, pbox and box are only read once written (nnum, npairs, pend and
    * has_box say so). */
   frame *f = &s->st[++s->depth];
-  f->kind = kind;
+  frame_members_reset(f, kind);
   f->nnum = f->nother = f->npairs = 0;
   f->as_value = as_value;
   f->start = at;
-  f->box_at = 0;
   f->pend = 0;
-  f->key = K_NONE;
-  f->state = S_KEY;
-  f->has_box = f->box_keyed = f->box_bad = 0;
-  f->conf = NAN;
-  f->area = NAN;
-  f->label = rk__str_make(NULL, 0);
-  f->has_label = f->crowd = 0;
 }
 
 static inline void tok_close(scan *s, char ch) {
@@ -982,15 +988,7 @@ static size_t members(scan *s, const char *p, size_t i, size_t n, char *prev) {
  * it the tokens members() would, and returns the index after its '}',
  * or 0 for any other shape. */
 static size_t quick_object(const char *p, size_t i, size_t n, size_t lim, frame *f) {
-  f->kind = '{';
-  f->box_at = 0;
-  f->key = K_NONE;
-  f->state = S_KEY;
-  f->has_box = f->box_keyed = f->box_bad = 0;
-  f->conf = NAN;
-  f->area = NAN;
-  f->label = rk__str_make(NULL, 0);
-  f->has_label = f->crowd = 0;
+  frame_members_reset(f, '{');
   i++;
   i = skip_ws(p, i, n);
   if (i < n && p[i] == '}') return i + 1;
