@@ -35,6 +35,22 @@ static inline rk__str rk__str_make(const char *p, size_t n) {
 int rk__str_eq(rk__str a, rk__str b);
 int rk__str_eq_cstr(rk__str a, const char *z);
 
+/* Length of the ASCII start of p[0..n): the index of the first byte >=
+ * 0x80, or n. Eight bytes at a time. */
+static inline size_t rk__ascii_span(const char *p, size_t n) {
+  const unsigned char *s = (const unsigned char *)p;
+  size_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t v;
+    __builtin_memcpy(&v, s + i, 8);
+    v &= 0x8080808080808080ull;
+    if (v) return i + (size_t)(__builtin_ctzll(v) >> 3);
+    i += 8;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  return i;
+}
+
 /* -------------------------------------------------------------- arena */
 
 /* Bump allocator for per-record scratch memory. rk__arena_reset() after

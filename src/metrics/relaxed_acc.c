@@ -215,18 +215,6 @@ static int to_float_ascii(const char *s, size_t n, double *out) {
   return rk__py_float_ascii(s, n, out);
 }
 
-static int all_ascii(const char *p, size_t n) {
-  size_t i = 0;
-  uint64_t acc = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    acc |= w;
-  }
-  for (; i < n; i++) acc |= (unsigned char)p[i];
-  return !(acc & 0x8080808080808080ull);
-}
-
 /* to_float of the ChartQA script. */
 static int to_float(const uint32_t *s, size_t n, double *out) {
   if (n && s[n - 1] == '%') {
@@ -251,7 +239,7 @@ typedef struct ra_text {
 static rk_status ra_prepare(rk__call *c, rk__str s, ra_text *t) {
   if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
   t->s = s;
-  t->ascii = all_ascii(s.p, s.n);
+  t->ascii = rk__ascii_span(s.p, s.n) == s.n;
   t->cp.v = NULL;
   t->cp.n = 0;
   if (!t->ascii && rk__cp_decode_arena(c->arena, s, &t->cp))

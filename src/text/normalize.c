@@ -461,17 +461,9 @@ static size_t finish(nstate *s) {
   return w;
 }
 
-/* Index of the first byte >= 0x80 in p[i..n), or n; 8 bytes at a time. */
+/* Index of the first byte >= 0x80 in p[i..n), or n. */
 static size_t next_high(const unsigned char *p, size_t i, size_t n) {
-  while (i + 8 <= n) {
-    uint64_t v;
-    memcpy(&v, p + i, 8);
-    v &= 0x8080808080808080ull;
-    if (v) return i + (size_t)(__builtin_ctzll(v) >> 3);
-    i += 8;
-  }
-  while (i < n && p[i] < 0x80) i++;
-  return i;
+  return i + rk__ascii_span((const char *)p + i, n - i);
 }
 
 /* Pass 1 over pure-ASCII bytes: the rules of put_ascii, branch-free, into
