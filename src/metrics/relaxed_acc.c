@@ -237,14 +237,12 @@ typedef struct ra_text {
 /* Charges what rk__edm_decode charges, so that budgets and timeouts stay
  * those of decoding every text; decodes non-ASCII text. */
 static rk_status ra_prepare(rk__call *c, rk__str s, ra_text *t) {
-  if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
   t->s = s;
   t->ascii = rk__ascii_span(s.p, s.n) == s.n;
   t->cp.v = NULL;
   t->cp.n = 0;
-  if (!t->ascii && rk__cp_decode_arena(c->arena, s, &t->cp))
-    return rk__fail(c, "out of scratch memory decoding UTF-8");
-  return RK_STATUS_OK;
+  if (!t->ascii) return rk__edm_decode(c, s, &t->cp);
+  return rk__spend(c, (uint64_t)s.n + 1) ? RK_STATUS_OK : RK_STATUS_TIMEOUT;
 }
 
 static int ra_to_float(const ra_text *t, double *out) {
