@@ -148,7 +148,16 @@ typedef struct rk_score_options {
                              input record's fields; a filter's "drop" then
                              flags instead, so that line i is record i:
                              for bindings that keep the records */
+  int format;             /* of the records: RK_FORMAT_JSON (0), or
+                             RK_FORMAT_PYMARSHAL: each record is what
+                             Python's marshal.dumps(record, 4) wrote for a
+                             dict (see rk_pymarshal_to_json); needs
+                             results_only. A str "response" is then taken
+                             apart as rk_score_batch_responses does. */
 } rk_score_options;
+
+#define RK_FORMAT_JSON 0
+#define RK_FORMAT_PYMARSHAL 1
 
 #define RK_DEFAULT_STEPS ((uint64_t)200000000)
 #define RK_DEFAULT_MAX_LINE ((size_t)16 << 20)
@@ -234,6 +243,15 @@ RK_API void rk_batch_free(rk_batch *b);
 RK_API rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec,
                            const rk_score_options *opts, const char *rec,
                            size_t len, char **out, size_t *outlen);
+
+/* The JSON text Python's json.dumps(obj, separators=(",", ":")) writes for
+ * the object whose marshal.dumps(obj, 4) bytes are data[0..len): dicts,
+ * lists, tuples, str, int, float, bool and None. Anything else (bytes,
+ * sets, ...), a structure containing itself, or malformed data: RK_EINVAL
+ * and a message in err. *out is library-allocated (rk_free). Bindings use
+ * it to check that the library reads their records as json would. */
+RK_API rk_err rk_pymarshal_to_json(const char *data, size_t len, char **out, size_t *outlen,
+                                   char *err, size_t errcap);
 
 /* Streams. read() fills buf with up to cap bytes and returns the count,
  * 0 at end of input, or -1 on error. write() takes n bytes and returns 0,

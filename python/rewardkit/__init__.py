@@ -13,7 +13,9 @@ from many threads at once. Trainer adapters: rewardkit.adapters.verl,
 """
 import array
 import ctypes
+import itertools
 import json
+import marshal
 import os
 import threading
 
@@ -129,6 +131,34 @@ def _dict_encoder():
 
 
 _encode_dict = _dict_encoder()
+
+
+def _marshal_reader():
+    """Whether the library reads marshal.dumps(record, 4) as json reads
+    this package's JSON text of the record (rk_pymarshal_to_json, checked
+    on a probe holding every type a record may hold). Dicts then go to the
+    library as marshal data: marshal.dumps copies strings as they are,
+    where JSON escaping in Python costs about 1 us per 300 characters;
+    the library escapes on its own threads."""
+    fn = getattr(_LIB, "rk_pymarshal_to_json", None)
+    if fn is None or fn.argtypes is None:
+        return False
+    shared = [1, "two"]
+    probe = {"a": [1, -2**80, 2.5, 1e16, -0.0, None, True, False, "\u00e9\n\"\x7f\U0001F600"],
+             "b": {"c": shared, "d": shared, 3: 0.1, 1.5: (1, 2)}, "response": "x" * 70}
+    out = ctypes.c_void_p()
+    size = ctypes.c_size_t()
+    data = marshal.dumps(probe, 4)
+    if fn(data, len(data), ctypes.byref(out), ctypes.byref(size), None, 0) != 0:
+        return False
+    try:
+        return ctypes.string_at(out, size.value) == _ENCODER.encode(probe).encode()
+    finally:
+        _LIB.rk_free(out)
+
+
+_MARSHAL = _marshal_reader()
+_JSON, _PYMARSHAL = 0, 1  # RK_FORMAT_JSON, RK_FORMAT_PYMARSHAL
 
 
 def _encode(record):
@@ -317,14 +347,27 @@ class Scorer:
         if (self._pieces and isinstance(records, (list, tuple))
                 and len(records) >= 2 * _PIECES_FROM):
             return self._score_chunks(records, explain)
-        lines, resps = self._encode(records)
-        return self._score_lines(lines, explain, resps)
+        lines, resps, fmt = self._encode(records)
+        return self._score_lines(lines, explain, resps, fmt)
 
     @staticmethod
     def _encode(records):
+        """(records as bytes, responses apart or None, their format). A
+        batch of plain dicts goes as marshal data (the library takes the
+        response apart itself); anything else - JSON text, dict
+        subclasses, values marshal cannot write such as numpy scalars -
+        as JSON."""
+        if not isinstance(records, (list, tuple)):
+            records = list(records)
+        if _MARSHAL and records and set(map(type, records)) == {dict}:
+            try:
+                return list(map(marshal.dumps, records, itertools.repeat(4, len(records)))), \
+                    None, _PYMARSHAL
+            except ValueError:  # an object marshal cannot write: json's default= may
+                pass
         pairs = [_split(r) for r in records]
         resps = [p[1] for p in pairs]
-        return [p[0] for p in pairs], (resps if any(resps) else None)
+        return [p[0] for p in pairs], (resps if any(resps) else None), _JSON
 
     def _score_chunks(self, records, explain):
         """score() for a long batch when the library has a CPU of its own:
@@ -335,17 +378,16 @@ class Scorer:
         explain = self._explain if explain is None else explain
         n = len(records)
         step = max(_PIECES_FROM // 2, -(-n // 8))
-        opts = self._options(explain)
         out = []
         ctx = self._take_ctx()
         try:
-            cur = self._start(ctx, opts, *self._encode(records[:step]))
+            cur = self._start(ctx, explain, *self._encode(records[:step]))
             for a in range(0, n, step):
                 nxt = records[a + step:a + 2 * step]
                 prepared = self._encode(nxt) if nxt else None  # while `cur` is scored
                 batches = _take_all(ctx)
                 if prepared:
-                    cur = self._start(ctx, opts, *prepared)
+                    cur = self._start(ctx, explain, *prepared)
                 try:
                     for b in batches:  # while the next chunk is scored
                         out += self._results(b, _LIB.rk_batch_count(b), explain, a)
@@ -358,27 +400,28 @@ class Scorer:
             _LIB.rk_score_batch_abort(ctx)
             self._give_ctx(ctx)
 
-    def _options(self, explain):
-        return _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1)
+    def _options(self, explain, fmt=_JSON):
+        return _lib.RkScoreOptions(int(bool(explain)), 0, self._budget, self._max_line, 1, fmt)
 
-    def _start(self, ctx, opts, lines, resps):
+    def _start(self, ctx, explain, lines, resps, fmt=_JSON):
         """Starts a batch (rk_score_batch_start); returns what must stay
         alive until its last piece is taken."""
+        opts = self._options(explain, fmt)
         arr, lens, rarr, rlens = _arrays(lines, resps)
         rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
                                        rarr, rlens, len(lines))
         if rc != 0:
             _fail(ctx, rc)
-        return lines, resps, arr, lens, rarr, rlens
+        return lines, resps, arr, lens, rarr, rlens, opts
 
-    def _score_lines(self, lines, explain, resps=None):
+    def _score_lines(self, lines, explain, resps=None, fmt=_JSON):
         explain = self._explain if explain is None else explain
         n = len(lines)
         if n == 0:
             return []
-        opts = self._options(explain)
         if n >= _PIECES_FROM and self._pieces:
-            return self._score_pieces(lines, resps, opts, explain)
+            return self._score_pieces(lines, resps, fmt, explain)
+        opts = self._options(explain, fmt)
         arr, lens, rarr, rlens = _arrays(lines, resps)
         batch = ctypes.c_void_p()
         ctx = self._take_ctx()
@@ -398,14 +441,14 @@ class Scorer:
         finally:
             _LIB.rk_batch_free(batch)
 
-    def _score_pieces(self, lines, resps, opts, explain):
+    def _score_pieces(self, lines, resps, fmt, explain):
         """The library scores the batch piece by piece on threads of its
         own (rk_score_batch_start); each finished piece becomes dicts here
         while the next one is scored."""
         out = []
         ctx = self._take_ctx()
         try:
-            alive = self._start(ctx, opts, lines, resps)
+            alive = self._start(ctx, explain, lines, resps, fmt)
             for batch in _pieces(ctx):
                 try:
                     out += self._results(batch, _LIB.rk_batch_count(batch), explain)

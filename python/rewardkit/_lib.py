@@ -44,6 +44,7 @@ class RkScoreOptions(ctypes.Structure):
         ("step_budget", ctypes.c_uint64),
         ("max_line", ctypes.c_size_t),
         ("results_only", ctypes.c_int),
+        ("format", ctypes.c_int),  # 0: JSON, 1: Python marshal (RK_FORMAT_PYMARSHAL)
     ]
 
 
@@ -98,6 +99,8 @@ def _declare(lib):
                                                 size_t]),
         "rk_score_batch_next": (ctypes.c_int, [P, ctypes.POINTER(P)]),
         "rk_score_batch_abort": (None, [P]),
+        "rk_pymarshal_to_json": (ctypes.c_int, [char_p, size_t, ctypes.POINTER(P),
+                                                ctypes.POINTER(size_t), char_p, size_t]),
     }
     for name, (restype, argtypes) in optional.items():
         fn = getattr(lib, name, None)

@@ -37,6 +37,7 @@
 typedef struct worker {
   rk__arena arena;
   rk__buf err;       /* error message of the current record */
+  rk__buf json;      /* the record as JSON, when given as Python marshal data */
   rk__buf *explain;  /* one per component (when explaining) */
   size_t nexplain;
   double *comp;      /* component values of the current record */
@@ -120,6 +121,7 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   for (unsigned i = 0; i < n; i++) {
     rk__arena_init(&ctx->w[i].arena, 0);
     rk__buf_init(&ctx->w[i].err, 4096);
+    rk__buf_init(&ctx->w[i].json, 0);
     if (!(ctx->w[i].mq = rk__mqueue_create())) {
       rk_ctx_destroy(ctx);
       return RK_ENOMEM;
@@ -163,6 +165,7 @@ void rk_ctx_destroy(rk_ctx *ctx) {
     rk__mqueue_destroy(w->mq);
     rk__arena_release(&w->arena);
     rk__buf_release(&w->err);
+    rk__buf_release(&w->json);
     worker_free_comp(w);
   }
   free(ctx->w);
@@ -428,10 +431,32 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     put_error_record(o, ln->line, msg);
     goto close;
   }
+  const char *text = ln->p, *resp = ln->resp;
+  size_t text_n = ln->n, resp_n = ln->resp_n;
+  if (jb->opts.format == RK_FORMAT_PYMARSHAL) {
+    /* Python's marshal data of a dict: its JSON text, and its "response"
+     * str apart (as rk_score_batch_responses would have it). */
+    char why[200];
+    rk__str r;
+    int have = 0;
+    rk__buf_reset(&w->json);
+    w->json.max = jb->opts.max_line;
+    if (rk__pym_json(ln->p, ln->n, &w->json, resp == NULL, &r, &have, why, sizeof why)) {
+      snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)ln->line, why);
+      put_error_record(o, ln->line, msg);
+      goto close;
+    }
+    text = w->json.p;
+    text_n = w->json.n;
+    if (have) {
+      resp = r.p;
+      resp_n = r.n;
+    }
+  }
   rk__jval *root = NULL;
   rk__json_error jerr;
   rk__json_limits lim = {.max_depth = 512, .max_bytes = jb->opts.max_line};
-  int prc = rk__json_parse(ln->p, ln->n, &w->arena, &lim, &root, &jerr);
+  int prc = rk__json_parse(text, text_n, &w->arena, &lim, &root, &jerr);
   if (prc != 0 || root->type != RK__JOBJ) {
     if (prc == -2)
       snprintf(msg, sizeof msg, "line %llu: out of memory while parsing",
@@ -445,16 +470,16 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     put_error_record(o, ln->line, msg);
     goto close;
   }
-  if (ln->resp) {
-    size_t bad = utf8_invalid_at(ln->resp, ln->resp_n);
-    if (bad < ln->resp_n) {
+  if (resp) {
+    size_t bad = utf8_invalid_at(resp, resp_n);
+    if (bad < resp_n) {
       snprintf(msg, sizeof msg, "line %llu: the response is not valid UTF-8 text (%s at byte %zu)",
-               (unsigned long long)ln->line, ln->resp[bad] ? "invalid sequence" : "NUL",
+               (unsigned long long)ln->line, resp[bad] ? "invalid sequence" : "NUL",
                bad);
       put_error_record(o, ln->line, msg);
       goto close;
     }
-    if (!(root = with_response(root, ln->resp, ln->resp_n, &w->arena))) {
+    if (!(root = with_response(root, resp, resp_n, &w->arena))) {
       snprintf(msg, sizeof msg, "line %llu: out of memory", (unsigned long long)ln->line);
       put_error_record(o, ln->line, msg);
       goto close;
@@ -1202,6 +1227,9 @@ static int batch_args_ok(const rk_ctx *ctx, const rk_spec *spec, const rk_score_
                          const char *const *recs, const size_t *lens,
                          const char *const *responses, const size_t *resp_lens, size_t n) {
   if (!ctx || !spec || (n && (!recs || !lens))) return 0;
+  if (opts && opts->format != RK_FORMAT_JSON &&
+      (opts->format != RK_FORMAT_PYMARSHAL || !opts->results_only))
+    return 0;
   return !responses || (resp_lens && opts && opts->results_only);
 }
 
@@ -1715,6 +1743,7 @@ rk_err rk_score_stream(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
                        const rk_stream_io *io, char **summary_out, size_t *summary_len) {
   if (summary_out) *summary_out = NULL;
   if (!ctx || !spec || !io || (!io->read && !io->data) || !io->write) return RK_EINVAL;
+  if (opts && opts->format != RK_FORMAT_JSON) return RK_EINVAL; /* streams are JSONL */
   if (ctx_busy(ctx)) return RK_EBUSY;
   rk_score_options o;
   opts_fill(&o, opts);

@@ -112,4 +112,12 @@ int rk__json_put_num(rk__buf *b, double v);
 /* A value re-serialised compactly (raw text is copied as is). */
 int rk__json_put_val(rk__buf *b, const rk__jval *v);
 
+/* Python marshal data (version 4) of an object, as the JSON text json.dumps
+ * gives for it (pymarshal.c), appended to out. With take_response, a str
+ * member "response" of the top-level dict is left out of the text and
+ * returned in *resp (bytes of the input, UTF-8 as Python encoded it,
+ * unchecked), *have_resp = 1. Returns 0; -1 when refused (msg says why);
+ * -2 when out grew past its maximum or out of memory. */
+int rk__pym_json(const char *p, size_t n, rk__buf *out, int take_response, rk__str *resp,
+                 int *have_resp, char *msg, size_t msgcap);
 #endif /* RK_JSON_H */

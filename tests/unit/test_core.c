@@ -394,10 +394,51 @@ TEST(error_names) {
   ASSERT_EQ_STR(rk_version(), RK_VERSION_STRING);
 }
 
+/* Records as Python marshal data (RK_FORMAT_PYMARSHAL): scored as their
+ * JSON text would be, the response taken apart, refusals as that record's
+ * error with its line number. Bytes as marshal.dumps(obj, 4) writes them
+ * (checked with Python's marshal.loads when the test was written). */
+TEST(batch_of_python_marshal_records) {
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"exact\",\"name\":\"e\"}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  ASSERT_EQ_INT(rk_ctx_create(NULL, &ctx), RK_OK);
+  /* {"response": "tea", "reference": "tea"} */
+  static const char r0[] = "{z\x08responsez\x03teaz\x09referencez\x03tea0";
+  /* {"reference": "x", "response": "y"} */
+  static const char r1[] = "{z\x09referencez\x01xz\x08responsez\x01y0";
+  /* {"response": "a", "reference": {1}}: a set */
+  static const char r2[] = "{z\x08responsez\x01" "az\x09reference<\x01\x00\x00\x00i\x01\x00\x00\x00" "0";
+  /* {"reference": "caf\u00e9", "response": "caf\u00e9"} (UTF-8 str) */
+  static const char r3[] = "{z\x09referenceu\x05\x00\x00\x00" "caf\xc3\xa9z\x08responseu\x05\x00\x00\x00" "caf\xc3\xa9" "0";
+  const char *recs[] = {r0, r1, r2, r3};
+  size_t lens[] = {sizeof r0 - 1, sizeof r1 - 1, sizeof r2 - 1, sizeof r3 - 1};
+  rk_score_options so = {.results_only = 1, .format = RK_FORMAT_PYMARSHAL};
+  rk_batch *b = NULL;
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, &so, recs, lens, 4, &b), RK_OK);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 1), 0, 0);
+  ASSERT_EQ_INT(rk_batch_status(b, 2), RK_STATUS_ERROR);
+  ASSERT_NEAR(rk_batch_reward(b, 3), 1, 0);
+  size_t n = 0;
+  ASSERT_CONTAINS(rk_batch_line(b, 2, &n),
+                  "line 3: field \\\"reference\\\": a Python set has no JSON form");
+  rk_batch_free(b);
+  /* Needs results_only (the records are not JSON to echo); streams are
+   * JSONL only. */
+  rk_score_options echo = {.format = RK_FORMAT_PYMARSHAL};
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, &echo, recs, lens, 4, &b), RK_EINVAL);
+  rk_score_options other = {.results_only = 1, .format = 7};
+  ASSERT_EQ_INT(rk_score_batch(ctx, spec, &other, recs, lens, 4, &b), RK_EINVAL);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+}
+
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
           TEST_ENTRY(pool_wakes_only_the_workers_a_run_can_use),
-          TEST_ENTRY(batch_with_responses_apart), TEST_ENTRY(started_batch_in_pieces),
+          TEST_ENTRY(batch_with_responses_apart),
+          TEST_ENTRY(batch_of_python_marshal_records), TEST_ENTRY(started_batch_in_pieces),
           TEST_ENTRY(started_batch_with_groups_is_one_piece),
           TEST_ENTRY(batch_statuses_order_and_summary),
           TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),

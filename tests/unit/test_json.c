@@ -1048,6 +1048,105 @@ TEST(setup_arena) { setup(); }
 
 TEST(release_arena) { rk__arena_release(&A); }
 
+/* Python marshal data (format 4) to json.dumps's text. The bytes are
+ * assembled by hand from the format: a type code ('{' dict ended by '0',
+ * '[' list and '(' tuple with an int32 count, ')' tuple with a byte count,
+ * 'z' short ASCII str with a byte length, 'u' UTF-8 str with an int32
+ * length, 'i' int32, 'l' int as 15-bit digits, 'g' little-endian double,
+ * 'r' reference to the k-th object flagged 0x80), all little-endian. The
+ * expected texts are what json.dumps(obj, separators=(",", ":")) prints. */
+static int pym(const char *data, size_t n, const char *want) {
+  rk__buf b;
+  rk__buf_init(&b, 0);
+  char msg[200];
+  int rc = rk__pym_json(data, n, &b, 0, NULL, NULL, msg, sizeof msg);
+  int ok = rc == 0 && b.n == strlen(want) && memcmp(b.p, want, b.n) == 0;
+  if (!ok) fprintf(stderr, "  pym: rc %d, got '%s' (%s), want '%s'\n", rc, rk__buf_cstr(&b), msg, want);
+  rk__buf_release(&b);
+  return ok;
+}
+
+static int pym_refused(const char *data, size_t n, const char *why) {
+  rk__buf b;
+  rk__buf_init(&b, 0);
+  char msg[200];
+  int rc = rk__pym_json(data, n, &b, 0, NULL, NULL, msg, sizeof msg);
+  int ok = rc == -1 && strstr(msg, why) != NULL;
+  if (!ok) fprintf(stderr, "  pym refused: rc %d, msg '%s', want '%s'\n", rc, msg, why);
+  rk__buf_release(&b);
+  return ok;
+}
+
+TEST(pymarshal_by_hand) {
+  ASSERT_TRUE(pym(S("{z\x01" "ai\x01\x00\x00\x00" "0"), "{\"a\":1}"));
+  /* The second "hi" refers to the first (flagged 0x80 = index 0). */
+  ASSERT_TRUE(pym(S("[\x02\x00\x00\x00\xfa\x02hir\x00\x00\x00\x00"), "[\"hi\",\"hi\"]"));
+  ASSERT_TRUE(pym(S(")\x02NT"), "[null,true]"));
+  ASSERT_TRUE(pym(S("(\x00\x00\x00\x00"), "[]"));
+  ASSERT_TRUE(pym(S("i\xff\xff\xff\xff"), "-1"));
+  ASSERT_TRUE(pym(S("i\x00\x00\x00\x80"), "-2147483648"));
+  /* 15-bit digits, least significant first: 1 * 2^15; -5; 1 * 2^30. */
+  ASSERT_TRUE(pym(S("l\x02\x00\x00\x00\x00\x00\x01\x00"), "32768"));
+  ASSERT_TRUE(pym(S("l\xff\xff\xff\xff\x05\x00"), "-5"));
+  ASSERT_TRUE(pym(S("l\x03\x00\x00\x00\x00\x00\x00\x00\x01\x00"), "1073741824"));
+  /* Floats as repr(): 0.1 is 0x3FB999999999999A. */
+  ASSERT_TRUE(pym(S("g\x9a\x99\x99\x99\x99\x99\xb9\x3f"), "0.1"));
+  ASSERT_TRUE(pym(S("g\x00\x00\x00\x00\x00\x00\x59\x40"), "100.0"));      /* 100 */
+  ASSERT_TRUE(pym(S("g\x00\x80\xe0\x37\x79\xc3\x41\x43"), "1e+16"));      /* 1e16 */
+  ASSERT_TRUE(pym(S("g\x00\x00\x00\x00\x00\x00\x00\x80"), "-0.0"));
+  ASSERT_TRUE(pym(S("g\x00\x00\x00\x00\x00\x00\xf8\x7f"), "NaN"));
+  ASSERT_TRUE(pym(S("g\x00\x00\x00\x00\x00\x00\xf0\xff"), "-Infinity"));
+  /* ensure_ascii: lower-case \u escapes, DEL escaped, astral as a pair. */
+  ASSERT_TRUE(pym(S("u\x04\x00\x00\x00\xc3\xa9\n\""), "\"\\u00e9\\n\\\"\""));
+  ASSERT_TRUE(pym(S("u\x05\x00\x00\x00\xf0\x9f\x98\x80\x7f"), "\"\\ud83d\\ude00\\u007f\""));
+  /* A lone surrogate, as Python writes it (surrogatepass): escaped. */
+  ASSERT_TRUE(pym(S("u\x03\x00\x00\x00\xed\xa0\x80"), "\"\\ud800\""));
+  /* Keys json accepts besides str: int, float, False, None. */
+  ASSERT_TRUE(pym(S("{i\x07\x00\x00\x00" "Fg\x00\x00\x00\x00\x00\x00\xf8\x3fNFN0"),
+                  "{\"7\":false,\"1.5\":null,\"false\":null}"));
+  ASSERT_TRUE(pym_refused(S("<\x00\x00\x00\x00"), "a Python set has no JSON form"));
+  ASSERT_TRUE(pym_refused(S("{z\x01" "bs\x01\x00\x00\x00x0"), "field \"b\": a Python bytes object"));
+  ASSERT_TRUE(pym_refused(S("{)\x00N0"), "a dict key is a tuple"));
+  ASSERT_TRUE(pym_refused(S("u\x05\x00\x00\x00" "a"), "truncated"));
+  ASSERT_TRUE(pym_refused(S("{z\x01" "a"), "truncated"));
+  ASSERT_TRUE(pym_refused(S("\xdb\x01\x00\x00\x00r\x00\x00\x00\x00"), "contains itself"));
+  ASSERT_TRUE(pym_refused(S("r\x05\x00\x00\x00"), "reference"));
+  ASSERT_TRUE(pym_refused(S("NN"), "after the object"));
+  ASSERT_TRUE(pym_refused(S("z\x01\xe9"), "non-ASCII in an ASCII string"));
+  ASSERT_TRUE(pym_refused(S("l\x01\x00\x00\x00\x00\x80"), "digit out of range"));
+  /* 5000 digits of 15 bits: past Python's 4300 decimal digits. */
+  ASSERT_TRUE(pym_refused(S("l\x88\x13\x00\x00"), "more than 4300 digits"));
+
+  /* The top-level "response" str is taken apart (also through a
+   * reference); any other response stays in the text. */
+  rk__buf b;
+  rk__buf_init(&b, 0);
+  rk__str r = {0};
+  int have = 0;
+  char msg[200];
+  ASSERT_EQ_INT(rk__pym_json(S("{z\x08responsez\x02okz\x01xi\x02\x00\x00\x00" "0"), &b, 1, &r,
+                             &have, msg, sizeof msg), 0);
+  ASSERT_EQ_SPAN(b.p, b.n, "{\"x\":2}");
+  ASSERT_TRUE(have);
+  ASSERT_EQ_SPAN(r.p, r.n, "ok");
+  rk__buf_reset(&b);
+  ASSERT_EQ_INT(rk__pym_json(S("{z\x01" "c\xfa\x02okz\x08responser\x00\x00\x00\x00" "0"), &b, 1,
+                             &r, &have, msg, sizeof msg), 0);
+  ASSERT_EQ_SPAN(b.p, b.n, "{\"c\":\"ok\"}");
+  ASSERT_TRUE(have);
+  ASSERT_EQ_SPAN(r.p, r.n, "ok");
+  rk__buf_reset(&b);
+  ASSERT_EQ_INT(rk__pym_json(S("{z\x08response)\x01N0"), &b, 1, &r, &have, msg, sizeof msg), 0);
+  ASSERT_EQ_SPAN(b.p, b.n, "{\"response\":[null]}");
+  ASSERT_TRUE(!have);
+  /* Output past the buffer's maximum: -2, whatever the input repeats. */
+  rk__buf_release(&b);
+  rk__buf_init(&b, 8);
+  ASSERT_EQ_INT(rk__pym_json(S("u\x0a\x00\x00\x00" "0123456789"), &b, 0, NULL, NULL, msg,
+                             sizeof msg), -2);
+  rk__buf_release(&b);
+}
+
 TEST_MAIN(TEST_ENTRY(setup_arena), TEST_ENTRY(accepts_like_jansson),
           TEST_ENTRY(rejects_with_message_and_offset),
           TEST_ENTRY(error_line_and_column),
@@ -1064,4 +1163,5 @@ TEST_MAIN(TEST_ENTRY(setup_arena), TEST_ENTRY(accepts_like_jansson),
           TEST_ENTRY(fmt_double_round_trips), TEST_ENTRY(put_val_compact),
           TEST_ENTRY(ref_strings), TEST_ENTRY(type_names),
           TEST_ENTRY(record_with_long_strings),
-          TEST_ENTRY(escapes_at_every_offset), TEST_ENTRY(release_arena))
+          TEST_ENTRY(escapes_at_every_offset), TEST_ENTRY(pymarshal_by_hand),
+          TEST_ENTRY(release_arena))

@@ -1,0 +1,66 @@
+/*
+ * fuzz_pymarshal.c - Python marshal data to JSON text (src/json/pymarshal.c)
+ * on arbitrary bytes: hostile lengths, references out of range or to
+ * objects still being read, deep nesting, digits out of range, truncation.
+ *
+ * Checks: the call returns 0, -1 (refused, with a message) or -2 (output
+ * past its maximum); accepted output is printable ASCII (ensure_ascii);
+ * it is JSON the reader accepts unless it holds what json.dumps writes
+ * but the reader refuses (NaN, Infinity, lone surrogates, \u0000); with the
+ * response taken apart, the response lies inside the input and the rest
+ * is again accepted. Differential checks against Python's own json and
+ * marshal are in python/tests/test_marshal.py.
+ *
+ *   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DRK_FUZZ=ON \
+ *     -DCMAKE_BUILD_TYPE=Debug && cmake --build build-fuzz --target fuzz_pymarshal
+ *   build-fuzz/fuzz_pymarshal -max_total_time=60 fuzz/corpus/pymarshal
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+
+#define CHECK(c)                 \
+  do {                           \
+    if (!(c)) __builtin_trap();  \
+  } while (0)
+
+static int explains_invalid_json(const rk__buf *b) {
+  return strstr(b->p, "NaN") || strstr(b->p, "Infinity") || strstr(b->p, "\\ud") ||
+         strstr(b->p, "\\u0000");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *p = (const char *)data;
+  rk__buf b;
+  rk__buf_init(&b, 1 << 20);
+  char msg[200];
+  int rc = rk__pym_json(p, size, &b, 0, NULL, NULL, msg, sizeof msg);
+  CHECK(rc == 0 || rc == -1 || rc == -2);
+  if (rc == -1) CHECK(msg[0] != '\0');
+  if (rc == 0) {
+    CHECK(b.n > 0);
+    for (size_t i = 0; i < b.n; i++) CHECK(b.p[i] >= 0x20 && b.p[i] <= 0x7E);
+    rk__arena a;
+    rk__arena_init(&a, 0);
+    rk__jval *v = NULL;
+    if (rk__json_parse(b.p, b.n, &a, NULL, &v, NULL) != 0) CHECK(explains_invalid_json(&b));
+    rk__arena_release(&a);
+
+    rk__buf apart;
+    rk__buf_init(&apart, 1 << 20);
+    rk__str r = {0};
+    int have = 0;
+    CHECK(rk__pym_json(p, size, &apart, 1, &r, &have, msg, sizeof msg) == 0);
+    if (have) {
+      CHECK(r.p >= p && r.p + r.n <= p + size);
+      CHECK(apart.n < b.n);
+    } else {
+      CHECK(apart.n == b.n && memcmp(apart.p, b.p, b.n) == 0);
+    }
+    rk__buf_release(&apart);
+  }
+  rk__buf_release(&b);
+  return 0;
+}
