@@ -283,8 +283,7 @@ class Scorer:
         self.needs_groups = bool(_LIB.rk_spec_needs_groups(handle))
         self.has_advantage = "advantage" in self.spec
         self._rows = _row_builder(self.components, self.has_advantage)
-        self._pieces = (_HAVE_PIECES and not self.needs_groups and threads > 0
-                        and threads < _cpus())
+        self._pieces = _HAVE_PIECES and not self.needs_groups and _cpus() > 1
         self._ctx_free = []
         self._lock = threading.Lock()
 
