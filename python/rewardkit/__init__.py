@@ -28,11 +28,11 @@ _LIB, _LIB_PATH = _lib.load()
 _HAVE_APART = hasattr(_LIB, "rk_score_batch_responses") and \
     _LIB.rk_score_batch_responses.argtypes is not None
 # Batches of at least this many records, when the spec has no groups and
-# the Scorer's threads leave a CPU free, are scored in pieces on threads
-# of the library while this thread turns the finished pieces into dicts
+# the machine has two CPUs or more, are scored in pieces on threads of the
+# library while this thread turns the finished pieces into dicts
 # (rk_score_batch_start / _next). When the library's threads take every
-# CPU (threads=0, the default, or more), one call is as fast or faster:
-# the library would have to give up a scoring thread for this one.
+# CPU (threads=0, the default, or more), it scores with one thread less
+# in the background and this thread scores too while it waits for a piece.
 _HAVE_PIECES = getattr(_LIB, "rk_score_batch_start", None) is not None and \
     _LIB.rk_score_batch_start.argtypes is not None
 _PIECES_FROM = 128
@@ -369,11 +369,10 @@ class Scorer:
         return [p[0] for p in pairs], (resps if any(resps) else None), _JSON
 
     def _score_chunks(self, records, explain):
-        """score() for a long batch when the library has a CPU of its own:
-        encoding records to JSON costs Python more than scoring costs the
-        library, so the batch goes in chunks, each scored (as a started
-        batch) while the next one is encoded and the previous one turned
-        into dicts. Line numbers in error messages are those of the batch."""
+        """score() for a long batch on the pieced path: the batch goes in
+        chunks, each scored (as a started batch) while the next one is
+        encoded and the previous one turned into dicts. Line numbers in
+        error messages are those of the batch."""
         explain = self._explain if explain is None else explain
         n = len(records)
         step = max(_PIECES_FROM // 2, -(-n // 8))
@@ -411,7 +410,7 @@ class Scorer:
                                        rarr, rlens, len(lines))
         if rc != 0:
             _fail(ctx, rc)
-        return lines, resps, arr, lens, rarr, rlens, opts
+        return lines, resps, arr, lens, rarr, rlens
 
     def _score_lines(self, lines, explain, resps=None, fmt=_JSON):
         explain = self._explain if explain is None else explain
