@@ -9,9 +9,10 @@
  * response given apart (rk_score_batch_responses): the input split at a
  * byte into record and response, one result line each, always a JSON
  * object. Last the started batch (rk_score_batch_start/next): the input's
- * lines (for half the inputs), cycled to 140 records so that they come in
- * two pieces, every other one with a response apart, must give byte for
- * byte the lines of one rk_score_batch_responses call on the same records.
+ * lines (for half the inputs), cycled to 140 records, every other one with
+ * a response apart, must give byte for byte the lines of one
+ * rk_score_batch_responses call on the same records, on a context of one
+ * thread (pieces of 64) and one of two (on two CPUs, the caller helping).
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -52,7 +53,29 @@ static int wr(void *u, const char *p, size_t n) {
 }
 
 static rk_spec *spec;
-static rk_ctx *ctx;
+static rk_ctx *ctx, *ctx1;
+
+/* The started batch on c equals `whole` line for line, in at least
+ * min_pieces pieces. */
+static void check_started(rk_ctx *c, const rk_score_options *ro, const char *const *recp,
+                          const size_t *rl, const char *const *rp, const size_t *rpl, size_t nr,
+                          const rk_batch *whole, size_t min_pieces) {
+  if (rk_score_batch_start(c, spec, ro, recp, rl, rp, rpl, nr) != RK_OK) __builtin_trap();
+  size_t k = 0, pieces = 0;
+  for (;;) {
+    rk_batch *pb = NULL;
+    if (rk_score_batch_next(c, &pb) != RK_OK) __builtin_trap();
+    if (!pb) break;
+    pieces++;
+    for (size_t i = 0; i < rk_batch_count(pb); i++, k++) {
+      size_t n1 = 0, n2 = 0;
+      const char *l1 = rk_batch_line(pb, i, &n1), *l2 = rk_batch_line(whole, k, &n2);
+      if (!l1 || !l2 || n1 != n2 || memcmp(l1, l2, n1)) __builtin_trap();
+    }
+    rk_batch_free(pb);
+  }
+  if (k != nr || pieces < min_pieces) __builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!spec) {
@@ -61,8 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         "{\"fn\":\"mcq\"},{\"fn\":\"field\",\"args\":{\"field\":\"x\",\"default\":0}}]}}";
     char err[256];
     if (rk_spec_compile(js, strlen(js), &spec, err, sizeof err) != RK_OK) __builtin_trap();
-    rk_ctx_options o = {.threads = 2};
-    if (rk_ctx_create(&o, &ctx) != RK_OK) __builtin_trap();
+    rk_ctx_options o = {.threads = 2}, o1 = {.threads = 1};
+    if (rk_ctx_create(&o, &ctx) != RK_OK || rk_ctx_create(&o1, &ctx1) != RK_OK)
+      __builtin_trap();
   }
   io_t s = {.p = data, .n = size, .piece = size ? (data[0] % 7) * 37 + 1 : 1};
   rk_stream_io io = {.read = rd, .read_user = &s, .write = wr, .write_user = &s};
@@ -158,22 +182,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rk_batch *whole = NULL;
   if (rk_score_batch_responses(ctx, spec, &ro, recp, rl, rp, rpl, NR, &whole) != RK_OK)
     __builtin_trap();
-  if (rk_score_batch_start(ctx, spec, &ro, recp, rl, rp, rpl, NR) != RK_OK)
-    __builtin_trap();
-  size_t k = 0, pieces = 0;
-  for (;;) {
-    rk_batch *pb = NULL;
-    if (rk_score_batch_next(ctx, &pb) != RK_OK) __builtin_trap();
-    if (!pb) break;
-    pieces++;
-    for (size_t i = 0; i < rk_batch_count(pb); i++, k++) {
-      size_t n1 = 0, n2 = 0;
-      const char *l1 = rk_batch_line(pb, i, &n1), *l2 = rk_batch_line(whole, k, &n2);
-      if (!l1 || !l2 || n1 != n2 || memcmp(l1, l2, n1)) __builtin_trap();
-    }
-    rk_batch_free(pb);
-  }
-  if (k != NR || pieces < 2) __builtin_trap();
+  /* One thread: pieces of 64 records. Two threads: on a machine with two
+   * CPUs, one piece scored by the context's thread and this one. */
+  check_started(ctx1, &ro, recp, rl, rp, rpl, NR, whole, 2);
+  check_started(ctx, &ro, recp, rl, rp, rpl, NR, whole, 1);
   rk_batch_free(whole);
   free(text);
   free(rtext);
