@@ -94,7 +94,8 @@ RK_API void rk_free(void *p);
 typedef struct rk_ctx rk_ctx;
 
 typedef struct rk_ctx_options {
-  /* Worker threads, including the calling one. 0 = number of online CPUs. */
+  /* Worker threads, including the calling one. 0 = the CPUs this process
+   * may run on (its affinity mask: a container's cpuset, taskset). */
   unsigned threads;
 } rk_ctx_options;
 

@@ -97,7 +97,7 @@ struct rk_ctx {
   rk__mclient *mc;     /* created when a model reward first calls out */
   rk__mstats mstart;   /* client totals when the current call began */
   started st;
-  unsigned cpus;       /* online CPUs at creation (sysconf reads a file) */
+  unsigned cpus;       /* CPUs of the process at creation (rk__cpus) */
   unsigned use;        /* threads the current call scores with (<= n) */
   char errmsg[512];
 };
@@ -106,8 +106,7 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
   unsigned n = opts ? opts->threads : 0;
-  long c = sysconf(_SC_NPROCESSORS_ONLN);
-  unsigned cpus = c > 0 ? (unsigned)c : 1;
+  unsigned cpus = rk__cpus();
   if (n == 0) n = cpus;
   if (n > 256) n = 256;
   rk_ctx *ctx = calloc(1, sizeof *ctx);

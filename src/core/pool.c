@@ -14,12 +14,14 @@
  * The watching is bounded in time (RK__SPIN_NS) and yields the CPU now and
  * then.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/pool.h"
 
@@ -188,4 +190,14 @@ void rk__pool_run(rk__pool *p, rk__pool_fn fn, void *arg, size_t tasks) {
   rk__pool_start(p, fn, arg, tasks);
   fn(arg, 0, p->n);
   rk__pool_wait(p);
+}
+
+unsigned rk__cpus(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int k = CPU_COUNT(&set);
+    if (k > 0) return (unsigned)k;
+  }
+  long c = sysconf(_SC_NPROCESSORS_ONLN);
+  return c > 0 ? (unsigned)c : 1;
 }

@@ -39,4 +39,8 @@ void rk__pool_wait(rk__pool *p);
 int rk__spin_while(const atomic_ulong *v, unsigned long x, int equal, const atomic_int *stop,
                    uint64_t ns);
 
+/* CPUs this process may run on: its affinity mask (a container's cpuset,
+ * taskset), else the online count. "All CPUs" means this many threads. */
+unsigned rk__cpus(void);
+
 #endif /* RK_CORE_POOL_H */

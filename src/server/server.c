@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/pool.h"
 #include "json/json.h"
 #include "rewardkit.h"
 #include "server/server.h"
@@ -1265,10 +1266,7 @@ int rk_serve_main(int argc, char **argv) {
     fprintf(stderr, "rewardkit serve: say what to serve: --spec FILE or --fn NAME\n");
     return 2;
   }
-  if (!o->threads) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    o->threads = c > 0 ? (unsigned)c : 1;
-  }
+  if (!o->threads) o->threads = rk__cpus();
   char err[1024];
   pthread_mutex_init(&s.mu, NULL);
   s.cur = spec_load(o, err, sizeof err);
