@@ -7,6 +7,7 @@ Run: REWARDKIT_LIB=build/librewardkit.so REWARDKIT_CLI=build/rewardkit \\
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -266,6 +267,20 @@ class ScorerTest(unittest.TestCase):
         self.assertEqual(want[:15], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
                                      0.0, 0.0, 1.0, 0.0, 0.0])
         self.assertEqual(hammer(s, recs, want, threads=12, rounds=5), [])
+
+    @unittest.skipUnless(shutil.which("taskset"), "taskset (util-linux) not installed")
+    def test_all_cpus_means_the_affinity_mask(self):
+        # threads=0 counts the CPUs this process may run on (a container's
+        # cpuset, taskset), not the machine's: pinned to CPU 0, one thread.
+        code = ("import ctypes, rewardkit\n"
+                "ctx = ctypes.c_void_p()\n"
+                "rewardkit._LIB.rk_ctx_create(ctypes.byref(rewardkit._lib.RkCtxOptions(0)),"
+                " ctypes.byref(ctx))\n"
+                "rewardkit._LIB.rk_ctx_threads.restype = ctypes.c_uint\n"
+                "print(rewardkit._LIB.rk_ctx_threads(ctx))\n")
+        p = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code],
+                           capture_output=True, text=True, check=True, timeout=60)
+        self.assertEqual(p.stdout.strip(), "1")
 
     def test_functions_list(self):
         fns = rewardkit.functions()
