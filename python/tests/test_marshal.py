@@ -199,6 +199,16 @@ class MarshalTest(unittest.TestCase):
                          col.sub("", s.score([json.dumps(nan)])[0]["error"]))
         self.assertIn("NaN is not a JSON number", s.score([nan])[0]["error"])
 
+    def test_max_line_counts_the_json_text_without_the_response(self):
+        # As for a response handed over apart: a long response passes, a
+        # long other field is over the limit.
+        s = rewardkit.Scorer({"reward": {"fn": "exact"}}, max_line=1000)
+        out = s.score([{"response": "a" * 5000, "reference": "a"},
+                       {"response": "7", "reference": "7", "pad": "y" * 2000}])
+        self.assertEqual((out[0]["status"], out[0]["reward"]), ("ok", 0.0))
+        self.assertEqual(out[1]["error"], "line 2: the record's JSON text (without its "
+                         "response) is over the limit of 1000 bytes (raise max_line)")
+
     def test_what_marshal_cannot_write_goes_as_json(self):
         class Record(dict):  # a dict subclass: marshal refuses it
             pass

@@ -450,8 +450,15 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     int have = 0;
     rk__buf_reset(&w->json);
     w->json.max = jb->opts.max_line;
-    if (rk__pym_json(ln->p, ln->n, &w->json, resp == NULL, &r, &have, why, sizeof why)) {
-      snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)ln->line, why);
+    int mrc = rk__pym_json(ln->p, ln->n, &w->json, resp == NULL, &r, &have, why, sizeof why);
+    if (mrc) {
+      if (mrc == -2)
+        snprintf(msg, sizeof msg,
+                 "line %llu: the record's JSON text (without its response) is over the limit "
+                 "of %zu bytes (raise max_line)",
+                 (unsigned long long)ln->line, jb->opts.max_line);
+      else
+        snprintf(msg, sizeof msg, "line %llu: %s", (unsigned long long)ln->line, why);
       put_error_record(o, ln->line, msg);
       goto close;
     }
@@ -1177,7 +1184,9 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
     goto fail;
   }
   for (size_t i = 0; i < n; i++) {
-    lines[i].p = lens[i] > o.max_line ? NULL : recs[i];
+    /* Marshal data holds the response: the limit applies to the JSON
+     * text written for the rest (score_line), as for a response apart. */
+    lines[i].p = lens[i] > o.max_line && o.format == RK_FORMAT_JSON ? NULL : recs[i];
     lines[i].n = lens[i];
     lines[i].line = line0 + i + 1;
     lines[i].resp = responses ? responses[i] : NULL;
