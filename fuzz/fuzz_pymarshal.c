@@ -8,7 +8,8 @@
  * it is JSON the reader accepts unless it holds what json.dumps writes
  * but the reader refuses (NaN, Infinity, lone surrogates, \u0000); with the
  * response taken apart, the response lies inside the input and the rest
- * is again accepted. Differential checks against Python's own json and
+ * is again accepted; scored as a record (RK_FORMAT_PYMARSHAL), the result
+ * line is a JSON object. Differential checks against Python's own json and
  * marshal are in python/tests/test_marshal.py.
  *
  *   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DRK_FUZZ=ON \
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "json/json.h"
+#include "rewardkit.h"
 
 #define CHECK(c)                 \
   do {                           \
@@ -31,8 +33,37 @@ static int explains_invalid_json(const rk__buf *b) {
          strstr(b->p, "\\u0000");
 }
 
+static rk_spec *spec;
+static rk_ctx *ctx;
+
+/* The engine on the input as a record in marshal form: one result line,
+ * always a JSON object, whatever the bytes. */
+static void score(const char *p, size_t size) {
+  if (!spec) {
+    const char *js = "{\"reward\":{\"sum\":[{\"fn\":\"exact\"},"
+                     "{\"fn\":\"field\",\"args\":{\"field\":\"x\",\"default\":0}}]}}";
+    rk_ctx_options o = {.threads = 1};
+    if (rk_spec_compile(js, strlen(js), &spec, NULL, 0) != RK_OK ||
+        rk_ctx_create(&o, &ctx) != RK_OK)
+      __builtin_trap();
+  }
+  rk_score_options so = {.results_only = 1, .format = RK_FORMAT_PYMARSHAL, .max_line = 1 << 16,
+                         .step_budget = 100000};
+  rk_batch *b = NULL;
+  CHECK(rk_score_batch(ctx, spec, &so, &p, &size, 1, &b) == RK_OK && rk_batch_count(b) == 1);
+  size_t n = 0;
+  const char *line = rk_batch_line(b, 0, &n);
+  rk__arena a;
+  rk__arena_init(&a, 0);
+  rk__jval *v = NULL;
+  CHECK(rk__json_parse(line, n, &a, NULL, &v, NULL) == 0 && v->type == RK__JOBJ);
+  rk__arena_release(&a);
+  rk_batch_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *p = (const char *)data;
+  score(p, size);
   rk__buf b;
   rk__buf_init(&b, 1 << 20);
   char msg[200];
