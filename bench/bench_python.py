@@ -35,7 +35,7 @@ def consume(results):
     return sum(r["reward"] or 0.0 for r in results)
 
 
-def best(fn, repeat=3):
+def best(fn, repeat=5):
     t = []
     for _ in range(repeat):
         t0 = time.perf_counter()

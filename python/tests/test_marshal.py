@@ -10,6 +10,7 @@ Run: REWARDKIT_LIB=build/librewardkit.so REWARDKIT_CLI=build/rewardkit \\
 import ctypes
 import json
 import marshal
+import math
 import random
 import re
 import struct
@@ -125,6 +126,22 @@ class MarshalTest(unittest.TestCase):
                 continue
             self.assertEqual(got, want, (i, obj))
         self.assertGreater(refused, 10)  # the refusal path was exercised
+
+    def test_floats_as_repr(self):
+        # Every power of two and its neighbours (where the shortest digits
+        # are not the nearest ones of printf at 17 digits), and random bit
+        # patterns: the text of each is repr()'s.
+        vals = []
+        for e in range(-1074, 1024):
+            v = math.ldexp(1.0, e)
+            vals += [v, -v, math.nextafter(v, math.inf), math.nextafter(v, 0.0)]
+        rnd = random.Random(5)
+        vals += [struct.unpack("<d", rnd.randbytes(8))[0] for _ in range(4000)]
+        vals = [v for v in vals if v == v]
+        for i in range(0, len(vals), 1000):
+            chunk = vals[i:i + 1000]
+            got, why = to_json(marshal.dumps(chunk, 4))
+            self.assertEqual(got, json.dumps(chunk, separators=(",", ":")), why)
 
     def test_refusals_name_the_field_and_the_type(self):
         cases = [({"a": {1, 2}}, 'field "a": a Python set has no JSON form'),

@@ -269,26 +269,45 @@ static size_t py_float(char *buf, double v) {
   if (isnan(v)) return (size_t)sprintf(buf, "NaN");
   if (isinf(v)) return (size_t)sprintf(buf, v < 0 ? "-Infinity" : "Infinity");
   if (v == 0) return (size_t)sprintf(buf, signbit(v) ? "-0.0" : "0.0");
-  /* The shortest digits that read back as v: the correctly rounded ones
-   * for the smallest precision that round-trips (what repr's dtoa gives). */
-  char t[40];
+  /* repr's digits: the fewest that read back as v, and of those the
+   * nearest to v. For each precision p the nearest p digits are what
+   * printf rounds to; when they miss, a neighbour can still hit at a
+   * power of two, whose rounding interval is wider above than below
+   * (only near 16-17 digits, where the interval is as wide as a digit). */
+  double av = fabs(v);
+  char t[48];
+  uint64_t mant = 0;
+  int e10 = 0; /* av reads back from mant * 10^e10 */
   for (int p = 1; p <= 17; p++) {
-    snprintf(t, sizeof t, "%.*e", p - 1, v);
-    if (strtod(t, NULL) == v) break;
+    snprintf(t, sizeof t, "%.*e", p - 1, av);
+    mant = 0;
+    const char *s = t;
+    for (; *s != 'e'; s++)
+      if (*s != '.') mant = mant * 10 + (uint64_t)(*s - '0');
+    e10 = atoi(s + 1) - (p - 1);
+    if (strtod(t, NULL) == av) break;
+    if (p >= 15) {
+      int hit = 0;
+      for (int d = -1; d <= 1 && !hit; d += 2) {
+        snprintf(t, sizeof t, "%llue%d", (unsigned long long)(mant + (uint64_t)(int64_t)d), e10);
+        if (strtod(t, NULL) == av) {
+          mant += (uint64_t)(int64_t)d;
+          hit = 1;
+        }
+      }
+      if (hit) break;
+    }
   }
-  /* t = [-]d[.ddd]e(+|-)XX */
-  char dig[20];
-  size_t nd = 0, n = 0;
-  const char *s = t;
-  if (*s == '-') {
-    buf[n++] = '-';
-    s++;
+  char dig[24];
+  size_t nd = (size_t)sprintf(dig, "%llu", (unsigned long long)mant);
+  while (nd > 1 && dig[nd - 1] == '0') {
+    nd--;
+    e10++;
   }
-  for (; *s != 'e'; s++)
-    if (*s != '.') dig[nd++] = *s;
-  int exp = atoi(s + 1);
-  while (nd > 1 && dig[nd - 1] == '0') nd--;
-  int decpt = exp + 1; /* digits before the point */
+  int decpt = (int)nd + e10; /* digits before the point */
+  int exp = decpt - 1;
+  size_t n = 0;
+  if (v < 0) buf[n++] = '-';
   if (decpt <= -4 || decpt > 16) {
     buf[n++] = dig[0];
     if (nd > 1) {
