@@ -156,6 +156,12 @@ class MarshalTest(unittest.TestCase):
             got, msg = to_json(marshal.dumps(obj, 4))
             self.assertIsNone(got)
             self.assertIn(why, msg)
+        # Big ints: the conversion is quadratic, so a record converts about
+        # 18,000 digits at most (four of 4,299 pass, five refer to one).
+        big = 10**4299
+        self.assertEqual(to_json(marshal.dumps([big] * 4, 4))[0],
+                         json.dumps([big] * 4, separators=(",", ":")))
+        self.assertIn("too large in all", to_json(marshal.dumps([big] * 5, 4))[1])
         data = marshal.dumps({"response": "x" * 40, "n": 2**70}, 4)
         for cut in range(len(data)):  # every truncation is refused
             self.assertIsNone(to_json(data[:cut])[0], cut)

@@ -34,8 +34,14 @@
 
 #define FLAG_REF 0x80
 #define MAX_DEPTH 512
-#define MAX_LONG_DIGITS 1000 /* 15-bit digits: 4516 decimal digits */
 #define MAX_DECIMAL 4300     /* sys.int_info.default_max_str_digits */
+/* 15-bit digits of an int that can still have at most 4300 decimal ones:
+ * 2^(15 * 953) has 4304 (the exact count is checked after conversion). */
+#define MAX_LONG_DIGITS 954
+/* Converting an int to decimal is quadratic in its size (which is why
+ * Python limits it): 15-bit digits converted per record, references
+ * included, at most this many (a few milliseconds at worst). */
+#define MAX_LONG_WORK 4096
 #define INLINE_REFS 64
 
 typedef struct pym {
@@ -51,6 +57,7 @@ typedef struct pym {
   rk__str *resp;
   int *have_resp;
   rk__str field;         /* top-level key being read, for messages */
+  size_t long_work;      /* 15-bit int digits converted so far */
   char *msg;
   size_t msgcap;
 } pym;
@@ -496,6 +503,9 @@ static int value(pym *m, const unsigned char **pp, int depth, int as) {
       if (nd > MAX_LONG_DIGITS)
         return refuse(m, "an int has more than %d digits (Python's own limit for int to text)",
                       MAX_DECIMAL);
+      if ((m->long_work += nd) > MAX_LONG_WORK)
+        return refuse(m, "the record's ints are too large in all (over %d decimal digits to "
+                      "convert)", MAX_LONG_WORK * 9 / 2);
       if ((size_t)(m->e - p - 5) < 2 * nd) return truncated(m);
       if (put_long(m, p + 5, nd, n < 0, as == AS_KEY)) return -1;
       *pp = p + 5 + 2 * nd;
