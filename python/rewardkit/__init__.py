@@ -526,5 +526,6 @@ class Scorer:
         re-encoding them: the fastest path from a file."""
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
-        return self._score_lines([l if isinstance(l, bytes) else l.encode() for l in lines],
-                                 explain)
+        if not isinstance(lines, list) or set(map(type, lines)) != {bytes}:
+            lines = [l if isinstance(l, bytes) else l.encode() for l in lines]
+        return self._score_lines(lines, explain)
