@@ -289,8 +289,8 @@ static size_t py_float(char *buf, double v) {
     snprintf(t, sizeof t, "%.*e", p - 1, av);
     mant = 0;
     const char *s = t;
-    for (; *s != 'e'; s++)
-      if (*s != '.') mant = mant * 10 + (uint64_t)(*s - '0');
+    for (; *s != 'e'; s++) /* digits; the point is whatever LC_NUMERIC says */
+      if (*s >= '0' && *s <= '9') mant = mant * 10 + (uint64_t)(*s - '0');
     e10 = atoi(s + 1) - (p - 1);
     if (strtod(t, NULL) == av) break;
     if (p >= 15) {
