@@ -245,6 +245,17 @@ RK_API rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec,
                            const rk_score_options *opts, const char *rec,
                            size_t len, char **out, size_t *outlen);
 
+/* The batch's results as Python marshal data (format 4) for
+ * marshal.loads: a list of one dict per line, {"reward": float or None,
+ * "status": name, "components": {name: float or None, ...}, then
+ * "advantage" (when `advantage` is non-zero) and "filtered" (only on
+ * flagged lines)}; keys interned and written once. *errors counts the
+ * lines with status "error" (their message is in rk_batch_line). *out is
+ * library-allocated (rk_free). The Python binding builds its results with
+ * one marshal.loads instead of a Python loop. */
+RK_API rk_err rk_batch_pymarshal(const rk_batch *b, const rk_spec *spec, int advantage,
+                                 char **out, size_t *outlen, size_t *errors);
+
 /* The JSON text Python's json.dumps(obj, separators=(",", ":")) writes for
  * the object whose marshal.dumps(obj, 4) bytes are data[0..len): dicts,
  * lists, tuples, str, int, float, bool and None. Anything else (bytes,

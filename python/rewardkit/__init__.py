@@ -158,6 +158,10 @@ def _marshal_reader():
 
 
 _MARSHAL = _marshal_reader()
+# Results read with one marshal.loads (rk_batch_pymarshal) when the library
+# writes them; else built here from its table. Tests compare the two.
+_MARSHAL_OUT = getattr(_LIB, "rk_batch_pymarshal", None) is not None and \
+    _LIB.rk_batch_pymarshal.argtypes is not None
 _JSON, _PYMARSHAL = 0, 1  # RK_FORMAT_JSON, RK_FORMAT_PYMARSHAL
 
 
@@ -458,7 +462,28 @@ class Scorer:
             _LIB.rk_score_batch_abort(ctx)  # a no-op once every piece was taken
             self._give_ctx(ctx)
 
-    def _results(self, batch, n, explain, line0=0):
+    def _rows_marshal(self, batch, n):
+        """The result dicts from one marshal.loads of what the library
+        writes for them (rk_batch_pymarshal): about a third faster than
+        building them here, and no per-call set-up. Returns (dicts, whether
+        some record has status "error")."""
+        p = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        errors = ctypes.c_size_t()
+        if _LIB.rk_batch_pymarshal(batch, self._spec, int(self.has_advantage), ctypes.byref(p),
+                                   ctypes.byref(size), ctypes.byref(errors)) != 0:
+            raise RewardkitError("could not read the results")
+        try:
+            out = marshal.loads(ctypes.string_at(p, size.value))
+        finally:
+            _LIB.rk_free(p)
+        if len(out) != n:
+            raise RewardkitError("could not read the results")
+        return out, errors.value
+
+    def _rows_table(self, batch, n):
+        """The result dicts built here from the library's table (for a
+        library without rk_batch_pymarshal)."""
         ncol = 4 + len(self.components)
         table = array.array("d", bytes(8 * n * ncol))
         if _LIB.rk_batch_table(batch, (ctypes.c_double * (n * ncol)).from_buffer(table),
@@ -489,10 +514,17 @@ class Scorer:
             for i in range(n):
                 if filts[i]:
                     out[i]["filtered"] = _FILTERED[int(filts[i])]
+        return out, 4.0 in statuses
+
+    def _results(self, batch, n, explain, line0=0):
+        if _MARSHAL_OUT:
+            out, errors = self._rows_marshal(batch, n)
+        else:
+            out, errors = self._rows_table(batch, n)
         if explain:
             lines = range(n)
-        elif 4.0 in statuses:  # "error": the message is in the record's line
-            lines = [i for i in range(n) if statuses[i] == 4.0]
+        elif errors:  # "error": the message is in the record's line
+            lines = [i for i in range(n) if out[i]["status"] == "error"]
         else:
             lines = ()
         for i in lines:

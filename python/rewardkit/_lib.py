@@ -99,6 +99,8 @@ def _declare(lib):
                                                 size_t]),
         "rk_score_batch_next": (ctypes.c_int, [P, ctypes.POINTER(P)]),
         "rk_score_batch_abort": (None, [P]),
+        "rk_batch_pymarshal": (ctypes.c_int, [P, P, ctypes.c_int, ctypes.POINTER(P),
+                                              ctypes.POINTER(size_t), ctypes.POINTER(size_t)]),
         "rk_pymarshal_to_json": (ctypes.c_int, [char_p, size_t, ctypes.POINTER(P),
                                                 ctypes.POINTER(size_t), char_p, size_t]),
     }

@@ -232,6 +232,60 @@ class MarshalTest(unittest.TestCase):
         self.assertEqual(out[1]["error"], "line 2: the record's JSON text (without its "
                          "response) is over the limit of 1000 bytes (raise max_line)")
 
+    @unittest.skipUnless(rewardkit._MARSHAL_OUT, "this library does not write results")
+    def test_results_read_with_marshal_equal_those_built_from_the_table(self):
+        # rk_batch_pymarshal + marshal.loads against the dicts built in
+        # Python from rk_batch_table, on batches with every kind of value:
+        # nulls, advantages, both filter flags, errors, -0.0, and 70
+        # component names, some not ASCII.
+        names = [f"c{k}\u00e9" if k % 3 else f"c{k}" for k in range(70)]
+        specs = [
+            {"reward": {"sum": [{"fn": "field", "name": n, "args": {"field": "x"},
+                                 "weight": -1 if k % 2 else 1} for k, n in enumerate(names)]}},
+            {"reward": {"fn": "field", "args": {"field": "x"}},
+             "advantage": {"estimator": "grpo"},
+             "filter": {"zero_variance": True, "mean_range": [0.1, 0.9], "action": "flag"}},
+            {"reward": {"route": {"a": {"fn": "field", "name": "fa", "args": {"field": "x"}},
+                                  "b": {"fn": "exact", "name": "fb"}}}},
+        ]
+        rnd = random.Random(3)
+        flags = set()
+        recs = []
+        for i in range(300):
+            x = rnd.choice([0.0, -0.0, 1.0, 0.5, 0.25, 1e-300, None, "bad"])
+            group = f"g{i % 7 // 2}"
+            if i < 60:  # groups of equal rewards: zero variance
+                x, group = 0.5, f"z{i // 6}"
+            elif i < 120:  # groups with a mean near 0: out of [0.1, 0.9]
+                x, group = (0.0 if i % 2 else 1e-300), f"m{i // 6}"
+            rec = {"response": "7", "reference": "7", "x": x, "group": group,
+                   "task": rnd.choice(["a", "b"])}
+            recs.append(rec if i % 37 else {"reference": "7"})  # no response: error
+        for spec in specs:
+            s = rewardkit.Scorer(spec, threads=2)
+            ctx = s._take_ctx()
+            try:
+                lines = [json.dumps(r).encode() for r in recs]
+                arr, lens, _, _ = rewardkit._arrays(lines, None)
+                batch = ctypes.c_void_p()
+                opts = s._options(False)
+                self.assertEqual(_LIB.rk_score_batch(ctx, s._spec, ctypes.byref(opts), arr, lens,
+                                                     len(lines), ctypes.byref(batch)), 0)
+                try:
+                    got, got_err = s._rows_marshal(batch, len(lines))
+                    want, want_err = s._rows_table(batch, len(lines))
+                finally:
+                    _LIB.rk_batch_free(batch)
+            finally:
+                s._give_ctx(ctx)
+            self.assertEqual(got, want)
+            self.assertEqual([list(r) for r in got], [list(r) for r in want])  # key order
+            self.assertEqual([repr(r) for r in got], [repr(r) for r in want])  # -0.0, types
+            self.assertEqual(bool(got_err), bool(want_err))
+            self.assertTrue(got_err)
+            flags |= {r.get("filtered") for r in got}
+        self.assertEqual(flags, {None, "zero_variance", "mean_out_of_range"})
+
     def test_what_marshal_cannot_write_goes_as_json(self):
         class Record(dict):  # a dict subclass: marshal refuses it
             pass

@@ -1548,6 +1548,74 @@ rk_status rk_batch_status(const rk_batch *b, size_t i) {
   return b && i < b->n ? (rk_status)b->table[i * b->ncol + 1] : RK_STATUS_ERROR;
 }
 
+rk_err rk_batch_pymarshal(const rk_batch *b, const rk_spec *spec, int advantage, char **out,
+                          size_t *outlen, size_t *errors) {
+  if (out) *out = NULL;
+  if (outlen) *outlen = 0;
+  if (errors) *errors = 0;
+  if (!b || !spec || !out || b->ncol != 4 + spec->ncomp) return RK_EINVAL;
+  if (b->n > INT32_MAX) return RK_ELIMIT;
+  static const char *const why[3] = {"", "zero_variance", "mean_out_of_range"};
+  size_t nc = spec->ncomp, nerr = 0;
+  /* Room: every str at most once in full (then 5-byte references), every
+   * number 9 bytes, the list header and the dicts' ends. */
+  size_t once = 0;
+  for (size_t k = 0; k < nc; k++) once += strlen(spec->comp_names[k]) + 5;
+  once += 64 * 5 + 6 + 6 + 10 + 9 + 8 + 13 + 17;
+  for (int k = 0; k < RK_STATUS_COUNT; k++) once += strlen(rk_status_name((rk_status)k));
+  size_t per = 4 + 6 * 14 + nc * 14;
+  if (b->n > (SIZE_MAX - once - 8) / per) return RK_ELIMIT;
+  unsigned char *buf = malloc(5 + once + b->n * per + 1);
+  long *names = malloc((nc ? nc : 1) * sizeof *names);
+  if (!buf || !names) {
+    free(buf);
+    free(names);
+    return RK_ENOMEM;
+  }
+  for (size_t k = 0; k < nc; k++) names[k] = -1;
+  long nref = 0, r_reward = -1, r_status = -1, r_comp = -1, r_adv = -1, r_filt = -1;
+  long r_st[RK_STATUS_COUNT], r_why[3] = {-1, -1, -1};
+  for (int k = 0; k < RK_STATUS_COUNT; k++) r_st[k] = -1;
+  unsigned char *w = buf;
+  *w++ = '[';
+  for (int k = 0; k < 4; k++) *w++ = (unsigned char)(b->n >> (8 * k));
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->table + i * b->ncol;
+    *w++ = '{';
+    w = rk__pym_str(w, &r_reward, &nref, "reward", 6);
+    w = rk__pym_num(w, row[0]);
+    int st = (int)row[1];
+    if (st < 0 || st >= RK_STATUS_COUNT) st = RK_STATUS_ERROR;
+    nerr += st == RK_STATUS_ERROR;
+    const char *sn = rk_status_name((rk_status)st);
+    w = rk__pym_str(w, &r_status, &nref, "status", 6);
+    w = rk__pym_str(w, &r_st[st], &nref, sn, strlen(sn));
+    w = rk__pym_str(w, &r_comp, &nref, "components", 10);
+    *w++ = '{';
+    for (size_t k = 0; k < nc; k++) {
+      const char *name = spec->comp_names[k];
+      w = rk__pym_str(w, &names[k], &nref, name, names[k] < 0 ? strlen(name) : 0);
+      w = rk__pym_num(w, row[4 + k]);
+    }
+    *w++ = '0';
+    if (advantage) {
+      w = rk__pym_str(w, &r_adv, &nref, "advantage", 9);
+      w = rk__pym_num(w, row[2]);
+    }
+    int f = (int)row[3];
+    if (f == 1 || f == 2) {
+      w = rk__pym_str(w, &r_filt, &nref, "filtered", 8);
+      w = rk__pym_str(w, &r_why[f], &nref, why[f], strlen(why[f]));
+    }
+    *w++ = '0';
+  }
+  free(names);
+  *out = (char *)buf;
+  if (outlen) *outlen = (size_t)(w - buf);
+  if (errors) *errors = nerr;
+  return RK_OK;
+}
+
 rk_err rk_batch_table(const rk_batch *b, double *out, size_t cap) {
   if (!b || (!out && b->n)) return RK_EINVAL;
   size_t need = b->n * b->ncol;

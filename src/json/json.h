@@ -120,4 +120,10 @@ int rk__json_put_val(rk__buf *b, const rk__jval *v);
  * -2 when out grew past its maximum or out of memory. */
 int rk__pym_json(const char *p, size_t n, rk__buf *out, int take_response, rk__str *resp,
                  int *have_resp, char *msg, size_t msgcap);
+/* Writing marshal data (format 4) for Python's marshal.loads, at w (room
+ * for n + 5 and 9 bytes); both return the end. A str, interned, written
+ * once and referred to after (*ref: its reference number, -1 before it is
+ * written; *nref counts the numbers given); a float, NaN as None. */
+unsigned char *rk__pym_str(unsigned char *w, long *ref, long *nref, const char *s, size_t n);
+unsigned char *rk__pym_num(unsigned char *w, double v);
 #endif /* RK_JSON_H */

@@ -648,3 +648,40 @@ rk_err rk_pymarshal_to_json(const char *data, size_t len, char **out, size_t *ou
   if (outlen) *outlen = n;
   return RK_OK;
 }
+
+/* ------------------------------------------------------------- writing */
+
+unsigned char *rk__pym_str(unsigned char *w, long *ref, long *nref, const char *s, size_t n) {
+  if (*ref >= 0) {
+    uint32_t r = (uint32_t)*ref;
+    w[0] = 'r';
+    w[1] = (unsigned char)r, w[2] = (unsigned char)(r >> 8);
+    w[3] = (unsigned char)(r >> 16), w[4] = (unsigned char)(r >> 24);
+    return w + 5;
+  }
+  *ref = (*nref)++;
+  /* Interned: keys then are the very objects of the caller's literals. */
+  if (n < 256 && rk__ascii_span(s, n) == n) {
+    *w++ = 'Z' | FLAG_REF;
+    *w++ = (unsigned char)n;
+  } else {
+    w[0] = 't' | FLAG_REF;
+    w[1] = (unsigned char)n, w[2] = (unsigned char)(n >> 8);
+    w[3] = (unsigned char)(n >> 16), w[4] = (unsigned char)(n >> 24);
+    w += 5;
+  }
+  memcpy(w, s, n);
+  return w + n;
+}
+
+unsigned char *rk__pym_num(unsigned char *w, double v) {
+  if (isnan(v)) {
+    *w = 'N';
+    return w + 1;
+  }
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  *w++ = 'g';
+  for (int i = 0; i < 8; i++) w[i] = (unsigned char)(u >> (8 * i));
+  return w + 8;
+}
