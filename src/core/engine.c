@@ -435,7 +435,7 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
   if (!ln->p) {
     snprintf(msg, sizeof msg,
              "line %llu is %zu bytes or more, over the limit of %zu bytes "
-             "(raise it with --max-line)",
+             "(raise max_line: --max-line in the CLI, max_line= in Python)",
              (unsigned long long)ln->line, ln->n, jb->opts.max_line);
     put_error_record(o, ln->line, msg);
     goto close;
