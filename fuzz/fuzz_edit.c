@@ -30,6 +30,7 @@
 #include "core/core.h"
 #include "core/spec.h"
 #include "json/json.h"
+#include "metrics/edit_common.h"
 #include "metrics/levenshtein.h"
 #include "metrics/vqa_norm.h"
 #include "rewardkit.h"
@@ -42,8 +43,6 @@
 size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size_t *len);
 size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
-int rk__py_float(const uint32_t *s, size_t n, double *out);
-int rk__py_float_ascii(const char *p, size_t n, double *out);
 
 static rk__arena g_arena;
 static rk__buf g_err, g_expl[4];

@@ -57,4 +57,10 @@ rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out);
 /* Formats v with rk__fmt_double into buf (32 bytes) and returns buf. */
 const char *rk__edm_num(char *buf, double v);
 
+/* Python's float(s) (relaxed_acc.c): 1 and *out, or 0 where Python raises
+ * ValueError. On code points, and on ASCII bytes (an exact fast path for
+ * short decimals, else the code-point reader). */
+int rk__py_float(const uint32_t *s, size_t n, double *out);
+int rk__py_float_ascii(const char *p, size_t n, double *out);
+
 #endif /* RK_METRICS_EDIT_COMMON_H */

@@ -59,7 +59,6 @@ static int ra_compile(rk__argctx *ac, void **out) {
 static int is_d(uint32_t c) { return c >= '0' && c <= '9'; }
 
 /* Python float(s) on code points: 1 and *out, or 0 (ValueError). */
-int rk__py_float(const uint32_t *s, size_t n, double *out);
 int rk__py_float(const uint32_t *s, size_t n, double *out) {
   size_t lo = 0, hi = n;
   while (lo < hi && rk__cp_isspace(s[lo])) lo++;
@@ -138,7 +137,6 @@ static int is_ascii_space(unsigned char c) {
  * floating point numbers accurately", PLDI 1990). Any other form that
  * can still be a number (underscores, inf, nan, long mantissas, large
  * exponents) goes to rk__py_float itself. */
-int rk__py_float_ascii(const char *p, size_t n, double *out);
 int rk__py_float_ascii(const char *p, size_t n, double *out) {
   const unsigned char *s = (const unsigned char *)p;
   size_t lo = 0, hi = n;

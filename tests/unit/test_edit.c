@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "e2e.h"
 #include "format/format.h"
+#include "metrics/edit_common.h"
 #include "metrics/levenshtein.h"
 #include "metrics/vqa_norm.h"
 #include "test.h"
@@ -26,8 +27,6 @@
 size_t rk__wer_words(const uint32_t *s, size_t n, int clean, size_t *start, size_t *len);
 size_t rk__wer_ids(const uint32_t *s, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
 size_t rk__wer_ids_utf8(const char *p, size_t n, int clean, rk__lev_intern *tab, uint32_t *ids);
-int rk__py_float(const uint32_t *s, size_t n, double *out);
-int rk__py_float_ascii(const char *p, size_t n, double *out);
 double rk__vqa_soft(size_t matches, size_t n);
 double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel);
 
