@@ -656,6 +656,23 @@ static rk__str region_ref(rk__str t, const char **how) {
   return rk__str_make(s, (size_t)((cl ? cl : e) - s));
 }
 
+/* rk__boxes_region on a record whose response is p[0..n) (rec is set up
+ * and left as t's record) equals region_ref, span and mode; returns it. */
+static rk__str region_agrees(tctx *t, const rk__boxargs *ba, rk__record *rec, const char *p,
+                             size_t n) {
+  memset(rec, 0, sizeof *rec);
+  rec->has_response = 1;
+  rec->response = rk__str_make(p, n);
+  t->c.rec = rec;
+  rk__str got, want;
+  const char *hg = NULL, *hw = NULL;
+  ASSERT_EQ_INT(rk__boxes_region(ba, &t->c, &got, &hg), RK_STATUS_OK);
+  want = region_ref(rec->response, &hw);
+  ASSERT_TRUE(got.p == want.p && got.n == want.n);
+  ASSERT_EQ_STR(hg, hw);
+  return want;
+}
+
 TEST(answer_region_and_fences) {
   /* On 5000 random mixes of tags, partial tags, backticks and boxes: the
    * region is the reference one above, and the boxes are those of the
@@ -676,16 +693,7 @@ TEST(answer_region_and_fences) {
     int cnt = (int)rnd_n(14);
     for (int k = 0; k < cnt; k++) sb_put(&b, parts[rnd_n(16)]);
     rk__record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.has_response = 1;
-    rec.response = rk__str_make(b.p, b.n);
-    t.c.rec = &rec;
-    rk__str got, want;
-    const char *hg = NULL, *hw = NULL;
-    ASSERT_EQ_INT(rk__boxes_region(&ba, &t.c, &got, &hg), RK_STATUS_OK);
-    want = region_ref(rec.response, &hw);
-    ASSERT_TRUE(got.p == want.p && got.n == want.n);
-    ASSERT_EQ_STR(hg, hw);
+    rk__str want = region_agrees(&t, &ba, &rec, b.p, b.n);
     /* The fence: the last ``` block (closing fence or the end), by memmem. */
     const char *f0 = NULL, *f1 = NULL;
     size_t nf = 0;
@@ -1077,16 +1085,7 @@ TEST(answer_region_long) {
       sb_put(&b, parts[rnd_n(6)]);
     }
     rk__record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.has_response = 1;
-    rec.response = rk__str_make(b.p, b.n);
-    t.c.rec = &rec;
-    rk__str got, want;
-    const char *hg = NULL, *hw = NULL;
-    ASSERT_EQ_INT(rk__boxes_region(&ba, &t.c, &got, &hg), RK_STATUS_OK);
-    want = region_ref(rec.response, &hw);
-    ASSERT_TRUE(got.p == want.p && got.n == want.n);
-    ASSERT_EQ_STR(hg, hw);
+    region_agrees(&t, &ba, &rec, b.p, b.n);
     if (rk_t_failed_) break;
   }
   tctx_done(&t);
