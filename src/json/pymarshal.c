@@ -213,6 +213,19 @@ static int put_str(pym *m, const unsigned char *s, size_t n) {
   return 0;
 }
 
+/* Whether a type code (flag cleared) is one of marshal's str forms. */
+static int is_str(unsigned t) {
+  return t == 'u' || t == 't' || t == 'a' || t == 'A' || t == 'z' || t == 'Z';
+}
+
+/* The text of the str at q, registered when it was read (so its header
+ * and length were checked then). */
+static rk__str str_text(const unsigned char *q) {
+  unsigned t = *q & ~FLAG_REF;
+  size_t h = t == 'z' || t == 'Z' ? 2 : 5;
+  return rk__str_make((const char *)q + h, h == 2 ? q[1] : (size_t)rd_i32(q + 1));
+}
+
 /* If the object at *pp is a str, or a reference to one: its bytes in *s,
  * *pp past it, the str registered if flagged; returns 1. Otherwise 0 and
  * nothing read. -1 when refused (truncated, out of memory). */
@@ -246,12 +259,8 @@ static int take_str(pym *m, const unsigned char **pp, rk__str *s) {
       int32_t i = rd_i32(p + 1);
       if (i < 0 || (size_t)i >= m->nref) return refuse(m, "malformed marshal data (reference %ld)", (long)i);
       const unsigned char *q = m->base + m->refs[i];
-      unsigned qt = *q & ~FLAG_REF;
-      if (qt != 'u' && qt != 't' && qt != 'a' && qt != 'A' && qt != 'z' && qt != 'Z') return 0;
-      /* A registered str was fully checked when first read. */
-      size_t qh = qt == 'z' || qt == 'Z' ? 2 : 5;
-      size_t qn = qh == 2 ? q[1] : (size_t)rd_i32(q + 1);
-      *s = rk__str_make((const char *)q + qh, qn);
+      if (!is_str(*q & ~FLAG_REF)) return 0;
+      *s = str_text(q);
       *pp = p + 5;
       return 1;
     }
@@ -470,13 +479,9 @@ static int value(pym *m, const unsigned char **pp, int depth, int as) {
   if (p >= m->e) return truncated(m);
   unsigned code = *p, t = code & ~FLAG_REF;
   long idx = -1;
-  if ((code & FLAG_REF) && !m->replay && t != 'r') {
-    if (t == 'u' || t == 't' || t == 'a' || t == 'A' || t == 'z' || t == 'Z') {
-      /* take_str registers it */
-    } else if ((idx = add_ref(m, p)) < 0) {
-      return refuse(m, "out of memory");
-    }
-  }
+  /* Flagged objects are numbered as they start (a str by take_str). */
+  if ((code & FLAG_REF) && !m->replay && t != 'r' && !is_str(t) && (idx = add_ref(m, p)) < 0)
+    return refuse(m, "out of memory");
   char num[64];
   switch (t) {
     case 'N':
