@@ -1556,14 +1556,18 @@ rk_err rk_batch_pymarshal(const rk_batch *b, const rk_spec *spec, int advantage,
   if (!b || !spec || !out || b->ncol != 4 + spec->ncomp) return RK_EINVAL;
   if (b->n > INT32_MAX) return RK_ELIMIT;
   static const char *const why[3] = {"", "zero_variance", "mean_out_of_range"};
+  static const char *const keys[] = {"reward", "status", "components", "advantage",
+                                     "filtered", "zero_variance", "mean_out_of_range"};
   size_t nc = spec->ncomp, nerr = 0;
-  /* Room: every str at most once in full (then 5-byte references), every
-   * number 9 bytes, the list header and the dicts' ends. */
+  /* Room: a record takes at most 57 + 14 nc bytes when every str in it is
+   * a 5-byte reference (a '{', 5 str slots, 3 numbers of 9 bytes, 2 dict
+   * ends, and a name slot and a number per component); each str is once
+   * written in full instead, its length more. */
   size_t once = 0;
-  for (size_t k = 0; k < nc; k++) once += strlen(spec->comp_names[k]) + 5;
-  once += 64 * 5 + 6 + 6 + 10 + 9 + 8 + 13 + 17;
+  for (size_t k = 0; k < nc; k++) once += strlen(spec->comp_names[k]);
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) once += strlen(keys[k]);
   for (int k = 0; k < RK_STATUS_COUNT; k++) once += strlen(rk_status_name((rk_status)k));
-  size_t per = 4 + 6 * 14 + nc * 14;
+  size_t per = 57 + 14 * nc;
   if (b->n > (SIZE_MAX - once - 8) / per) return RK_ELIMIT;
   unsigned char *buf = malloc(5 + once + b->n * per + 1);
   long *names = malloc((nc ? nc : 1) * sizeof *names);
