@@ -350,11 +350,11 @@ class Scorer:
         if (self._pieces and isinstance(records, (list, tuple))
                 and len(records) >= 2 * _PIECES_FROM):
             return self._score_chunks(records, explain)
-        lines, resps, fmt = self._encode(records)
+        lines, resps, fmt = self._encode_batch(records)
         return self._score_lines(lines, explain, resps, fmt)
 
     @staticmethod
-    def _encode(records):
+    def _encode_batch(records):
         """(records as bytes, responses apart or None, their format). A
         batch of plain dicts goes as marshal data (the library takes the
         response apart itself); anything else - JSON text, dict
@@ -383,10 +383,10 @@ class Scorer:
         out = []
         ctx = self._take_ctx()
         try:
-            cur = self._start(ctx, explain, *self._encode(records[:step]))
+            cur = self._start(ctx, explain, *self._encode_batch(records[:step]))
             for a in range(0, n, step):
                 nxt = records[a + step:a + 2 * step]
-                prepared = self._encode(nxt) if nxt else None  # while `cur` is scored
+                prepared = self._encode_batch(nxt) if nxt else None  # while `cur` is scored
                 batches = _take_all(ctx)
                 if prepared:
                     cur = self._start(ctx, explain, *prepared)
