@@ -265,6 +265,75 @@ RK_API rk_err rk_batch_pymarshal(const rk_batch *b, const rk_spec *spec, int adv
 RK_API rk_err rk_pymarshal_to_json(const char *data, size_t len, char **out, size_t *outlen,
                                    char *err, size_t errcap);
 
+/* Python objects read in place, for the Python binding: the records of a
+ * Python list (or tuple) of dicts as JSON texts and responses, ready for
+ * rk_score_batch_responses / rk_score_batch_start, without turning them
+ * into bytes in Python first. Must be called with the GIL held (ctypes:
+ * a PyDLL handle); the library calls the CPython functions given in
+ * rk_pyapi (stable ABI) and reads nothing else of an object than its type
+ * pointer, at type_offset. */
+typedef struct rk_pyapi {
+  size_t type_offset;  /* of ob_type in every object: sizeof(Py_ssize_t) */
+  /* the exact types read; anything else (subclasses included) is not */
+  const void *dict_type, *list_type, *tuple_type, *str_type, *int_type, *float_type;
+  const void *none, *true_, *false_;  /* the singletons */
+  int (*dict_next)(void *dict, ptrdiff_t *pos, void **key, void **value);
+  ptrdiff_t (*list_size)(void *list);
+  void *(*list_item)(void *list, ptrdiff_t i);    /* borrowed */
+  ptrdiff_t (*tuple_size)(void *tuple);
+  void *(*tuple_item)(void *tuple, ptrdiff_t i);  /* borrowed */
+  const char *(*utf8)(void *str, ptrdiff_t *n);   /* PyUnicode_AsUTF8AndSize */
+  double (*float_value)(void *f);                  /* PyFloat_AsDouble */
+  long long (*long_value)(void *i, int *overflow); /* PyLong_AsLongLongAndOverflow */
+  void (*err_clear)(void);
+  void (*incref)(void *o);                         /* Py_IncRef */
+  void (*decref)(void *o);                         /* Py_DecRef */
+  ptrdiff_t (*str_length)(void *str);              /* PyUnicode_GetLength */
+  /* A str's code units read where CPython keeps them (PEP 393 compact
+   * strings), which the binding checked on probes of every kind; 0 in
+   * state_offset: not known, every str goes through utf8() (which keeps
+   * a UTF-8 copy in each non-ASCII str: a cost on the GIL's thread). */
+  size_t state_offset;     /* of the 32-bit state word */
+  unsigned kind_shift;     /* kind (1, 2, 4) = state >> kind_shift & 7 */
+  unsigned compact_mask, ascii_mask;
+  size_t ascii_data, compact_data; /* offsets of the code units */
+} rk_pyapi;
+
+/* What rk_py_records read: record i is lines[i][0..lens[i]), the JSON text
+ * json.dumps(record, separators=(",", ":")) gives without its "response"
+ * member when that is a str; the response is then resps[i] (read in
+ * place: the str is held until rk_py_records_free), else NULL. kinds[i]
+ * is 0 when resps[i][0..rlens[i]) is UTF-8, or 1, 2, 4 when it is rlens[i]
+ * code units of that many bytes (Latin-1, UCS-2, UCS-4), turned into
+ * UTF-8 by the scoring threads (surrogate pairs joined; a lone surrogate
+ * is the record's error). Score them with rk_score_pyrecords or
+ * rk_score_pyrecords_start, which take the kinds. */
+typedef struct rk_pyrecords {
+  size_t n;
+  const char **lines;
+  size_t *lens;
+  const char **resps;
+  size_t *rlens;
+  unsigned char *kinds;
+} rk_pyrecords;
+
+/* Reads seq[start .. start + n) (seq a list or tuple). Every record must be
+ * a dict holding only dicts, lists, tuples, str, int (64-bit), float,
+ * bool and None, nested at most 512 deep, with str keys: otherwise
+ * RK_EINVAL and nothing is kept (the binding then encodes the batch
+ * itself, with the messages of that path). RK_ENOMEM if out of memory. */
+RK_API rk_err rk_py_records(const rk_pyapi *api, void *seq, size_t start, size_t n,
+                            rk_pyrecords **out);
+/* Releases the responses held and the texts; with the GIL held, after
+ * the batch is scored. */
+RK_API void rk_py_records_free(rk_pyrecords *r);
+/* rk_score_batch_responses and rk_score_batch_start for what
+ * rk_py_records read (opts->format must be RK_FORMAT_JSON). */
+RK_API rk_err rk_score_pyrecords(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                 const rk_pyrecords *r, rk_batch **out);
+RK_API rk_err rk_score_pyrecords_start(rk_ctx *ctx, const rk_spec *spec,
+                                       const rk_score_options *opts, const rk_pyrecords *r);
+
 /* Streams. read() fills buf with up to cap bytes and returns the count,
  * 0 at end of input, or -1 on error. write() takes n bytes and returns 0,
  * or non-zero to abort. progress() (may be NULL) is called after each

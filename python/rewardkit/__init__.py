@@ -165,6 +165,130 @@ _MARSHAL_OUT = getattr(_LIB, "rk_batch_pymarshal", None) is not None and \
 _JSON, _PYMARSHAL = 0, 1  # RK_FORMAT_JSON, RK_FORMAT_PYMARSHAL
 
 
+def _str_layout(off):
+    """Where CPython keeps a str's code units (PEP 393 compact strings):
+    (state_offset, kind_shift, compact_mask, ascii_mask, ascii_data,
+    compact_data), checked on a str of every kind; zeros if a probe
+    disagrees (the library then asks for UTF-8, which costs a copy kept in
+    every non-ASCII str)."""
+    import sys
+    layout = (4 * off, 2, 1 << 5, 1 << 6, sys.getsizeof("") - 1, sys.getsizeof("\u00e9") - 2)
+    state, shift, compact, ascii_bit, ascii_data, compact_data = layout
+    probes = [("plain ascii", 1, "latin-1"), ("caf\u00e9 au lait", 1, "latin-1"),
+              ("\u20ac 5 \u00e9", 2, "utf-16-le"), ("a\ud800b", 2, "utf-16-le"),
+              ("x \U0001F600 \u00e9", 4, "utf-32-le")]
+    for text, kind, codec in probes:
+        text = "".join(list(text))  # a new object, made at run time
+        st = ctypes.c_uint32.from_address(id(text) + state).value
+        is_ascii = text.isascii()
+        if not st & compact or bool(st & ascii_bit) != is_ascii or (st >> shift & 7) != kind:
+            return (0, 0, 0, 0, 0, 0)
+        at = id(text) + (ascii_data if is_ascii else compact_data)
+        if ctypes.string_at(at, len(text) * kind) != text.encode(codec, "surrogatepass"):
+            return (0, 0, 0, 0, 0, 0)
+    return layout
+
+
+def _pyapi():
+    """The CPython functions and types for rk_py_records, or None when the
+    library cannot read this interpreter's objects in place (no
+    rk_py_records, another object layout, or a text that differs from
+    json's on the probe)."""
+    try:
+        lib = _lib.load_holding_gil(_LIB_PATH)
+        if lib is None or getattr(_LIB, "rk_score_pyrecords", None) is None:
+            return None, None
+        api = ctypes.pythonapi
+        off = ctypes.sizeof(ctypes.c_ssize_t)
+        for obj in ({}, [], (), "", 1, 1.0, None, True):  # ob_type right after the count
+            if ctypes.c_void_p.from_address(id(obj) + off).value != id(type(obj)):
+                return None, None
+
+        def fn(name):
+            return ctypes.cast(getattr(api, name), ctypes.c_void_p).value
+        pyapi = _lib.RkPyApi(
+            off, id(dict), id(list), id(tuple), id(str), id(int), id(float), id(None), id(True),
+            id(False), fn("PyDict_Next"), fn("PyList_Size"), fn("PyList_GetItem"),
+            fn("PyTuple_Size"), fn("PyTuple_GetItem"), fn("PyUnicode_AsUTF8AndSize"),
+            fn("PyFloat_AsDouble"), fn("PyLong_AsLongLongAndOverflow"), fn("PyErr_Clear"),
+            fn("Py_IncRef"), fn("Py_DecRef"), fn("PyUnicode_GetLength"), *_str_layout(off))
+    except (AttributeError, OSError, ValueError):
+        return None, None
+    return (lib, pyapi) if _in_place_agrees(lib, pyapi) else (None, None)
+
+
+def _in_place_agrees(lib, pyapi):
+    """Whether rk_py_records reads a probe of every type and str kind as
+    json and str.encode would."""
+    shared = [1, "two"]
+    probe = [{"a": [1, -2**63, 2**63 - 1, 2.5, 1e16, -0.0, float("nan"), None, True, False,
+                    "\u00e9\n\"\x7f\U0001F600", "\u20ac\ud800", "caf\u00e9"],
+              "b": {"c": shared, "d": (shared, ())}, "k\u00e9y": "\U0001F600",
+              "response": "r\u00e9ponse \U0001F600"},
+             {"response": ["not", "a", "str"], "x": {}}, {},
+             {"response": "caf\u00e9"}, {"response": "\u20ac"}, {"response": "ascii"}]
+    p = ctypes.POINTER(_lib.RkPyRecords)()
+    if lib.rk_py_records(ctypes.byref(pyapi), probe, 0, len(probe), ctypes.byref(p)) != 0:
+        return False
+    codecs = {0: "utf-8", 1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}
+    try:
+        c = p.contents
+        lines = ctypes.cast(c.lines, ctypes.POINTER(ctypes.c_void_p))
+        resps = ctypes.cast(c.resps, ctypes.POINTER(ctypes.c_void_p))
+        for i, rec in enumerate(probe):
+            resp = rec.get("response")
+            rest = {k: v for k, v in rec.items() if k != "response" or type(v) is not str}
+            if ctypes.string_at(lines[i], c.lens[i]) != _ENCODER.encode(rest).encode():
+                return False
+            kind = c.kinds[i]
+            got = None
+            if resps[i]:
+                got = ctypes.string_at(resps[i], c.rlens[i] * (kind or 1)).decode(
+                    codecs.get(kind, "?"), "surrogatepass")
+            if got != (resp if type(resp) is str else None):
+                return False
+        return True
+    except (LookupError, ValueError):
+        return False
+    finally:
+        lib.rk_py_records_free(p)
+
+
+# Dicts read in place by the library (rk_py_records), while this thread
+# holds the GIL: no bytes are made in Python, the responses are not
+# copied. Batches it does not take go as marshal data or JSON.
+_PYLIB, _PYAPI = _pyapi()
+
+
+class _InPlace:
+    """Records read in place (rk_py_records): stands for the list of
+    record texts of a batch, and keeps what the library read alive."""
+    __slots__ = ("p", "_n")
+
+    def __init__(self, p):
+        self.p = p
+        self._n = p.contents.n
+
+    def __len__(self):
+        return self._n
+
+    def __del__(self):
+        if self.p and _PYLIB is not None:
+            _PYLIB.rk_py_records_free(self.p)
+            self.p = None
+
+
+def _read_in_place(records):
+    """records (a list or tuple) as _InPlace, or None if the library does
+    not take them (a record that is not a plain dict of JSON types)."""
+    if _PYLIB is None or not records:
+        return None
+    p = ctypes.POINTER(_lib.RkPyRecords)()
+    if _PYLIB.rk_py_records(ctypes.byref(_PYAPI), records, 0, len(records), ctypes.byref(p)):
+        return None
+    return _InPlace(p)
+
+
 def _encode(record):
     if isinstance(record, bytes):
         return record
@@ -199,6 +323,8 @@ def _arrays(lines, resps):
     """The C arrays of a batch: record pointers and lengths, and the
     responses given apart (None for none; a None entry keeps the record's
     own). They keep the bytes objects alive."""
+    if isinstance(lines, _InPlace):
+        return None, None, None, None
     n = len(lines)
     arr = (ctypes.c_char_p * n)()
     arr[:] = lines  # a slice assignment: faster than the constructor
@@ -355,13 +481,17 @@ class Scorer:
 
     @staticmethod
     def _encode_batch(records):
-        """(records as bytes, responses apart or None, their format). A
-        batch of plain dicts goes as marshal data (the library takes the
-        response apart itself); anything else - JSON text, dict
+        """(records, responses apart or None, their format). A batch of
+        plain dicts of JSON types is read in place by the library
+        (_InPlace); else plain dicts go as marshal data (the library takes
+        the response apart itself); anything else - JSON text, dict
         subclasses, values marshal cannot write such as numpy scalars -
         as JSON."""
         if not isinstance(records, (list, tuple)):
             records = list(records)
+        in_place = _read_in_place(records)
+        if in_place is not None:
+            return in_place, None, _JSON
         if _MARSHAL and records and set(map(type, records)) == {dict}:
             try:
                 return list(map(marshal.dumps, records, itertools.repeat(4, len(records)))), \
@@ -380,12 +510,14 @@ class Scorer:
         explain = self._explain if explain is None else explain
         n = len(records)
         step = max(_PIECES_FROM // 2, -(-n // 8))
+        bounds = list(range(step, n, step)) + [n]
         out = []
         ctx = self._take_ctx()
         try:
-            cur = self._start(ctx, explain, *self._encode_batch(records[:step]))
-            for a in range(0, n, step):
-                nxt = records[a + step:a + 2 * step]
+            cur = self._start(ctx, explain, *self._encode_batch(records[:bounds[0]]))
+            a = 0
+            for k, b_end in enumerate(bounds):
+                nxt = records[b_end:bounds[k + 1]] if k + 1 < len(bounds) else None
                 prepared = self._encode_batch(nxt) if nxt else None  # while `cur` is scored
                 batches = _take_all(ctx)
                 if prepared:
@@ -396,6 +528,7 @@ class Scorer:
                 finally:
                     for b in batches:
                         _LIB.rk_batch_free(b)
+                a = b_end
             del cur
             return out
         finally:
@@ -409,6 +542,11 @@ class Scorer:
         """Starts a batch (rk_score_batch_start); returns what must stay
         alive until its last piece is taken."""
         opts = self._options(explain, fmt)
+        if isinstance(lines, _InPlace):
+            rc = _LIB.rk_score_pyrecords_start(ctx, self._spec, ctypes.byref(opts), lines.p)
+            if rc != 0:
+                _fail(ctx, rc)
+            return lines
         arr, lens, rarr, rlens = _arrays(lines, resps)
         rc = _LIB.rk_score_batch_start(ctx, self._spec, ctypes.byref(opts), arr, lens,
                                        rarr, rlens, len(lines))
@@ -428,7 +566,10 @@ class Scorer:
         batch = ctypes.c_void_p()
         ctx = self._take_ctx()
         try:
-            if rarr is None:
+            if isinstance(lines, _InPlace):
+                rc = _LIB.rk_score_pyrecords(ctx, self._spec, ctypes.byref(opts), lines.p,
+                                             ctypes.byref(batch))
+            elif rarr is None:
                 rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
                                          ctypes.byref(batch))
             else:

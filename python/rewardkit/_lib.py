@@ -48,6 +48,49 @@ class RkScoreOptions(ctypes.Structure):
     ]
 
 
+class RkPyApi(ctypes.Structure):
+    """rk_pyapi: the CPython functions and types rk_py_records uses."""
+    _fields_ = [("type_offset", ctypes.c_size_t)] + [
+        (name, ctypes.c_void_p) for name in (
+            "dict_type", "list_type", "tuple_type", "str_type", "int_type", "float_type",
+            "none", "true_", "false_", "dict_next", "list_size", "list_item", "tuple_size",
+            "tuple_item", "utf8", "float_value", "long_value", "err_clear", "incref",
+            "decref", "str_length")] + [
+        ("state_offset", ctypes.c_size_t),
+        ("kind_shift", ctypes.c_uint),
+        ("compact_mask", ctypes.c_uint),
+        ("ascii_mask", ctypes.c_uint),
+        ("ascii_data", ctypes.c_size_t),
+        ("compact_data", ctypes.c_size_t),
+    ]
+
+
+class RkPyRecords(ctypes.Structure):
+    _fields_ = [
+        ("n", ctypes.c_size_t),
+        ("lines", ctypes.POINTER(ctypes.c_char_p)),
+        ("lens", ctypes.POINTER(ctypes.c_size_t)),
+        ("resps", ctypes.POINTER(ctypes.c_char_p)),
+        ("rlens", ctypes.POINTER(ctypes.c_size_t)),
+        ("kinds", ctypes.POINTER(ctypes.c_ubyte)),
+    ]
+
+
+def load_holding_gil(path):
+    """The library's functions that read Python objects, through a PyDLL
+    handle (the GIL stays held during the call), or None if it has none."""
+    lib = ctypes.PyDLL(path)
+    if getattr(lib, "rk_py_records", None) is None:
+        return None
+    rec_p = ctypes.POINTER(RkPyRecords)
+    lib.rk_py_records.restype = ctypes.c_int
+    lib.rk_py_records.argtypes = [ctypes.POINTER(RkPyApi), ctypes.py_object, ctypes.c_size_t,
+                                  ctypes.c_size_t, ctypes.POINTER(rec_p)]
+    lib.rk_py_records_free.restype = None
+    lib.rk_py_records_free.argtypes = [rec_p]
+    return lib
+
+
 class RkCtxOptions(ctypes.Structure):
     _fields_ = [("threads", ctypes.c_uint)]
 
@@ -103,6 +146,10 @@ def _declare(lib):
                                               ctypes.POINTER(size_t), ctypes.POINTER(size_t)]),
         "rk_pymarshal_to_json": (ctypes.c_int, [char_p, size_t, ctypes.POINTER(P),
                                                 ctypes.POINTER(size_t), char_p, size_t]),
+        "rk_score_pyrecords": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
+                                              ctypes.POINTER(RkPyRecords), ctypes.POINTER(P)]),
+        "rk_score_pyrecords_start": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
+                                                    ctypes.POINTER(RkPyRecords)]),
     }
     for name, (restype, argtypes) in optional.items():
         fn = getattr(lib, name, None)

@@ -90,6 +90,8 @@ typedef struct rk__buf {
 void rk__buf_init(rk__buf *b, size_t max); /* max 0 = SIZE_MAX/2 */
 int rk__buf_put(rk__buf *b, const void *p, size_t n); /* 0 ok, -1 failed */
 int rk__buf_putc(rk__buf *b, char c);
+/* Room for extra more bytes (and the NUL) without growing: 0, or -1 (oom). */
+int rk__buf_reserve(rk__buf *b, size_t extra);
 int rk__buf_puts(rk__buf *b, const char *z);
 int rk__buf_printf(rk__buf *b, const char *fmt, ...) RK__PRINTF(2, 3);
 int rk__buf_vprintf(rk__buf *b, const char *fmt, va_list ap);

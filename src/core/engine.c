@@ -19,6 +19,9 @@
  */
 #include <math.h>
 #include <pthread.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@ typedef struct worker {
   rk__arena arena;
   rk__buf err;       /* error message of the current record */
   rk__buf json;      /* the record as JSON, when given as Python marshal data */
+  rk__buf resp;      /* the response as UTF-8, when given as a str's code units */
   rk__buf *explain;  /* one per component (when explaining) */
   size_t nexplain;
   double *comp;      /* component values of the current record */
@@ -85,6 +89,7 @@ typedef struct started {
   const size_t *lens;
   const char *const *resps;
   const size_t *resp_lens;
+  const unsigned char *resp_kinds;
   size_t n, per, npieces;
   int active;            /* started and not ended (caller's thread) */
   size_t taken;          /* pieces returned by next() (caller's thread) */
@@ -130,6 +135,7 @@ rk_err rk_ctx_create(const rk_ctx_options *opts, rk_ctx **out) {
     rk__arena_init(&ctx->w[i].arena, 0);
     rk__buf_init(&ctx->w[i].err, 4096);
     rk__buf_init(&ctx->w[i].json, 0);
+    rk__buf_init(&ctx->w[i].resp, 0);
     if (!(ctx->w[i].mq = rk__mqueue_create())) {
       rk_ctx_destroy(ctx);
       return RK_ENOMEM;
@@ -174,6 +180,7 @@ void rk_ctx_destroy(rk_ctx *ctx) {
     rk__arena_release(&w->arena);
     rk__buf_release(&w->err);
     rk__buf_release(&w->json);
+    rk__buf_release(&w->resp);
     worker_free_comp(w);
   }
   free(ctx->w);
@@ -240,7 +247,8 @@ typedef struct line_in {
   size_t n;
   uint64_t line;
   const char *resp;    /* response given apart (rk_score_batch_responses) */
-  size_t resp_n;
+  size_t resp_n;       /* its bytes, or code points when resp_kind > 0 */
+  unsigned char resp_kind; /* 0: UTF-8; 1, 2, 4: a Python str's code units */
 } line_in;
 
 /* One output record. Text is in its block's buffer; with groups it is left
@@ -377,6 +385,16 @@ static size_t utf8_invalid_at(const char *p, size_t n) {
   const unsigned char *s = (const unsigned char *)p, *e = s + n;
   const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   while (s < e) {
+#ifdef __SSE2__
+    /* 32 bytes a step while they are ASCII without a zero byte. */
+    for (const __m128i zero = _mm_setzero_si128(); e - s >= 32; s += 32) {
+      __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+      __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+      __m128i bad = _mm_or_si128(_mm_or_si128(a, b),
+                                 _mm_or_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)));
+      if (_mm_movemask_epi8(bad)) break;
+    }
+#endif
     while (e - s >= 8) {
       uint64_t w;
       memcpy(&w, s, 8);
@@ -394,6 +412,85 @@ static size_t utf8_invalid_at(const char *p, size_t n) {
     s += k;
   }
   return n;
+}
+
+/* n code units of a Python str (kind 1: Latin-1, 2: UCS-2, 4: UCS-4) as
+ * UTF-8, appended to o; a high surrogate followed by a low one is one
+ * code point. Returns 0; -1 out of memory, or at a lone surrogate
+ * (*lone: its index). */
+static int units_to_utf8(rk__buf *o, const char *data, size_t n, unsigned kind, size_t *lone) {
+  const unsigned char *p = (const unsigned char *)data;
+  *lone = 0;
+  if (rk__buf_reserve(o, n * (kind == 1 ? 2 : kind == 2 ? 3 : 4))) return -1;
+  unsigned char *w = (unsigned char *)o->p + o->n;
+  for (size_t i = 0; i < n; i++) {
+    /* Runs of ASCII, eight code units at a time. */
+    if (kind == 1) {
+      for (uint64_t v; n - i >= 8 && (memcpy(&v, p + i, 8), !(v & 0x8080808080808080ull));) {
+        memcpy(w, &v, 8);
+        w += 8, i += 8;
+      }
+    } else if (kind == 2) {
+#ifdef __SSE2__
+      const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
+      for (__m128i v; n - i >= 8;) {
+        v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(v, high), zero)) != 0xFFFF) break;
+        _mm_storel_epi64((__m128i *)(void *)w, _mm_packus_epi16(v, v));
+        w += 8, i += 8;
+      }
+#endif
+    }
+    if (i >= n) break;
+    uint32_t c;
+    if (kind == 1) {
+      c = p[i];
+    } else if (kind == 2) {
+      uint16_t u;
+      memcpy(&u, p + 2 * i, 2);
+      c = u;
+    } else {
+      memcpy(&c, p + 4 * i, 4);
+    }
+    if (c < 0x80) {
+      *w++ = (unsigned char)c;
+    } else if (c < 0x800) {
+      *w++ = (unsigned char)(0xC0 | c >> 6);
+      *w++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c - 0xD800u < 0x800u) {
+      uint32_t lo = 0;
+      if (c < 0xDC00 && i + 1 < n) {
+        if (kind == 2) {
+          uint16_t u;
+          memcpy(&u, p + 2 * (i + 1), 2);
+          lo = u;
+        } else {
+          memcpy(&lo, p + 4 * (i + 1), 4);
+        }
+      }
+      if (lo - 0xDC00u >= 0x400u) {
+        *lone = i;
+        return -1;
+      }
+      c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+      i++;
+      *w++ = (unsigned char)(0xF0 | c >> 18);
+      *w++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+      *w++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      *w++ = (unsigned char)(0xE0 | c >> 12);
+      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+      *w++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+      *w++ = (unsigned char)(0xF0 | c >> 18);
+      *w++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+      *w++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+  }
+  o->n = (size_t)((char *)w - o->p);
+  return 0;
 }
 
 /* The record with a "response" member holding the text given apart,
@@ -486,20 +583,43 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     put_error_record(o, ln->line, msg);
     goto close;
   }
-  if (resp) {
+  if (resp && ln->resp_kind) {
+    /* A Python str read in place (rk_py_records): its code units as
+     * UTF-8, a surrogate pair joined as json would join its escapes. */
+    size_t lone;
+    rk__buf_reset(&w->resp);
+    if (units_to_utf8(&w->resp, resp, resp_n, ln->resp_kind, &lone) != 0) {
+      if (w->resp.oom)
+        snprintf(msg, sizeof msg, "line %llu: out of memory", (unsigned long long)ln->line);
+      else
+        snprintf(msg, sizeof msg,
+                 "line %llu: the response holds a lone surrogate (character %zu), which is "
+                 "not text: it has no UTF-8 form",
+                 (unsigned long long)ln->line, lone);
+      put_error_record(o, ln->line, msg);
+      goto close;
+    }
+    resp = w->resp.p ? w->resp.p : "";
+    resp_n = w->resp.n;
+  }
+  if (resp) { /* (valid UTF-8 when converted: the check finds a NUL) */
     size_t bad = utf8_invalid_at(resp, resp_n);
     if (bad < resp_n) {
-      snprintf(msg, sizeof msg, "line %llu: the response is not valid UTF-8 text (%s at byte %zu)",
-               (unsigned long long)ln->line, resp[bad] ? "invalid sequence" : "NUL",
-               bad);
+      if (resp[bad])
+        snprintf(msg, sizeof msg,
+                 "line %llu: the response is not valid UTF-8 text (invalid sequence at byte %zu)",
+                 (unsigned long long)ln->line, bad);
+      else
+        snprintf(msg, sizeof msg, "line %llu: the response holds a NUL character (at byte %zu)",
+                 (unsigned long long)ln->line, bad);
       put_error_record(o, ln->line, msg);
       goto close;
     }
-    if (!(root = with_response(root, resp, resp_n, &w->arena))) {
-      snprintf(msg, sizeof msg, "line %llu: out of memory", (unsigned long long)ln->line);
-      put_error_record(o, ln->line, msg);
-      goto close;
-    }
+  }
+  if (resp && !(root = with_response(root, resp, resp_n, &w->arena))) {
+    snprintf(msg, sizeof msg, "line %llu: out of memory", (unsigned long long)ln->line);
+    put_error_record(o, ln->line, msg);
+    goto close;
   }
 
   rk__record rec;
@@ -686,7 +806,7 @@ static void chunk_begin(job *jb) {
   slot *sl = jb->sl;
   unsigned nt = jb->ctx->use + (jb->help != NULL);
   sl->bl = BLOCK_LINES;
-  if (nt > 1 && sl->n > BLOCK_LINES && sl->n / nt < 4 * BLOCK_LINES) {
+  if (nt > 1 && sl->n > BLOCK_MIN && sl->n / nt < 4 * BLOCK_LINES) {
     size_t per = sl->n / (4 * (size_t)nt); /* about 4 blocks per thread */
     sl->bl = per < BLOCK_MIN ? BLOCK_MIN : per;
   }
@@ -1155,8 +1275,9 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
  * to errmsg (sizeof ctx->errmsg bytes). */
 static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *o_in,
                         const char *const *recs, const size_t *lens,
-                        const char *const *responses, const size_t *resp_lens, size_t n,
-                        uint64_t line0, started *help, char *errmsg, rk_batch **out) {
+                        const char *const *responses, const size_t *resp_lens,
+                        const unsigned char *resp_kinds, size_t n, uint64_t line0,
+                        started *help, char *errmsg, rk_batch **out) {
   rk_score_options o = *o_in;
   rk_err rc = workers_prepare(ctx, spec, o.explain);
   if (rc) {
@@ -1191,6 +1312,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
     lines[i].line = line0 + i + 1;
     lines[i].resp = responses ? responses[i] : NULL;
     lines[i].resp_n = responses && responses[i] ? resp_lens[i] : 0;
+    lines[i].resp_kind = responses && responses[i] && resp_kinds ? resp_kinds[i] : 0;
     if (!recs[i]) {
       rc = RK_EINVAL;
       goto fail;
@@ -1257,10 +1379,10 @@ static int batch_args_ok(const rk_ctx *ctx, const rk_spec *spec, const rk_score_
   return !responses || (resp_lens && opts && opts->results_only);
 }
 
-rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
-                                const char *const *recs, const size_t *lens,
-                                const char *const *responses, const size_t *resp_lens,
-                                size_t n, rk_batch **out) {
+static rk_err score_now(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                        const char *const *recs, const size_t *lens,
+                        const char *const *responses, const size_t *resp_lens,
+                        const unsigned char *resp_kinds, size_t n, rk_batch **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
   if (!batch_args_ok(ctx, spec, opts, recs, lens, responses, resp_lens, n)) return RK_EINVAL;
@@ -1268,9 +1390,30 @@ rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score
   rk_score_options o;
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';
-  rk_err rc = batch_run(ctx, spec, &o, recs, lens, responses, resp_lens, n, 0, NULL,
-                        ctx->errmsg, out);
-  return rc;
+  return batch_run(ctx, spec, &o, recs, lens, responses, resp_lens, resp_kinds, n, 0, NULL,
+                   ctx->errmsg, out);
+}
+
+rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                const char *const *recs, const size_t *lens,
+                                const char *const *responses, const size_t *resp_lens,
+                                size_t n, rk_batch **out) {
+  return score_now(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n, out);
+}
+
+/* Records read in place from Python (rk_py_records): JSON texts, and
+ * responses as UTF-8 or as a str's code units. */
+static int pyrecords_ok(const rk_pyrecords *r, const rk_score_options *opts) {
+  return r && (!opts || opts->format == RK_FORMAT_JSON);
+}
+
+rk_err rk_score_pyrecords(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                          const rk_pyrecords *r, rk_batch **out) {
+  if (!pyrecords_ok(r, opts)) {
+    if (out) *out = NULL;
+    return RK_EINVAL;
+  }
+  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, out);
 }
 
 /* ------------------------------------------------------ started batches */
@@ -1339,7 +1482,8 @@ static void *started_main(void *arg) {
       rk_batch *b = NULL;
       rk_err rc = batch_run(ctx, s->spec, &s->o, s->recs + a, s->lens + a,
                             s->resps ? s->resps + a : NULL,
-                            s->resps ? s->resp_lens + a : NULL, m, a,
+                            s->resps ? s->resp_lens + a : NULL,
+                            s->resp_kinds ? s->resp_kinds + a : NULL, m, a,
                             s->helper && !s->spec->calls_model ? s : NULL, s->errmsg, &b);
       pthread_mutex_lock(&s->mu);
       s->pieces[k] = b;
@@ -1422,10 +1566,10 @@ static void started_wait(rk_ctx *ctx, size_t k) {
   }
 }
 
-rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
-                            const char *const *recs, const size_t *lens,
-                            const char *const *responses, const size_t *resp_lens,
-                            size_t n) {
+static rk_err start_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                          const char *const *recs, const size_t *lens,
+                          const char *const *responses, const size_t *resp_lens,
+                          const unsigned char *resp_kinds, size_t n) {
   if (!batch_args_ok(ctx, spec, opts, recs, lens, responses, resp_lens, n)) return RK_EINVAL;
   if (ctx_busy(ctx)) return RK_EBUSY;
   started *s = &ctx->st;
@@ -1451,6 +1595,7 @@ rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_opt
   s->lens = lens;
   s->resps = responses;
   s->resp_lens = resp_lens;
+  s->resp_kinds = resp_kinds;
   s->n = n;
   s->per = per;
   s->npieces = np;
@@ -1465,6 +1610,19 @@ rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_opt
   s->active = 1;
   s->taken = 0;
   return RK_OK;
+}
+
+rk_err rk_score_batch_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                            const char *const *recs, const size_t *lens,
+                            const char *const *responses, const size_t *resp_lens,
+                            size_t n) {
+  return start_batch(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n);
+}
+
+rk_err rk_score_pyrecords_start(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                const rk_pyrecords *r) {
+  if (!pyrecords_ok(r, opts)) return RK_EINVAL;
+  return start_batch(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n);
 }
 
 /* Waits until the thread is done with the batch, frees the pieces not

@@ -123,6 +123,8 @@ static int buf_grow(rk__buf *b, size_t extra) {
   return 0;
 }
 
+int rk__buf_reserve(rk__buf *b, size_t extra) { return buf_grow(b, extra); }
+
 int rk__buf_put(rk__buf *b, const void *p, size_t n) {
   if (b->oom) return -1;
   if (n == 0) return 0;

@@ -120,6 +120,18 @@ int rk__json_put_val(rk__buf *b, const rk__jval *v);
  * -2 when out grew past its maximum or out of memory. */
 int rk__pym_json(const char *p, size_t n, rk__buf *out, int take_response, rk__str *resp,
                  int *have_resp, char *msg, size_t msgcap);
+/* A string's UTF-8 bytes (encoded surrogates allowed, as Python's
+ * surrogatepass writes them) as Python's json.dumps writes the str with
+ * ensure_ascii: quoted, \uXXXX escapes in lower case. Returns n, or the
+ * offset of the first byte that is not UTF-8 (the output is then cut). */
+size_t rk__json_put_pystr(rk__buf *o, const char *s, size_t n);
+/* The same for a str's n code units of `kind` bytes each (1: Latin-1,
+ * 2: UCS-2, 4: UCS-4), as CPython keeps them; surrogates are written as
+ * json writes them (each code point \uXXXX, a pair stays a pair). */
+void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind);
+/* repr(v) of a Python float (NaN and infinities as json writes them:
+ * NaN, Infinity, -Infinity) into buf (room for 32); returns its length. */
+size_t rk__py_float_repr(char *buf, double v);
 /* Writing marshal data (format 4) for Python's marshal.loads, at w (room
  * for n + 5 and 9 bytes); both return the end. A str, interned, written
  * once and referred to after (*ref: its reference number, -1 before it is

@@ -175,9 +175,54 @@ static size_t utf8_cp(const unsigned char *s, const unsigned char *e, unsigned *
   return 0;
 }
 
-static int put_str(pym *m, const unsigned char *s, size_t n) {
-  rk__buf *o = m->o;
-  const unsigned char *e = s + n;
+/* An ASCII character that is not plain, as json escapes it. */
+static void put_escaped(rk__buf *o, unsigned c) {
+  const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
+                  : c == '\f' ? "\\f" : NULL;
+  if (esc)
+    rk__buf_put(o, esc, 2);
+  else
+    put_u4(o, c);
+}
+
+void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind) {
+  const unsigned char *s = (const unsigned char *)p;
+  rk__buf_putc(o, '"');
+  size_t i = 0;
+  while (i < n) {
+    uint32_t c;
+    if (kind == 1) { /* runs of plain bytes copied at once */
+      size_t j = i;
+      while (j < n && plain(s[j])) j++;
+      if (j > i) rk__buf_put(o, s + i, j - i);
+      if ((i = j) == n) break;
+      c = s[i];
+    } else if (kind == 2) {
+      uint16_t u;
+      memcpy(&u, s + 2 * i, 2);
+      c = u;
+    } else {
+      memcpy(&c, s + 4 * i, 4);
+    }
+    i++;
+    if (c < 0x80 && plain((unsigned char)c))
+      rk__buf_putc(o, (char)c);
+    else if (c < 0x80)
+      put_escaped(o, c);
+    else if (c < 0x10000) /* lone surrogates too, as json writes them */
+      put_u4(o, c);
+    else {
+      c -= 0x10000;
+      put_u4(o, 0xD800 | c >> 10);
+      put_u4(o, 0xDC00 | (c & 0x3FF));
+    }
+  }
+  rk__buf_putc(o, '"');
+}
+
+size_t rk__json_put_pystr(rk__buf *o, const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str, *e = s + n;
   rk__buf_putc(o, '"');
   while (s < e) {
     const unsigned char *run = s;
@@ -187,19 +232,13 @@ static int put_str(pym *m, const unsigned char *s, size_t n) {
     if (s == e) break;
     unsigned c = *s;
     if (c < 0x80) {
-      const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                      : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-                      : c == '\f' ? "\\f" : NULL;
-      if (esc)
-        rk__buf_put(o, esc, 2);
-      else
-        put_u4(o, c);
+      put_escaped(o, c);
       s++;
       continue;
     }
     unsigned cp;
     size_t k = utf8_cp(s, e, &cp);
-    if (!k) return refuse(m, "a string is not valid UTF-8 (byte 0x%02X)", c);
+    if (!k) return (size_t)(s - (const unsigned char *)str);
     if (cp >= 0x10000) {
       cp -= 0x10000;
       put_u4(o, 0xD800 | cp >> 10);
@@ -210,6 +249,12 @@ static int put_str(pym *m, const unsigned char *s, size_t n) {
     s += k;
   }
   rk__buf_putc(o, '"');
+  return n;
+}
+
+static int put_str(pym *m, const unsigned char *s, size_t n) {
+  size_t bad = rk__json_put_pystr(m->o, (const char *)s, n);
+  if (bad < n) return refuse(m, "a string is not valid UTF-8 (byte 0x%02X)", s[bad]);
   return 0;
 }
 
@@ -281,7 +326,7 @@ static int take_str(pym *m, const unsigned char **pp, rk__str *s) {
 /* --------------------------------------------------------------- numbers */
 
 /* repr(v) for a finite float; json writes NaN, Infinity, -Infinity. */
-static size_t py_float(char *buf, double v) {
+size_t rk__py_float_repr(char *buf, double v) {
   if (isnan(v)) return (size_t)sprintf(buf, "NaN");
   if (isinf(v)) return (size_t)sprintf(buf, v < 0 ? "-Infinity" : "Infinity");
   if (v == 0) return (size_t)sprintf(buf, signbit(v) ? "-0.0" : "0.0");
@@ -522,7 +567,7 @@ static int value(pym *m, const unsigned char **pp, int depth, int as) {
       for (int i = 8; i >= 1; i--) u = u << 8 | p[i];
       double v;
       memcpy(&v, &u, sizeof v);
-      size_t k = py_float(num, v);
+      size_t k = rk__py_float_repr(num, v);
       if (as == AS_KEY) rk__buf_putc(o, '"');
       rk__buf_put(o, num, k);
       if (as == AS_KEY) rk__buf_putc(o, '"');

@@ -133,7 +133,7 @@ TEST(batch_with_responses_apart) {
   ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs + 2, lens + 2, r2, rl2, 1, &b),
                 RK_OK);
   ASSERT_EQ_INT(rk_batch_status(b, 0), RK_STATUS_ERROR);
-  ASSERT_CONTAINS(rk_batch_line(b, 0, &n), "(NUL at byte 10)");
+  ASSERT_CONTAINS(rk_batch_line(b, 0, &n), "holds a NUL character (at byte 10)");
   rk_batch_free(b);
   /* No responses at all: the same as rk_score_batch. */
   ASSERT_EQ_INT(rk_score_batch_responses(ctx, spec, &so, recs, lens, NULL, NULL, 2, &b), RK_OK);
