@@ -32,6 +32,10 @@
 #include "json/json.h"
 #include "rewardkit.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define FLAG_REF 0x80
 #define MAX_DEPTH 512
 #define MAX_DECIMAL 4300     /* sys.int_info.default_max_str_digits */
@@ -141,11 +145,32 @@ static int plain8(uint64_t v) {
   return (bad & high) == 0;
 }
 
-static void put_u4(rk__buf *o, unsigned cp) {
+/* Writers at w, in room reserved beforehand; they return the end. */
+static unsigned char *w_u4(unsigned char *w, unsigned cp) {
   static const char hex[] = "0123456789abcdef";
-  char t[6] = {'\\', 'u', hex[cp >> 12 & 15], hex[cp >> 8 & 15], hex[cp >> 4 & 15], hex[cp & 15]};
-  rk__buf_put(o, t, 6);
+  w[0] = '\\', w[1] = 'u', w[2] = (unsigned char)hex[cp >> 12 & 15];
+  w[3] = (unsigned char)hex[cp >> 8 & 15], w[4] = (unsigned char)hex[cp >> 4 & 15];
+  w[5] = (unsigned char)hex[cp & 15];
+  return w + 6;
 }
+
+/* A code point that is not plain, as json escapes it (ensure_ascii). */
+static unsigned char *w_escaped(unsigned char *w, uint32_t c) {
+  char e = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
+         : c == '\t' ? 't' : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
+  if (e) {
+    w[0] = '\\', w[1] = (unsigned char)e;
+    return w + 2;
+  }
+  if (c < 0x10000) return w_u4(w, c); /* lone surrogates too, as json writes them */
+  c -= 0x10000;
+  return w_u4(w_u4(w, 0xD800 | c >> 10), 0xDC00 | (c & 0x3FF));
+}
+
+/* Strings are written a segment at a time, in room reserved for the worst
+ * case of the segment (12 bytes a code unit, 6 a UTF-8 byte), so that the
+ * writers need no checks; SEG bounds what one reservation asks for. */
+#define SEG 4096
 
 /* The code point of the UTF-8 sequence at s (lead byte >= 0x80), as
  * marshal writes it: encoded surrogates (ED A0..BF) are allowed, since
@@ -175,48 +200,31 @@ static size_t utf8_cp(const unsigned char *s, const unsigned char *e, unsigned *
   return 0;
 }
 
-/* An ASCII character that is not plain, as json escapes it. */
-static void put_escaped(rk__buf *o, unsigned c) {
-  const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-                  : c == '\f' ? "\\f" : NULL;
-  if (esc)
-    rk__buf_put(o, esc, 2);
-  else
-    put_u4(o, c);
-}
-
 void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind) {
   const unsigned char *s = (const unsigned char *)p;
   rk__buf_putc(o, '"');
-  size_t i = 0;
-  while (i < n) {
-    uint32_t c;
-    if (kind == 1) { /* runs of plain bytes copied at once */
-      size_t j = i;
-      while (j < n && plain(s[j])) j++;
-      if (j > i) rk__buf_put(o, s + i, j - i);
-      if ((i = j) == n) break;
-      c = s[i];
-    } else if (kind == 2) {
-      uint16_t u;
-      memcpy(&u, s + 2 * i, 2);
-      c = u;
-    } else {
-      memcpy(&c, s + 4 * i, 4);
+  for (size_t i = 0; i < n;) {
+    size_t end = n - i > SEG ? i + SEG : n;
+    if (rk__buf_reserve(o, 12 * (end - i) + 1)) return; /* o->oom is set */
+    unsigned char *w = (unsigned char *)o->p + o->n;
+    while (i < end) {
+      uint32_t c;
+      if (kind == 1) {
+        c = s[i];
+      } else if (kind == 2) {
+        uint16_t u;
+        memcpy(&u, s + 2 * i, 2);
+        c = u;
+      } else {
+        memcpy(&c, s + 4 * i, 4);
+      }
+      i++;
+      if (c < 0x80 && plain((unsigned char)c))
+        *w++ = (unsigned char)c;
+      else
+        w = w_escaped(w, c);
     }
-    i++;
-    if (c < 0x80 && plain((unsigned char)c))
-      rk__buf_putc(o, (char)c);
-    else if (c < 0x80)
-      put_escaped(o, c);
-    else if (c < 0x10000) /* lone surrogates too, as json writes them */
-      put_u4(o, c);
-    else {
-      c -= 0x10000;
-      put_u4(o, 0xD800 | c >> 10);
-      put_u4(o, 0xDC00 | (c & 0x3FF));
-    }
+    o->n = (size_t)((char *)w - o->p);
   }
   rk__buf_putc(o, '"');
 }
@@ -225,28 +233,48 @@ size_t rk__json_put_pystr(rk__buf *o, const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str, *e = s + n;
   rk__buf_putc(o, '"');
   while (s < e) {
-    const unsigned char *run = s;
-    for (uint64_t v; e - s >= 8 && (memcpy(&v, s, 8), plain8(v));) s += 8;
-    while (s < e && plain(*s)) s++;
-    if (s > run) rk__buf_put(o, run, (size_t)(s - run));
-    if (s == e) break;
-    unsigned c = *s;
-    if (c < 0x80) {
-      put_escaped(o, c);
-      s++;
-      continue;
+    const unsigned char *seg = e - s > SEG ? s + SEG : e;
+    /* 6 a byte, and 12 for a sequence that starts in the segment and
+     * ends after it */
+    if (rk__buf_reserve(o, 6 * (size_t)(seg - s) + 12)) return n; /* o->oom is set */
+    unsigned char *w = (unsigned char *)o->p + o->n;
+    while (s < seg) {
+      const unsigned char *run = s;
+#ifdef __SSE2__
+      for (; seg - s >= 16; s += 16) { /* signed: bytes >= 0x80 are below 0x20 */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))),
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+        if (mask) {
+          s += __builtin_ctz(mask);
+          break;
+        }
+      }
+#endif
+      for (uint64_t v; seg - s >= 8 && (memcpy(&v, s, 8), plain8(v));) s += 8;
+      while (s < seg && plain(*s)) s++;
+      memcpy(w, run, (size_t)(s - run));
+      w += s - run;
+      if (s == seg) break;
+      if (*s < 0x80) {
+        w = w_escaped(w, *s++);
+        continue;
+      }
+      unsigned cp;
+      size_t k = utf8_cp(s, e, &cp); /* may end past the segment: room for 12 is there */
+      if (!k) {
+        o->n = (size_t)((char *)w - o->p);
+        o->p[o->n] = '\0';
+        return (size_t)(s - (const unsigned char *)str);
+      }
+      w = w_escaped(w, cp);
+      s += k;
     }
-    unsigned cp;
-    size_t k = utf8_cp(s, e, &cp);
-    if (!k) return (size_t)(s - (const unsigned char *)str);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      put_u4(o, 0xD800 | cp >> 10);
-      put_u4(o, 0xDC00 | (cp & 0x3FF));
-    } else {
-      put_u4(o, cp);
-    }
-    s += k;
+    o->n = (size_t)((char *)w - o->p);
   }
   rk__buf_putc(o, '"');
   return n;

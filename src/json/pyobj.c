@@ -59,6 +59,16 @@ typedef struct held_records {
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static held_records pool;
 
+/* rk__buf_putc without the call when there is room (most of the time). */
+static inline void put1(rk__buf *o, char c) {
+  if (o->cap - o->n > 1) {
+    o->p[o->n++] = c;
+    o->p[o->n] = '\0';
+  } else {
+    rk__buf_putc(o, c);
+  }
+}
+
 static const void *type_of(const rk_pyapi *a, const void *o) {
   const void *t;
   memcpy(&t, (const char *)o + a->type_offset, sizeof t);
@@ -140,7 +150,7 @@ static int members(reader *r, void *d, int depth, void **resp) {
   ptrdiff_t pos = 0;
   void *k, *v;
   int first = 1;
-  rk__buf_putc(r->o, '{');
+  put1(r->o, '{');
   while (a->dict_next(d, &pos, &k, &v)) {
     units key;
     if (type_of(a, k) != a->str_type) return -1; /* json converts them: leave it to it */
@@ -150,16 +160,16 @@ static int members(reader *r, void *d, int depth, void **resp) {
       *resp = v;
       continue;
     }
-    if (!first) rk__buf_putc(r->o, ',');
+    if (!first) put1(r->o, ',');
     first = 0;
     if (key.kind)
       rk__json_put_pyunits(r->o, key.p, key.n, key.kind);
     else if (rk__json_put_pystr(r->o, key.p, key.n) != key.n)
       return -1;
-    rk__buf_putc(r->o, ':');
+    put1(r->o, ':');
     if (value(r, v, depth + 1)) return -1;
   }
-  rk__buf_putc(r->o, '}');
+  put1(r->o, '}');
   return 0;
 }
 
@@ -187,17 +197,17 @@ static int value(reader *r, void *v, int depth) {
   if (t == a->dict_type) return members(r, v, depth, NULL);
   int list = t == a->list_type;
   if (!list && t != a->tuple_type) return -1;
-  rk__buf_putc(o, '[');
+  put1(o, '[');
   ptrdiff_t n = list ? a->list_size(v) : a->tuple_size(v);
   for (ptrdiff_t i = 0; i < n; i++) {
-    if (i) rk__buf_putc(o, ',');
+    if (i) put1(o, ',');
     void *item = list ? a->list_item(v, i) : a->tuple_item(v, i);
     if (!item || value(r, item, depth + 1)) {
       if (!item) a->err_clear();
       return -1;
     }
   }
-  rk__buf_putc(o, ']');
+  put1(o, ']');
   return 0;
 }
 
