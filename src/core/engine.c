@@ -442,32 +442,14 @@ static int units_to_utf8(rk__buf *o, const char *data, size_t n, unsigned kind, 
 #endif
     }
     if (i >= n) break;
-    uint32_t c;
-    if (kind == 1) {
-      c = p[i];
-    } else if (kind == 2) {
-      uint16_t u;
-      memcpy(&u, p + 2 * i, 2);
-      c = u;
-    } else {
-      memcpy(&c, p + 4 * i, 4);
-    }
+    uint32_t c = rk__py_unit(p, i, kind);
     if (c < 0x80) {
       *w++ = (unsigned char)c;
     } else if (c < 0x800) {
       *w++ = (unsigned char)(0xC0 | c >> 6);
       *w++ = (unsigned char)(0x80 | (c & 0x3F));
     } else if (c - 0xD800u < 0x800u) {
-      uint32_t lo = 0;
-      if (c < 0xDC00 && i + 1 < n) {
-        if (kind == 2) {
-          uint16_t u;
-          memcpy(&u, p + 2 * (i + 1), 2);
-          lo = u;
-        } else {
-          memcpy(&lo, p + 4 * (i + 1), 4);
-        }
-      }
+      uint32_t lo = c < 0xDC00 && i + 1 < n ? rk__py_unit(p, i + 1, kind) : 0;
       if (lo - 0xDC00u >= 0x400u) {
         *lone = i;
         return -1;

@@ -15,6 +15,8 @@
 #ifndef RK_JSON_H
 #define RK_JSON_H
 
+#include <string.h>
+
 #include "core/core.h"
 
 typedef enum rk__jtype {
@@ -129,6 +131,19 @@ size_t rk__json_put_pystr(rk__buf *o, const char *s, size_t n);
  * 2: UCS-2, 4: UCS-4), as CPython keeps them; surrogates are written as
  * json writes them (each code point \uXXXX, a pair stays a pair). */
 void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind);
+/* Code unit i of a Python str's units of `kind` bytes (1, 2 or 4). */
+static inline uint32_t rk__py_unit(const void *units, size_t i, unsigned kind) {
+  const unsigned char *p = (const unsigned char *)units;
+  if (kind == 1) return p[i];
+  if (kind == 2) {
+    uint16_t u;
+    memcpy(&u, p + 2 * i, 2);
+    return u;
+  }
+  uint32_t u;
+  memcpy(&u, p + 4 * i, 4);
+  return u;
+}
 /* repr(v) of a Python float (NaN and infinities as json writes them:
  * NaN, Infinity, -Infinity) into buf (room for 32); returns its length. */
 size_t rk__py_float_repr(char *buf, double v);

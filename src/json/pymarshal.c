@@ -208,17 +208,7 @@ void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind) {
     if (rk__buf_reserve(o, 12 * (end - i) + 1)) return; /* o->oom is set */
     unsigned char *w = (unsigned char *)o->p + o->n;
     while (i < end) {
-      uint32_t c;
-      if (kind == 1) {
-        c = s[i];
-      } else if (kind == 2) {
-        uint16_t u;
-        memcpy(&u, s + 2 * i, 2);
-        c = u;
-      } else {
-        memcpy(&c, s + 4 * i, 4);
-      }
-      i++;
+      uint32_t c = rk__py_unit(s, i++, kind);
       if (c < 0x80 && plain((unsigned char)c))
         *w++ = (unsigned char)c;
       else
