@@ -278,6 +278,16 @@ class _InPlace:
             self.p = None
 
 
+def _chunk_min():
+    """The smallest chunk of a long dict batch (Scorer._score_chunks).
+    Chunks let the encoding of the next one overlap the scoring; read in
+    place, encoding is cheap and smaller chunks lose more in hand-overs
+    than they gain (measured, 2 CPUs, 256-record batches: one chunk 2.25 us
+    a record, chunks of 128 2.32, of 64 2.44; 1024-record batches: chunks
+    of 256 2.10, 128 2.37, 512 2.47)."""
+    return 256 if _PYLIB is not None else _PIECES_FROM // 2
+
+
 def _read_in_place(records):
     """records (a list or tuple) as _InPlace, or None if the library does
     not take them (a record that is not a plain dict of JSON types)."""
@@ -474,7 +484,7 @@ class Scorer:
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
         if (self._pieces and isinstance(records, (list, tuple))
-                and len(records) >= 2 * _PIECES_FROM):
+                and len(records) >= 2 * _chunk_min()):
             return self._score_chunks(records, explain)
         lines, resps, fmt = self._encode_batch(records)
         return self._score_lines(lines, explain, resps, fmt)
@@ -509,7 +519,7 @@ class Scorer:
         error messages are those of the batch."""
         explain = self._explain if explain is None else explain
         n = len(records)
-        step = max(_PIECES_FROM // 2, -(-n // 8))
+        step = max(_chunk_min(), -(-n // 8))
         bounds = list(range(step, n, step)) + [n]
         out = []
         ctx = self._take_ctx()
