@@ -434,11 +434,83 @@ TEST(batch_of_python_marshal_records) {
   rk_spec_free(spec);
 }
 
+/* Responses as a Python str's code units (rk_score_pyrecords): each
+ * reference is the response's UTF-8, written out by hand, so that exact
+ * scores 1 only if the units became exactly those bytes. */
+TEST(batch_of_responses_as_code_units) {
+  rk_spec *spec = compile("{\"reward\":{\"fn\":\"exact\",\"name\":\"e\"}}");
+  ASSERT_TRUE(spec != NULL);
+  rk_ctx *ctx = NULL;
+  rk_ctx_options o = {.threads = 2};
+  ASSERT_EQ_INT(rk_ctx_create(&o, &ctx), RK_OK);
+  /* (ASCII runs of 8 and more: the converter's wide path) */
+  static const uint8_t latin1[] = "abcdefghijcaf\xE9";                    /* ...café */
+  static const uint16_t ucs2[] = {0x20AC, ' ', 0xE9, 'a', 'b', 'c', 'd', 'e', 'f', 'g',
+                                  'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 0xE9};
+  static const uint16_t pair[] = {'a', 0xD83D, 0xDE00, 'b'};        /* a U+1F600 b */
+  static const uint16_t lone[] = {'a', 0xDE00, 0xD83D, 'b'};        /* low then high */
+  static const uint32_t ucs4[] = {0x1F600, 'k'};
+  static const uint16_t nul[] = {'a', 0, 'b'};
+  static const uint16_t high_last[] = {'a', 0xD83D};               /* a high at the end */
+  const char *lines[] = {
+      "{\"reference\":\"abcdefghijcaf\\u00e9\"}",
+      "{\"reference\":\"\\u20ac \\u00e9abcdefghijklmnop\\u00e9\"}",
+      "{\"reference\":\"a\\ud83d\\ude00b\"}",
+      "{\"reference\":\"x\"}",
+      "{\"reference\":\"\\ud83d\\ude00k\"}",
+      "{\"reference\":\"x\"}",
+      "{\"reference\":\"x\"}",
+      "{\"reference\":\"plain\"}",
+  };
+  const char *resps[] = {(const char *)latin1, (const char *)ucs2, (const char *)pair,
+                         (const char *)lone,   (const char *)ucs4, (const char *)nul,
+                         (const char *)high_last, "plain"};
+  size_t lens[8], rlens[] = {14, 20, 4, 4, 2, 3, 2, 5};
+  unsigned char kinds[] = {1, 2, 2, 2, 4, 2, 2, 0};
+  for (int i = 0; i < 8; i++) lens[i] = strlen(lines[i]);
+  rk_pyrecords r = {8, lines, lens, resps, rlens, kinds};
+  rk_score_options so = {.results_only = 1};
+  rk_batch *b = NULL;
+  ASSERT_EQ_INT(rk_score_pyrecords(ctx, spec, &so, &r, &b), RK_OK);
+  ASSERT_EQ_INT(rk_batch_count(b), 8);
+  ASSERT_NEAR(rk_batch_reward(b, 0), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 1), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 2), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 4), 1, 0);
+  ASSERT_NEAR(rk_batch_reward(b, 7), 1, 0);
+  size_t n = 0;
+  ASSERT_CONTAINS(rk_batch_line(b, 3, &n), "line 4: the response holds a lone surrogate "
+                                           "(character 1)");
+  ASSERT_CONTAINS(rk_batch_line(b, 5, &n), "line 6: the response holds a NUL character "
+                                           "(at byte 1)");
+  ASSERT_CONTAINS(rk_batch_line(b, 6, &n), "line 7: the response holds a lone surrogate "
+                                           "(character 1)");
+  rk_batch_free(b);
+  /* Started, in pieces: the same results. */
+  ASSERT_EQ_INT(rk_score_pyrecords_start(ctx, spec, &so, &r), RK_OK);
+  size_t seen = 0;
+  for (;;) {
+    ASSERT_EQ_INT(rk_score_batch_next(ctx, &b), RK_OK);
+    if (!b) break;
+    for (size_t i = 0; i < rk_batch_count(b); i++, seen++)
+      if (seen != 3 && seen != 5 && seen != 6) ASSERT_NEAR(rk_batch_reward(b, i), 1, 0);
+    rk_batch_free(b);
+  }
+  ASSERT_EQ_INT(seen, 8);
+  /* Only JSON texts: another format is refused. */
+  rk_score_options other = {.results_only = 1, .format = RK_FORMAT_PYMARSHAL};
+  ASSERT_EQ_INT(rk_score_pyrecords(ctx, spec, &other, &r, &b), RK_EINVAL);
+  ASSERT_TRUE(b == NULL);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+}
+
 TEST_MAIN(TEST_ENTRY(arena_limits_and_alignment), TEST_ENTRY(buffer_respects_max),
           TEST_ENTRY(pool_runs_every_worker_once_per_run),
           TEST_ENTRY(pool_wakes_only_the_workers_a_run_can_use),
           TEST_ENTRY(batch_with_responses_apart),
-          TEST_ENTRY(batch_of_python_marshal_records), TEST_ENTRY(started_batch_in_pieces),
+          TEST_ENTRY(batch_of_python_marshal_records),
+          TEST_ENTRY(batch_of_responses_as_code_units), TEST_ENTRY(started_batch_in_pieces),
           TEST_ENTRY(started_batch_with_groups_is_one_piece),
           TEST_ENTRY(batch_statuses_order_and_summary),
           TEST_ENTRY(spec_errors_name_the_path), TEST_ENTRY(every_listed_function_is_defined),
