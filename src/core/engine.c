@@ -565,6 +565,12 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     put_error_record(o, ln->line, msg);
     goto close;
   }
+  if (resp && ln->resp_kind && ln->resp_kind != 1 && ln->resp_kind != 2 && ln->resp_kind != 4) {
+    snprintf(msg, sizeof msg, "line %llu: the response's code units are of %u bytes (1, 2 or 4)",
+             (unsigned long long)ln->line, (unsigned)ln->resp_kind);
+    put_error_record(o, ln->line, msg);
+    goto close;
+  }
   if (resp && ln->resp_kind) {
     /* A Python str read in place (rk_py_records): its code units as
      * UTF-8, a surrogate pair joined as json would join its escapes. */
@@ -788,6 +794,8 @@ static void chunk_begin(job *jb) {
   slot *sl = jb->sl;
   unsigned nt = jb->ctx->use + (jb->help != NULL);
   sl->bl = BLOCK_LINES;
+  /* Small batches too: 64 records on 2 threads took 3.7 us a record in
+   * one block, 2.6 in four (from Python, JSONL lines). */
   if (nt > 1 && sl->n > BLOCK_MIN && sl->n / nt < 4 * BLOCK_LINES) {
     size_t per = sl->n / (4 * (size_t)nt); /* about 4 blocks per thread */
     sl->bl = per < BLOCK_MIN ? BLOCK_MIN : per;

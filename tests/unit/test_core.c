@@ -497,6 +497,12 @@ TEST(batch_of_responses_as_code_units) {
     rk_batch_free(b);
   }
   ASSERT_EQ_INT(seen, 8);
+  /* A unit size that is not 1, 2 or 4: that record's error. */
+  unsigned char three[] = {3};
+  rk_pyrecords r3 = {1, lines, lens, resps, rlens, three};
+  ASSERT_EQ_INT(rk_score_pyrecords(ctx, spec, &so, &r3, &b), RK_OK);
+  ASSERT_CONTAINS(rk_batch_line(b, 0, &n), "line 1: the response's code units are of 3 bytes");
+  rk_batch_free(b);
   /* Only JSON texts: another format is refused. */
   rk_score_options other = {.results_only = 1, .format = RK_FORMAT_PYMARSHAL};
   ASSERT_EQ_INT(rk_score_pyrecords(ctx, spec, &other, &r, &b), RK_EINVAL);
