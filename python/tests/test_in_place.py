@@ -224,8 +224,8 @@ class InPlaceTest(unittest.TestCase):
 
     def test_many_threads_share_a_scorer(self):
         s = rewardkit.Scorer({"reward": {"fn": "exact"}}, threads=2)
-        recs = [{"response": f"caf\u00e9 \U0001F600 The answer is {i % 5}.", "reference": "2", "id": i}
-                for i in range(400)]
+        recs = [{"response": f"caf\u00e9 \U0001F600 The answer is {i % 5}.", "reference": "2",
+                 "id": i} for i in range(400)]
         want = [1.0 if i % 5 == 2 else 0.0 for i in range(400)]
         self.assertEqual([o["reward"] for o in s.score([json.dumps(r) for r in recs])], want)
         errors = []

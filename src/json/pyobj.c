@@ -75,6 +75,11 @@ static const void *type_of(const rk_pyapi *a, const void *o) {
   return t;
 }
 
+/* Item i of a list (list != 0) or tuple (borrowed), NULL past its end. */
+static void *item_of(const rk_pyapi *a, void *seq, int list, size_t i) {
+  return list ? a->list_item(seq, (ptrdiff_t)i) : a->tuple_item(seq, (ptrdiff_t)i);
+}
+
 /* A str's text: n code units of kind bytes each (1, 2, 4) where CPython
  * keeps them, or kind 0: n bytes of UTF-8 (ASCII strs, or through utf8()
  * when the layout is not known: that keeps a UTF-8 copy in the str). */
@@ -201,7 +206,7 @@ static int value(reader *r, void *v, int depth) {
   ptrdiff_t n = list ? a->list_size(v) : a->tuple_size(v);
   for (ptrdiff_t i = 0; i < n; i++) {
     if (i) put1(o, ',');
-    void *item = list ? a->list_item(v, i) : a->tuple_item(v, i);
+    void *item = item_of(a, v, list, (size_t)i);
     if (!item || value(r, item, depth + 1)) {
       if (!item) a->err_clear();
       return -1;
@@ -278,11 +283,10 @@ rk_err rk_py_records(const rk_pyapi *api, void *seq, size_t start, size_t n, rk_
   rk__buf_reset(&h->text);
   reader r = {api, &h->text};
   rk_err rc = RK_OK;
-  void *next = n ? list ? api->list_item(seq, (ptrdiff_t)start) : api->tuple_item(seq, (ptrdiff_t)start) : NULL;
+  void *next = n ? item_of(api, seq, list, start) : NULL;
   for (size_t i = 0; i < n; i++) {
     void *d = next;
-    next = i + 1 < n ? list ? api->list_item(seq, (ptrdiff_t)(start + i + 1))
-                   : api->tuple_item(seq, (ptrdiff_t)(start + i + 1)) : NULL;
+    next = i + 1 < n ? item_of(api, seq, list, start + i + 1) : NULL;
     if (next && type_of(api, next) == api->dict_type) prefetch_members(api, next);
     if (!d) {
       api->err_clear();
