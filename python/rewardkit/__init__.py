@@ -17,6 +17,7 @@ import itertools
 import json
 import marshal
 import os
+import sys
 import threading
 
 from . import _lib
@@ -171,7 +172,6 @@ def _str_layout(off):
     compact_data), checked on a str of every kind; zeros if a probe
     disagrees (the library then asks for UTF-8, which costs a copy kept in
     every non-ASCII str)."""
-    import sys
     layout = (4 * off, 2, 1 << 5, 1 << 6, sys.getsizeof("") - 1, sys.getsizeof("\u00e9") - 2)
     state, shift, compact, ascii_bit, ascii_data, compact_data = layout
     probes = [("plain ascii", 1, "latin-1"), ("caf\u00e9 au lait", 1, "latin-1"),
