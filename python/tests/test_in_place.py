@@ -20,7 +20,7 @@ import rewardkit
 from rewardkit import _lib
 
 from test_binding import cli_score
-from test_marshal import Objects
+from test_marshal import RECORD_SPEC, Objects
 
 
 
@@ -142,10 +142,7 @@ class InPlaceTest(unittest.TestCase):
                          "(character 1), which is not text: it has no UTF-8 form")
 
     def test_dicts_score_as_their_json_text_and_the_cli(self):
-        spec = {"reward": {"sum": [
-            {"fn": "format", "name": "format", "args": {"preset": "r1"}},
-            {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}},
-            {"fn": "field", "name": "x", "args": {"field": "meta.x"}}]}}
+        spec = RECORD_SPEC
         gen = Objects(11, huge=False)
         recs = []
         while len(recs) < 600:

@@ -36,6 +36,13 @@ def to_json(data):
         _LIB.rk_free(out)
 
 
+# Format, answer and a field of the record's own: what the dict tests score.
+RECORD_SPEC = {"reward": {"sum": [
+    {"fn": "format", "name": "format", "args": {"preset": "r1"}},
+    {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}},
+    {"fn": "field", "name": "x", "args": {"field": "meta.x"}}]}}
+
+
 class Objects:
     """Random JSON-able Python objects with what makes marshal and json
     differ: escapes, non-ASCII and astral text, lone surrogates, NUL, DEL,
@@ -176,10 +183,7 @@ class MarshalTest(unittest.TestCase):
             self.assertIsNone(to_json(data[:cut])[0], cut)
 
     def test_dicts_score_as_their_json_text_and_the_cli(self):
-        spec = {"reward": {"sum": [
-            {"fn": "format", "name": "format", "args": {"preset": "r1"}},
-            {"fn": "exact", "name": "accuracy", "args": {"extract": "answer_tag"}},
-            {"fn": "field", "name": "x", "args": {"field": "meta.x"}}]}}
+        spec = RECORD_SPEC
         gen = Objects(11, huge=False)
         recs = []
         for i in range(300):
