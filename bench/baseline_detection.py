@@ -24,7 +24,7 @@ FENCE = re.compile(r"```json(.*?)```", re.S)
 REC_BOX = re.compile(r"\[(\d+),\s*(\d+),\s*(\d+),\s*(\d+)\]")
 
 
-def parse_objects(response):
+def parse_objects(response, strict=False):
     m = ANSWER.findall(response)
     text = m[-1] if m else response
     f = FENCE.findall(text)
@@ -38,7 +38,7 @@ def parse_objects(response):
     for it in data if isinstance(data, list) else []:
         if isinstance(it, dict) and isinstance(it.get("bbox_2d"), list) and len(it["bbox_2d"]) == 4:
             x1, y1, x2, y2 = [float(v) for v in it["bbox_2d"]]
-            if x2 >= x1 and y2 >= y1:
+            if (x2 > x1 and y2 > y1) if strict else (x2 >= x1 and y2 >= y1):
                 out.append({"box": [x1, y1, x2, y2], "label": it.get("label"),
                             "conf": float(it.get("confidence", 1.0))})
     return out
@@ -151,7 +151,8 @@ def detection_visual_rft(rec, thr=0.5):
 
 
 def detection_hungarian(rec):
-    pred, gt = parse_objects(rec["response"]), ref_objects(rec["reference"])
+    # Vision-R1 keeps only predicted boxes with x1 < x2 and y1 < y2.
+    pred, gt = parse_objects(rec["response"], strict=True), ref_objects(rec["reference"])
     if not pred or not gt:
         return 1.0 if not pred and not gt else 0.0
     ids = {}
