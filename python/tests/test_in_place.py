@@ -33,11 +33,12 @@ def decode(raw, kind):
     return "".join(map(chr, array.array("H" if kind == 2 else "I", raw)))
 
 
-def read(records):
+def read(records, api=None):
     """rk_py_records on a list: None when refused, else one (JSON text,
     response str or None, kind) per record."""
     p = ctypes.POINTER(_lib.RkPyRecords)()
-    if rewardkit._PYLIB.rk_py_records(ctypes.byref(rewardkit._PYAPI), records, 0, len(records),
+    api = api or rewardkit._PYAPI
+    if rewardkit._PYLIB.rk_py_records(ctypes.byref(api), records, 0, len(records),
                                       ctypes.byref(p)) != 0:
         return None
     try:
@@ -120,6 +121,20 @@ class InPlaceTest(unittest.TestCase):
             self.assertEqual(kind, want_kind, t)
             self.assertEqual(text, json.dumps({"k\u00e9y " + t: [t, {t: t}]},
                                               separators=(",", ":")))
+
+    def test_strs_as_utf8_when_their_layout_is_not_known(self):
+        # The path taken when the str probe fails: UTF-8 asked of CPython
+        # (kind 0); a str with surrogates has none, so the batch is refused.
+        api = _lib.RkPyApi.from_buffer_copy(rewardkit._PYAPI)
+        api.state_offset = 0
+        texts = ["ascii", "caf\u00e9", "\u20ac 5", "x \U0001F600"]
+        for t in texts:
+            t = "".join(list(t))
+            rec = {"response": t, "k\u00e9y": [t, {t: 1.5}]}
+            got = read([rec], api)
+            self.assertEqual(got, [(json.dumps(apart(rec), separators=(",", ":")), t, 0)])
+        self.assertIsNone(read([{"response": "a\ud800"}], api))
+        self.assertIsNone(read([{"x": "a\ud800"}], api))
 
     def test_responses_become_utf8_as_json_would_read_them(self):
         s = rewardkit.Scorer({"reward": {"fn": "exact"}})
