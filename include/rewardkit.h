@@ -267,11 +267,12 @@ RK_API rk_err rk_pymarshal_to_json(const char *data, size_t len, char **out, siz
 
 /* Python objects read in place, for the Python binding: the records of a
  * Python list (or tuple) of dicts as JSON texts and responses, ready for
- * rk_score_batch_responses / rk_score_batch_start, without turning them
+ * rk_score_pyrecords / rk_score_pyrecords_start, without turning them
  * into bytes in Python first. Must be called with the GIL held (ctypes:
  * a PyDLL handle); the library calls the CPython functions given in
- * rk_pyapi (stable ABI) and reads nothing else of an object than its type
- * pointer, at type_offset. */
+ * rk_pyapi (stable ABI), and reads directly only an object's type pointer
+ * (at type_offset) and, when state_offset is set, a str's state word and
+ * code units. */
 typedef struct rk_pyapi {
   size_t type_offset;  /* of ob_type in every object: sizeof(Py_ssize_t) */
   /* the exact types read; anything else (subclasses included) is not */
