@@ -443,12 +443,7 @@ static int units_to_utf8(rk__buf *o, const char *data, size_t n, unsigned kind, 
     }
     if (i >= n) break;
     uint32_t c = rk__py_unit(p, i, kind);
-    if (c < 0x80) {
-      *w++ = (unsigned char)c;
-    } else if (c < 0x800) {
-      *w++ = (unsigned char)(0xC0 | c >> 6);
-      *w++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else if (c - 0xD800u < 0x800u) {
+    if (c - 0xD800u < 0x800u) {
       uint32_t lo = c < 0xDC00 && i + 1 < n ? rk__py_unit(p, i + 1, kind) : 0;
       if (lo - 0xDC00u >= 0x400u) {
         *lone = i;
@@ -456,20 +451,8 @@ static int units_to_utf8(rk__buf *o, const char *data, size_t n, unsigned kind, 
       }
       c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
       i++;
-      *w++ = (unsigned char)(0xF0 | c >> 18);
-      *w++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
-      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-      *w++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      *w++ = (unsigned char)(0xE0 | c >> 12);
-      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-      *w++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else {
-      *w++ = (unsigned char)(0xF0 | c >> 18);
-      *w++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
-      *w++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-      *w++ = (unsigned char)(0x80 | (c & 0x3F));
     }
+    w = rk__utf8_put(w, c);
   }
   o->n = (size_t)((char *)w - o->p);
   return 0;

@@ -131,6 +131,28 @@ size_t rk__json_put_pystr(rk__buf *o, const char *s, size_t n);
  * 2: UCS-2, 4: UCS-4), as CPython keeps them; surrogates are written as
  * json writes them (each code point \uXXXX, a pair stays a pair). */
 void rk__json_put_pyunits(rk__buf *o, const char *p, size_t n, unsigned kind);
+/* Code point cp (not a surrogate) as UTF-8 at o; returns the end. At
+ * most 4 bytes, whatever cp: past U+10FFFF they are not UTF-8, which a
+ * later check refuses. */
+static inline unsigned char *rk__utf8_put(unsigned char *o, uint32_t cp) {
+  if (cp < 0x80) {
+    *o++ = (unsigned char)cp;
+  } else if (cp < 0x800) {
+    *o++ = (unsigned char)(0xC0 | cp >> 6);
+    *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *o++ = (unsigned char)(0xE0 | cp >> 12);
+    *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+  } else {
+    *o++ = (unsigned char)(0xF0 | cp >> 18);
+    *o++ = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    *o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+  }
+  return o;
+}
+
 /* Code unit i of a Python str's units of `kind` bytes (1, 2 or 4). */
 static inline uint32_t rk__py_unit(const void *units, size_t i, unsigned kind) {
   const unsigned char *p = (const unsigned char *)units;

@@ -458,26 +458,6 @@ static inline int jp_hex4(const uchar *s) {
   return v;
 }
 
-/* Writes code point cp (not a surrogate) as UTF-8 at o; returns the end. */
-static inline uchar *jp_put_cp(uchar *o, int cp) {
-  if (cp < 0x80) {
-    *o++ = (uchar)cp;
-  } else if (cp < 0x800) {
-    *o++ = (uchar)(0xC0 | (cp >> 6));
-    *o++ = (uchar)(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *o++ = (uchar)(0xE0 | (cp >> 12));
-    *o++ = (uchar)(0x80 | ((cp >> 6) & 0x3F));
-    *o++ = (uchar)(0x80 | (cp & 0x3F));
-  } else {
-    *o++ = (uchar)(0xF0 | (cp >> 18));
-    *o++ = (uchar)(0x80 | ((cp >> 12) & 0x3F));
-    *o++ = (uchar)(0x80 | ((cp >> 6) & 0x3F));
-    *o++ = (uchar)(0x80 | (cp & 0x3F));
-  }
-  return o;
-}
-
 /* Decodes the escape at s (s[0] == '\\'), input bounded by q, writing
  * UTF-8 to *po. Returns the input bytes consumed, or 0 after jp_fail. */
 static size_t jp_escape(jp *st, const uchar *s, const uchar *q, uchar **po) {
@@ -525,7 +505,7 @@ static size_t jp_escape(jp *st, const uchar *s, const uchar *q, uchar **po) {
     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     used = 12;
   }
-  *po = jp_put_cp(o, cp);
+  *po = rk__utf8_put(o, cp);
   return used;
 }
 
@@ -645,7 +625,7 @@ static size_t jp_uesc(const uchar *s, const uchar *e, uchar **po) {
     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     used = 12;
   }
-  *po = jp_put_cp(*po, cp);
+  *po = rk__utf8_put(*po, cp);
   return used;
 }
 

@@ -124,23 +124,10 @@ int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out)
   for (size_t i = 0; i < n; i++) {
     uint32_t c = v[i];
     if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;
-    if (c < 0x80) {
-      b[k++] = (char)c;
-    } else if (c < 0x800) {
-      b[k++] = (char)(0xC0 | c >> 6);
-      b[k++] = (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      b[k++] = (char)(0xE0 | c >> 12);
-      b[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-      b[k++] = (char)(0x80 | (c & 0x3F));
-    } else if (c <= 0x10FFFF) {
-      b[k++] = (char)(0xF0 | c >> 18);
-      b[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
-      b[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-      b[k++] = (char)(0x80 | (c & 0x3F));
-    } else {
+    if (c <= 0x10FFFF)
+      k = (size_t)((char *)rk__utf8_put((unsigned char *)b + k, c) - b);
+    else
       b[k++] = '?';
-    }
   }
   b[k] = '\0';
   out->p = b;
