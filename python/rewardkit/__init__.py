@@ -337,8 +337,6 @@ def _arrays(lines, resps):
     """The C arrays of a batch: record pointers and lengths, and the
     responses given apart (None for none; a None entry keeps the record's
     own). They keep the bytes objects alive."""
-    if isinstance(lines, _InPlace):
-        return None, None, None, None
     n = len(lines)
     arr = (ctypes.c_char_p * n)()
     arr[:] = lines  # a slice assignment: faster than the constructor
@@ -576,19 +574,21 @@ class Scorer:
         if n >= _PIECES_FROM and self._pieces:
             return self._score_pieces(lines, resps, fmt, explain)
         opts = self._options(explain, fmt)
-        arr, lens, rarr, rlens = _arrays(lines, resps)
         batch = ctypes.c_void_p()
         ctx = self._take_ctx()
         try:
             if isinstance(lines, _InPlace):
                 rc = _LIB.rk_score_pyrecords(ctx, self._spec, ctypes.byref(opts), lines.p,
                                              ctypes.byref(batch))
-            elif rarr is None:
-                rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
-                                         ctypes.byref(batch))
             else:
-                rc = _LIB.rk_score_batch_responses(ctx, self._spec, ctypes.byref(opts), arr,
-                                                   lens, rarr, rlens, n, ctypes.byref(batch))
+                arr, lens, rarr, rlens = _arrays(lines, resps)
+                if rarr is None:
+                    rc = _LIB.rk_score_batch(ctx, self._spec, ctypes.byref(opts), arr, lens, n,
+                                             ctypes.byref(batch))
+                else:
+                    rc = _LIB.rk_score_batch_responses(ctx, self._spec, ctypes.byref(opts),
+                                                       arr, lens, rarr, rlens, n,
+                                                       ctypes.byref(batch))
             if rc != 0:
                 _fail(ctx, rc)
         finally:

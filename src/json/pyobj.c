@@ -124,14 +124,18 @@ static int str_units(const rk_pyapi *a, void *s, units *u) {
   return 0;
 }
 
-static int put_str(reader *r, void *s) {
-  units u;
-  if (str_units(r->a, s, &u)) return -1;
-  if (u.kind) {
-    rk__json_put_pyunits(r->o, u.p, u.n, u.kind);
+/* A str's text as a JSON string: 0, or -1 when it is not UTF-8. */
+static int put_units(rk__buf *o, const units *u) {
+  if (u->kind) {
+    rk__json_put_pyunits(o, u->p, u->n, u->kind);
     return 0;
   }
-  return rk__json_put_pystr(r->o, u.p, u.n) == u.n ? 0 : -1;
+  return rk__json_put_pystr(o, u->p, u->n) == u->n ? 0 : -1;
+}
+
+static int put_str(reader *r, void *s) {
+  units u;
+  return str_units(r->a, s, &u) ? -1 : put_units(r->o, &u);
 }
 
 static void put_int(rk__buf *o, long long v) {
@@ -167,10 +171,7 @@ static int members(reader *r, void *d, int depth, void **resp) {
     }
     if (!first) put1(r->o, ',');
     first = 0;
-    if (key.kind)
-      rk__json_put_pyunits(r->o, key.p, key.n, key.kind);
-    else if (rk__json_put_pystr(r->o, key.p, key.n) != key.n)
-      return -1;
+    if (put_units(r->o, &key)) return -1;
     put1(r->o, ':');
     if (value(r, v, depth + 1)) return -1;
   }
