@@ -89,7 +89,17 @@ typedef struct rk__buf {
 
 void rk__buf_init(rk__buf *b, size_t max); /* max 0 = SIZE_MAX/2 */
 int rk__buf_put(rk__buf *b, const void *p, size_t n); /* 0 ok, -1 failed */
-int rk__buf_putc(rk__buf *b, char c);
+/* One byte: written here while there is room (the usual case), else by
+ * rk__buf_putc_grow (which also keeps the maximum and the oom flag). */
+int rk__buf_putc_grow(rk__buf *b, char c);
+static inline int rk__buf_putc(rk__buf *b, char c) {
+  if (b->cap - b->n > 1 && b->n < b->max && !b->oom) {
+    b->p[b->n++] = c;
+    b->p[b->n] = '\0';
+    return 0;
+  }
+  return rk__buf_putc_grow(b, c);
+}
 /* Room for extra more bytes (and the NUL) without growing: 0, or -1 (oom). */
 int rk__buf_reserve(rk__buf *b, size_t extra);
 int rk__buf_puts(rk__buf *b, const char *z);

@@ -139,7 +139,7 @@ int rk__buf_put(rk__buf *b, const void *p, size_t n) {
   return 0;
 }
 
-int rk__buf_putc(rk__buf *b, char c) {
+int rk__buf_putc_grow(rk__buf *b, char c) {
   if (b->oom) return -1;
   if (b->n >= b->max) {
     b->oom = 1;

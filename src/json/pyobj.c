@@ -59,16 +59,6 @@ typedef struct held_records {
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static held_records pool;
 
-/* rk__buf_putc without the call when there is room (most of the time). */
-static inline void put1(rk__buf *o, char c) {
-  if (o->cap - o->n > 1) {
-    o->p[o->n++] = c;
-    o->p[o->n] = '\0';
-  } else {
-    rk__buf_putc(o, c);
-  }
-}
-
 static const void *type_of(const rk_pyapi *a, const void *o) {
   const void *t;
   memcpy(&t, (const char *)o + a->type_offset, sizeof t);
@@ -159,7 +149,7 @@ static int members(reader *r, void *d, int depth, void **resp) {
   ptrdiff_t pos = 0;
   void *k, *v;
   int first = 1;
-  put1(r->o, '{');
+  rk__buf_putc(r->o, '{');
   while (a->dict_next(d, &pos, &k, &v)) {
     units key;
     if (type_of(a, k) != a->str_type) return -1; /* json converts them: leave it to it */
@@ -169,13 +159,13 @@ static int members(reader *r, void *d, int depth, void **resp) {
       *resp = v;
       continue;
     }
-    if (!first) put1(r->o, ',');
+    if (!first) rk__buf_putc(r->o, ',');
     first = 0;
     if (put_units(r->o, &key)) return -1;
-    put1(r->o, ':');
+    rk__buf_putc(r->o, ':');
     if (value(r, v, depth + 1)) return -1;
   }
-  put1(r->o, '}');
+  rk__buf_putc(r->o, '}');
   return 0;
 }
 
@@ -203,17 +193,17 @@ static int value(reader *r, void *v, int depth) {
   if (t == a->dict_type) return members(r, v, depth, NULL);
   int list = t == a->list_type;
   if (!list && t != a->tuple_type) return -1;
-  put1(o, '[');
+  rk__buf_putc(o, '[');
   ptrdiff_t n = list ? a->list_size(v) : a->tuple_size(v);
   for (ptrdiff_t i = 0; i < n; i++) {
-    if (i) put1(o, ',');
+    if (i) rk__buf_putc(o, ',');
     void *item = item_of(a, v, list, (size_t)i);
     if (!item || value(r, item, depth + 1)) {
       if (!item) a->err_clear();
       return -1;
     }
   }
-  put1(o, ']');
+  rk__buf_putc(o, ']');
   return 0;
 }
 
