@@ -17,7 +17,10 @@
  * texts are printable ASCII and JSON objects the reader accepts, unless
  * they hold what json.dumps writes but JSON readers refuse (NaN,
  * Infinity, lone surrogates, \u0000); kinds are 0, 1, 2 or 4; scored, each
- * record gives one result line, a JSON object. Differential checks
+ * record gives one result line, a JSON object; rk_py_score on the same
+ * list refuses it exactly when rk_py_records does, else gives the results
+ * and lines of the calls it stands for, with the GIL let go and taken
+ * back once. Differential checks
  * against CPython itself are in python/tests/test_in_place.py.
  *
  *   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DRK_FUZZ=ON \
@@ -209,6 +212,49 @@ static int printable(const char *s, size_t n) {
 static rk_spec *spec;
 static rk_ctx *ctx;
 
+/* rk_py_score's GIL hand-off: every release is followed by one take-back. */
+static int gil_out;
+static void *f_save(void) {
+  CHECK(!gil_out);
+  gil_out = 1;
+  return &gil_out;
+}
+static void f_restore(void *st) {
+  CHECK(gil_out && st == &gil_out);
+  gil_out = 0;
+}
+
+/* rk_py_score on the same list: RK_EINVAL exactly when rk_py_records
+ * refused it, else the results the three calls gave (want, nwant bytes
+ * of rk_batch_pymarshal data, werr errors), and the lines of general
+ * batch b when it keeps its own. */
+static void check_direct(fobj *list, rk_err want_rc, const rk_score_options *so,
+                         const char *want, size_t nwant, size_t werr, const rk_batch *b) {
+  rk_pyapi with_gil = api;
+  with_gil.save_thread = f_save;
+  with_gil.restore_thread = f_restore;
+  rk_py_result res;
+  rk_err rc = rk_py_score(&with_gil, ctx, spec, so, 0, list, &res);
+  CHECK(!gil_out);
+  CHECK(rc == want_rc);
+  if (rc != RK_OK) {
+    CHECK(!res.batch && !res.data && !res.len && !res.errors);
+    return;
+  }
+  CHECK(res.len == nwant && memcmp(res.data, want, nwant) == 0 && res.errors == werr);
+  CHECK((res.batch != NULL) == (so->explain || werr));
+  if (res.batch) {
+    CHECK(rk_batch_count(res.batch) == rk_batch_count(b));
+    for (size_t i = 0; i < rk_batch_count(b); i++) {
+      size_t n1 = 0, n2 = 0;
+      const char *l1 = rk_batch_line(b, i, &n1), *l2 = rk_batch_line(res.batch, i, &n2);
+      CHECK(n1 == n2 && memcmp(l1, l2, n1) == 0);
+    }
+    rk_batch_free(res.batch);
+  }
+  rk_free(res.data);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!spec) {
     const char *js = "{\"reward\":{\"sum\":[{\"fn\":\"exact\"},"
@@ -249,9 +295,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       rk__buf_release(&t);
     }
     rk__arena_release(&a);
-    rk_score_options so = {.results_only = 1, .max_line = 1 << 16, .step_budget = 100000};
+    rk_score_options so = {.results_only = 1, .max_line = 1 << 16, .step_budget = 100000,
+                           .explain = take(&g) % 2};
     rk_batch *b = NULL;
     CHECK(rk_score_pyrecords(ctx, spec, &so, r, &b) == RK_OK && rk_batch_count(b) == r->n);
+    char *pm = NULL;
+    size_t npm = 0, nerr = 0;
+    CHECK(rk_batch_pymarshal(b, spec, 0, &pm, &npm, &nerr) == RK_OK);
+    check_direct(&list, RK_OK, &so, pm, npm, nerr, b);
+    rk_free(pm);
     for (size_t i = 0; i < r->n; i++) {
       size_t n = 0;
       const char *line = rk_batch_line(b, i, &n);
@@ -263,6 +315,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     rk_batch_free(b);
     rk_py_records_free(r);
+  } else {
+    rk_score_options so = {.results_only = 1};
+    check_direct(&list, rc, &so, NULL, 0, 0, NULL);
   }
   /* Every reference taken was given back. */
   for (size_t i = 0; i < g.nn; i++) {

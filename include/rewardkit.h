@@ -298,6 +298,10 @@ typedef struct rk_pyapi {
   unsigned kind_shift;     /* kind (1, 2, 4) = state >> kind_shift & 7 */
   unsigned compact_mask, ascii_mask;
   size_t ascii_data, compact_data; /* offsets of the code units */
+  /* rk_py_score lets go of the GIL while it scores and takes it back
+   * after (PyEval_SaveThread, PyEval_RestoreThread); NULL: it keeps it. */
+  void *(*save_thread)(void);
+  void (*restore_thread)(void *state);
 } rk_pyapi;
 
 /* What rk_py_records read: record i is lines[i][0..lens[i]), the JSON text
@@ -334,6 +338,26 @@ RK_API rk_err rk_score_pyrecords(rk_ctx *ctx, const rk_spec *spec, const rk_scor
                                  const rk_pyrecords *r, rk_batch **out);
 RK_API rk_err rk_score_pyrecords_start(rk_ctx *ctx, const rk_spec *spec,
                                        const rk_score_options *opts, const rk_pyrecords *r);
+/* A whole small batch in one call, for a binding whose per-call cost
+ * would otherwise be most of a one-record call (a trainer that scores
+ * sample by sample): rk_py_records of all of seq (a list or tuple),
+ * rk_score_pyrecords without the GIL (when api has save_thread), the
+ * records given back, and the results as rk_batch_pymarshal writes them
+ * in out->data[0..out->len) (free with rk_free); out->errors counts the
+ * records with status "error". out->batch is the batch, for the lines
+ * (rk_batch_line; it has no summary), when opts->explain is set or some
+ * record has status "error", else NULL (already freed). RK_EINVAL when
+ * seq is not readable in place (nothing scored: the binding takes its
+ * other paths); with the GIL held. */
+typedef struct rk_py_result {
+  rk_batch *batch;
+  char *data;
+  size_t len;
+  size_t errors;
+} rk_py_result;
+RK_API rk_err rk_py_score(const rk_pyapi *api, rk_ctx *ctx, const rk_spec *spec,
+                          const rk_score_options *opts, int advantage, void *seq,
+                          rk_py_result *out);
 
 /* Streams. read() fills buf with up to cap bytes and returns the count,
  * 0 at end of input, or -1 on error. write() takes n bytes and returns 0,

@@ -211,7 +211,8 @@ def _pyapi():
             id(False), fn("PyDict_Next"), fn("PyList_Size"), fn("PyList_GetItem"),
             fn("PyTuple_Size"), fn("PyTuple_GetItem"), fn("PyUnicode_AsUTF8AndSize"),
             fn("PyFloat_AsDouble"), fn("PyLong_AsLongLongAndOverflow"), fn("PyErr_Clear"),
-            fn("Py_IncRef"), fn("Py_DecRef"), fn("PyUnicode_GetLength"), *_str_layout(off))
+            fn("Py_IncRef"), fn("Py_DecRef"), fn("PyUnicode_GetLength"), *_str_layout(off),
+            fn("PyEval_SaveThread"), fn("PyEval_RestoreThread"))
     except (AttributeError, OSError, ValueError):
         return None, None
     return (lib, pyapi) if _in_place_agrees(lib, pyapi) else (None, None)
@@ -258,6 +259,12 @@ def _in_place_agrees(lib, pyapi):
 # holds the GIL: no bytes are made in Python, the responses are not
 # copied. Batches it does not take go as marshal data or JSON.
 _PYLIB, _PYAPI = _pyapi()
+# A small batch read, scored and turned into results in one call
+# (rk_py_score; Scorer._score_direct).
+_PY_SCORE = _PYLIB is not None and _MARSHAL_OUT and \
+    getattr(_PYLIB, "rk_py_score", None) is not None
+_PYAPI_P = ctypes.pointer(_PYAPI) if _PY_SCORE else None
+_EINVAL = -1  # RK_EINVAL
 
 
 class _InPlace:
@@ -426,6 +433,9 @@ class Scorer:
         self.has_advantage = "advantage" in self.spec
         self._rows = _row_builder(self.components, self.has_advantage)
         self._pieces = _HAVE_PIECES and not self.needs_groups and _cpus() > 1
+        # The options of rk_py_score, by explain (made once: a call costs
+        # less than building them).
+        self._direct_opts = [ctypes.pointer(self._options(x)) for x in (False, True)]
         self._ctx_free = []
         self._lock = threading.Lock()
 
@@ -485,6 +495,11 @@ class Scorer:
         see the groups within this batch."""
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
+        if (_PY_SCORE and _PYLIB is not None and type(records) in (list, tuple)
+                and len(records) < _PIECES_FROM):
+            out = self._score_direct(records, explain)
+            if out is not None:
+                return out
         if (self._pieces and isinstance(records, (list, tuple))
                 and len(records) >= 2 * _chunk_min(self._threads)):
             return self._score_chunks(records, explain)
@@ -513,6 +528,38 @@ class Scorer:
         pairs = [_split(r) for r in records]
         resps = [p[1] for p in pairs]
         return [p[0] for p in pairs], (resps if any(resps) else None), _JSON
+
+    def _score_direct(self, records, explain):
+        """score() of a list or tuple of fewer than _PIECES_FROM records in
+        one library call (rk_py_score: read in place, scored without the
+        GIL, results written for one marshal.loads), for a trainer that
+        scores sample by sample: about 3 us a call where the general path
+        takes 10. None when the records are not readable in place (the
+        general path then takes them, with its messages)."""
+        explain = self._explain if explain is None else explain
+        res = _lib.RkPyResult()
+        ctx = self._take_ctx()
+        try:
+            rc = _PYLIB.rk_py_score(_PYAPI_P, ctx, self._spec, self._direct_opts[bool(explain)],
+                                    self.has_advantage, records, ctypes.byref(res))
+            if rc == _EINVAL:
+                return None
+            if rc != 0:
+                _fail(ctx, rc)
+        finally:
+            self._give_ctx(ctx)
+        batch = res.batch
+        try:
+            try:
+                out = marshal.loads(ctypes.string_at(res.data, res.len))
+            finally:
+                _LIB.rk_free(res.data)
+            if len(out) != len(records):
+                raise RewardkitError("could not read the results")
+            return self._add_lines(batch, out, explain, res.errors) if batch else out
+        finally:
+            if batch:
+                _LIB.rk_batch_free(batch)
 
     def _score_chunks(self, records, explain):
         """score() for a long batch on the pieced path: the batch goes in
@@ -676,6 +723,14 @@ class Scorer:
             out, errors = self._rows_marshal(batch, n)
         else:
             out, errors = self._rows_table(batch, n)
+        return self._add_lines(batch, out, explain, errors, line0)
+
+    @staticmethod
+    def _add_lines(batch, out, explain, errors, line0=0):
+        """Adds what only the records' lines hold to the result dicts: the
+        message of each record with status "error" (renumbered from line0
+        for a chunk), and every explanation when explain is set."""
+        n = len(out)
         if explain:
             lines = range(n)
         elif errors:  # "error": the message is in the record's line

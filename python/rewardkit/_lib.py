@@ -62,6 +62,8 @@ class RkPyApi(ctypes.Structure):
         ("ascii_mask", ctypes.c_uint),
         ("ascii_data", ctypes.c_size_t),
         ("compact_data", ctypes.c_size_t),
+        ("save_thread", ctypes.c_void_p),
+        ("restore_thread", ctypes.c_void_p),
     ]
 
 
@@ -73,6 +75,15 @@ class RkPyRecords(ctypes.Structure):
         ("resps", ctypes.POINTER(ctypes.c_char_p)),
         ("rlens", ctypes.POINTER(ctypes.c_size_t)),
         ("kinds", ctypes.POINTER(ctypes.c_ubyte)),
+    ]
+
+
+class RkPyResult(ctypes.Structure):
+    _fields_ = [
+        ("batch", ctypes.c_void_p),
+        ("data", ctypes.c_void_p),
+        ("len", ctypes.c_size_t),
+        ("errors", ctypes.c_size_t),
     ]
 
 
@@ -88,6 +99,11 @@ def load_holding_gil(path):
                                   ctypes.c_size_t, ctypes.POINTER(rec_p)]
     lib.rk_py_records_free.restype = None
     lib.rk_py_records_free.argtypes = [rec_p]
+    if getattr(lib, "rk_py_score", None) is not None:
+        P = ctypes.c_void_p
+        lib.rk_py_score.restype = ctypes.c_int
+        lib.rk_py_score.argtypes = [ctypes.POINTER(RkPyApi), P, P, ctypes.POINTER(RkScoreOptions),
+                                    ctypes.c_int, ctypes.py_object, ctypes.POINTER(RkPyResult)]
     return lib
 
 

@@ -72,6 +72,19 @@ class Verl(unittest.TestCase):
         self.assertAlmostEqual(out["score"], 1.0, places=12)
 
 
+    def test_a_spec_changed_in_place_is_seen(self):
+        # The adapters remember the last spec object; changing it in place
+        # between calls must still change the reward.
+        spec = {"reward": {"fn": "constant", "args": {"value": 0.25}}}
+        self.assertEqual(verl.compute_score("x", "a", "b", spec=spec)["score"], 0.25)
+        self.assertEqual(verl.compute_score("x", "a", "b", spec=spec)["score"], 0.25)
+        spec["reward"]["args"]["value"] = 0.75
+        self.assertEqual(verl.compute_score("x", "a", "b", spec=spec)["score"], 0.75)
+        other = {"reward": {"fn": "constant", "args": {"value": 0.5}}}
+        self.assertEqual(verl.compute_score("x", "a", "b", spec=other)["score"], 0.5)
+        self.assertEqual(verl.compute_score("x", "a", "b", spec=spec)["score"], 0.75)
+
+
 class Trl(unittest.TestCase):
     def test_plain_and_conversational(self):
         reward = trl.make_reward(FLAT_SPEC)

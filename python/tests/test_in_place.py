@@ -260,3 +260,107 @@ class InPlaceTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(rewardkit._PY_SCORE, "this library has no rk_py_score")
+class DirectTest(unittest.TestCase):
+    """Batches below rewardkit._PIECES_FROM records go through one library
+    call (rk_py_score): the results must be those of the general path
+    (rk_py_records, then scoring, then the results read apart), which the
+    tests above compare with JSON text and the CLI."""
+
+    def general(self, scorer, records, explain=None):
+        rewardkit._PY_SCORE = False
+        try:
+            return scorer.score(records, explain=explain)
+        finally:
+            rewardkit._PY_SCORE = True
+
+    def direct(self, scorer, records, explain=None):
+        out = scorer._score_direct(records, explain)
+        self.assertIsNotNone(out)  # taken by rk_py_score, not handed on
+        self.assertEqual(scorer.score(records, explain=explain), out)
+        return out
+
+    def test_same_results_as_the_general_path(self):
+        gen = Objects(5, huge=False)
+        recs = []
+        for i in range(60):
+            gen.shared.clear()
+            resp = f"<think>{gen.text()}</think><answer>{i % 3}</answer>"
+            rec = {"id": i, "reference": "1", "meta": {"x": gen.real() if i % 2 else i}}
+            rec["response"] = resp
+            recs.append(rec)
+        recs.append({"response": "<answer>1</answer>", "reference": "1"})  # no meta.x
+        self.assertTrue(all(map(readable, recs)))
+        # Lone surrogates and NUL are errors (their messages come from the
+        # lines), some records are: the explain and error paths are taken.
+        self.assertTrue(any("\x00" in r["response"] or re.search("[\ud800-\udfff]", r["response"])
+                            for r in recs))
+        s = rewardkit.Scorer(RECORD_SPEC, threads=2)
+        for batch in (recs, tuple(recs[:7]), recs[:1], [recs[-1]], []):
+            for explain in (False, True):
+                want = self.general(s, batch, explain)
+                self.assertEqual(self.direct(s, batch, explain), want)
+        out = self.direct(s, recs, True)
+        self.assertTrue(all("explain" in o for o in out))
+        errors = [o for o in out if o["status"] == "error"]
+        self.assertTrue(errors)
+        self.assertTrue(all(o["error"] for o in errors))
+        self.assertIn("line 1: the response holds a lone surrogate (character 15)",
+                      [o["error"][:58] for o in errors])
+
+    def test_groups_and_advantages(self):
+        spec = {"reward": {"fn": "exact"}, "advantage": {"estimator": "grpo"}}
+        s = rewardkit.Scorer(spec)
+        recs = [{"response": str(i % 2), "reference": "1", "group": f"g{i // 4}"}
+                for i in range(8)]
+        out = self.direct(s, recs)
+        self.assertEqual(out, self.general(s, recs))
+        # Each group of 4 holds rewards 0, 1, 0, 1 (mean 0.5): the records
+        # of reward 1 get a positive advantage, the others a negative one
+        # (the values themselves are checked in test_binding).
+        self.assertEqual([o["advantage"] > 0 for o in out], [False, True] * 4)
+
+    def test_records_not_read_in_place_go_the_general_way(self):
+        s = rewardkit.Scorer({"reward": {"fn": "field", "args": {"field": "x"}}})
+        for rec in ({"response": "", "x": 2**70}, {"response": "", "x": 1, 7: "int key"},
+                    {"response": "", "bad": {1, 2}}):
+            self.assertIsNone(s._score_direct([rec], None))
+            self.assertEqual(s.score([rec]), self.general(s, [rec]))
+
+    def test_references_are_given_back(self):
+        s = rewardkit.Scorer({"reward": {"fn": "exact"}})
+        resp = "".join(["\u20ac The answer is ", "72."])
+        rec = {"response": resp, "reference": "72"}
+        before = (sys.getrefcount(resp), sys.getrefcount(rec))
+        for explain in (False, True):
+            for _ in range(50):
+                self.assertEqual(self.direct(s, [rec], explain)[0]["reward"], 1.0)
+        bad = {"response": "x\ud800", "reference": "x"}  # an error: the batch is kept for its line
+        self.assertEqual(self.direct(s, [bad, rec])[0]["status"], "error")
+        self.assertEqual((sys.getrefcount(resp), sys.getrefcount(rec)), before)
+
+    def test_threads_each_score_one_record_at_a_time(self):
+        # A trainer's reward workers calling compute_score per sample.
+        from rewardkit.adapters import verl
+        spec = {"reward": {"fn": "grounding"}}
+        cases = [(f'<answer>{{"bbox_2d": [10, 10, {20 + i}, 20]}}</answer>', [10, 10, 20, 20],
+                  10 / (10 + i)) for i in range(40)]
+        errors = []
+
+        def work():
+            try:
+                for _ in range(20):
+                    for resp, ref, want in cases:
+                        got = verl.compute_score("rec", resp, ref, spec=spec)["score"]
+                        if abs(got - want) > 1e-12:
+                            errors.append((resp, got, want))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+        ts = [threading.Thread(target=work) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(errors, [])

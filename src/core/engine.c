@@ -1250,7 +1250,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
                         const char *const *recs, const size_t *lens,
                         const char *const *responses, const size_t *resp_lens,
                         const unsigned char *resp_kinds, size_t n, uint64_t line0,
-                        started *help, char *errmsg, rk_batch **out) {
+                        started *help, int summarize, char *errmsg, rk_batch **out) {
   rk_score_options o = *o_in;
   rk_err rc = workers_prepare(ctx, spec, o.explain);
   if (rc) {
@@ -1322,7 +1322,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
   }
   b->off[b->n] = b->text.n;
   summary_model(&sum, ctx);
-  if (!(b->summary = summary_text(&sum, spec, &b->summary_len))) {
+  if (summarize && !(b->summary = summary_text(&sum, spec, &b->summary_len))) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -1355,7 +1355,8 @@ static int batch_args_ok(const rk_ctx *ctx, const rk_spec *spec, const rk_score_
 static rk_err score_now(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                         const char *const *recs, const size_t *lens,
                         const char *const *responses, const size_t *resp_lens,
-                        const unsigned char *resp_kinds, size_t n, rk_batch **out) {
+                        const unsigned char *resp_kinds, size_t n, int summarize,
+                        rk_batch **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
   if (!batch_args_ok(ctx, spec, opts, recs, lens, responses, resp_lens, n)) return RK_EINVAL;
@@ -1364,14 +1365,14 @@ static rk_err score_now(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';
   return batch_run(ctx, spec, &o, recs, lens, responses, resp_lens, resp_kinds, n, 0, NULL,
-                   ctx->errmsg, out);
+                   summarize, ctx->errmsg, out);
 }
 
 rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                                 const char *const *recs, const size_t *lens,
                                 const char *const *responses, const size_t *resp_lens,
                                 size_t n, rk_batch **out) {
-  return score_now(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n, out);
+  return score_now(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n, 1, out);
 }
 
 /* Records read in place from Python (rk_py_records): JSON texts, and
@@ -1386,7 +1387,18 @@ rk_err rk_score_pyrecords(rk_ctx *ctx, const rk_spec *spec, const rk_score_optio
     if (out) *out = NULL;
     return RK_EINVAL;
   }
-  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, out);
+  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, 1,
+                   out);
+}
+
+rk_err rk__score_pyrecords_bare(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                                const rk_pyrecords *r, rk_batch **out) {
+  if (!pyrecords_ok(r, opts)) {
+    if (out) *out = NULL;
+    return RK_EINVAL;
+  }
+  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, 0,
+                   out);
 }
 
 /* ------------------------------------------------------ started batches */
@@ -1457,7 +1469,7 @@ static void *started_main(void *arg) {
                             s->resps ? s->resps + a : NULL,
                             s->resps ? s->resp_lens + a : NULL,
                             s->resp_kinds ? s->resp_kinds + a : NULL, m, a,
-                            s->helper && !s->spec->calls_model ? s : NULL, s->errmsg, &b);
+                            s->helper && !s->spec->calls_model ? s : NULL, 1, s->errmsg, &b);
       pthread_mutex_lock(&s->mu);
       s->pieces[k] = b;
       s->scored = k + 1;
@@ -1770,7 +1782,8 @@ rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *op
   if (!out) return RK_EINVAL;
   *out = NULL;
   rk_batch *b = NULL;
-  rk_err rc = rk_score_batch(ctx, spec, opts, &rec, &len, 1, &b);  /* checks busy */
+  /* Checks busy; no summary (nothing reads it here). */
+  rk_err rc = score_now(ctx, spec, opts, &rec, &len, NULL, NULL, NULL, 1, 0, &b);
   if (rc) return rc;
   size_t n = 0;
   const char *line = rk_batch_line(b, 0, &n);

@@ -315,3 +315,35 @@ done:
   rk_py_records_free(&h->pub);
   return rc;
 }
+
+rk_err rk_py_score(const rk_pyapi *api, rk_ctx *ctx, const rk_spec *spec,
+                   const rk_score_options *opts, int advantage, void *seq, rk_py_result *out) {
+  if (!out) return RK_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (!api || !seq || !opts) return RK_EINVAL;
+  const void *st = type_of(api, seq);
+  if (st != api->list_type && st != api->tuple_type) return RK_EINVAL;
+  ptrdiff_t n = st == api->list_type ? api->list_size(seq) : api->tuple_size(seq);
+  if (n < 0) return RK_EINVAL;
+  rk_pyrecords *r = NULL;
+  rk_err e = rk_py_records(api, seq, 0, (size_t)n, &r);
+  if (e != RK_OK) return e;
+  /* The records hold what they read (texts, references to the
+   * responses): no Python object is touched until the GIL is back. */
+  int let_go = api->save_thread && api->restore_thread;
+  void *ts = let_go ? api->save_thread() : NULL;
+  rk_batch *b = NULL;
+  e = rk__score_pyrecords_bare(ctx, spec, opts, r, &b);
+  if (e == RK_OK) {
+    e = rk_batch_pymarshal(b, spec, advantage, &out->data, &out->len, &out->errors);
+    if (e != RK_OK) rk_batch_free(b), b = NULL;
+  }
+  if (let_go) api->restore_thread(ts);
+  rk_py_records_free(r);
+  if (e != RK_OK) return e;
+  if (opts->explain || out->errors)
+    out->batch = b;
+  else
+    rk_batch_free(b);
+  return RK_OK;
+}
