@@ -12,6 +12,8 @@
  * - COCO statistics are -1 or in [0, 1];
  * - the Hungarian total equals brute force on a small matrix from the
  *   input bytes;
+ * - the one-box path takes only what the general one reads the same way
+ *   (status, steps, region, boxes);
  * - every reward is finite or the status says why not; scored twice, with
  *   a reference of {"bbox_2d", "label"} objects and the same boxes as
  *   Vision-R1 [label, box] pairs, and once without the image size, when
@@ -179,6 +181,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       want = brute(tr, m, n, 0, 0, 0);
     }
     CHECK(fabs(tot - want) < 1e-9);
+  }
+  /* The one-box path (rk__boxes_load_one) against rk__boxes_load, on the
+   * input as the response and a one-box reference, with a budget that may
+   * run out: when it takes the record, the same status, steps, region and
+   * boxes; when it does not, nothing charged. */
+  {
+    static const char *const one_refs[] = {"[10, 10, 50, 60]", "[0.5, 1e2, 3, 200]",
+                                           "[5, 5, 1, 1]", "[-0.0, 0, 0, 7]"};
+    const char *rt = one_refs[size ? data[size - 1] % 4 : 0];
+    rk__jval *rv = NULL;
+    CHECK(rk__json_parse(rt, strlen(rt), &g_arena, NULL, &rv, NULL) == 0);
+    rk__record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.response = rk__str_make(p, size);
+    rec.has_response = 1;
+    rec.reference = rv;
+    rk__boxargs a;
+    memset(&a, 0, sizeof a);
+    a.max_boxes = 100000;
+    a.drop_degenerate = size % 2;
+    for (int t = 0; t < 2; t++) {
+      rk__budget b1 = {0, t ? size / 3 : 100000000}, b2 = b1;
+      rk__call c1 = c, c2 = c;
+      c1.rec = c2.rec = &rec;
+      c1.budget = &b1, c2.budget = &b2;
+      rk__boxes p1, r1, p2, r2;
+      rk__box store[2];
+      const char *h1 = NULL, *h2 = NULL;
+      rk_status s1, s2;
+      if (!rk__boxes_load_one(&a, &c1, &p1, &r1, store, &h1, &s1)) {
+        CHECK(b1.used == 0);
+        continue;
+      }
+      s2 = rk__boxes_load(&a, &c2, &p2, &r2, &h2);
+      CHECK(s1 == s2 && b1.used == b2.used);
+      if (s1 != RK_STATUS_OK) continue;
+      CHECK(p1.n == 1 && p2.n == 1 && r1.n == 1 && r2.n == 1 && !p2.ndropped && !r2.ndropped);
+      CHECK(strcmp(h1, h2) == 0 && p1.b[0].at == p2.b[0].at);
+      CHECK(!memcmp(&p1.b[0].x1, &p2.b[0].x1, 4 * sizeof(double)));
+      CHECK(!memcmp(&r1.b[0].x1, &r2.b[0].x1, 4 * sizeof(double)));
+    }
   }
   rk__buf_release(&err);
 

@@ -1569,6 +1569,8 @@ void rk__coordscale_describe(const rk__coordargs *a, const rk__coordscale *s, ch
   snprintf(buf, cap, "%s, compared in pixels of a %sx%s image", sides, w, h);
 }
 
+static void answer_region(rk__str t, rk__str *region, const char **how);
+
 rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
                            const char **how) {
   const rk__record *r = c->rec;
@@ -1578,8 +1580,15 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
     rk_status st = rk__extract(a->extract, c, t, region, how);
     return st;
   }
-  /* Default: the last <answer> up to its </answer>, or to the end when the
-   * response was cut off inside it; else the whole response. */
+  answer_region(t, region, how);
+  return rk__spend(c, t.n / 8 + 1) ? RK_STATUS_OK : RK_STATUS_TIMEOUT;
+}
+
+/* The default region of response t: the last <answer> up to its
+ * </answer>, or to the end when the response was cut off inside it; else
+ * the whole response. (rk__boxes_region charges t.n / 8 + 1 steps for
+ * it.) */
+static void answer_region(rk__str t, rk__str *region, const char **how) {
   *how = "whole response";
   /* From the end back to the last "<answer>", over the '<' bytes only:
    * the answer is usually short and at the end, after a long reasoning
@@ -1598,7 +1607,6 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
     hi = f;
   }
   if (!o) cl = NULL;
-  if (!rk__spend(c, t.n / 8 + 1)) return RK_STATUS_TIMEOUT;
   if (o) {
     const char *s = o + 8;
     *region = rk__str_make(s, (size_t)((cl ? cl : e) - s));
@@ -1606,7 +1614,6 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
   } else {
     *region = t;
   }
-  return RK_STATUS_OK;
 }
 
 /* The last ``` block of s (to the end when its closing fence is missing),
@@ -1719,4 +1726,158 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
     return RK_STATUS_INVALID_REFERENCE;
   }
   return RK_STATUS_OK;
+}
+
+/* ------------------------------------------------ one plain box, direct */
+
+/* The single-box rewards' usual answer - {"bbox_2d": [12, 34, 56, 78],
+ * "label": "cup"}, [12, 34, 56, 78] or a list of one such object, maybe
+ * with words around it - read without the scanner's frames and box
+ * lists: a third of the time of a grounding reward went into them. Only a
+ * text whose meaning to the scanner is plain is taken; anything else
+ * goes the general way, which the fuzz target and a unit test compare
+ * with this one. */
+
+/* p[i] == '[': exactly four numbers, read by flat_nums as the scanner
+ * reads a flat array (lim as there); the index after ']', or 0. */
+static size_t plain_array4(const char *p, size_t i, size_t n, size_t lim, double v[4]) {
+  int cnt = 0;
+  size_t j = flat_nums(p, i, n, lim, v, &cnt);
+  return cnt == 4 ? j : 0;
+}
+
+/* The index of the closing quote of the plain string opened at p[i] (no
+ * backslash in it), or n. */
+static size_t plain_string_end(const char *p, size_t i, size_t n) {
+  size_t j = find_byte(p, i + 1, n, '"');
+  return j < n && find_byte(p, i + 1, j, '\\') < j ? n : j;
+}
+
+/* p[i] == '{': members "key": plain string, "key": number, and exactly
+ * one "box key": [four numbers] (keys as classify_key reads them,
+ * numbers as the scanner does). The index after its '}' and the box in
+ * v, the offset of its '[' in *at (the box's offset to the scanner), or
+ * 0. */
+static size_t plain_object(const char *p, size_t i, size_t n, size_t lim, double v[4],
+                           size_t *at) {
+  int have = 0;
+  i = skip_ws(p, i + 1, n);
+  for (;;) {
+    if (i >= n || p[i] != '"') return 0;
+    size_t j = plain_string_end(p, i, n);
+    if (j >= n) return 0;
+    rk__str key = rk__str_make(p + i + 1, j - i - 1);
+    i = skip_ws(p, j + 1, n);
+    if (i >= n || p[i] != ':') return 0;
+    i = skip_ws(p, i + 1, n);
+    if (i >= n) return 0;
+    if (p[i] == '"') {
+      if ((j = plain_string_end(p, i, n)) >= n) return 0;
+      i = j + 1;
+    } else if (p[i] == '[') {
+      *at = i;
+      if (have || classify_key(key) != K_BOX || !(i = plain_array4(p, i, n, lim, v))) return 0;
+      have = 1;
+    } else {
+      double x;
+      size_t k = num_start((unsigned char)p[i]) ? number_scan(p + i, n - i, &x) : 0;
+      if (!k) return 0;
+      i += k;
+    }
+    i = skip_ws(p, i, n);
+    if (i >= n) return 0;
+    if (p[i] == '}') return have ? i + 1 : 0;
+    if (p[i] != ',') return 0;
+    i = skip_ws(p, i + 1, n);
+  }
+}
+
+/* Index of the first bracket in p[i..n), or n. */
+static size_t first_bracket(const char *p, size_t i, size_t n) {
+  for (; i < n; i++) {
+    char ch = p[i];
+    if (ch == '[' || ch == ']' || ch == '{' || ch == '}') return i;
+  }
+  return n;
+}
+
+/* Text p[0..n) holding one plain box: a plain object, four numbers in
+ * brackets, or a list of one plain object, with any text around it but no
+ * other bracket (the scanner skips such text outside brackets); p[0..lim)
+ * is readable. The box's offset (that of its numbers' '['), or SIZE_MAX. */
+static size_t plain_box(const char *p, size_t n, size_t lim, double v[4]) {
+  size_t i = first_bracket(p, 0, n), at = i, j;
+  if (i >= n) return SIZE_MAX;
+  int list = 0;
+  if (p[i] == '[') {
+    j = skip_ws(p, i + 1, n);
+    if (j < n && p[j] == '{') {
+      list = 1, i = j;
+    } else {
+      j = plain_array4(p, i, n, lim, v);
+      return j && first_bracket(p, j, n) == n ? at : SIZE_MAX;
+    }
+  }
+  if (p[i] != '{' || !(j = plain_object(p, i, n, lim, v, &at))) return SIZE_MAX;
+  if (list) {
+    j = skip_ws(p, j, n);
+    if (j >= n || p[j] != ']') return SIZE_MAX;
+    j++;
+  }
+  return first_bracket(p, j, n) == n ? at : SIZE_MAX;
+}
+
+/* A box rk__boxes_convert keeps as it is (xyxy, factors 1). */
+static int box_kept(const double v[4]) {
+  for (int k = 0; k < 4; k++)
+    if (!(fabs(v[k]) <= 1e15)) return 0;
+  return v[2] >= v[0] && v[3] >= v[1];
+}
+
+static void one_box(rk__boxes *bs, rk__box *b, const double v[4], size_t at) {
+  boxes_clear(bs);
+  b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
+  b->conf = b->area = NAN;
+  b->label = rk__str_make(NULL, 0);
+  b->has_label = b->crowd = 0;
+  b->at = at;
+  bs->b = b;
+  bs->n = 1;
+}
+
+int rk__boxes_load_one(const rk__boxargs *a, rk__call *c, rk__boxes *pred, rk__boxes *ref,
+                       rk__box store[2], const char **region_how, rk_status *st) {
+  const rk__record *r = c->rec;
+  const rk__jval *rv = r->reference;
+  if (a->extract_given || !r->has_response || a->layout != RK__BOX_XYXY ||
+      a->ref_layout != RK__BOX_XYXY || a->co.coords != RK__COORD_PIXEL ||
+      a->co.ref_coords != RK__COORD_PIXEL || !rv || rv->type != RK__JARR || rv->u.arr.n != 4)
+    return 0;
+  double rb[4], pb[4];
+  for (int k = 0; k < 4; k++) {
+    const rk__jval *x = &rv->u.arr.items[k];
+    if (x->type != RK__JNUM || x->raw.n >= 64) return 0;
+    rb[k] = x->u.num;
+  }
+  if (!box_kept(rb)) return 0;
+  rk__str region;
+  const char *how;
+  answer_region(r->response, &region, &how);
+  int fenced = 0;
+  rk__str text = last_fence(region, &fenced);
+  size_t at = plain_box(text.p, text.n, readable(c, text), pb);
+  if (at == SIZE_MAX || !box_kept(pb) || (a->drop_degenerate && !(pb[2] > pb[0] && pb[3] > pb[1])))
+    return 0;
+  /* What rk__boxes_load charges, in its order: the region, the text
+   * scanned, the reference. */
+  *st = RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, r->response.n / 8 + 1) || !rk__spend(c, (uint64_t)text.n + 1) ||
+      !rk__spend(c, (uint64_t)rv->raw.n + 1))
+    return 1;
+  if (fenced) how = strcmp(how, "whole response") == 0 ? "code block" : "code block in answer";
+  *region_how = how;
+  one_box(pred, &store[0], pb, at);
+  one_box(ref, &store[1], rb, 0);
+  *st = RK_STATUS_OK;
+  return 1;
 }

@@ -192,6 +192,15 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
                          rk__boxes *ref, const char **region_how);
 
 /* Predicted boxes of some text (the response or the region of it). */
+/* rk__boxes_load of a record whose answer holds one plain box (boxes.c:
+ * an object with one box member, four numbers in brackets, or a list of
+ * one such object; words around it) and whose reference is one box
+ * [x1, y1, x2, y2], pixels and xyxy on both sides: the same lists, each
+ * of one box held in store, the same status in *st (OK or TIMEOUT) and
+ * region; 1 when it took the record, 0 (nothing charged) when the record
+ * needs rk__boxes_load. Not for callers that keep or grow the lists. */
+int rk__boxes_load_one(const rk__boxargs *a, rk__call *c, rk__boxes *pred, rk__boxes *ref,
+                       rk__box store[2], const char **region_how, rk_status *st);
 rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
                            const char **how);
 

@@ -79,9 +79,12 @@ static double metric_of(int m, const rk__box *a, const rk__box *b) {
 static rk_status one_score(const void *v, rk__call *c, double *value) {
   const one_cfg *cfg = v;
   rk__boxes pred, ref;
+  rk__box store[2];
   const char *how = NULL;
   *value = 0;
-  rk_status st = rk__boxes_load(&cfg->box, c, &pred, &ref, &how);
+  rk_status st;
+  if (!rk__boxes_load_one(&cfg->box, c, &pred, &ref, store, &how, &st))
+    st = rk__boxes_load(&cfg->box, c, &pred, &ref, &how);
   if (st != RK_STATUS_OK) return st;
   char pd[200];
   pd[0] = '\0';

@@ -1120,6 +1120,88 @@ TEST(e2e_grounding_fast_cases) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
+/* rk__boxes_load_one takes exactly the answers it reads as the general
+ * path does, and gives the same boxes, region and steps; the
+ * coordinates are written out by hand. */
+TEST(load_one_same_as_general) {
+  static const struct {
+    const char *resp;
+    int taken;
+    double x1, y1, x2, y2;
+    const char *how;
+  } cases[] = {
+      {"<think>a</think><answer>{\"bbox_2d\": [12, 34, 56, 78], \"label\": \"cup\"}</answer>", 1,
+       12, 34, 56, 78, "answer tag"},
+      {"<answer> The box is [1.5, 2, 30, 40.25]. </answer>", 1, 1.5, 2, 30, 40.25, "answer tag"},
+      {"<answer>```json\n[{\"Position\": [0, 0, 5, 5], \"Confidence\": 0.75}]\n```</answer>", 1,
+       0, 0, 5, 5, "code block in answer"},
+      {"```json\n{\"box\": [-0, 1e1, 20, 30], \"x\": \"y\"}\n```", 1, -0.0, 10, 20, 30,
+       "code block"},
+      {"<answer>{\"bbox_2d\": [1, 2, 3, 4]", 0, 0, 0, 0, 0, NULL},   /* cut off: dropped */
+      {"<answer>[1, 2, 3, 4] and [5, 6, 7, 8]</answer>", 0, 5, 6, 7, 8, "answer tag"}, /* two */
+      {"<answer>{\"bbox_2d\": [1, 2, 3, 4], \"label\": \"a\\\"b\"}</answer>", 0, 1, 2, 3, 4,
+       "answer tag"},                                                                 /* escape */
+      {"<answer>{\"other\": [1, 2, 3, 4]}</answer>", 0, 1, 2, 3, 4, "answer tag"},    /* no box key */
+      {"<answer>[1, 2, 3, 4, 5]</answer>", 0, 0, 0, 0, 0, NULL},                     /* 5 numbers */
+      {"<answer>[5, 2, 3, 4]</answer>", 0, 0, 0, 0, 0, NULL},                        /* x2 < x1 */
+  };
+  rk__boxargs a;
+  memset(&a, 0, sizeof a);
+  a.max_boxes = 100000;
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    tctx t1, t2;
+    tctx_init(&t1, 1000000);
+    tctx_init(&t2, 1000000);
+    rk__jval *rv = NULL;
+    const char *rt = "[0, 0, 10, 10]";
+    ASSERT_EQ_INT(rk__json_parse(rt, strlen(rt), &t1.arena, NULL, &rv, NULL), 0);
+    rk__record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.response = rk__str_make(cases[k].resp, strlen(cases[k].resp));
+    rec.has_response = 1;
+    rec.reference = rv;
+    t1.c.rec = t2.c.rec = &rec;
+    rk__boxes p1, r1, p2, r2;
+    rk__box store[2];
+    const char *h1 = NULL, *h2 = NULL;
+    rk_status s1 = RK_STATUS_ERROR, s2;
+    int taken = rk__boxes_load_one(&a, &t1.c, &p1, &r1, store, &h1, &s1);
+    s2 = rk__boxes_load(&a, &t2.c, &p2, &r2, &h2);
+    if (taken != cases[k].taken) fprintf(stderr, "  case %zu: %s\n", k, cases[k].resp);
+    ASSERT_EQ_INT(taken, cases[k].taken);
+    if (cases[k].how) {
+      ASSERT_EQ_INT(s2, RK_STATUS_OK);
+      ASSERT_TRUE(p2.n >= 1); /* the last box is the one the rewards score */
+      ASSERT_EQ_STR(h2, cases[k].how);
+      ASSERT_NEAR(p2.b[p2.n - 1].x1, cases[k].x1, 0);
+      ASSERT_NEAR(p2.b[p2.n - 1].y1, cases[k].y1, 0);
+      ASSERT_NEAR(p2.b[p2.n - 1].x2, cases[k].x2, 0);
+      ASSERT_NEAR(p2.b[p2.n - 1].y2, cases[k].y2, 0);
+    }
+    if (taken) {
+      ASSERT_EQ_INT(s1, s2);
+      ASSERT_EQ_INT((int)t1.budget.used, (int)t2.budget.used);
+      ASSERT_EQ_STR(h1, h2);
+      ASSERT_TRUE(p1.n == 1 && r1.n == 1 && r2.n == 1);
+      ASSERT_TRUE(!memcmp(&p1.b[0].x1, &p2.b[0].x1, 4 * sizeof(double)));
+      ASSERT_TRUE(p1.b[0].at == p2.b[0].at);
+      ASSERT_TRUE(!memcmp(&r1.b[0].x1, &r2.b[0].x1, 4 * sizeof(double)));
+    } else {
+      ASSERT_EQ_INT((int)t1.budget.used, 0);
+    }
+    /* Out of steps after the region: both say timeout, having spent the same. */
+    tctx_init(&t1, 20), tctx_init(&t2, 20);
+    t1.c.rec = t2.c.rec = &rec;
+    if (rk__boxes_load_one(&a, &t1.c, &p1, &r1, store, &h1, &s1)) {
+      ASSERT_EQ_INT(s1, RK_STATUS_TIMEOUT);
+      ASSERT_EQ_INT(rk__boxes_load(&a, &t2.c, &p2, &r2, &h2), RK_STATUS_TIMEOUT);
+      ASSERT_EQ_INT((int)t1.budget.used, (int)t2.budget.used);
+    }
+    tctx_done(&t1);
+    tctx_done(&t2);
+  }
+}
+
 TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes),
           TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(scan_json_list),
           TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
@@ -1129,4 +1211,5 @@ TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes)
           TEST_ENTRY(scan_flat_arrays), TEST_ENTRY(scan_json_tree_same_as_text),
           TEST_ENTRY(answer_region_and_fences), TEST_ENTRY(scan_quick_shapes),
           TEST_ENTRY(scan_quick_same_as_general), TEST_ENTRY(scan_in_masks_the_rest),
-          TEST_ENTRY(answer_region_long), TEST_ENTRY(e2e_grounding_fast_cases))
+          TEST_ENTRY(answer_region_long), TEST_ENTRY(e2e_grounding_fast_cases),
+          TEST_ENTRY(load_one_same_as_general))
