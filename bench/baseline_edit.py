@@ -238,6 +238,8 @@ FUNCS = {
     "vqa_acc": lambda r: vqa_acc(r["response"], r["reference"]),
     "relaxed_acc": lambda r: relaxed_acc(r["response"], r["reference"]),
     "keywords": lambda r: keywords(r["response"], r["reference"]),
+    "edit_ratio_page": lambda r: edit_ratio_lev(r["response"], r["reference"]),
+    "edit_ratio_indel_page": lambda r: edit_ratio_indel(r["response"], r["reference"]),
 }
 
 
