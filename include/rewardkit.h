@@ -345,8 +345,11 @@ RK_API rk_err rk_score_pyrecords_start(rk_ctx *ctx, const rk_spec *spec,
  * records given back, and the results as rk_batch_pymarshal writes them
  * in out->data[0..out->len) (free with rk_free); out->errors counts the
  * records with status "error". out->batch is the batch, for the lines
- * (rk_batch_line; it has no summary), when opts->explain is set or some
- * record has status "error", else NULL (already freed). RK_EINVAL when
+ * of those records and the explanations (rk_batch_line), when
+ * opts->explain is set or some record has status "error", else NULL
+ * (already freed); it has no summary, and without explain the line of a
+ * record whose status is not "error" holds only that status (nothing
+ * else reads it: formatting it was a tenth of a call). RK_EINVAL when
  * seq is not readable in place (nothing scored: the binding takes its
  * other paths); with the GIL held. */
 typedef struct rk_py_result {

@@ -473,10 +473,13 @@ class Scorer:
         self.close()
 
     # A context serves one call at a time; concurrent calls each borrow one.
+    # list.pop and list.append are atomic: no lock on this path (a lock's
+    # with-block was 0.3 us of a 6 us one-record call).
     def _take_ctx(self):
-        with self._lock:
-            if self._ctx_free:
-                return self._ctx_free.pop()
+        try:
+            return self._ctx_free.pop()
+        except IndexError:
+            pass
         ctx = ctypes.c_void_p()
         opts = _lib.RkCtxOptions(self._threads)
         rc = _LIB.rk_ctx_create(ctypes.byref(opts), ctypes.byref(ctx))
@@ -485,8 +488,7 @@ class Scorer:
         return ctx
 
     def _give_ctx(self, ctx):
-        with self._lock:
-            self._ctx_free.append(ctx)
+        self._ctx_free.append(ctx)
 
     def score(self, records, *, explain=None):
         """Scores a batch in one library call. Returns one dict per record:

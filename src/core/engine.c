@@ -304,6 +304,8 @@ typedef struct job {
   size_t ntodo;
   double *comp_out;    /* n x ncomp component values (batch), or NULL */
   int open;            /* leave records open for group post-processing */
+  int quiet;           /* a record's line holds only its status unless that is
+                          error or explain is set: nobody reads it (rk_py_score) */
   int want_length;
   started *help;       /* a started batch's piece the caller may help with */
 } job;
@@ -629,11 +631,18 @@ static void score_line(job *jb, worker *w, block *bk, size_t bi, const line_in *
     it->length = rl && rl->type == RK__JNUM ? rl->u.num : count_codepoints(rec.response);
   }
 
+  if (jb->comp_out) memcpy(jb->comp_out + it->idx * nc, w->comp, nc * sizeof *w->comp);
+  if (jb->quiet && s != RK_STATUS_ERROR && !jb->opts.explain && !jb->opts.timing) {
+    /* Still a JSON object once closed, also with an advantage after it. */
+    rk__buf_puts(o, "{\"status\":\"");
+    rk__buf_puts(o, rk_status_name(s));
+    rk__buf_putc(o, '"');
+    goto close;
+  }
   if (jb->opts.results_only)
     rk__buf_putc(o, '{');
   else
     put_input(o, root);
-  if (jb->comp_out) memcpy(jb->comp_out + it->idx * nc, w->comp, nc * sizeof *w->comp);
   rk__buf_puts(o, "\"reward\":");
   put_num(o, reward);
   rk__buf_puts(o, ",\"status\":\"");
@@ -1243,6 +1252,13 @@ rk_err rk_score_batch(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *
   return rk_score_batch_responses(ctx, spec, opts, recs, lens, NULL, NULL, n, out);
 }
 
+/* What a batch makes besides its table: the summary (rk_batch_summary),
+ * and every record's whole line (else only {"status": ...} where the
+ * status is not error and explain is not set). */
+#define BR_SUMMARY 1u
+#define BR_LINES 2u
+#define BR_ALL (BR_SUMMARY | BR_LINES)
+
 /* Scores records [0, n) of a batch whose first record is input line
  * line0 + 1; the caller checked the arguments. A failure's message goes
  * to errmsg (sizeof ctx->errmsg bytes). */
@@ -1250,7 +1266,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
                         const char *const *recs, const size_t *lens,
                         const char *const *responses, const size_t *resp_lens,
                         const unsigned char *resp_kinds, size_t n, uint64_t line0,
-                        started *help, int summarize, char *errmsg, rk_batch **out) {
+                        started *help, unsigned flags, char *errmsg, rk_batch **out) {
   rk_score_options o = *o_in;
   rk_err rc = workers_prepare(ctx, spec, o.explain);
   if (rc) {
@@ -1294,7 +1310,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
   sl.n = n;
   job jb = {.ctx = ctx, .spec = spec, .opts = o, .sl = &sl, .open = 1,
             .comp_out = comp, .want_length = spec->adv.estimator == RK__ADV_OPO,
-            .help = help};
+            .help = help, .quiet = !(flags & BR_LINES)};
   chunk_begin(&jb);
   if (chunk_finish(&jb)) {
     rc = RK_ENOMEM;
@@ -1322,7 +1338,7 @@ static rk_err batch_run(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
   }
   b->off[b->n] = b->text.n;
   summary_model(&sum, ctx);
-  if (summarize && !(b->summary = summary_text(&sum, spec, &b->summary_len))) {
+  if ((flags & BR_SUMMARY) && !(b->summary = summary_text(&sum, spec, &b->summary_len))) {
     rc = RK_ENOMEM;
     goto fail;
   }
@@ -1355,7 +1371,7 @@ static int batch_args_ok(const rk_ctx *ctx, const rk_spec *spec, const rk_score_
 static rk_err score_now(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                         const char *const *recs, const size_t *lens,
                         const char *const *responses, const size_t *resp_lens,
-                        const unsigned char *resp_kinds, size_t n, int summarize,
+                        const unsigned char *resp_kinds, size_t n, unsigned flags,
                         rk_batch **out) {
   if (!out) return RK_EINVAL;
   *out = NULL;
@@ -1365,14 +1381,14 @@ static rk_err score_now(rk_ctx *ctx, const rk_spec *spec, const rk_score_options
   opts_fill(&o, opts);
   ctx->errmsg[0] = '\0';
   return batch_run(ctx, spec, &o, recs, lens, responses, resp_lens, resp_kinds, n, 0, NULL,
-                   summarize, ctx->errmsg, out);
+                   flags, ctx->errmsg, out);
 }
 
 rk_err rk_score_batch_responses(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                                 const char *const *recs, const size_t *lens,
                                 const char *const *responses, const size_t *resp_lens,
                                 size_t n, rk_batch **out) {
-  return score_now(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n, 1, out);
+  return score_now(ctx, spec, opts, recs, lens, responses, resp_lens, NULL, n, BR_ALL, out);
 }
 
 /* Records read in place from Python (rk_py_records): JSON texts, and
@@ -1387,7 +1403,7 @@ rk_err rk_score_pyrecords(rk_ctx *ctx, const rk_spec *spec, const rk_score_optio
     if (out) *out = NULL;
     return RK_EINVAL;
   }
-  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, 1,
+  return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, BR_ALL,
                    out);
 }
 
@@ -1398,7 +1414,7 @@ rk_err rk__score_pyrecords_bare(rk_ctx *ctx, const rk_spec *spec, const rk_score
     return RK_EINVAL;
   }
   return score_now(ctx, spec, opts, r->lines, r->lens, r->resps, r->rlens, r->kinds, r->n, 0,
-                   out);
+                   out); /* no summary; lines only where read */
 }
 
 /* ------------------------------------------------------ started batches */
@@ -1469,7 +1485,8 @@ static void *started_main(void *arg) {
                             s->resps ? s->resps + a : NULL,
                             s->resps ? s->resp_lens + a : NULL,
                             s->resp_kinds ? s->resp_kinds + a : NULL, m, a,
-                            s->helper && !s->spec->calls_model ? s : NULL, 1, s->errmsg, &b);
+                            s->helper && !s->spec->calls_model ? s : NULL, BR_ALL, s->errmsg,
+                            &b);
       pthread_mutex_lock(&s->mu);
       s->pieces[k] = b;
       s->scored = k + 1;
@@ -1783,7 +1800,7 @@ rk_err rk_score_one(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *op
   *out = NULL;
   rk_batch *b = NULL;
   /* Checks busy; no summary (nothing reads it here). */
-  rk_err rc = score_now(ctx, spec, opts, &rec, &len, NULL, NULL, NULL, 1, 0, &b);
+  rk_err rc = score_now(ctx, spec, opts, &rec, &len, NULL, NULL, NULL, 1, BR_LINES, &b);
   if (rc) return rc;
   size_t n = 0;
   const char *line = rk_batch_line(b, 0, &n);
