@@ -535,9 +535,10 @@ class Scorer:
         """score() of a list or tuple of fewer than _PIECES_FROM records in
         one library call (rk_py_score: read in place, scored without the
         GIL, results written for one marshal.loads), for a trainer that
-        scores sample by sample: about 3 us a call where the general path
-        takes 10. None when the records are not readable in place (the
-        general path then takes them, with its messages)."""
+        scores sample by sample: about 4.5 us for a one-box grounding
+        record, where the general path took 10. None when the records are
+        not readable in place (the general path then takes them, with its
+        messages)."""
         explain = self._explain if explain is None else explain
         res = _lib.RkPyResult()
         ctx = self._take_ctx()

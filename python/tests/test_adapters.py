@@ -71,7 +71,6 @@ class Verl(unittest.TestCase):
             del os.environ["REWARDKIT_SPEC"]
         self.assertAlmostEqual(out["score"], 1.0, places=12)
 
-
     def test_a_spec_changed_in_place_is_seen(self):
         # The adapters remember the last spec object; changing it in place
         # between calls must still change the reward.

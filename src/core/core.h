@@ -258,9 +258,10 @@ size_t rk__fmt_double(char *buf, double v);
 /* v in decimal; returns the length (buf needs 21 bytes). */
 size_t rk__fmt_u64(char *buf, uint64_t v);
 
-/* rk_score_pyrecords without the batch's summary (rk_batch_summary then
- * gives NULL), for rk_py_score, whose callers never read it: formatting
- * it is a tenth of a one-record call. */
+/* rk_score_pyrecords for rk_py_score, whose callers read only the table
+ * and the lines of errors and explanations: no summary (rk_batch_summary
+ * gives NULL), and other records' lines hold only their status. Each of
+ * the two was about a tenth of a one-record call. */
 rk_err rk__score_pyrecords_bare(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                                 const rk_pyrecords *r, rk_batch **out);
 

@@ -24,6 +24,10 @@
  *
  * Nothing here runs Python code (no __repr__, no __eq__: the types are
  * exact), so the objects cannot change during the walk.
+ *
+ * rk_py_score (at the end) is the one-call path for small batches: the
+ * records read here, scored with the GIL let go, the results written as
+ * marshal data, the references given back.
  */
 #include <pthread.h>
 #include <stdio.h>

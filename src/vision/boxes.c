@@ -1733,7 +1733,7 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
 /* The single-box rewards' usual answer - {"bbox_2d": [12, 34, 56, 78],
  * "label": "cup"}, [12, 34, 56, 78] or a list of one such object, maybe
  * with words around it - read without the scanner's frames and box
- * lists: a third of the time of a grounding reward went into them. Only a
+ * lists (109 -> 92 ns for a grounding reward of such an answer). Only a
  * text whose meaning to the scanner is plain is taken; anything else
  * goes the general way, which the fuzz target and a unit test compare
  * with this one. */
