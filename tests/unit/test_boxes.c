@@ -1190,7 +1190,10 @@ TEST(load_one_same_as_general) {
       ASSERT_EQ_INT((int)t1.budget.used, 0);
     }
     /* Out of steps after the region: both say timeout, having spent the same. */
+    tctx_done(&t1), tctx_done(&t2);
     tctx_init(&t1, 20), tctx_init(&t2, 20);
+    ASSERT_EQ_INT(rk__json_parse(rt, strlen(rt), &t1.arena, NULL, &rv, NULL), 0);
+    rec.reference = rv;
     t1.c.rec = t2.c.rec = &rec;
     if (rk__boxes_load_one(&a, &t1.c, &p1, &r1, store, &h1, &s1)) {
       ASSERT_EQ_INT(s1, RK_STATUS_TIMEOUT);
