@@ -73,6 +73,15 @@ def readable(obj, depth=0):
     return t in (str, float, bool) or obj is None
 
 
+def in_threads(work, n=8):
+    """Runs work() on n threads at once and waits for them."""
+    ts = [threading.Thread(target=work) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 def apart(rec):
     """The record without a str "response" (what the text holds)."""
     return {k: v for k, v in rec.items() if k != "response" or type(v) is not str}
@@ -250,16 +259,9 @@ class InPlaceTest(unittest.TestCase):
                         errors.append("mismatch")
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(repr(e))
-        ts = [threading.Thread(target=work) for _ in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
+        in_threads(work)
         self.assertEqual(errors, [])
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 @unittest.skipUnless(rewardkit._PY_SCORE, "this library has no rk_py_score")
@@ -358,9 +360,9 @@ class DirectTest(unittest.TestCase):
                             errors.append((resp, got, want))
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(repr(e))
-        ts = [threading.Thread(target=work) for _ in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
+        in_threads(work)
         self.assertEqual(errors, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
