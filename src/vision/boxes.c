@@ -1312,20 +1312,24 @@ rk_status rk__boxes_scan_json(rk__call *c, const rk__jval *v, size_t max_boxes,
 
 /* -------------------------------------------------------- conventions */
 
+/* Why an xyxy box is dropped, or RK__DROP__COUNT when it is kept.
+ * |coordinate| <= 1e15 keeps every area, union and enclosing box finite
+ * (no inf/inf = NaN downstream); no image is that large. */
+static inline rk__drop box_drop_why(double x1, double y1, double x2, double y2) {
+  if (!(fabs(x1) <= 1e15) || !(fabs(y1) <= 1e15) || !(fabs(x2) <= 1e15) || !(fabs(y2) <= 1e15))
+    return RK__DROP_NONFINITE;
+  if (x2 < x1) return RK__DROP_X;
+  if (y2 < y1) return RK__DROP_Y;
+  return RK__DROP__COUNT;
+}
+
 /* rk__boxes_convert of xyxy boxes by factors 1: nothing to convert (x * 1
  * is x for every double, the area too), only the checks. */
 static inline void boxes_check(rk__boxes *bs) {
   size_t w = 0;
   for (size_t i = 0; i < bs->n; i++) {
     const rk__box *b = &bs->b[i];
-    rk__drop why = RK__DROP__COUNT;
-    if (!(fabs(b->x1) <= 1e15) || !(fabs(b->y1) <= 1e15) || !(fabs(b->x2) <= 1e15) ||
-        !(fabs(b->y2) <= 1e15))
-      why = RK__DROP_NONFINITE;
-    else if (b->x2 < b->x1)
-      why = RK__DROP_X;
-    else if (b->y2 < b->y1)
-      why = RK__DROP_Y;
+    rk__drop why = box_drop_why(b->x1, b->y1, b->x2, b->y2);
     if (why != RK__DROP__COUNT) {
       bs->dropped[why]++;
       bs->ndropped++;
@@ -1357,16 +1361,7 @@ void rk__boxes_convert(rk__boxes *bs, rk__box_layout layout, double sx, double s
         break;
     }
     b.x1 *= sx, b.x2 *= sx, b.y1 *= sy, b.y2 *= sy;
-    rk__drop why = RK__DROP__COUNT;
-    /* |coordinate| <= 1e15 keeps every area, union and enclosing box
-     * finite (no inf/inf = NaN downstream); no image is that large. */
-    if (!(fabs(b.x1) <= 1e15) || !(fabs(b.y1) <= 1e15) || !(fabs(b.x2) <= 1e15) ||
-        !(fabs(b.y2) <= 1e15))
-      why = RK__DROP_NONFINITE;
-    else if (b.x2 < b.x1)
-      why = RK__DROP_X;
-    else if (b.y2 < b.y1)
-      why = RK__DROP_Y;
+    rk__drop why = box_drop_why(b.x1, b.y1, b.x2, b.y2);
     if (why != RK__DROP__COUNT) {
       bs->dropped[why]++;
       bs->ndropped++;
@@ -1569,8 +1564,6 @@ void rk__coordscale_describe(const rk__coordargs *a, const rk__coordscale *s, ch
   snprintf(buf, cap, "%s, compared in pixels of a %sx%s image", sides, w, h);
 }
 
-static void answer_region(rk__str t, rk__str *region, const char **how);
-
 rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
                            const char **how) {
   const rk__record *r = c->rec;
@@ -1580,15 +1573,8 @@ rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
     rk_status st = rk__extract(a->extract, c, t, region, how);
     return st;
   }
-  answer_region(t, region, how);
-  return rk__spend(c, t.n / 8 + 1) ? RK_STATUS_OK : RK_STATUS_TIMEOUT;
-}
-
-/* The default region of response t: the last <answer> up to its
- * </answer>, or to the end when the response was cut off inside it; else
- * the whole response. (rk__boxes_region charges t.n / 8 + 1 steps for
- * it.) */
-static void answer_region(rk__str t, rk__str *region, const char **how) {
+  /* Default: the last <answer> up to its </answer>, or to the end when the
+   * response was cut off inside it; else the whole response. */
   *how = "whole response";
   /* From the end back to the last "<answer>", over the '<' bytes only:
    * the answer is usually short and at the end, after a long reasoning
@@ -1607,6 +1593,7 @@ static void answer_region(rk__str t, rk__str *region, const char **how) {
     hi = f;
   }
   if (!o) cl = NULL;
+  if (!rk__spend(c, t.n / 8 + 1)) return RK_STATUS_TIMEOUT;
   if (o) {
     const char *s = o + 8;
     *region = rk__str_make(s, (size_t)((cl ? cl : e) - s));
@@ -1614,6 +1601,7 @@ static void answer_region(rk__str t, rk__str *region, const char **how) {
   } else {
     *region = t;
   }
+  return RK_STATUS_OK;
 }
 
 /* The last ``` block of s (to the end when its closing fence is missing),
@@ -1651,8 +1639,16 @@ static size_t readable(const rk__call *c, rk__str s) {
   return s.n;
 }
 
+/* Where boxes found in a fence block came from, given the region's name. */
+static const char *fenced_how(const char *how) {
+  return strcmp(how, "whole response") == 0 ? "code block" : "code block in answer";
+}
+
+static int one_plain_box(const rk__boxargs *a, rk__call *c, rk__str text, rk__boxes *pred,
+                         rk__boxes *ref, rk__box store[2], rk_status *st);
+
 rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
-                         rk__boxes *ref, const char **region_how) {
+                         rk__boxes *ref, const char **region_how, rk__box store[2]) {
   rk__str region;
   const char *how = NULL;
   boxes_clear(pred);
@@ -1661,12 +1657,16 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   if (st != RK_STATUS_OK) return st;
   int fenced = 0;
   rk__str blk = last_fence(region, &fenced);
+  if (store && one_plain_box(a, c, fenced ? blk : region, pred, ref, store, &st)) {
+    *region_how = fenced ? fenced_how(how) : how;
+    return st;
+  }
   size_t maxb = (size_t)a->max_boxes + 1; /* one past: callers detect "too many" */
   if (fenced) {
     st = rk__boxes_scan_in(c, blk.p, blk.n, readable(c, blk), maxb, pred);
     if (st != RK_STATUS_OK) return st;
     if (pred->n || pred->ndropped)
-      how = strcmp(how, "whole response") == 0 ? "code block" : "code block in answer";
+      how = fenced_how(how);
     else
       fenced = 0;
   }
@@ -1827,15 +1827,7 @@ static size_t plain_box(const char *p, size_t n, size_t lim, double v[4]) {
   return first_bracket(p, j, n) == n ? at : SIZE_MAX;
 }
 
-/* A box rk__boxes_convert keeps as it is (xyxy, factors 1). */
-static int box_kept(const double v[4]) {
-  for (int k = 0; k < 4; k++)
-    if (!(fabs(v[k]) <= 1e15)) return 0;
-  return v[2] >= v[0] && v[3] >= v[1];
-}
-
 static void one_box(rk__boxes *bs, rk__box *b, const double v[4], size_t at) {
-  boxes_clear(bs);
   b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
   b->conf = b->area = NAN;
   b->label = rk__str_make(NULL, 0);
@@ -1845,13 +1837,22 @@ static void one_box(rk__boxes *bs, rk__box *b, const double v[4], size_t at) {
   bs->n = 1;
 }
 
-int rk__boxes_load_one(const rk__boxargs *a, rk__call *c, rk__boxes *pred, rk__boxes *ref,
-                       rk__box store[2], const char **region_how, rk_status *st) {
-  const rk__record *r = c->rec;
-  const rk__jval *rv = r->reference;
-  if (a->extract_given || !r->has_response || a->layout != RK__BOX_XYXY ||
-      a->ref_layout != RK__BOX_XYXY || a->co.coords != RK__COORD_PIXEL ||
-      a->co.ref_coords != RK__COORD_PIXEL || !rv || rv->type != RK__JARR || rv->u.arr.n != 4)
+static int box_kept(const double v[4]) {
+  return box_drop_why(v[0], v[1], v[2], v[3]) == RK__DROP__COUNT;
+}
+
+/* rk__boxes_load's path for a text (the region or its fence block, the
+ * region already charged) holding one plain box, against a reference
+ * [x1, y1, x2, y2], default region, pixels and xyxy on both sides: one
+ * box each in store, and 1 with *st what the general path would return
+ * (OK, or TIMEOUT after charging what it charges, in its order: the text
+ * scanned, the reference); 0, nothing charged, for anything else. */
+static int one_plain_box(const rk__boxargs *a, rk__call *c, rk__str text, rk__boxes *pred,
+                         rk__boxes *ref, rk__box store[2], rk_status *st) {
+  const rk__jval *rv = c->rec->reference;
+  if (a->extract_given || a->layout != RK__BOX_XYXY || a->ref_layout != RK__BOX_XYXY ||
+      a->co.coords != RK__COORD_PIXEL || a->co.ref_coords != RK__COORD_PIXEL || !rv ||
+      rv->type != RK__JARR || rv->u.arr.n != 4)
     return 0;
   double rb[4], pb[4];
   for (int k = 0; k < 4; k++) {
@@ -1860,22 +1861,11 @@ int rk__boxes_load_one(const rk__boxargs *a, rk__call *c, rk__boxes *pred, rk__b
     rb[k] = x->u.num;
   }
   if (!box_kept(rb)) return 0;
-  rk__str region;
-  const char *how;
-  answer_region(r->response, &region, &how);
-  int fenced = 0;
-  rk__str text = last_fence(region, &fenced);
   size_t at = plain_box(text.p, text.n, readable(c, text), pb);
   if (at == SIZE_MAX || !box_kept(pb) || (a->drop_degenerate && !(pb[2] > pb[0] && pb[3] > pb[1])))
     return 0;
-  /* What rk__boxes_load charges, in its order: the region, the text
-   * scanned, the reference. */
   *st = RK_STATUS_TIMEOUT;
-  if (!rk__spend(c, r->response.n / 8 + 1) || !rk__spend(c, (uint64_t)text.n + 1) ||
-      !rk__spend(c, (uint64_t)rv->raw.n + 1))
-    return 1;
-  if (fenced) how = strcmp(how, "whole response") == 0 ? "code block" : "code block in answer";
-  *region_how = how;
+  if (!rk__spend(c, (uint64_t)text.n + 1) || !rk__spend(c, (uint64_t)rv->raw.n + 1)) return 1;
   one_box(pred, &store[0], pb, at);
   one_box(ref, &store[1], rb, 0);
   *st = RK_STATUS_OK;

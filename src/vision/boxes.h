@@ -187,20 +187,18 @@ void rk__boxargs_free(rk__boxargs *a);
  * convention, as IoU is invariant to it). Returns OK, UNPARSEABLE (the
  * extract mode found nothing), INVALID_REFERENCE, ERROR (image size
  * missing when needed), TIMEOUT. *region_how names where the boxes came
- * from ("answer tag", "code block", "whole response"). */
+ * from ("answer tag", "code block", "whole response").
+ * store (room for 2 boxes, or NULL): for a caller that neither keeps nor
+ * grows the lists, an answer holding one plain box (an object with one
+ * box member, four numbers in brackets, or a list of one such object,
+ * words around it) against a reference [x1, y1, x2, y2], pixels and xyxy
+ * on both sides, is read without the scanner's frames and lists, each
+ * list then one box in store: the same lists, statuses, steps and region
+ * as without store (boxes.c, "one plain box"). */
 rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
-                         rk__boxes *ref, const char **region_how);
+                         rk__boxes *ref, const char **region_how, rk__box store[2]);
 
 /* Predicted boxes of some text (the response or the region of it). */
-/* rk__boxes_load of a record whose answer holds one plain box (boxes.c:
- * an object with one box member, four numbers in brackets, or a list of
- * one such object; words around it) and whose reference is one box
- * [x1, y1, x2, y2], pixels and xyxy on both sides: the same lists, each
- * of one box held in store, the same status in *st (OK or TIMEOUT) and
- * region; 1 when it took the record, 0 (nothing charged) when the record
- * needs rk__boxes_load. Not for callers that keep or grow the lists. */
-int rk__boxes_load_one(const rk__boxargs *a, rk__call *c, rk__boxes *pred, rk__boxes *ref,
-                       rk__box store[2], const char **region_how, rk_status *st);
 rk_status rk__boxes_region(const rk__boxargs *a, rk__call *c, rk__str *region,
                            const char **how);
 

@@ -341,7 +341,7 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
   rk__boxes pred, gt;
   const char *how = NULL;
   *value = 0;
-  rk_status st = rk__boxes_load(&cfg->box, c, &pred, &gt, &how);
+  rk_status st = rk__boxes_load(&cfg->box, c, &pred, &gt, &how, NULL);
   if (st != RK_STATUS_OK) return st;
   if (pred.n > (size_t)cfg->box.max_boxes)
     return rk__fail(c, "more than max_boxes=%ld predicted boxes", cfg->box.max_boxes);

@@ -82,9 +82,7 @@ static rk_status one_score(const void *v, rk__call *c, double *value) {
   rk__box store[2];
   const char *how = NULL;
   *value = 0;
-  rk_status st;
-  if (!rk__boxes_load_one(&cfg->box, c, &pred, &ref, store, &how, &st))
-    st = rk__boxes_load(&cfg->box, c, &pred, &ref, &how);
+  rk_status st = rk__boxes_load(&cfg->box, c, &pred, &ref, &how, store);
   if (st != RK_STATUS_OK) return st;
   char pd[200];
   pd[0] = '\0';
