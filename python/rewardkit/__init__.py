@@ -497,30 +497,32 @@ class Scorer:
         see the groups within this batch."""
         if self._spec is None:
             raise RewardkitError("this Scorer is closed")
+        readable = True  # as far as known: not yet refused by the library
         if (_PY_SCORE and _PYLIB is not None and type(records) in (list, tuple)
                 and len(records) < _PIECES_FROM):
             out = self._score_direct(records, explain)
             if out is not None:
                 return out
+            readable = False  # refused by rk_py_score: no second try in place
         if (self._pieces and isinstance(records, (list, tuple))
                 and len(records) >= 2 * _chunk_min(self._threads)):
             return self._score_chunks(records, explain)
-        lines, resps, fmt = self._encode_batch(records)
+        lines, resps, fmt = self._encode_batch(records, readable)
         return self._score_lines(lines, explain, resps, fmt)
 
     @staticmethod
-    def _encode_batch(records):
+    def _encode_batch(records, in_place=True):
         """(records, responses apart or None, their format). A batch of
         plain dicts of JSON types is read in place by the library
         (_InPlace); else plain dicts go as marshal data (the library takes
         the response apart itself); anything else - JSON text, dict
         subclasses, values marshal cannot write such as numpy scalars -
-        as JSON."""
+        as JSON. in_place=False: the library has just refused them."""
         if not isinstance(records, (list, tuple)):
             records = list(records)
-        in_place = _read_in_place(records)
-        if in_place is not None:
-            return in_place, None, _JSON
+        read = _read_in_place(records) if in_place else None
+        if read is not None:
+            return read, None, _JSON
         if _MARSHAL and records and set(map(type, records)) == {dict}:
             try:
                 return list(map(marshal.dumps, records, itertools.repeat(4, len(records)))), \
