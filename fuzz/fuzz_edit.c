@@ -106,10 +106,12 @@ static void check_distances(const char *a, size_t na, const char *b, size_t nb) 
   int narrow = 1;
   for (size_t i = 0; i < nx; i++) narrow &= x[i] < 256;
   for (size_t i = 0; i < ny; i++) narrow &= y[i] < 256;
-  if (narrow) {
-    CHECK(rk__lev_dist8(x8, nx, y8, ny, &g_arena) == d2);
-    CHECK(rk__lcs_len8(x8, nx, y8, ny, &g_arena) == l2);
-  }
+  if (narrow)
+    for (int wide = 0; wide < 2; wide++) { /* both kernel sets of short byte texts */
+      rk__lev_wide = wide;
+      CHECK(rk__lev_dist8(x8, nx, y8, ny, &g_arena) == d2);
+      CHECK(rk__lcs_len8(x8, nx, y8, ny, &g_arena) == l2);
+    }
   size_t end;
   long s = rk__lev_search(x, nx, y, ny, -1, &end, &g_arena);
   CHECK(s >= 0 && s <= d1 && end <= ny);

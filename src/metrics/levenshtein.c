@@ -514,6 +514,263 @@ static long myers_run(peq *q, const uint32_t *text, size_t n, int top, long stop
   return top ? score : best;
 }
 
+/* ---------------------------------- bit-parallel on short byte patterns */
+
+/* Patterns of up to LB_MAX byte symbols (after the common ends are cut,
+ * most reward pairs), against texts of bytes: the match vectors of the
+ * pattern and of its reversal in one table indexed by byte, cleared whole
+ * (4 or 8 KiB), with no copy of the texts widened to 32 bits. */
+#define LB_MAX 128
+
+/* Bit i of the forward vector of byte c: x[i] == c; of the reverse one:
+ * x[m - 1 - i] == c. Row c of w holds `words` forward words, then as
+ * many reverse ones. */
+#define LB_BUILD(w, x, m, words)                           \
+  do {                                                     \
+    memset(w, 0, sizeof w);                                \
+    for (size_t i_ = 0; i_ < (m); i_++) {                  \
+      uint64_t *r_ = w[(x)[i_]];                           \
+      size_t j_ = (m) - 1 - i_;                            \
+      r_[i_ / 64] |= (uint64_t)1 << (i_ % 64);             \
+      r_[(words) + j_ / 64] |= (uint64_t)1 << (j_ % 64);   \
+    }                                                      \
+  } while (0)
+
+/* One column of Myers' algorithm on one block of Hyyro's scheme, as in
+ * myers_run: the horizontal delta enters as (hp, hn) and leaves in the
+ * same variables; pv, mv are updated. */
+#define LB_BLOCK(pv, mv, eq0, hp, hn)                           \
+  do {                                                          \
+    uint64_t eq_ = (eq0), xv_ = eq_ | (mv);                     \
+    eq_ |= (hn);                                                \
+    uint64_t xh_ = (((eq_ & (pv)) + (pv)) ^ (pv)) | eq_;        \
+    uint64_t ph_ = (mv) | ~(xh_ | (pv)), mh_ = (pv) & xh_;      \
+    uint64_t hpo_ = ph_ >> 63, hno_ = mh_ >> 63;                \
+    ph_ = (ph_ << 1) | (hp);                                    \
+    mh_ = (mh_ << 1) | (hn);                                    \
+    (pv) = mh_ | ~(xv_ | ph_);                                  \
+    (mv) = ph_ & xv_;                                           \
+    (hp) = hpo_, (hn) = hno_;                                   \
+  } while (0)
+
+/* The best split of the pattern between the two halves of the text:
+ * with F(i) = lev(x[..i), y[..h)) and G(i) = lev(x[m - i..), y[h..))
+ * given by their last columns' vertical deltas (bit i - 1 of fp / bp:
+ * +1, of fm / bm: -1; F(0) = h, G(0) = n - h), the least F(i) + G(m - i).
+ * One pass: i goes up the forward deltas and down the backward ones. */
+static long lb_join(const uint64_t *fp, const uint64_t *fm, const uint64_t *bp,
+                    const uint64_t *bm, size_t m, long h, long nb) {
+  long g = nb; /* G(m) */
+  for (size_t w = 0; w * 64 < m; w++) {
+    uint64_t k = m - w * 64 >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (m - w * 64)) - 1;
+    g += __builtin_popcountll(bp[w] & k) - __builtin_popcountll(bm[w] & k);
+  }
+  long sum = h + g, best = sum; /* F(i) + G(m - i) at i = 0 */
+  for (size_t i = 1; i <= m; i++) {
+    size_t u = i - 1, v = m - i; /* F steps by delta u, G(m - i + 1) -> G(m - i) by delta v */
+    sum += (long)(fp[u / 64] >> (u % 64) & 1) - (long)(fm[u / 64] >> (u % 64) & 1) -
+           (long)(bp[v / 64] >> (v % 64) & 1) + (long)(bm[v / 64] >> (v % 64) & 1);
+    best = sum < best ? sum : best;
+  }
+  return best;
+}
+
+/* Levenshtein distance, 0 < m <= LB_MAX, m <= n. A column's update waits
+ * for the previous one's (about ten dependent operations), so the text
+ * is cut in two halves run at once, one from each end (the second
+ * against the reversed pattern): two independent chains. The distance
+ * is the best split of the pattern between the halves (Hirschberg
+ * 1975, lb_join). */
+static long lev_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+  const size_t h = n - n / 2, nb = n / 2; /* forward over y[0..h), backward over y[h..n) */
+  uint64_t fp[2] = {~(uint64_t)0, ~(uint64_t)0}, fm[2] = {0, 0};
+  uint64_t bp[2] = {~(uint64_t)0, ~(uint64_t)0}, bm[2] = {0, 0};
+  if (m <= 64) {
+    uint64_t w[256][2];
+    LB_BUILD(w, x, m, 1);
+    uint64_t p0 = ~(uint64_t)0, m0 = 0, q0 = ~(uint64_t)0, o0 = 0;
+    for (size_t s = 0; s < nb; s++) {
+      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
+      LB_BLOCK(p0, m0, w[y[s]][0], hp, hn);
+      LB_BLOCK(q0, o0, w[y[n - 1 - s]][1], kp, kn);
+    }
+    if (h > nb) {
+      uint64_t hp = 1, hn = 0;
+      LB_BLOCK(p0, m0, w[y[h - 1]][0], hp, hn);
+    }
+    fp[0] = p0, fm[0] = m0, bp[0] = q0, bm[0] = o0;
+  } else {
+    uint64_t w[256][4];
+    LB_BUILD(w, x, m, 2);
+    uint64_t p0 = ~(uint64_t)0, m0 = 0, p1 = ~(uint64_t)0, m1 = 0;
+    uint64_t q0 = ~(uint64_t)0, o0 = 0, q1 = ~(uint64_t)0, o1 = 0;
+    for (size_t s = 0; s < nb; s++) {
+      const uint64_t *e = w[y[s]], *r = w[y[n - 1 - s]];
+      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
+      LB_BLOCK(p0, m0, e[0], hp, hn);
+      LB_BLOCK(q0, o0, r[2], kp, kn);
+      LB_BLOCK(p1, m1, e[1], hp, hn);
+      LB_BLOCK(q1, o1, r[3], kp, kn);
+    }
+    if (h > nb) {
+      const uint64_t *e = w[y[h - 1]];
+      uint64_t hp = 1, hn = 0;
+      LB_BLOCK(p0, m0, e[0], hp, hn);
+      LB_BLOCK(p1, m1, e[1], hp, hn);
+    }
+    fp[0] = p0, fp[1] = p1, fm[0] = m0, fm[1] = m1;
+    bp[0] = q0, bp[1] = q1, bm[0] = o0, bm[1] = o1;
+  }
+  return lb_join(fp, fm, bp, bm, m, (long)h, (long)nb);
+}
+
+/* LCS length by Allison-Dix / Hyyro (as lcs_bits), 0 < m <= LB_MAX: a
+ * column is three dependent operations, one chain is enough. */
+static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+  if (m <= 64) {
+    uint64_t w[256][2];
+    LB_BUILD(w, x, m, 1);
+    uint64_t S = ~(uint64_t)0;
+    for (size_t j = 0; j < n; j++) {
+      uint64_t u = S & w[y[j]][0];
+      S = (S + u) | (S - u);
+    }
+    uint64_t z = ~S;
+    if (m < 64) z &= ((uint64_t)1 << m) - 1;
+    return __builtin_popcountll(z);
+  }
+  uint64_t w[256][4];
+  LB_BUILD(w, x, m, 2);
+  uint64_t S0 = ~(uint64_t)0, S1 = ~(uint64_t)0;
+  for (size_t j = 0; j < n; j++) {
+    const uint64_t *eq = w[y[j]];
+    uint64_t u0 = S0 & eq[0], u1 = S1 & eq[1];
+    uint64_t t0 = S0 + u0, c0 = t0 < S0;
+    S1 = (S1 + u1 + c0) | (S1 - u1);
+    S0 = t0 | (S0 - u0);
+  }
+  uint64_t z1 = ~S1;
+  if (m < 128) z1 &= ((uint64_t)1 << (m - 64)) - 1;
+  return __builtin_popcountll(~S0) + __builtin_popcountll(z1);
+}
+
+/* -DLB_WIDE=0 leaves the AVX-512BW kernels out. */
+#ifndef LB_WIDE
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LB_WIDE 1
+#else
+#define LB_WIDE 0
+#endif
+#endif
+#if LB_WIDE
+#include <immintrin.h>
+/* The same two distances with the match vectors made by comparing the
+ * column's byte with the pattern held in registers (AVX-512BW: one
+ * compare per 64 pattern bytes): no table to clear or fill. Pattern
+ * bytes past m read as 0 and may match a 0 in the text; those bits are
+ * above every bit read, and carries only move up. */
+__attribute__((target("avx512f,avx512bw"))) static long lev_bits8_avx512(const uint8_t *x,
+                                                                        size_t m,
+                                                                        const uint8_t *y,
+                                                                        size_t n) {
+  uint8_t xr[LB_MAX];
+  for (size_t i = 0; i < m; i++) xr[i] = x[m - 1 - i];
+  const __mmask64 k0 = m >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << m) - 1;
+  const size_t h = n - n / 2, nb = n / 2;
+  uint64_t fp[2] = {~(uint64_t)0, ~(uint64_t)0}, fm[2] = {0, 0};
+  uint64_t bp[2] = {~(uint64_t)0, ~(uint64_t)0}, bm[2] = {0, 0};
+  const __m512i f0 = _mm512_maskz_loadu_epi8(k0, x), r0 = _mm512_maskz_loadu_epi8(k0, xr);
+  if (m <= 64) {
+    uint64_t p0 = ~(uint64_t)0, m0 = 0, q0 = ~(uint64_t)0, o0 = 0;
+    for (size_t s = 0; s < nb; s++) {
+      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
+      uint64_t e = _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[s]));
+      uint64_t r = _mm512_cmpeq_epi8_mask(r0, _mm512_set1_epi8((char)y[n - 1 - s]));
+      LB_BLOCK(p0, m0, e, hp, hn);
+      LB_BLOCK(q0, o0, r, kp, kn);
+    }
+    if (h > nb) {
+      uint64_t hp = 1, hn = 0;
+      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[h - 1])), hp, hn);
+    }
+    fp[0] = p0, fm[0] = m0, bp[0] = q0, bm[0] = o0;
+  } else {
+    const __mmask64 k1 = m >= 128 ? ~(__mmask64)0 : ((__mmask64)1 << (m - 64)) - 1;
+    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64), r1 = _mm512_maskz_loadu_epi8(k1, xr + 64);
+    uint64_t p0 = ~(uint64_t)0, m0 = 0, p1 = ~(uint64_t)0, m1 = 0;
+    uint64_t q0 = ~(uint64_t)0, o0 = 0, q1 = ~(uint64_t)0, o1 = 0;
+    for (size_t s = 0; s < nb; s++) {
+      const __m512i c = _mm512_set1_epi8((char)y[s]), d = _mm512_set1_epi8((char)y[n - 1 - s]);
+      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
+      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, c), hp, hn);
+      LB_BLOCK(q0, o0, _mm512_cmpeq_epi8_mask(r0, d), kp, kn);
+      LB_BLOCK(p1, m1, _mm512_cmpeq_epi8_mask(f1, c), hp, hn);
+      LB_BLOCK(q1, o1, _mm512_cmpeq_epi8_mask(r1, d), kp, kn);
+    }
+    if (h > nb) {
+      const __m512i c = _mm512_set1_epi8((char)y[h - 1]);
+      uint64_t hp = 1, hn = 0;
+      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, c), hp, hn);
+      LB_BLOCK(p1, m1, _mm512_cmpeq_epi8_mask(f1, c), hp, hn);
+    }
+    fp[0] = p0, fp[1] = p1, fm[0] = m0, fm[1] = m1;
+    bp[0] = q0, bp[1] = q1, bm[0] = o0, bm[1] = o1;
+  }
+  _mm256_zeroupper();
+  return lb_join(fp, fm, bp, bm, m, (long)h, (long)nb);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static long lcs_bits8_avx512(const uint8_t *x,
+                                                                        size_t m,
+                                                                        const uint8_t *y,
+                                                                        size_t n) {
+  const __mmask64 k0 = m >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << m) - 1;
+  const __m512i f0 = _mm512_maskz_loadu_epi8(k0, x);
+  long r;
+  if (m <= 64) {
+    uint64_t S = ~(uint64_t)0;
+    for (size_t j = 0; j < n; j++) {
+      uint64_t u = S & _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[j]));
+      S = (S + u) | (S - u);
+    }
+    r = __builtin_popcountll(~S & k0);
+  } else {
+    const __mmask64 k1 = m >= 128 ? ~(__mmask64)0 : ((__mmask64)1 << (m - 64)) - 1;
+    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64);
+    uint64_t S0 = ~(uint64_t)0, S1 = ~(uint64_t)0;
+    for (size_t j = 0; j < n; j++) {
+      const __m512i c = _mm512_set1_epi8((char)y[j]);
+      uint64_t u0 = S0 & _mm512_cmpeq_epi8_mask(f0, c), u1 = S1 & _mm512_cmpeq_epi8_mask(f1, c);
+      uint64_t t0 = S0 + u0, c0 = t0 < S0;
+      S1 = (S1 + u1 + c0) | (S1 - u1);
+      S0 = t0 | (S0 - u0);
+    }
+    r = __builtin_popcountll(~S0) + __builtin_popcountll(~S1 & k1);
+  }
+  _mm256_zeroupper();
+  return r;
+}
+#endif
+
+/* The kernels above for this processor: the compare ones where
+ * AVX-512BW is there, unless rk__lev_wide is 0 (tests) or the build has
+ * -DLB_WIDE=0; else the table ones. */
+int rk__lev_wide = 1;
+
+static long lev_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+#if LB_WIDE
+  if (rk__lev_wide && __builtin_cpu_supports("avx512bw")) return lev_bits8_avx512(x, m, y, n);
+#endif
+  return lev_bits8(x, m, y, n);
+}
+static long lcs_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+#if LB_WIDE
+  if (rk__lev_wide && __builtin_cpu_supports("avx512bw")) return lcs_bits8_avx512(x, m, y, n);
+#endif
+  return lcs_bits8(x, m, y, n);
+}
+
+
 /* Swaps so that x is the shorter sequence (the bit-parallel pattern). */
 #define SHORTER_FIRST(T, x, nx, y, ny) \
   do {                                 \
@@ -629,6 +886,12 @@ long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
   if (nx == 0) return (long)ny;
   long fr[LV_STACK];
   uint8_t buf[LV_BYTES];
+  if (nx <= LB_MAX) {
+    const uint8_t *px = x, *py = y;
+    if (lv_pad(&px, nx, &py, ny, buf, a)) return -1;
+    long d = lv8(px, nx, py, ny, 1, lv_budget(nx, ny), fr);
+    return d >= 0 ? d : lev_short8(x, nx, y, ny);
+  }
   if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
   long d = lv8(x, nx, y, ny, 1, lv_budget(nx, ny), fr);
   if (d >= 0) return d;
@@ -719,6 +982,9 @@ long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
   x += pre, y += pre, nx -= pre + suf, ny -= pre + suf;
   SHORTER_FIRST(uint8_t, x, nx, y, ny);
   if (nx == 0) return common;
+  /* Short patterns: three dependent operations a column, cheaper than
+   * the diagonal method unless the distance is tiny (measured). */
+  if (nx <= LB_MAX) return common + lcs_short8(x, nx, y, ny);
   uint8_t buf[LV_BYTES];
   if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
   LCS_BY_DIAGONALS(lv8, x, nx, y, ny);

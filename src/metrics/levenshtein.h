@@ -10,7 +10,9 @@
  * reference), then fall back to bit-parallel code (Myers 1999 with
  * Hyyrö's block scheme for patterns longer than 64 symbols; Allison-Dix /
  * Hyyrö for LCS): about n * ceil(m / 64) word operations for lengths
- * m <= n. Callers charge rk__lev_cost() steps before calling, which is how
+ * m <= n. Byte texts whose shorter side is at most 128 symbols once the
+ * common ends are cut have their own bit-parallel kernels (no table of
+ * 32-bit symbols; Levenshtein runs the text from both ends at once). Callers charge rk__lev_cost() steps before calling, which is how
  * an oversized input ends in RK_STATUS_TIMEOUT instead of a long stall.
  *
  * Not for: tokenisation or normalisation rules of a particular metric
@@ -92,6 +94,10 @@ long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                    rk__arena *a);
 long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                   rk__arena *a);
+
+/* 0: the byte distances use their portable kernels even where the
+ * processor has AVX-512BW (for tests; default 1). */
+extern int rk__lev_wide;
 
 /* Approximate search (Sellers): the smallest Levenshtein distance between
  * pat and any substring of text, and the end (exclusive, index into text)
