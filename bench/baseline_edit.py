@@ -240,6 +240,8 @@ FUNCS = {
     "keywords": lambda r: keywords(r["response"], r["reference"]),
     "edit_ratio_page": lambda r: edit_ratio_lev(r["response"], r["reference"]),
     "edit_ratio_indel_page": lambda r: edit_ratio_indel(r["response"], r["reference"]),
+    "edit_ratio_far": lambda r: edit_ratio_lev(r["response"], r["reference"]),
+    "edit_ratio_indel_far": lambda r: edit_ratio_indel(r["response"], r["reference"]),
 }
 
 
