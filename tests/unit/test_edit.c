@@ -5,9 +5,10 @@
  *
  * Expected values come from (a) the published test vectors of
  * the project's metric reference (Part B: B1-B4, B13), (b) hand
- * computation, with the arithmetic in a comment, and (c) for the InDel
- * ratio, python3-levenshtein 0.12.2 (Debian 12 package, Levenshtein.ratio)
- * run outside the test. The bit-parallel distances are checked against the
+ * computation, with the arithmetic in a comment, and (c) for
+ * edit_ratio, python3-levenshtein 0.12.2 (Debian 12 package,
+ * Levenshtein.distance and Levenshtein.ratio) run outside the test (a few
+ * values in comments, 243 pairs in tests/data/edit/levenshtein_ref.tsv). The bit-parallel distances are checked against the
  * textbook dynamic programme on random inputs.
  */
 #include <math.h>
@@ -458,6 +459,44 @@ TEST(edit_ratio_values) {
   ASSERT_NEAR(SCORE("{\"fn\": \"edit_ratio\", \"args\": {\"normalize\": \"default\"}}",
                     "\"Paris!\"", "\"paris\""),
               1.0, 0);
+}
+
+/* python3-levenshtein 0.12.2 (Debian 12), run outside the test by
+ * tests/data/edit/gen_levenshtein.py on 243 pairs: lengths 1-300 code
+ * points (the 64- and 128-symbol boundaries of the byte kernels well
+ * covered), ASCII, a 3-letter alphabet, Latin-1, CJK, emoji, mixes; near
+ * copies, many edits, unrelated texts. edit_ratio must give 1 - d / max
+ * with its distance d, and the indel method its ratio. */
+TEST(edit_ratio_vs_python_levenshtein) {
+  FILE *f = fopen("data/edit/levenshtein_ref.tsv", "r");
+  ASSERT_TRUE(f != NULL);
+  static char line[8192];
+  const char *lev = "\"edit_ratio\"";
+  const char *ind = "{\"fn\": \"edit_ratio\", \"args\": {\"method\": \"indel\"}}";
+  int n = 0, bad = 0;
+  for (int wide = 0; wide < 2; wide++) {
+    rk__lev_wide = wide;
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+      if (line[0] == '#') continue;
+      long d, la, lb;
+      char ratio[64];
+      int used = 0;
+      ASSERT_TRUE(sscanf(line, "%ld\t%63s\t%ld\t%ld\t%n", &d, ratio, &la, &lb, &used) == 4 && used);
+      line[strcspn(line, "\n")] = '\0';
+      const char *rec = line + used;
+      double want = 1.0 - (double)d / (double)(la > lb ? la : lb);
+      double r1 = run(lev, rec, NULL), r2 = run(ind, rec, NULL), pr = strtod(ratio, NULL);
+      if ((r1 != want || fabs(r2 - pr) > 4e-16) && bad++ < 5)
+        fprintf(stderr, "  wide=%d: %s: lev %.17g vs %.17g, indel %.17g vs %.17g\n", wide, rec, r1,
+                want, r2, pr);
+      n++;
+    }
+  }
+  rk__lev_wide = 1;
+  fclose(f);
+  ASSERT_EQ_INT(n, 2 * 243);
+  ASSERT_EQ_INT(bad, 0);
 }
 
 /* ---------------------------------------------------------------- anls */
@@ -921,6 +960,7 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(cost_saturates), TEST_ENTRY(wer_cer_published),
           TEST_ENTRY(wer_jiwer_split_quirk), TEST_ENTRY(wer_cer_edges),
           TEST_ENTRY(wer_budget_timeout), TEST_ENTRY(edit_ratio_values),
+    TEST_ENTRY(edit_ratio_vs_python_levenshtein),
           TEST_ENTRY(anls_published), TEST_ENTRY(anls_length_quirk),
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
