@@ -770,7 +770,6 @@ static long lcs_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
   return lcs_bits8(x, m, y, n);
 }
 
-
 /* Swaps so that x is the shorter sequence (the bit-parallel pattern). */
 #define SHORTER_FIRST(T, x, nx, y, ny) \
   do {                                 \
