@@ -176,11 +176,11 @@ static jw_u128 jw_pow10(int k) {
  * below 2^126. The text is %g's fixed notation: -4 <= d < p. */
 static size_t fmt_exact(char *buf, double v) {
   double av = fabs(v);
-  int e2;
-  double fr = frexp(av, &e2); /* av = fr * 2^e2, 0.5 <= fr < 1 */
-  uint64_t m = (uint64_t)ldexp(fr, 53);
-  int sh = 53 - e2;            /* av = m / 2^sh */
-  int d = 0;                   /* 10^d <= av < 10^(d+1) */
+  uint64_t bits;
+  memcpy(&bits, &av, sizeof bits); /* a normal double in this range */
+  uint64_t m = (bits & (((uint64_t)1 << 52) - 1)) | (uint64_t)1 << 52;
+  int sh = 1075 - (int)(bits >> 52); /* av = m / 2^sh, 2^52 <= m < 2^53 */
+  int d = 0; /* 10^d <= av < 10^(d+1) */
   static const double p10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4,
                                1e5,  1e6,  1e7,  1e8,  1e9};
   for (d = -4; d < 8 && av >= p10[d + 5]; d++) {
@@ -211,13 +211,27 @@ static size_t fmt_exact(char *buf, double v) {
     digits /= 10;
     dd++;
   }
-  /* p digits, the point after digit dd + 1 (dd < 0: "0." and zeros first),
-   * trailing fractional zeros dropped, then the point if nothing follows. */
+  /* The p <= 17 digits as two independent halves of 8 and up to 9,
+   * two at a time (a division by 10 per digit is one long dependent
+   * chain). */
+  static const char two[] = "00010203040506070809101112131415161718192021222324"
+                            "25262728293031323334353637383940414243444546474849"
+                            "50515253545556575859606162636465666768697071727374"
+                            "75767778798081828384858687888990919293949596979899";
   char dig[20];
-  for (int i = p - 1; i >= 0; i--) {
-    dig[i] = (char)('0' + digits % 10);
-    digits /= 10;
+  uint64_t hi = digits / 100000000u;
+  uint32_t lo = (uint32_t)(digits % 100000000u), h9 = (uint32_t)hi; /* hi < 10^9 */
+  char *q = dig + p;
+  for (int i = 0; i < 4; i++) {
+    uint32_t r = lo % 100u, t = h9 % 100u;
+    lo /= 100u, h9 /= 100u;
+    q[-2 * i - 1] = two[2 * r + 1], q[-2 * i - 2] = two[2 * r];
+    if (p - 8 - 2 * i - 1 >= 0) dig[p - 8 - 2 * i - 1] = two[2 * t + 1];
+    if (p - 8 - 2 * i - 2 >= 0) dig[p - 8 - 2 * i - 2] = two[2 * t];
   }
+  if (p - 17 >= 0) dig[0] = (char)('0' + h9); /* p == 17: the 9th digit of hi */
+  /* The point after digit dd + 1 (dd < 0: "0." and zeros first),
+   * trailing fractional zeros dropped, then the point if nothing follows. */
   size_t n = 0;
   if (v < 0) buf[n++] = '-';
   int intlen = dd >= 0 ? dd + 1 : 0;
@@ -265,17 +279,25 @@ size_t rk__fmt_double(char *buf, double v) {
     if (signbit(v)) buf[n++] = '-';
     return n + rk__fmt_u64(buf + n, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i);
   }
-  /* Fast path for decimals (rewards like 0.9, -0.25, -0.44140625): the
-   * smallest k with v == m / 10^k and m < 10^15. Both m and 10^k are exact
-   * doubles, so the division is correctly rounded and equals what strtod
-   * reads back from the text. Within [1e-4, 1e9) and with at most 15
-   * significant digits this is also exactly what %.15g prints. */
+  /* Fast path for short decimals (rewards like 0.9, -0.25, 0.125): the
+   * smallest k <= KMAX with v == m / 10^k and m < 10^15. Both m and 10^k
+   * are exact doubles, so the division is correctly rounded and equals
+   * what strtod reads back from the text. Within [1e-4, 1e9) and with at
+   * most 15 significant digits this is also exactly what %.15g prints.
+   * Longer decimals (IoU, F1, advantages: nearly all other rewards) go
+   * straight to fmt_exact, which prints the same text for these too: a
+   * division per k tried cost more than fmt_exact itself. */
   double av = fabs(v);
   if (av >= 1e-4 && av < 1e9) {
     static const double p10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,
                                  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15};
-    for (int k = 1; k <= 15; k++) {
+#if defined(__SIZEOF_INT128__)
+    enum { KMAX = 3 };
+#else
+    enum { KMAX = 15 };
+#endif
+    for (int k = 1; k <= KMAX; k++) {
       double m = nearbyint(av * p10[k]);
       if (m >= 1e15) break;
       if (m / p10[k] != av) continue;
