@@ -4,8 +4,9 @@
  * user runs today, in the same run: it generates deterministic pairs,
  * writes them to a JSONL file, times each rewardkit function on one core
  * (records built in memory once, before timing, and scored through the
- * compiled spec: no JSON parsing on either side), then runs bench/baseline_edit.py on the same
- * file and prints a table with the ratio. The mean score of both sides is
+ * compiled spec: no JSON parsing on either side), then runs
+ * bench/baseline_edit.py on the same file and prints a table with the
+ * ratio. The mean score of both sides is
  * printed too, as a parity check. Both sides measure CPU time, not wall
  * time, so that other load on the machine does not count.
  *
@@ -295,7 +296,8 @@ int main(int argc, char **argv) {
       {"edit_ratio_indel_page",
        "{\"reward\": {\"fn\": \"edit_ratio\", \"args\": {\"extract\": \"none\", \"method\": "
        "\"indel\"}}}"},
-      {"edit_ratio_far", "{\"reward\": {\"fn\": \"edit_ratio\", \"args\": {\"extract\": \"none\"}}}"},
+      {"edit_ratio_far",
+       "{\"reward\": {\"fn\": \"edit_ratio\", \"args\": {\"extract\": \"none\"}}}"},
       {"edit_ratio_indel_far",
        "{\"reward\": {\"fn\": \"edit_ratio\", \"args\": {\"extract\": \"none\", \"method\": "
        "\"indel\"}}}"},

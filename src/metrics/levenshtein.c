@@ -696,7 +696,8 @@ __attribute__((target("avx512f,avx512bw"))) static long lev_bits8_avx512(const u
     fp[0] = p0, fm[0] = m0, bp[0] = q0, bm[0] = o0;
   } else {
     const __mmask64 k1 = m >= 128 ? ~(__mmask64)0 : ((__mmask64)1 << (m - 64)) - 1;
-    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64), r1 = _mm512_maskz_loadu_epi8(k1, xr + 64);
+    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64),
+                  r1 = _mm512_maskz_loadu_epi8(k1, xr + 64);
     uint64_t p0 = ~(uint64_t)0, m0 = 0, p1 = ~(uint64_t)0, m1 = 0;
     uint64_t q0 = ~(uint64_t)0, o0 = 0, q1 = ~(uint64_t)0, o1 = 0;
     for (size_t s = 0; s < nb; s++) {

@@ -12,8 +12,9 @@
  * Hyyrö for LCS): about n * ceil(m / 64) word operations for lengths
  * m <= n. Byte texts whose shorter side is at most 128 symbols once the
  * common ends are cut have their own bit-parallel kernels (no table of
- * 32-bit symbols; Levenshtein runs the text from both ends at once). Callers charge rk__lev_cost() steps before calling, which is how
- * an oversized input ends in RK_STATUS_TIMEOUT instead of a long stall.
+ * 32-bit symbols; Levenshtein runs the text from both ends at once).
+ * Callers charge rk__lev_cost() steps before calling, which is how an
+ * oversized input ends in RK_STATUS_TIMEOUT instead of a long stall.
  *
  * Not for: tokenisation or normalisation rules of a particular metric
  * (those live with the metric, e.g. vqa_norm.c).

@@ -8,8 +8,9 @@
  * computation, with the arithmetic in a comment, and (c) for
  * edit_ratio, python3-levenshtein 0.12.2 (Debian 12 package,
  * Levenshtein.distance and Levenshtein.ratio) run outside the test (a few
- * values in comments, 243 pairs in tests/data/edit/levenshtein_ref.tsv). The bit-parallel distances are checked against the
- * textbook dynamic programme on random inputs.
+ * values in comments, 243 pairs in tests/data/edit/levenshtein_ref.tsv).
+ * The bit-parallel distances are checked against the textbook dynamic
+ * programme on random inputs.
  */
 #include <math.h>
 #include <stdint.h>
@@ -194,7 +195,8 @@ TEST(lev8_pinned) {
 
 TEST(lev8_random_vs_dp) {
   /* 1100 symbols: the padded copies no longer fit the stack buffer. */
-  static const size_t lens[] = {0, 1, 2, 7, 8, 9, 31, 48, 49, 63, 64, 65, 90, 127, 128, 129, 300, 1100};
+  static const size_t lens[] = {0,  1,  2,   7,   8,   9,   31,  48,  49,
+                                63, 64, 65, 90, 127, 128, 129, 300, 1100};
   static const uint32_t alpha[] = {2, 4, 26, 256};
   rk__arena ar;
   rk__arena_init(&ar, 0);
@@ -221,8 +223,9 @@ TEST(lev8_random_vs_dp) {
             rk__lev_wide = wide;
             long d1 = rk__lev_dist8(x, nx, y, ny, &ar), l1 = rk__lcs_len8(x, nx, y, ny, &ar);
             if ((d1 != d2 || l1 != l2) && bad++ < 5)
-              fprintf(stderr, "  nx=%zu ny=%zu alpha=%u wide=%d: lev8 %ld vs %ld, lcs8 %ld vs %ld\n",
-                      nx, ny, alpha[a], wide, d1, d2, l1, l2);
+              fprintf(stderr,
+                      "  nx=%zu ny=%zu alpha=%u wide=%d: lev8 %ld vs %ld, lcs8 %ld vs %ld\n", nx,
+                      ny, alpha[a], wide, d1, d2, l1, l2);
           }
         }
   rk__lev_wide = 1;
@@ -482,7 +485,8 @@ TEST(edit_ratio_vs_python_levenshtein) {
       long d, la, lb;
       char ratio[64];
       int used = 0;
-      ASSERT_TRUE(sscanf(line, "%ld\t%63s\t%ld\t%ld\t%n", &d, ratio, &la, &lb, &used) == 4 && used);
+      ASSERT_TRUE(sscanf(line, "%ld\t%63s\t%ld\t%ld\t%n", &d, ratio, &la, &lb, &used) == 4 &&
+                  used);
       line[strcspn(line, "\n")] = '\0';
       const char *rec = line + used;
       double want = 1.0 - (double)d / (double)(la > lb ? la : lb);
@@ -960,7 +964,7 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(cost_saturates), TEST_ENTRY(wer_cer_published),
           TEST_ENTRY(wer_jiwer_split_quirk), TEST_ENTRY(wer_cer_edges),
           TEST_ENTRY(wer_budget_timeout), TEST_ENTRY(edit_ratio_values),
-    TEST_ENTRY(edit_ratio_vs_python_levenshtein),
+          TEST_ENTRY(edit_ratio_vs_python_levenshtein),
           TEST_ENTRY(anls_published), TEST_ENTRY(anls_length_quirk),
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
