@@ -575,83 +575,98 @@ static long lb_join(const uint64_t *fp, const uint64_t *fm, const uint64_t *bp,
   return best;
 }
 
-/* Levenshtein distance, 0 < m <= LB_MAX, m <= n. A column's update waits
- * for the previous one's (about ten dependent operations), so the text
- * is cut in two halves run at once, one from each end (the second
- * against the reversed pattern): two independent chains. The distance
- * is the best split of the pattern between the halves (Hirschberg
- * 1975, lb_join). */
-static long lev_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
-  const size_t h = n - n / 2, nb = n / 2; /* forward over y[0..h), backward over y[h..n) */
-  uint64_t fp[2] = {~(uint64_t)0, ~(uint64_t)0}, fm[2] = {0, 0};
-  uint64_t bp[2] = {~(uint64_t)0, ~(uint64_t)0}, bm[2] = {0, 0};
-  if (m <= 64) {
-    uint64_t w[256][2];
-    LB_BUILD(w, x, m, 1);
-    uint64_t p0 = ~(uint64_t)0, m0 = 0, q0 = ~(uint64_t)0, o0 = 0;
-    for (size_t s = 0; s < nb; s++) {
-      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
-      LB_BLOCK(p0, m0, w[y[s]][0], hp, hn);
-      LB_BLOCK(q0, o0, w[y[n - 1 - s]][1], kp, kn);
-    }
-    if (h > nb) {
-      uint64_t hp = 1, hn = 0;
-      LB_BLOCK(p0, m0, w[y[h - 1]][0], hp, hn);
-    }
-    fp[0] = p0, fm[0] = m0, bp[0] = q0, bm[0] = o0;
-  } else {
-    uint64_t w[256][4];
-    LB_BUILD(w, x, m, 2);
-    uint64_t p0 = ~(uint64_t)0, m0 = 0, p1 = ~(uint64_t)0, m1 = 0;
-    uint64_t q0 = ~(uint64_t)0, o0 = 0, q1 = ~(uint64_t)0, o1 = 0;
-    for (size_t s = 0; s < nb; s++) {
-      const uint64_t *e = w[y[s]], *r = w[y[n - 1 - s]];
-      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
-      LB_BLOCK(p0, m0, e[0], hp, hn);
-      LB_BLOCK(q0, o0, r[2], kp, kn);
-      LB_BLOCK(p1, m1, e[1], hp, hn);
-      LB_BLOCK(q1, o1, r[3], kp, kn);
-    }
-    if (h > nb) {
-      const uint64_t *e = w[y[h - 1]];
-      uint64_t hp = 1, hn = 0;
-      LB_BLOCK(p0, m0, e[0], hp, hn);
-      LB_BLOCK(p1, m1, e[1], hp, hn);
-    }
-    fp[0] = p0, fp[1] = p1, fm[0] = m0, fm[1] = m1;
-    bp[0] = q0, bp[1] = q1, bm[0] = o0, bm[1] = o1;
-  }
-  return lb_join(fp, fm, bp, bm, m, (long)h, (long)nb);
+/* The loops of both kernel sets, which differ only in where a byte's
+ * match words come from: EQ(c, k) is word k of byte c's vector in the
+ * forward pattern (k = 0, 1) or in the reversed one (k = 2, 3); W is the
+ * number of words (1 or 2: a constant in each caller, so the other case
+ * folds away). */
+
+/* Levenshtein distance, 0 < m <= LB_MAX, m <= n, into `out`. A column's
+ * update waits for the previous one's (about ten dependent operations),
+ * so the text is cut in two halves run at once, one from each end (the
+ * second against the reversed pattern): two independent chains. The
+ * distance is the best split of the pattern between the halves
+ * (Hirschberg 1975, lb_join). */
+#define LB_LEV(m, y, n, W, EQ, out)                                             \
+  do {                                                                          \
+    const size_t h_ = (n) - (n) / 2, nb_ = (n) / 2; /* y[0..h_), y[h_..n) */    \
+    uint64_t fp_[2] = {~(uint64_t)0, ~(uint64_t)0}, fm_[2] = {0, 0};            \
+    uint64_t bp_[2] = {~(uint64_t)0, ~(uint64_t)0}, bm_[2] = {0, 0};            \
+    for (size_t s_ = 0; s_ < nb_; s_++) {                                       \
+      const uint8_t c_ = (y)[s_], d_ = (y)[(n) - 1 - s_];                       \
+      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;                                  \
+      LB_BLOCK(fp_[0], fm_[0], EQ(c_, 0), hp, hn);                              \
+      LB_BLOCK(bp_[0], bm_[0], EQ(d_, 2), kp, kn);                              \
+      if ((W) == 2) {                                                           \
+        LB_BLOCK(fp_[1], fm_[1], EQ(c_, 1), hp, hn);                            \
+        LB_BLOCK(bp_[1], bm_[1], EQ(d_, 3), kp, kn);                            \
+      }                                                                         \
+    }                                                                           \
+    if (h_ > nb_) {                                                             \
+      const uint8_t c_ = (y)[h_ - 1];                                           \
+      uint64_t hp = 1, hn = 0;                                                  \
+      LB_BLOCK(fp_[0], fm_[0], EQ(c_, 0), hp, hn);                              \
+      if ((W) == 2) LB_BLOCK(fp_[1], fm_[1], EQ(c_, 1), hp, hn);                \
+    }                                                                           \
+    (out) = lb_join(fp_, fm_, bp_, bm_, (m), (long)h_, (long)nb_);              \
+  } while (0)
+
+/* The low k bits (0 < k <= 64). */
+static inline uint64_t lb_low(size_t k) {
+  return k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
 }
 
-/* LCS length by Allison-Dix / Hyyro (as lcs_bits), 0 < m <= LB_MAX: a
- * column is three dependent operations, one chain is enough. */
-static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+/* LCS length by Allison-Dix / Hyyro (as lcs_bits), 0 < m <= LB_MAX, into
+ * `out`: a column is three dependent operations, one chain is enough.
+ * Bits from m on are not part of the pattern and are masked off. */
+#define LB_LCS(m, y, n, W, EQ, out)                                             \
+  do {                                                                          \
+    uint64_t S0_ = ~(uint64_t)0, S1_ = ~(uint64_t)0;                            \
+    for (size_t j_ = 0; j_ < (n); j_++) {                                       \
+      const uint8_t c_ = (y)[j_];                                               \
+      uint64_t u0_ = S0_ & EQ(c_, 0), t0_ = S0_ + u0_;                          \
+      if ((W) == 2) {                                                           \
+        uint64_t u1_ = S1_ & EQ(c_, 1);                                         \
+        S1_ = (S1_ + u1_ + (t0_ < S0_)) | (S1_ - u1_);                          \
+      }                                                                         \
+      S0_ = t0_ | (S0_ - u0_);                                                  \
+    }                                                                           \
+    (out) = (W) == 1 ? __builtin_popcountll(~S0_ & lb_low(m))                   \
+                     : __builtin_popcountll(~S0_) +                             \
+                           __builtin_popcountll(~S1_ & lb_low((m) - 64));       \
+  } while (0)
+
+/* The table set: row c of w1 (4 KiB) holds the forward word then the
+ * reverse one, of w2 (8 KiB) two of each. */
+#define LB_EQ1(c, k) w1[c][(k) / 2]
+#define LB_EQ2(c, k) w2[c][k]
+
+static long lev_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+  long d;
   if (m <= 64) {
-    uint64_t w[256][2];
-    LB_BUILD(w, x, m, 1);
-    uint64_t S = ~(uint64_t)0;
-    for (size_t j = 0; j < n; j++) {
-      uint64_t u = S & w[y[j]][0];
-      S = (S + u) | (S - u);
-    }
-    uint64_t z = ~S;
-    if (m < 64) z &= ((uint64_t)1 << m) - 1;
-    return __builtin_popcountll(z);
+    uint64_t w1[256][2];
+    LB_BUILD(w1, x, m, 1);
+    LB_LEV(m, y, n, 1, LB_EQ1, d);
+  } else {
+    uint64_t w2[256][4];
+    LB_BUILD(w2, x, m, 2);
+    LB_LEV(m, y, n, 2, LB_EQ2, d);
   }
-  uint64_t w[256][4];
-  LB_BUILD(w, x, m, 2);
-  uint64_t S0 = ~(uint64_t)0, S1 = ~(uint64_t)0;
-  for (size_t j = 0; j < n; j++) {
-    const uint64_t *eq = w[y[j]];
-    uint64_t u0 = S0 & eq[0], u1 = S1 & eq[1];
-    uint64_t t0 = S0 + u0, c0 = t0 < S0;
-    S1 = (S1 + u1 + c0) | (S1 - u1);
-    S0 = t0 | (S0 - u0);
+  return d;
+}
+
+static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
+  long l;
+  if (m <= 64) {
+    uint64_t w1[256][2];
+    LB_BUILD(w1, x, m, 1);
+    LB_LCS(m, y, n, 1, LB_EQ1, l);
+  } else {
+    uint64_t w2[256][4];
+    LB_BUILD(w2, x, m, 2);
+    LB_LCS(m, y, n, 2, LB_EQ2, l);
   }
-  uint64_t z1 = ~S1;
-  if (m < 128) z1 &= ((uint64_t)1 << (m - 64)) - 1;
-  return __builtin_popcountll(~S0) + __builtin_popcountll(z1);
+  return l;
 }
 
 /* -DLB_WIDE=0 leaves the AVX-512BW kernels out. */
@@ -664,92 +679,56 @@ static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
 #endif
 #if LB_WIDE
 #include <immintrin.h>
-/* The same two distances with the match vectors made by comparing the
- * column's byte with the pattern held in registers (AVX-512BW: one
- * compare per 64 pattern bytes): no table to clear or fill. Pattern
- * bytes past m read as 0 and may match a 0 in the text; those bits are
- * above every bit read, and carries only move up. */
+/* The compare set: a match word is the column's byte compared with 64
+ * pattern bytes held in a register (AVX-512BW; pv[k] as LB_EQ's k): no
+ * table to clear or fill. Pattern bytes past m read as 0 and may match
+ * a 0 in the text; those bits are above every bit read, and carries only
+ * move up. */
+#define LB_EQV(c, k) ((uint64_t)_mm512_cmpeq_epi8_mask(pv[k], _mm512_set1_epi8((char)(c))))
+
+/* The pattern, and for Levenshtein its reversal, into pv. */
+#define LB_LOAD(pv, x, m, rev)                                                  \
+  do {                                                                          \
+    const __mmask64 k0_ = (__mmask64)lb_low((m) < 64 ? (m) : 64);               \
+    const __mmask64 k1_ = (m) > 64 ? (__mmask64)lb_low((m) - 64) : 0;           \
+    pv[0] = _mm512_maskz_loadu_epi8(k0_, (x));                                  \
+    pv[1] = _mm512_maskz_loadu_epi8(k1_, (x) + 64);                             \
+    if (rev) {                                                                  \
+      uint8_t xr_[LB_MAX];                                                      \
+      for (size_t i_ = 0; i_ < (m); i_++) xr_[i_] = (x)[(m) - 1 - i_];          \
+      pv[2] = _mm512_maskz_loadu_epi8(k0_, xr_);                                \
+      pv[3] = _mm512_maskz_loadu_epi8(k1_, xr_ + 64);                           \
+    }                                                                           \
+  } while (0)
+
 __attribute__((target("avx512f,avx512bw"))) static long lev_bits8_avx512(const uint8_t *x,
                                                                         size_t m,
                                                                         const uint8_t *y,
                                                                         size_t n) {
-  uint8_t xr[LB_MAX];
-  for (size_t i = 0; i < m; i++) xr[i] = x[m - 1 - i];
-  const __mmask64 k0 = m >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << m) - 1;
-  const size_t h = n - n / 2, nb = n / 2;
-  uint64_t fp[2] = {~(uint64_t)0, ~(uint64_t)0}, fm[2] = {0, 0};
-  uint64_t bp[2] = {~(uint64_t)0, ~(uint64_t)0}, bm[2] = {0, 0};
-  const __m512i f0 = _mm512_maskz_loadu_epi8(k0, x), r0 = _mm512_maskz_loadu_epi8(k0, xr);
-  if (m <= 64) {
-    uint64_t p0 = ~(uint64_t)0, m0 = 0, q0 = ~(uint64_t)0, o0 = 0;
-    for (size_t s = 0; s < nb; s++) {
-      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
-      uint64_t e = _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[s]));
-      uint64_t r = _mm512_cmpeq_epi8_mask(r0, _mm512_set1_epi8((char)y[n - 1 - s]));
-      LB_BLOCK(p0, m0, e, hp, hn);
-      LB_BLOCK(q0, o0, r, kp, kn);
-    }
-    if (h > nb) {
-      uint64_t hp = 1, hn = 0;
-      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[h - 1])), hp, hn);
-    }
-    fp[0] = p0, fm[0] = m0, bp[0] = q0, bm[0] = o0;
-  } else {
-    const __mmask64 k1 = m >= 128 ? ~(__mmask64)0 : ((__mmask64)1 << (m - 64)) - 1;
-    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64),
-                  r1 = _mm512_maskz_loadu_epi8(k1, xr + 64);
-    uint64_t p0 = ~(uint64_t)0, m0 = 0, p1 = ~(uint64_t)0, m1 = 0;
-    uint64_t q0 = ~(uint64_t)0, o0 = 0, q1 = ~(uint64_t)0, o1 = 0;
-    for (size_t s = 0; s < nb; s++) {
-      const __m512i c = _mm512_set1_epi8((char)y[s]), d = _mm512_set1_epi8((char)y[n - 1 - s]);
-      uint64_t hp = 1, hn = 0, kp = 1, kn = 0;
-      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, c), hp, hn);
-      LB_BLOCK(q0, o0, _mm512_cmpeq_epi8_mask(r0, d), kp, kn);
-      LB_BLOCK(p1, m1, _mm512_cmpeq_epi8_mask(f1, c), hp, hn);
-      LB_BLOCK(q1, o1, _mm512_cmpeq_epi8_mask(r1, d), kp, kn);
-    }
-    if (h > nb) {
-      const __m512i c = _mm512_set1_epi8((char)y[h - 1]);
-      uint64_t hp = 1, hn = 0;
-      LB_BLOCK(p0, m0, _mm512_cmpeq_epi8_mask(f0, c), hp, hn);
-      LB_BLOCK(p1, m1, _mm512_cmpeq_epi8_mask(f1, c), hp, hn);
-    }
-    fp[0] = p0, fp[1] = p1, fm[0] = m0, fm[1] = m1;
-    bp[0] = q0, bp[1] = q1, bm[0] = o0, bm[1] = o1;
-  }
+  __m512i pv[4];
+  long d;
+  LB_LOAD(pv, x, m, 1);
+  if (m <= 64)
+    LB_LEV(m, y, n, 1, LB_EQV, d);
+  else
+    LB_LEV(m, y, n, 2, LB_EQV, d);
   _mm256_zeroupper();
-  return lb_join(fp, fm, bp, bm, m, (long)h, (long)nb);
+  return d;
 }
 
 __attribute__((target("avx512f,avx512bw"))) static long lcs_bits8_avx512(const uint8_t *x,
                                                                         size_t m,
                                                                         const uint8_t *y,
                                                                         size_t n) {
-  const __mmask64 k0 = m >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << m) - 1;
-  const __m512i f0 = _mm512_maskz_loadu_epi8(k0, x);
-  long r;
-  if (m <= 64) {
-    uint64_t S = ~(uint64_t)0;
-    for (size_t j = 0; j < n; j++) {
-      uint64_t u = S & _mm512_cmpeq_epi8_mask(f0, _mm512_set1_epi8((char)y[j]));
-      S = (S + u) | (S - u);
-    }
-    r = __builtin_popcountll(~S & k0);
-  } else {
-    const __mmask64 k1 = m >= 128 ? ~(__mmask64)0 : ((__mmask64)1 << (m - 64)) - 1;
-    const __m512i f1 = _mm512_maskz_loadu_epi8(k1, x + 64);
-    uint64_t S0 = ~(uint64_t)0, S1 = ~(uint64_t)0;
-    for (size_t j = 0; j < n; j++) {
-      const __m512i c = _mm512_set1_epi8((char)y[j]);
-      uint64_t u0 = S0 & _mm512_cmpeq_epi8_mask(f0, c), u1 = S1 & _mm512_cmpeq_epi8_mask(f1, c);
-      uint64_t t0 = S0 + u0, c0 = t0 < S0;
-      S1 = (S1 + u1 + c0) | (S1 - u1);
-      S0 = t0 | (S0 - u0);
-    }
-    r = __builtin_popcountll(~S0) + __builtin_popcountll(~S1 & k1);
-  }
+  __m512i pv[4];
+  long l;
+  LB_LOAD(pv, x, m, 0);
+  if (m <= 64)
+    LB_LCS(m, y, n, 1, LB_EQV, l);
+  else
+    LB_LCS(m, y, n, 2, LB_EQV, l);
   _mm256_zeroupper();
-  return r;
+  return l;
 }
 #endif
 
