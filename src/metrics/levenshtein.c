@@ -679,12 +679,19 @@ static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
 #endif
 #if LB_WIDE
 #include <immintrin.h>
+/* x, kept in a general register: without this the compiler folds `S &
+ * mask` into a compare under mask S, which puts two mask-register moves
+ * on the column's chain. */
+static inline uint64_t lb_gpr(uint64_t x) {
+  __asm__("" : "+r"(x));
+  return x;
+}
 /* The compare set: a match word is the column's byte compared with 64
  * pattern bytes held in a register (AVX-512BW; pv[k] as LB_EQ's k): no
  * table to clear or fill. Pattern bytes past m read as 0 and may match
  * a 0 in the text; those bits are above every bit read, and carries only
  * move up. */
-#define LB_EQV(c, k) ((uint64_t)_mm512_cmpeq_epi8_mask(pv[k], _mm512_set1_epi8((char)(c))))
+#define LB_EQV(c, k) lb_gpr((uint64_t)_mm512_cmpeq_epi8_mask(pv[k], _mm512_set1_epi8((char)(c))))
 
 /* The pattern, and for Levenshtein its reversal, into pv. */
 #define LB_LOAD(pv, x, m, rev)                                                  \
