@@ -378,9 +378,9 @@ static inline long slide32(const uint32_t *x, const uint32_t *y, long i, long k,
  * diagonals k = e (mod 2) and the others keep their value (Myers 1986,
  * "An O(ND) difference algorithm"); L(e-1, k) is then the value of round
  * e - 2, still in place. */
-#define LV_DEFINE(NAME, T, SLIDE)                                              \
-  static long NAME(const T *x, size_t nx, const T *y, size_t ny, long s,      \
-                   long budget, long *fr) {                                    \
+#define LV_DEFINE(ATTR, NAME, T, SLIDE)                                        \
+  ATTR static long NAME(const T *x, size_t nx, const T *y, size_t ny, long s, \
+                        long budget, long *fr) {                               \
     const long n = (long)nx, m = (long)ny, kf = m - n, NEG = -n - m - 4;       \
     if (kf > LV_EMAX || -kf > LV_EMAX || kf * kf / 2 > budget) return -1;     \
     long *L = fr + LV_EMAX + 1;                                                \
@@ -410,8 +410,52 @@ static inline long slide32(const uint32_t *x, const uint32_t *y, long i, long k,
     }                                                                          \
     return -1;                                                                 \
   }
-LV_DEFINE(lv8, uint8_t, slide8)
-LV_DEFINE(lv32, uint32_t, slide32)
+LV_DEFINE(, lv8, uint8_t, slide8)
+LV_DEFINE(, lv32, uint32_t, slide32)
+
+/* -DLB_WIDE=0 leaves the AVX-512BW code out (here and in the kernels
+ * below). */
+#ifndef LB_WIDE
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LB_WIDE 1
+#else
+#define LB_WIDE 0
+#endif
+#endif
+#if LB_WIDE
+#include <immintrin.h>
+#define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
+/* slide8 with AVX-512BW: 64 symbols a compare, on copies padded with
+ * LB_PAD bytes (lv_pad_w). One compare settles almost every slide of a
+ * short text, which keeps the branch predictable (slide8's "did the 8
+ * bytes match" is not, on text with an edit every dozen symbols) and lets
+ * the independent slides of a round overlap. A match that runs into the
+ * padding is cut back to lim. */
+#define LB_PAD 64
+LB_AVX512 static inline long slide8w(const uint8_t *x, const uint8_t *y, long i, long k,
+                                     long lim) {
+  for (;;) {
+    const uint64_t ne = (uint64_t)_mm512_cmpneq_epi8_mask(_mm512_loadu_si512(x + i),
+                                                           _mm512_loadu_si512(y + i + k));
+    const long t = i + (long)_tzcnt_u64(ne);
+    if (ne || t >= lim) return t < lim ? t : lim;
+    i = t;
+  }
+}
+LV_DEFINE(LB_AVX512, lv8w, uint8_t, slide8w)
+#endif
+
+/* The AVX-512BW code is used where the processor has it, unless
+ * rk__lev_wide is 0 (tests) or the build has -DLB_WIDE=0. */
+int rk__lev_wide = 1;
+static inline int lb_wide(void) {
+#if LB_WIDE
+  return rk__lev_wide && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("bmi2");
+#else
+  return 0;
+#endif
+}
 
 /* How many diagonal steps the diagonal method may take before the
  * bit-parallel code is the cheaper one: about one per block-column of the
@@ -587,7 +631,7 @@ static long lb_join(const uint64_t *fp, const uint64_t *fm, const uint64_t *bp,
  * second against the reversed pattern): two independent chains. The
  * distance is the best split of the pattern between the halves
  * (Hirschberg 1975, lb_join). */
-#define LB_LEV(m, y, n, W, EQ, out)                                             \
+#define LB_LEV(m, y, n, W, EQ, JOIN, out)                                       \
   do {                                                                          \
     const size_t h_ = (n) - (n) / 2, nb_ = (n) / 2; /* y[0..h_), y[h_..n) */    \
     uint64_t fp_[2] = {~(uint64_t)0, ~(uint64_t)0}, fm_[2] = {0, 0};            \
@@ -608,7 +652,7 @@ static long lb_join(const uint64_t *fp, const uint64_t *fm, const uint64_t *bp,
       LB_BLOCK(fp_[0], fm_[0], EQ(c_, 0), hp, hn);                              \
       if ((W) == 2) LB_BLOCK(fp_[1], fm_[1], EQ(c_, 1), hp, hn);                \
     }                                                                           \
-    (out) = lb_join(fp_, fm_, bp_, bm_, (m), (long)h_, (long)nb_);              \
+    (out) = JOIN(fp_, fm_, bp_, bm_, (m), (long)h_, (long)nb_);                 \
   } while (0)
 
 /* The low k bits (0 < k <= 64). */
@@ -646,11 +690,11 @@ static long lev_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
   if (m <= 64) {
     uint64_t w1[256][2];
     LB_BUILD(w1, x, m, 1);
-    LB_LEV(m, y, n, 1, LB_EQ1, d);
+    LB_LEV(m, y, n, 1, LB_EQ1, lb_join, d);
   } else {
     uint64_t w2[256][4];
     LB_BUILD(w2, x, m, 2);
-    LB_LEV(m, y, n, 2, LB_EQ2, d);
+    LB_LEV(m, y, n, 2, LB_EQ2, lb_join, d);
   }
   return d;
 }
@@ -669,16 +713,7 @@ static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
   return l;
 }
 
-/* -DLB_WIDE=0 leaves the AVX-512BW kernels out. */
-#ifndef LB_WIDE
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LB_WIDE 1
-#else
-#define LB_WIDE 0
-#endif
-#endif
 #if LB_WIDE
-#include <immintrin.h>
 /* x, kept in a general register: without this the compiler folds `S &
  * mask` into a compare under mask S, which puts two mask-register moves
  * on the column's chain. */
@@ -708,25 +743,86 @@ static inline uint64_t lb_gpr(uint64_t x) {
     }                                                                           \
   } while (0)
 
-__attribute__((target("avx512f,avx512bw"))) static long lev_bits8_avx512(const uint8_t *x,
-                                                                        size_t m,
-                                                                        const uint8_t *y,
-                                                                        size_t n) {
+/* Bits 0..m-1 of the 128-bit value (w[1]:w[0]) in reverse order: bit t
+ * of out is bit m - 1 - t of w; bits from m on are 0. */
+static inline uint64_t lb_rev64(uint64_t v) {
+  v = __builtin_bswap64(v);
+  v = (v >> 4 & 0x0F0F0F0F0F0F0F0Full) | (v & 0x0F0F0F0F0F0F0F0Full) << 4;
+  v = (v >> 2 & 0x3333333333333333ull) | (v & 0x3333333333333333ull) << 2;
+  return (v >> 1 & 0x5555555555555555ull) | (v & 0x5555555555555555ull) << 1;
+}
+static inline void lb_rev128(const uint64_t *w, size_t m, uint64_t *out) {
+  const uint64_t lo = m > 64 ? lb_rev64(w[1]) : 0, hi = lb_rev64(w[0]);
+  const unsigned s = (unsigned)(128 - m); /* 0..127 */
+  if (s >= 64) {
+    out[0] = hi >> (s - 64), out[1] = 0;
+  } else if (s) {
+    out[0] = lo >> s | hi << (64 - s), out[1] = hi >> s;
+  } else {
+    out[0] = lo, out[1] = hi;
+  }
+}
+
+/* lb_join with 32 split points a vector: F(i) + G(m - i) = h + G(m) +
+ * the prefix sums of delta(t) = f(t) - b(m - 1 - t), where f and b are
+ * the forward and backward deltas (+1, -1 or 0) at row t, the backward
+ * ones read in reverse order. Sums stay within +-2m, 16-bit lanes. */
+LB_AVX512 static long lb_join_w(const uint64_t *fp, const uint64_t *fm, const uint64_t *bp,
+                                const uint64_t *bm, size_t m, long h, long nb) {
+  long g = nb; /* G(m) */
+  uint64_t P[2], N[2], rp[2], rn[2];
+  for (size_t w = 0; w < 2; w++) {
+    const uint64_t k = w * 64 < m ? lb_low(m - w * 64) : 0;
+    g += __builtin_popcountll(bp[w] & k) - __builtin_popcountll(bm[w] & k);
+    P[w] = fp[w] & k, N[w] = fm[w] & k;
+  }
+  lb_rev128(bp, m, rp);
+  lb_rev128(bm, m, rn);
+  const __m512i one = _mm512_set1_epi16(1), top = _mm512_set1_epi16(31);
+  const __m512i iota = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19,
+                                        18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
+                                        4, 3, 2, 1, 0);
+  __m512i carry = _mm512_setzero_si512(), lo = carry;
+  for (size_t b = 0; b * 32 < m; b++) {
+    const unsigned sh = (unsigned)(b % 2) * 32;
+    const __mmask32 p = (__mmask32)(P[b / 2] >> sh), n = (__mmask32)(N[b / 2] >> sh);
+    const __mmask32 q = (__mmask32)(rn[b / 2] >> sh), r = (__mmask32)(rp[b / 2] >> sh);
+    __m512i v = _mm512_sub_epi16(_mm512_maskz_mov_epi16(p, one), _mm512_maskz_mov_epi16(n, one));
+    v = _mm512_add_epi16(v, _mm512_sub_epi16(_mm512_maskz_mov_epi16(q, one),
+                                             _mm512_maskz_mov_epi16(r, one)));
+    for (int s = 1; s < 32; s *= 2) {
+      const __mmask32 up = (__mmask32)(~(uint32_t)0 << s);
+      const __m512i idx = _mm512_sub_epi16(iota, _mm512_set1_epi16((short)s));
+      v = _mm512_add_epi16(v, _mm512_maskz_permutexvar_epi16(up, idx, v));
+    }
+    v = _mm512_add_epi16(v, carry);
+    lo = _mm512_min_epi16(lo, v);
+    carry = _mm512_permutexvar_epi16(top, v);
+  }
+  /* The least lane (lo starts at 0: the split i = 0). */
+  __m256i l2 = _mm256_min_epi16(_mm512_castsi512_si256(lo), _mm512_extracti64x4_epi64(lo, 1));
+  __m128i l1 = _mm_min_epi16(_mm256_castsi256_si128(l2), _mm256_extracti128_si256(l2, 1));
+  l1 = _mm_min_epi16(l1, _mm_srli_si128(l1, 8));
+  l1 = _mm_min_epi16(l1, _mm_srli_si128(l1, 4));
+  l1 = _mm_min_epi16(l1, _mm_srli_si128(l1, 2));
+  return h + g + (short)_mm_extract_epi16(l1, 0);
+}
+
+LB_AVX512 static long lev_bits8_avx512(const uint8_t *x, size_t m, const uint8_t *y,
+                                       size_t n) {
   __m512i pv[4];
   long d;
   LB_LOAD(pv, x, m, 1);
   if (m <= 64)
-    LB_LEV(m, y, n, 1, LB_EQV, d);
+    LB_LEV(m, y, n, 1, LB_EQV, lb_join_w, d);
   else
-    LB_LEV(m, y, n, 2, LB_EQV, d);
+    LB_LEV(m, y, n, 2, LB_EQV, lb_join_w, d);
   _mm256_zeroupper();
   return d;
 }
 
-__attribute__((target("avx512f,avx512bw"))) static long lcs_bits8_avx512(const uint8_t *x,
-                                                                        size_t m,
-                                                                        const uint8_t *y,
-                                                                        size_t n) {
+LB_AVX512 static long lcs_bits8_avx512(const uint8_t *x, size_t m, const uint8_t *y,
+                                       size_t n) {
   __m512i pv[4];
   long l;
   LB_LOAD(pv, x, m, 0);
@@ -740,19 +836,16 @@ __attribute__((target("avx512f,avx512bw"))) static long lcs_bits8_avx512(const u
 #endif
 
 /* The kernels above for this processor: the compare ones where
- * AVX-512BW is there, unless rk__lev_wide is 0 (tests) or the build has
- * -DLB_WIDE=0; else the table ones. */
-int rk__lev_wide = 1;
-
+ * lb_wide(), else the table ones. */
 static long lev_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
 #if LB_WIDE
-  if (rk__lev_wide && __builtin_cpu_supports("avx512bw")) return lev_bits8_avx512(x, m, y, n);
+  if (lb_wide()) return lev_bits8_avx512(x, m, y, n);
 #endif
   return lev_bits8(x, m, y, n);
 }
 static long lcs_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
 #if LB_WIDE
-  if (rk__lev_wide && __builtin_cpu_supports("avx512bw")) return lcs_bits8_avx512(x, m, y, n);
+  if (lb_wide()) return lcs_bits8_avx512(x, m, y, n);
 #endif
   return lcs_bits8(x, m, y, n);
 }
@@ -863,6 +956,28 @@ static int lv_pad(const uint8_t **x, size_t nx, const uint8_t **y, size_t ny, ui
   return 0;
 }
 
+#if LB_WIDE
+/* lv_pad for slide8w: LB_PAD bytes of padding, copied 64 bytes a step. */
+LB_AVX512 static void copy_pad_w(uint8_t *dst, const uint8_t *src, size_t n) {
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, _mm512_loadu_si512(src + i));
+  const __mmask64 k = (__mmask64)_bzhi_u64(~(uint64_t)0, (unsigned)(n - i));
+  _mm512_storeu_si512(dst + i, _mm512_maskz_loadu_epi8(k, src + i));
+  if (n - i) _mm512_storeu_si512(dst + i + 64, _mm512_setzero_si512());
+}
+static int lv_pad_w(const uint8_t **x, size_t nx, const uint8_t **y, size_t ny, uint8_t *buf,
+                    rk__arena *a) {
+  size_t sx = (nx + LB_PAD + 63) & ~(size_t)63, need = sx + ny + 2 * LB_PAD;
+  uint8_t *p = need <= LV_BYTES ? buf : rk__arena_alloc(a, need);
+  if (!p) return -1;
+  copy_pad_w(p, *x, nx);
+  copy_pad_w(p + sx, *y, ny);
+  *x = p;
+  *y = p + sx;
+  return 0;
+}
+#endif
+
 long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                    rk__arena *a) {
   size_t pre, suf;
@@ -871,6 +986,19 @@ long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
   SHORTER_FIRST(uint8_t, x, nx, y, ny);
   if (nx == 0) return (long)ny;
   long fr[LV_STACK];
+#if LB_WIDE
+  if (lb_wide()) {
+    uint8_t wbuf[LV_BYTES];
+    const uint8_t *px = x, *py = y;
+    if (lv_pad_w(&px, nx, &py, ny, wbuf, a)) return -1;
+    long d = lv8w(px, nx, py, ny, 1, lv_budget(nx, ny), fr);
+    if (d >= 0) return d;
+    if (nx <= LB_MAX) return lev_bits8_avx512(x, nx, y, ny);
+    uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
+    if (!wx || !wy) return -1;
+    return lev_bits(wx, nx, wy, ny, a);
+  }
+#endif
   uint8_t buf[LV_BYTES];
   if (nx <= LB_MAX) {
     const uint8_t *px = x, *py = y;
