@@ -240,6 +240,29 @@ static void check_functions(const char *a, size_t na, const char *b, size_t nb) 
   }
 }
 
+/* rk__cp_narrow on both code paths equals the decoder's code points when
+ * they are all below 256, and refuses otherwise. */
+static void check_narrow(const char *p, size_t n) {
+  rk__arena_reset(&g_arena);
+  uint32_t *cp = rk__arena_alloc(&g_arena, (n + 1) * 4);
+  uint8_t *buf = rk__arena_alloc(&g_arena, n + RK__NARROW_ROOM);
+  CHECK(cp && buf);
+  size_t m = rk__cp_decode(p, n, cp);
+  int latin1 = 1;
+  for (size_t i = 0; i < m; i++) latin1 &= cp[i] < 256;
+  for (int wide = 0; wide < 2; wide++) {
+    rk__lev_wide = wide;
+    const uint8_t *o;
+    size_t k = rk__cp_narrow(p, n, buf, &o);
+    if (!latin1) {
+      CHECK(k == SIZE_MAX);
+      continue;
+    }
+    CHECK(k == m);
+    for (size_t i = 0; i < m; i++) CHECK(o[i] == cp[i]);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int ready;
   if (!ready) init(), ready = 1;
@@ -250,6 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *b = z ? z + 1 : p + na;
   size_t nb = size - (size_t)(b - p);
   check_distances(p, na, b, nb);
+  check_narrow(p, size);
   check_tokenisers(p, size);
   check_functions(p, na, b, nb);
   return 0;

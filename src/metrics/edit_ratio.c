@@ -75,13 +75,14 @@ typedef struct er_text {
 /* Charges what rk__edm_decode charges (the statuses and timeouts stay
  * those of decoding every text) and prepares the byte view when there is
  * one. buf holds ER_STACK bytes, room for rk__cp_narrow on texts of up to
- * ER_STACK - 8 bytes; longer texts get arena memory. */
+ * ER_STACK - RK__NARROW_ROOM bytes; longer texts get arena memory. */
 static rk_status er_prepare(rk__call *c, rk__str s, uint8_t *buf, er_text *t) {
   if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
   t->s = s;
   t->cp.v = NULL;
   t->cp.n = 0;
-  if (s.n > ER_STACK - 8 && !(buf = rk__arena_alloc(c->arena, s.n + 8)))
+  if (s.n > ER_STACK - RK__NARROW_ROOM &&
+      !(buf = rk__arena_alloc(c->arena, s.n + RK__NARROW_ROOM)))
     return rk__fail(c, "out of scratch memory decoding UTF-8");
   t->n = rk__cp_narrow(s.p, s.n, buf, &t->b);
   if (t->n == SIZE_MAX) {

@@ -20,6 +20,22 @@
 
 /* ------------------------------------------------------- code points */
 
+/* -DLB_WIDE=0 leaves out the AVX-512 code (here and in the kernels). */
+#ifndef LB_WIDE
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LB_WIDE 1
+#else
+#define LB_WIDE 0
+#endif
+#endif
+#if LB_WIDE
+#include <immintrin.h>
+#define RK_NARROW_WIDE 1
+#endif
+/* The AVX-512 code is used where the processor has it, unless
+ * rk__lev_wide is 0 (tests) or the build has -DLB_WIDE=0. */
+int rk__lev_wide = 1;
+
 uint32_t rk__cp_next(const unsigned char *s, const unsigned char *e, size_t *len) {
   unsigned c = *s;
   if (c < 0x80) {
@@ -67,8 +83,66 @@ int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out) {
   return 0;
 }
 
+#if RK_NARROW_WIDE
+/* rk__cp_narrow 64 bytes a step (AVX-512 VBMI2): a lead byte C2/C3 must
+ * be followed by exactly one continuation byte and every other byte must
+ * be ASCII; each pair becomes one byte and the leads are squeezed out
+ * (vpcompressb). A pair cut by the end of a step is left to the next. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2"))) static size_t
+cp_narrow_w(const unsigned char *s, size_t n, uint8_t *buf, const uint8_t **out) {
+  __m512i any = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) any = _mm512_or_si512(any, _mm512_loadu_si512(s + i));
+  any = _mm512_or_si512(any, _mm512_maskz_loadu_epi8(_bzhi_u64(~(uint64_t)0, (unsigned)(n - i)),
+                                                     s + i));
+  if (!_mm512_movepi8_mask(any)) {
+    *out = s;
+    return n;
+  }
+  const __m512i fe = _mm512_set1_epi8((char)0xFE), c2 = _mm512_set1_epi8((char)0xC2);
+  const __m512i c0 = _mm512_set1_epi8((char)0xC0), x80 = _mm512_set1_epi8((char)0x80);
+  /* idx[j] = j - 1: each byte's predecessor */
+  const __m512i prev_idx = _mm512_sub_epi8(
+      _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45,
+                      44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26,
+                      25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+                      5, 4, 3, 2, 1, 0),
+      _mm512_set1_epi8(1));
+  size_t k = 0;
+  i = 0;
+  while (i < n) {
+    const size_t left = n - i;
+    uint64_t in = _bzhi_u64(~(uint64_t)0, left < 64 ? (unsigned)left : 64u);
+    const __m512i v = _mm512_maskz_loadu_epi8(in, s + i);
+    const uint64_t hi = _mm512_movepi8_mask(v);
+    uint64_t lead = _mm512_cmpeq_epi8_mask(_mm512_and_si512(v, fe), c2);
+    const uint64_t cont = _mm512_mask_cmpeq_epi8_mask(hi, _mm512_and_si512(v, c0), x80);
+    /* A lead as the step's last byte waits for the next step. */
+    if (left > 64 && lead >> 63) lead &= ~((uint64_t)1 << 63), in &= ~((uint64_t)1 << 63);
+    if ((hi & ~(lead | cont) & in) || cont != ((lead << 1) & in) || (lead & ~(in >> 1)))
+      return SIZE_MAX;
+    /* continuation byte j: ((v[j-1] & 3) << 6) | (v[j] & 0x3F) */
+    const __m512i pv = _mm512_permutexvar_epi8(prev_idx, v);
+    const __m512i hi2 = _mm512_slli_epi16(pv, 6);
+    const __m512i w = _mm512_ternarylogic_epi32(v, c0, hi2, 0xB8); /* c0 ? hi2 : v */
+    const __m512i r = _mm512_mask_blend_epi8(cont, v, w);
+    const uint64_t keep = in & ~lead;
+    _mm512_storeu_si512(buf + k, _mm512_maskz_compress_epi8(keep, r));
+    k += (size_t)__builtin_popcountll(keep);
+    i += (size_t)__builtin_popcountll(in);
+  }
+  *out = buf;
+  return k;
+}
+#endif
+
 size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out) {
   const unsigned char *s = (const unsigned char *)p;
+#if RK_NARROW_WIDE
+  if (rk__lev_wide && __builtin_cpu_supports("avx512vbmi2") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2"))
+    return cp_narrow_w(s, n, buf, out);
+#endif
   size_t i = 0;
   /* The ASCII prefix, a word at a time, copied as it goes (cheaper than
    * a second pass); all-ASCII text is then used in place. */
@@ -413,17 +487,7 @@ static inline long slide32(const uint32_t *x, const uint32_t *y, long i, long k,
 LV_DEFINE(, lv8, uint8_t, slide8)
 LV_DEFINE(, lv32, uint32_t, slide32)
 
-/* -DLB_WIDE=0 leaves the AVX-512BW code out (here and in the kernels
- * below). */
-#ifndef LB_WIDE
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LB_WIDE 1
-#else
-#define LB_WIDE 0
-#endif
-#endif
 #if LB_WIDE
-#include <immintrin.h>
 #define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
 /* slide8 with AVX-512BW: 64 symbols a compare, on copies padded with
  * LB_PAD bytes (lv_pad_w). One compare settles almost every slide of a
@@ -445,9 +509,6 @@ LB_AVX512 static inline long slide8w(const uint8_t *x, const uint8_t *y, long i,
 LV_DEFINE(LB_AVX512, lv8w, uint8_t, slide8w)
 #endif
 
-/* The AVX-512BW code is used where the processor has it, unless
- * rk__lev_wide is 0 (tests) or the build has -DLB_WIDE=0. */
-int rk__lev_wide = 1;
 static inline int lb_wide(void) {
 #if LB_WIDE
   return rk__lev_wide && __builtin_cpu_supports("avx512bw") &&

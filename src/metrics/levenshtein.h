@@ -48,9 +48,10 @@ int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out);
 /* Latin-1 view of UTF-8 text, for the byte-wide distances: when s[0..n)
  * decodes (as rk__cp_decode does) to code points that are all below 256,
  * *out points at them one byte each and their count is returned; *out is
- * p itself for ASCII text, else buf (room for n + 8 bytes). SIZE_MAX (buf
- * left partly written) when some code point is >= 256, including the
- * U+FFFD of invalid bytes. */
+ * p itself for ASCII text, else buf (room for n + RK__NARROW_ROOM bytes).
+ * SIZE_MAX (buf left partly written) when some code point is >= 256,
+ * including the U+FFFD of invalid bytes. */
+#define RK__NARROW_ROOM 64
 size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out);
 
 /* Encodes code points as UTF-8 into arena memory (for explanations). */
