@@ -195,29 +195,26 @@ static int ewr_compile_common(rk__argctx *ac, void **out, int words) {
 static int cer_compile(rk__argctx *ac, void **out) { return ewr_compile_common(ac, out, 0); }
 static int wer_compile(rk__argctx *ac, void **out) { return ewr_compile_common(ac, out, 1); }
 
-/* Units of one text: code points (cer, stripped) or word ids (wer). */
+/* Units of one text: word ids (wer) into seq, or code points (cer,
+ * stripped) into text, in buf (RK__EDM_STACK bytes) as bytes when the
+ * text is Latin-1. */
 static rk_status units(const ewr_cfg *cfg, rk__call *c, rk__lev_intern *tab,
-                       rk__str text, rk__seq *out) {
+                       rk__str text, rk__seq *seq, rk__edm_text *chars, uint8_t *buf) {
   rk__str t;
   rk_status st = rk__edm_normalize(&cfg->norm, c, text, &t);
   if (st != RK_STATUS_OK) return st;
-  if (cfg->words) {
-    if (!rk__spend(c, 2 * (uint64_t)t.n + 1)) return RK_STATUS_TIMEOUT;
-    /* A word has at least one byte: n + 1 ids suffice. */
-    out->v = rk__arena_alloc(c->arena, (t.n + 1) * sizeof *out->v);
-    if (!out->v) return rk__fail(c, "out of scratch memory splitting words");
-    size_t nw = rk__wer_ids_utf8(t.p, t.n, cfg->clean_split, tab, out->v);
-    if (nw == SIZE_MAX) return rk__fail(c, "too many distinct words (or out of scratch memory)");
-    out->n = nw;
+  if (!cfg->words) {
+    if ((st = rk__edm_text_prepare(c, t, buf, chars)) != RK_STATUS_OK) return st;
+    rk__edm_text_strip(chars);
     return RK_STATUS_OK;
   }
-  rk__seq cp;
-  if ((st = rk__edm_decode(c, t, &cp)) != RK_STATUS_OK) return st;
-  size_t lo = 0, hi = cp.n;
-  while (lo < hi && rk__cp_isspace(cp.v[lo])) lo++;
-  while (hi > lo && rk__cp_isspace(cp.v[hi - 1])) hi--;
-  out->v = cp.v + lo;
-  out->n = hi - lo;
+  if (!rk__spend(c, 2 * (uint64_t)t.n + 1)) return RK_STATUS_TIMEOUT;
+  /* A word has at least one byte: n + 1 ids suffice. */
+  seq->v = rk__arena_alloc(c->arena, (t.n + 1) * sizeof *seq->v);
+  if (!seq->v) return rk__fail(c, "out of scratch memory splitting words");
+  size_t nw = rk__wer_ids_utf8(t.p, t.n, cfg->clean_split, tab, seq->v);
+  if (nw == SIZE_MAX) return rk__fail(c, "too many distinct words (or out of scratch memory)");
+  seq->n = nw;
   return RK_STATUS_OK;
 }
 
@@ -240,17 +237,22 @@ static rk_status ewr_score(const void *p, rk__call *c, double *value) {
     tab = rk__lev_intern_new(c->arena, 4 * total + 16);
     if (!tab) return rk__fail(c, "out of scratch memory");
   }
-  rk__seq hyp;
-  if ((st = units(cfg, c, tab, ans, &hyp)) != RK_STATUS_OK) return st;
+  rk__seq hyp = {0}, ref = {0};
+  rk__edm_text hyp_c, ref_c;
+  uint8_t hbuf[RK__EDM_STACK], rbuf[RK__EDM_STACK];
+  if ((st = units(cfg, c, tab, ans, &hyp, &hyp_c, hbuf)) != RK_STATUS_OK) return st;
+  if (!cfg->words) hyp.n = hyp_c.n;
   double best = -1, best_rate = 0;
   long best_d = 0;
   size_t best_n = 0, best_i = 0, empties = 0;
   for (size_t i = 0; i < nref; i++) {
-    rk__seq ref;
-    if ((st = units(cfg, c, tab, refs[i], &ref)) != RK_STATUS_OK) return st;
+    if ((st = units(cfg, c, tab, refs[i], &ref, &ref_c, rbuf)) != RK_STATUS_OK) return st;
     long d;
-    if ((st = rk__edm_lev(c, ref.v, ref.n, hyp.v, hyp.n, 0, unit, &d)) != RK_STATUS_OK)
-      return st;
+    if (cfg->words)
+      st = rk__edm_lev(c, ref.v, ref.n, hyp.v, hyp.n, 0, unit, &d);
+    else
+      st = rk__edm_text_lev(c, &ref_c, &hyp_c, 0, unit, &d), ref.n = ref_c.n;
+    if (st != RK_STATUS_OK) return st;
     double rate, r;
     if (ref.n == 0) {
       empties++;

@@ -84,6 +84,61 @@ rk_status rk__edm_lev8(rk__call *c, const uint8_t *x, size_t nx, const uint8_t *
   return RK_STATUS_OK;
 }
 
+rk_status rk__edm_text_prepare(rk__call *c, rk__str s, uint8_t *buf, rk__edm_text *t) {
+  if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
+  t->s = s;
+  t->lo = 0;
+  t->cp.v = NULL;
+  t->cp.n = 0;
+  if (s.n > RK__EDM_STACK - RK__NARROW_ROOM &&
+      !(buf = rk__arena_alloc(c->arena, s.n + RK__NARROW_ROOM)))
+    return rk__fail(c, "out of scratch memory decoding UTF-8");
+  t->n = rk__cp_narrow(s.p, s.n, buf, &t->b);
+  if (t->n == SIZE_MAX) {
+    t->b = NULL;
+    if (rk__cp_decode_arena(c->arena, s, &t->cp))
+      return rk__fail(c, "out of scratch memory decoding UTF-8");
+    t->n = t->cp.n;
+  }
+  return RK_STATUS_OK;
+}
+
+void rk__edm_text_strip(rk__edm_text *t) {
+  size_t lo = 0, hi = t->n;
+  if (t->b) {
+    while (lo < hi && rk__cp_isspace(t->b[lo])) lo++;
+    while (hi > lo && rk__cp_isspace(t->b[hi - 1])) hi--;
+    t->b += lo;
+  } else {
+    while (lo < hi && rk__cp_isspace(t->cp.v[lo])) lo++;
+    while (hi > lo && rk__cp_isspace(t->cp.v[hi - 1])) hi--;
+    t->cp.v += lo;
+    t->cp.n = hi - lo;
+  }
+  t->lo += lo;
+  t->n = hi - lo;
+}
+
+/* Code points of a text prepared as bytes (for a pair whose other side
+ * has wider ones). */
+static rk_status text_widen(rk__call *c, rk__edm_text *t) {
+  if (t->cp.v) return RK_STATUS_OK;
+  if (rk__cp_decode_arena(c->arena, t->s, &t->cp))
+    return rk__fail(c, "out of scratch memory decoding UTF-8");
+  t->cp.v += t->lo;
+  t->cp.n = t->n;
+  return RK_STATUS_OK;
+}
+
+rk_status rk__edm_text_lev(rk__call *c, rk__edm_text *x, rk__edm_text *y, int lcs,
+                           const char *unit, long *out) {
+  if (x->b && y->b) return rk__edm_lev8(c, x->b, x->n, y->b, y->n, lcs, unit, out);
+  rk_status st;
+  if ((st = text_widen(c, x)) != RK_STATUS_OK || (st = text_widen(c, y)) != RK_STATUS_OK)
+    return st;
+  return rk__edm_lev(c, x->cp.v, x->n, y->cp.v, y->n, lcs, unit, out);
+}
+
 rk_status rk__edm_refs_answer(const rk__extract_cfg *ex, rk__call *c, rk__str *refs,
                               size_t *nref, rk__str *ans) {
   int had;

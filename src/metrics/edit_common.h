@@ -51,6 +51,30 @@ rk_status rk__edm_lev(rk__call *c, const uint32_t *x, size_t nx,
 rk_status rk__edm_lev8(rk__call *c, const uint8_t *x, size_t nx, const uint8_t *y,
                        size_t ny, int lcs, const char *unit, long *out);
 
+/* One side of a distance over code points. Most texts are ASCII or
+ * Latin-1: they are compared as bytes (rk__cp_narrow; ASCII in place,
+ * without a copy), and decoded to code points only when the other side
+ * needs it. */
+typedef struct rk__edm_text {
+  rk__str s;
+  const uint8_t *b; /* byte symbols, or NULL when some code point is >= 256 */
+  size_t n;         /* length in code points */
+  size_t lo;        /* code points cut from the front by rk__edm_text_strip */
+  rk__seq cp;       /* code points (from lo), cp.v NULL until decoded */
+} rk__edm_text;
+/* Room of the buffer rk__edm_text_prepare is given: texts of up to
+ * RK__EDM_STACK - RK__NARROW_ROOM bytes use it, longer ones the arena. */
+#define RK__EDM_STACK 512
+/* Charges what rk__edm_decode charges (statuses and timeouts stay those
+ * of decoding every text) and prepares the byte view when there is one. */
+rk_status rk__edm_text_prepare(rk__call *c, rk__str s, uint8_t *buf, rk__edm_text *t);
+/* Cuts Unicode whitespace from both ends (Python's str.strip()). */
+void rk__edm_text_strip(rk__edm_text *t);
+/* Levenshtein distance (or LCS when lcs != 0) of two prepared texts, on
+ * bytes when both have them, else on code points (as rk__edm_lev). */
+rk_status rk__edm_text_lev(rk__call *c, rk__edm_text *x, rk__edm_text *y, int lcs,
+                           const char *unit, long *out);
+
 /* Decodes s to code points in the arena (charging the budget). */
 rk_status rk__edm_decode(rk__call *c, rk__str s, rk__seq *out);
 

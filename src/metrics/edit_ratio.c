@@ -60,49 +60,6 @@ double rk__edit_ratio_value(size_t na, size_t nb, long v, int indel) {
   return 1.0 - (double)v / (double)mx;
 }
 
-/* One side of a comparison. Most texts are ASCII or Latin-1: they are
- * compared as bytes (rk__cp_narrow; ASCII in place, without a copy), and
- * decoded to code points only when the other side needs it. */
-typedef struct er_text {
-  rk__str s;
-  const uint8_t *b; /* byte symbols, or NULL when some code point is >= 256 */
-  size_t n;         /* length in code points (set once known) */
-  rk__seq cp;       /* code points, cp.v NULL until decoded */
-} er_text;
-
-#define ER_STACK 512
-
-/* Charges what rk__edm_decode charges (the statuses and timeouts stay
- * those of decoding every text) and prepares the byte view when there is
- * one. buf holds ER_STACK bytes, room for rk__cp_narrow on texts of up to
- * ER_STACK - RK__NARROW_ROOM bytes; longer texts get arena memory. */
-static rk_status er_prepare(rk__call *c, rk__str s, uint8_t *buf, er_text *t) {
-  if (!rk__spend(c, (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
-  t->s = s;
-  t->cp.v = NULL;
-  t->cp.n = 0;
-  if (s.n > ER_STACK - RK__NARROW_ROOM &&
-      !(buf = rk__arena_alloc(c->arena, s.n + RK__NARROW_ROOM)))
-    return rk__fail(c, "out of scratch memory decoding UTF-8");
-  t->n = rk__cp_narrow(s.p, s.n, buf, &t->b);
-  if (t->n == SIZE_MAX) {
-    t->b = NULL;
-    if (rk__cp_decode_arena(c->arena, s, &t->cp))
-      return rk__fail(c, "out of scratch memory decoding UTF-8");
-    t->n = t->cp.n;
-  }
-  return RK_STATUS_OK;
-}
-
-/* Code points of a text prepared as bytes (for a pair whose other side
- * has wider ones). */
-static rk_status er_widen(rk__call *c, er_text *t) {
-  if (t->cp.v) return RK_STATUS_OK;
-  if (rk__cp_decode_arena(c->arena, t->s, &t->cp))
-    return rk__fail(c, "out of scratch memory decoding UTF-8");
-  return RK_STATUS_OK;
-}
-
 static rk_status er_score(const void *p, rk__call *c, double *value) {
   const er_cfg *cfg = p;
   *value = 0;
@@ -111,25 +68,19 @@ static rk_status er_score(const void *p, rk__call *c, double *value) {
   rk_status st = rk__edm_refs_answer(&cfg->ex, c, refs, &nref, &ans);
   if (st != RK_STATUS_OK) return st;
   if ((st = rk__edm_normalize(&cfg->norm, c, ans, &t)) != RK_STATUS_OK) return st;
-  uint8_t abuf[ER_STACK], bbuf[ER_STACK];
-  er_text a, b;
-  if ((st = er_prepare(c, t, abuf, &a)) != RK_STATUS_OK) return st;
+  uint8_t abuf[RK__EDM_STACK], bbuf[RK__EDM_STACK];
+  rk__edm_text a, b;
+  if ((st = rk__edm_text_prepare(c, t, abuf, &a)) != RK_STATUS_OK) return st;
   double best = -1;
   long best_v = 0;
   size_t best_n = 0, best_i = 0;
   for (size_t i = 0; i < nref; i++) {
     rk__str r = rk__text_trim(refs[i]);
     if ((st = rk__edm_normalize(&cfg->norm, c, r, &t)) != RK_STATUS_OK) return st;
-    if ((st = er_prepare(c, t, bbuf, &b)) != RK_STATUS_OK) return st;
+    if ((st = rk__edm_text_prepare(c, t, bbuf, &b)) != RK_STATUS_OK) return st;
     long v;
-    if (a.b && b.b) {
-      st = rk__edm_lev8(c, a.b, a.n, b.b, b.n, cfg->indel, "code points", &v);
-    } else {
-      if ((st = er_widen(c, &a)) != RK_STATUS_OK || (st = er_widen(c, &b)) != RK_STATUS_OK)
-        return st;
-      st = rk__edm_lev(c, a.cp.v, a.n, b.cp.v, b.n, cfg->indel, "code points", &v);
-    }
-    if (st != RK_STATUS_OK) return st;
+    if ((st = rk__edm_text_lev(c, &a, &b, cfg->indel, "code points", &v)) != RK_STATUS_OK)
+      return st;
     double s = rk__edit_ratio_value(a.n, b.n, v, cfg->indel);
     if (s > best) best = s, best_v = v, best_n = b.n, best_i = i;
   }

@@ -1161,8 +1161,17 @@ long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
    * the diagonal method unless the distance is tiny (measured). */
   if (nx <= LB_MAX) return common + lcs_short8(x, nx, y, ny);
   uint8_t buf[LV_BYTES];
-  if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
-  LCS_BY_DIAGONALS(lv8, x, nx, y, ny);
+#if LB_WIDE
+  if (lb_wide()) {
+    const uint8_t *px = x, *py = y;
+    if (lv_pad_w(&px, nx, &py, ny, buf, a)) return -1;
+    LCS_BY_DIAGONALS(lv8w, px, nx, py, ny);
+  } else
+#endif
+  {
+    if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
+    LCS_BY_DIAGONALS(lv8, x, nx, y, ny);
+  }
   uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
   if (!wx || !wy) return -1;
   long l = lcs_bits(wx, nx, wy, ny, a);

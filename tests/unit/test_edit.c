@@ -402,6 +402,16 @@ TEST(wer_cer_edges) {
   ASSERT_EQ_STR(st, "unparseable");
   /* <answer> is taken by default */
   ASSERT_NEAR(SCORE("\"cer\"", "\"thinking <answer>kitten</answer>\"", "\"kitten\""), 1.0, 0);
+  /* Python's strip() cuts U+00A0 and U+0085 (Latin-1 texts are compared
+   * as bytes; the cut must be the same): "\u00a0caf\u00e9\u0085" is
+   * "café", 1 substitution / 4 against "cafe" -> 0.75 */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"\\u00a0caf\\u00e9\\u0085\"", "\"cafe\""), 0.75, 1e-12);
+  ASSERT_NEAR(SCORE("\"cer\"", "\"cafe\"", "\"\\u00a0caf\\u00e9\\u0085\""), 0.75, 1e-12);
+  /* one side Latin-1 with a stripped NBSP, the other wider: "\u00a0na\u00efve"
+   * (reference, 5 code points after the strip) vs "na\u0129ve" (i with
+   * tilde, U+0129): 1 substitution / 5 -> 0.8 */
+  ASSERT_NEAR(SCORE("\"cer\"", "\"na\\u0129ve\"", "\"\\u00a0na\\u00efve\""), 0.8, 1e-12);
+  ASSERT_NEAR(SCORE("\"cer\"", "\"\\u00a0na\\u00efve \"", "\"na\\u0129ve\""), 0.8, 1e-12);
 }
 
 TEST(wer_budget_timeout) {
