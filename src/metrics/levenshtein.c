@@ -754,6 +754,24 @@ static inline uint64_t lb_low(size_t k) {
   return k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
 }
 
+/* (t1:t0) = (a1:a0) + (b1:b0), 128 bits: with add and adc the high word
+ * waits for the carry flag only, one operation (three on the column's
+ * chain instead of four with the carry as a compare's result). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LB_ADD2(a0, b0, a1, b1, t0, t1)                                          \
+  do {                                                                          \
+    uint64_t r0_ = (a0), r1_ = (a1);                                            \
+    __asm__("addq %2, %0\n\tadcq %3, %1" : "+&r"(r0_), "+&r"(r1_) : "r"(b0), "r"(b1) : "cc"); \
+    (t0) = r0_, (t1) = r1_;                                                     \
+  } while (0)
+#else
+#define LB_ADD2(a0, b0, a1, b1, t0, t1)                                          \
+  do {                                                                          \
+    (t0) = (a0) + (b0);                                                         \
+    (t1) = (a1) + (b1) + ((t0) < (a0));                                         \
+  } while (0)
+#endif
+
 /* LCS length by Allison-Dix / Hyyro (as lcs_bits), 0 < m <= LB_MAX, into
  * `out`: a column is three dependent operations, one chain is enough.
  * Bits from m on are not part of the pattern and are masked off. */
@@ -762,10 +780,13 @@ static inline uint64_t lb_low(size_t k) {
     uint64_t S0_ = ~(uint64_t)0, S1_ = ~(uint64_t)0;                            \
     for (size_t j_ = 0; j_ < (n); j_++) {                                       \
       const uint8_t c_ = (y)[j_];                                               \
-      uint64_t u0_ = S0_ & EQ(c_, 0), t0_ = S0_ + u0_;                          \
+      uint64_t u0_ = S0_ & EQ(c_, 0), t0_;                                      \
       if ((W) == 2) {                                                           \
-        uint64_t u1_ = S1_ & EQ(c_, 1);                                         \
-        S1_ = (S1_ + u1_ + (t0_ < S0_)) | (S1_ - u1_);                          \
+        uint64_t u1_ = S1_ & EQ(c_, 1), t1_;                                    \
+        LB_ADD2(S0_, u0_, S1_, u1_, t0_, t1_);                                  \
+        S1_ = t1_ | (S1_ - u1_);                                                \
+      } else {                                                                  \
+        t0_ = S0_ + u0_;                                                        \
       }                                                                         \
       S0_ = t0_ | (S0_ - u0_);                                                  \
     }                                                                           \
