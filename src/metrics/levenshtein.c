@@ -232,9 +232,11 @@ size_t rk__cp_lower_seq(const uint32_t *s, size_t n, uint32_t *out) {
 
 uint64_t rk__lev_cost(size_t n, size_t m) {
   size_t lo = n < m ? n : m, hi = n < m ? m : n;
-  uint64_t blocks = ((uint64_t)lo + 63) / 64;
-  if (blocks && (uint64_t)hi > UINT64_MAX / 4 / blocks) return UINT64_MAX / 2;
-  return blocks * (uint64_t)hi + (uint64_t)n + (uint64_t)m + 1;
+  uint64_t blocks = ((uint64_t)lo + 63) / 64, w;
+  /* (no division: this runs for every pair) */
+  if (__builtin_mul_overflow(blocks, (uint64_t)hi, &w) || w > UINT64_MAX / 4)
+    return UINT64_MAX / 2;
+  return w + (uint64_t)n + (uint64_t)m + 1;
 }
 
 /* ----------------------------------------------- pattern match vectors */

@@ -314,6 +314,11 @@ TEST(cost_saturates) {
   ASSERT_TRUE(rk__lev_cost(SIZE_MAX / 2, SIZE_MAX / 2) >= UINT64_MAX / 4);
   /* 100 x 1000: ceil(100/64)=2 blocks * 1000 columns + 1100 + 1 */
   ASSERT_EQ_INT(rk__lev_cost(100, 1000), 2 * 1000 + 1100 + 1);
+  /* The block-column product saturates past UINT64_MAX / 4 = 2^62 - 1
+   * (1 block x 2^62 - 1 columns does not; x 2^62 does) */
+  const uint64_t q = ((uint64_t)1 << 62) - 1;
+  ASSERT_TRUE(rk__lev_cost(64, (size_t)q) == q + 64 + q + 1);
+  ASSERT_TRUE(rk__lev_cost(64, (size_t)q + 1) == UINT64_MAX / 2);
 }
 
 /* -------------------------------------------------------------- cer/wer */
