@@ -505,7 +505,7 @@ LV_DEFINE(, lv32, uint32_t, slide32, 0)
 #define LV_SHORT 128
 
 #if LB_WIDE
-#define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2,lzcnt")))
+#define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
 /* slide8 with AVX-512BW: 64 symbols a compare, on copies padded with
  * LB_PAD bytes (lv_pad_w). One compare settles almost every slide of a
  * short text, which keeps the branch predictable (slide8's "did the 8
@@ -860,14 +860,15 @@ static inline uint64_t lb_gpr(uint64_t x) {
     }                                                                           \
   } while (0)
 
-/* Bits 0..m-1 of the 128-bit value (w[1]:w[0]) in reverse order: bit t
- * of out is bit m - 1 - t of w; bits from m on are 0. */
+/* The 64 bits of v in reverse order. */
 static inline uint64_t lb_rev64(uint64_t v) {
   v = __builtin_bswap64(v);
   v = (v >> 4 & 0x0F0F0F0F0F0F0F0Full) | (v & 0x0F0F0F0F0F0F0F0Full) << 4;
   v = (v >> 2 & 0x3333333333333333ull) | (v & 0x3333333333333333ull) << 2;
   return (v >> 1 & 0x5555555555555555ull) | (v & 0x5555555555555555ull) << 1;
 }
+/* Bits 0..m-1 of the 128-bit value (w[1]:w[0]) in reverse order: bit t
+ * of out is bit m - 1 - t of w; bits from m on are 0 (0 < m <= 128). */
 static inline void lb_rev128(const uint64_t *w, size_t m, uint64_t *out) {
   const uint64_t lo = m > 64 ? lb_rev64(w[1]) : 0, hi = lb_rev64(w[0]);
   const unsigned s = (unsigned)(128 - m); /* 0..127 */
@@ -1007,8 +1008,6 @@ long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
   return d >= 0 ? d : lev_bits(x, nx, y, ny, a);
 }
 
-/* Lengths of the common prefix and suffix of two byte sequences (the
- * suffix within what the prefix leaves), a word at a time. */
 #if LB_WIDE
 /* common_ends8 64 bytes a compare (masked loads: nothing read past the
  * ends). */
@@ -1041,7 +1040,7 @@ LB_AVX512 static void common_ends8_w(const uint8_t *x, size_t nx, const uint8_t 
     const uint64_t ne = (uint64_t)_mm512_mask_cmpneq_epi8_mask(
         k, _mm512_maskz_loadu_epi8(k, x + nx - q - w), _mm512_maskz_loadu_epi8(k, y + ny - q - w));
     if (ne) {
-      q += (size_t)_lzcnt_u64(ne) - (64 - w);
+      q += (size_t)__builtin_clzll(ne) - (64 - w);
       break;
     }
     if (r <= 64) {
@@ -1056,6 +1055,8 @@ LB_AVX512 static void common_ends8_w(const uint8_t *x, size_t nx, const uint8_t 
 }
 #endif
 
+/* Lengths of the common prefix and suffix of two byte sequences (the
+ * suffix within what the prefix leaves), a word at a time. */
 static void common_ends8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                          size_t *pre, size_t *suf) {
 #if LB_WIDE
