@@ -6,18 +6,22 @@ Not rewardkit code and not a reference for its values: pure-Python ports,
 written for this benchmark, of the published definitions (jiwer 3.x
 CER/WER default transforms with a unit-cost Levenshtein; Qwen-VL/lmms-eval
 ANLS; GT-Vision-Lab vqaEval.py VQA accuracy; mmf EvalAI processor for
-TextVQA; lmms-eval ChartQA relaxed accuracy; keyword coverage with a
-Sellers approximate search), plus python-Levenshtein (Debian
+TextVQA; lmms-eval ChartQA relaxed accuracy; keyword coverage and ordered
+keyword chains with a Sellers approximate search; SQuAD evaluate-v2.0
+exact match; the share of letters in the reference's script, with
+unicodedata and a table of Unicode blocks), plus python-Levenshtein (Debian
 python3-levenshtein, C extension) for edit distance and ratio.
 
 Usage: baseline_edit.py PAIRS.jsonl [seconds_per_metric]
 Prints one line per metric: "<metric> <pairs/s> <mean score> <pairs>".
 """
+import bisect
 import json
 import math
 import re
 import sys
 import time
+import unicodedata
 
 import Levenshtein  # python3-levenshtein
 
@@ -229,6 +233,128 @@ def keywords(response, groups, min_sim=0.8):
     return found / len(groups)
 
 
+def keyword_chain(response, groups, min_sim=0.8):
+    """Groups in the given order: each is searched (Sellers, stopping at
+    the first end within k edits) after the end of the previous match."""
+    text = " ".join(response.casefold().split())
+    found, pos = 0, 0
+    for g in groups:
+        alts = g if isinstance(g, list) else [g]
+        best_end = None
+        for kw in alts:
+            kw = " ".join(kw.casefold().split())
+            m = len(kw)
+            k = min(int(math.floor((1 - min_sim) * m + 1e-9)), m - 1)
+            col = list(range(m + 1))
+            for j in range(pos, len(text)):
+                c = text[j]
+                prev_diag, col[0] = col[0], 0
+                for i in range(1, m + 1):
+                    cur = min(col[i] + 1, col[i - 1] + 1, prev_diag + (kw[i - 1] != c))
+                    prev_diag, col[i] = col[i], cur
+                if col[m] <= k:
+                    if best_end is None or j + 1 < best_end:
+                        best_end = j + 1
+                    break
+        if best_end is not None:
+            found += 1
+            pos = best_end
+    return found / len(groups)
+
+
+# ------------------------------------------------------------ SQuAD EM
+
+def squad_normalize(s):
+    """evaluate-v2.0.py normalize_answer."""
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in SQUAD_PUNCT)
+    s = SQUAD_ARTICLES.sub(" ", s)
+    return " ".join(s.split())
+
+
+SQUAD_PUNCT = set(__import__("string").punctuation)
+SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+
+
+def squad_em(pred, refs):
+    """evaluate-v2.0.py: golds that normalise to nothing are dropped (none
+    left: ['']); the best compute_exact over the golds."""
+    refs = refs if isinstance(refs, list) else [refs]
+    golds = [a for a in refs if squad_normalize(a)] or [""]
+    p = squad_normalize(pred)
+    return max(float(squad_normalize(a) == p) for a in golds)
+
+
+# ------------------------------------------------------------ script consistency
+
+SCRIPTS = ["latin", "greek", "cyrillic", "armenian", "hebrew", "arabic", "devanagari",
+           "bengali", "tamil", "telugu", "thai", "georgian", "hangul", "hiragana",
+           "katakana", "han"]
+OTHER = len(SCRIPTS)
+S = {name: i for i, name in enumerate(SCRIPTS)}
+# Unicode blocks of each script (start, end, script), sorted by start.
+BLOCKS = [
+    (0x0041, 0x005A, S["latin"]), (0x0061, 0x007A, S["latin"]), (0x00AA, 0x00AA, S["latin"]),
+    (0x00BA, 0x00BA, S["latin"]), (0x00C0, 0x02AF, S["latin"]), (0x0370, 0x03FF, S["greek"]),
+    (0x0400, 0x052F, S["cyrillic"]), (0x0530, 0x058F, S["armenian"]),
+    (0x0590, 0x05FF, S["hebrew"]), (0x0600, 0x06FF, S["arabic"]), (0x0750, 0x077F, S["arabic"]),
+    (0x0870, 0x08FF, S["arabic"]), (0x0900, 0x097F, S["devanagari"]),
+    (0x0980, 0x09FF, S["bengali"]), (0x0B80, 0x0BFF, S["tamil"]), (0x0C00, 0x0C7F, S["telugu"]),
+    (0x0E00, 0x0E7F, S["thai"]), (0x10A0, 0x10FF, S["georgian"]), (0x1100, 0x11FF, S["hangul"]),
+    (0x1C80, 0x1C8F, S["cyrillic"]), (0x1C90, 0x1CBF, S["georgian"]),
+    (0x1D00, 0x1D7F, S["latin"]), (0x1E00, 0x1EFF, S["latin"]), (0x1F00, 0x1FFF, S["greek"]),
+    (0x2C60, 0x2C7F, S["latin"]), (0x2D00, 0x2D2F, S["georgian"]),
+    (0x2DE0, 0x2DFF, S["cyrillic"]), (0x2E80, 0x2FDF, S["han"]), (0x3005, 0x3007, S["han"]),
+    (0x3021, 0x3029, S["han"]), (0x3038, 0x303B, S["han"]), (0x3040, 0x309F, S["hiragana"]),
+    (0x30A0, 0x30FF, S["katakana"]), (0x3130, 0x318F, S["hangul"]),
+    (0x31F0, 0x31FF, S["katakana"]), (0x3400, 0x4DBF, S["han"]), (0x4E00, 0x9FFF, S["han"]),
+    (0xA640, 0xA69F, S["cyrillic"]), (0xA720, 0xA7FF, S["latin"]),
+    (0xA8E0, 0xA8FF, S["devanagari"]), (0xA960, 0xA97F, S["hangul"]),
+    (0xAB30, 0xAB6F, S["latin"]), (0xAC00, 0xD7FF, S["hangul"]), (0xF900, 0xFAFF, S["han"]),
+    (0xFB00, 0xFB06, S["latin"]), (0xFB13, 0xFB17, S["armenian"]),
+    (0xFB1D, 0xFB4F, S["hebrew"]), (0xFB50, 0xFDFF, S["arabic"]), (0xFE70, 0xFEFF, S["arabic"]),
+    (0xFF21, 0xFF3A, S["latin"]), (0xFF41, 0xFF5A, S["latin"]),
+    (0xFF66, 0xFF9F, S["katakana"]), (0xFFA0, 0xFFDC, S["hangul"]),
+    (0x20000, 0x323AF, S["han"]),
+]
+BLOCK_STARTS = [b[0] for b in BLOCKS]
+
+
+def script_counts(text):
+    counts, total = [0] * (OTHER + 1), 0
+    for ch in text:
+        if unicodedata.category(ch)[0] != "L":
+            continue
+        cp = ord(ch)
+        i = bisect.bisect_right(BLOCK_STARTS, cp) - 1
+        counts[BLOCKS[i][2] if i >= 0 and cp <= BLOCKS[i][1] else OTHER] += 1
+        total += 1
+    return counts, total
+
+
+def expected_scripts(reference):
+    """The dominant script of the reference; Han or kana with kana present
+    is Japanese (Han + kana), Hangul is Korean (Hangul + Han)."""
+    counts, _ = script_counts(reference)
+    best = max(range(OTHER), key=lambda i: (counts[i], -i))
+    if counts[best] == 0:
+        return None
+    kana = counts[S["hiragana"]] or counts[S["katakana"]]
+    if best in (S["han"], S["hiragana"], S["katakana"]) and kana:
+        return {S["han"], S["hiragana"], S["katakana"]}
+    if best == S["hangul"]:
+        return {S["hangul"], S["han"]}
+    return {best}
+
+
+def lang_consistency(response, reference, no_letters=1.0):
+    want = expected_scripts(reference)
+    counts, total = script_counts(response)
+    if total == 0:
+        return no_letters
+    return sum(counts[i] for i in want) / total
+
+
 FUNCS = {
     "cer": lambda r: cer_reward(r["response"], r["reference"]),
     "wer": lambda r: wer_reward(r["response"], r["reference"]),
@@ -242,6 +368,9 @@ FUNCS = {
     "edit_ratio_indel_page": lambda r: edit_ratio_indel(r["response"], r["reference"]),
     "edit_ratio_far": lambda r: edit_ratio_lev(r["response"], r["reference"]),
     "edit_ratio_indel_far": lambda r: edit_ratio_indel(r["response"], r["reference"]),
+    "keyword_chain": lambda r: keyword_chain(r["response"], r["reference"]),
+    "em": lambda r: squad_em(r["response"], r["reference"]),
+    "lang_consistency": lambda r: lang_consistency(r["response"], r["reference"]),
 }
 
 

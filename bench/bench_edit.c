@@ -1,5 +1,5 @@
 /*
- * bench_edit.c - throughput of the edit-distance metrics (cer, wer,
+ * bench_edit.c - throughput of the edit-distance and open-answer metrics (cer, wer,
  * edit_ratio, anls, vqa_acc, relaxed_acc, keywords) against the Python a
  * user runs today, in the same run: it generates deterministic pairs,
  * writes them to a JSONL file, times each rewardkit function on one core
@@ -173,7 +173,49 @@ static void gen(const char *metric, pair *ps) {
                  : k == 1 ? (size_t)sprintf(b, rnd(2) ? "yes" : "no")
                           : (size_t)sprintf(b, "%.4g", pv);
       set1(p, b, m, a, n);
-    } else { /* keywords */
+    } else if (!strcmp(metric, "em")) {
+      /* SQuAD-style short answers: 1-3 golds of 1-3 words; half the
+       * responses are a gold dressed up ("The ...!", other case), which
+       * SQuAD's normalisation matches, half another answer. */
+      memset(p, 0, sizeof *p);
+      p->nref = 1 + (int)rnd(3);
+      for (int k = 0; k < p->nref; k++) {
+        size_t n = sentence(a, sizeof a, 1 + (int)rnd(3));
+        p->refs[k] = dup(a, n), p->nrefs[k] = n;
+      }
+      size_t m;
+      if (rnd(2)) {
+        const int k = (int)rnd((unsigned)p->nref), art = (int)rnd(2), bang = (int)rnd(2);
+        m = (size_t)sprintf(b, "%s%.*s%s", art ? "The " : "", (int)p->nrefs[k], p->refs[k],
+                            bang ? "!" : ".");
+        for (size_t q = 0; q < m; q++)
+          if (b[q] >= 'a' && b[q] <= 'z' && rnd(4) == 0) b[q] = (char)(b[q] - 32);
+      } else {
+        m = sentence(b, sizeof b, 1 + (int)rnd(3));
+      }
+      p->resp = dup(b, m), p->nresp = m;
+    } else if (!strcmp(metric, "lang_consistency")) {
+      /* ~40 words answering in the reference's language with some words
+       * of another script mixed in (language mixing); the reference
+       * (English, Chinese or Russian) sets the expected script. */
+      static const char *const ZH[] = {"模型", "文档", "回答", "问题", "发票", "总额",
+                                       "日期", "产量", "小麦", "土壤", "灌溉", "价格"};
+      static const char *const RU[] = {"модель", "ответ", "вопрос", "документ", "сумма",
+                                       "дата", "урожай", "пшеница", "почва", "цена"};
+      const int lang = (int)rnd(3), mix = 5 + (int)rnd(200); /* permille of foreign words */
+      size_t n = 0, m = 0;
+      for (int w = 0; w < 12; w++)
+        n += (size_t)sprintf(a + n, "%s%s", w ? " " : "",
+                             lang == 0 ? WORDS[rnd(NWORDS)] : lang == 1 ? ZH[rnd(12)] : RU[rnd(10)]);
+      for (int w = 0; w < 40; w++) {
+        const int foreign = (int)rnd(1000) < mix;
+        const int l = foreign ? (lang + 1 + (int)rnd(2)) % 3 : lang;
+        m += (size_t)sprintf(b + m, "%s%s", w ? " " : "",
+                             l == 0 ? WORDS[rnd(NWORDS)] : l == 1 ? ZH[rnd(12)] : RU[rnd(10)]);
+        if (rnd(8) == 0) m += (size_t)sprintf(b + m, ", %u%%", rnd(100));
+      }
+      set1(p, b, m, a, n);
+    } else { /* keywords, keyword_chain */
       memset(p, 0, sizeof *p);
       size_t n = sentence(a, sizeof a, 100); /* ~650 characters */
       p->nref = 5;
@@ -301,6 +343,10 @@ int main(int argc, char **argv) {
       {"edit_ratio_indel_far",
        "{\"reward\": {\"fn\": \"edit_ratio\", \"args\": {\"extract\": \"none\", \"method\": "
        "\"indel\"}}}"},
+      {"keyword_chain",
+       "{\"reward\": {\"fn\": \"keyword_chain\", \"args\": {\"extract\": \"none\"}}}"},
+      {"em", "{\"reward\": {\"fn\": \"em\", \"args\": {\"extract\": \"none\"}}}"},
+      {"lang_consistency", "{\"reward\": {\"fn\": \"lang_consistency\"}}"},
   };
   enum { NM = sizeof M / sizeof M[0] };
   static pair ps[NM][NPAIRS];

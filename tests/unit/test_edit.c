@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/core.h"
 #include "e2e.h"
@@ -864,6 +865,62 @@ TEST(keyword_chain_order) {
 
 /* ---------------------------------------------------- lang_consistency */
 
+int rk__script_of(uint32_t c);
+size_t rk__script_counts(const char *p, size_t n, size_t *counts);
+
+/* Every code point 0..0x10FFFF (surrogates encoded as their invalid
+ * three bytes), in runs of 2000 with stray bytes between (a lone
+ * continuation, 0xFF, an overlong C0 80, a lead cut by the run's end),
+ * counted by rk__script_counts (ASCII 16 bytes at a time, tables for the
+ * two- and three-byte forms) and by the definition: the decoder's code
+ * points (U+FFFD for invalid bytes), utf8proc's category L*, the block
+ * table's script. */
+TEST(script_counts_every_code_point) {
+  enum { RUN = 2000, NS = 17 };
+  char *buf = malloc(RUN * 8 + 64); /* at most 4 + 4 stray bytes a code point */
+  uint32_t *cp = malloc((RUN * 8 + 64) * sizeof *cp);
+  int bad = 0;
+  for (uint32_t start = 0; start <= 0x10FFFF && buf && cp; start += RUN) {
+    size_t n = 0;
+    for (uint32_t c = start; c < start + RUN && c <= 0x10FFFF; c++) {
+      if (c % 97 == 0) buf[n++] = (char)0x80;
+      if (c % 101 == 0) buf[n++] = (char)0xFF;
+      if (c % 103 == 0) buf[n++] = (char)0xC0, buf[n++] = (char)0x80;
+      if (c < 0x80) {
+        buf[n++] = (char)c;
+      } else if (c < 0x800) {
+        buf[n++] = (char)(0xC0 | c >> 6), buf[n++] = (char)(0x80 | (c & 0x3F));
+      } else if (c < 0x10000) {
+        buf[n++] = (char)(0xE0 | c >> 12), buf[n++] = (char)(0x80 | (c >> 6 & 0x3F));
+        buf[n++] = (char)(0x80 | (c & 0x3F));
+      } else {
+        buf[n++] = (char)(0xF0 | c >> 18), buf[n++] = (char)(0x80 | (c >> 12 & 0x3F));
+        buf[n++] = (char)(0x80 | (c >> 6 & 0x3F)), buf[n++] = (char)(0x80 | (c & 0x3F));
+      }
+    }
+    if (start % 3 == 0) buf[n++] = (char)0xE4, buf[n++] = (char)0xB8; /* cut short */
+    size_t got[NS] = {0}, want[NS] = {0}, wt = 0;
+    size_t gt = rk__script_counts(buf, n, got);
+    size_t m = rk__cp_decode(buf, n, cp);
+    for (size_t i = 0; i < m; i++) {
+      uint32_t c = cp[i];
+      int letter;
+      if (c < 0x80) {
+        letter = (c | 32) >= 'a' && (c | 32) <= 'z';
+      } else {
+        utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+        letter = k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+      }
+      if (letter) want[rk__script_of(c)]++, wt++;
+    }
+    bad += gt != wt;
+    for (int k = 0; k < NS; k++) bad += got[k] != want[k];
+  }
+  free(buf);
+  free(cp);
+  ASSERT_EQ_INT(bad, 0);
+}
+
 TEST(lang_consistency_values) {
   /* "Hello мир": 5 Latin + 3 Cyrillic letters -> 5/8 */
   ASSERT_NEAR(SCORE("{\"fn\": \"lang_consistency\", \"args\": {\"script\": \"latin\"}}",
@@ -988,4 +1045,4 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
-          TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))
+          TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))
