@@ -902,6 +902,21 @@ int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out) {
         buf[k++] = (char)c;
         break;
       default: { /* SQ_HIGH */
+        /* U+00C0..U+00FF but the signs U+00D7 and U+00F7 (C3 80..BF):
+         * letters, so \w, neither space nor string.punctuation; lower()
+         * adds 0x20 to U+00C0..U+00DE. The accented letters of Western
+         * European text stay on this path. */
+        const unsigned char d = i + 1 < n ? p[i + 1] : 0;
+        if (c == 0xC3 && (d & 0xC0) == 0x80 && d != 0x97 && d != 0xB7) {
+          if (run == SIZE_MAX) {
+            run = k;
+            if (tok == SIZE_MAX) tok = k;
+          }
+          buf[k++] = (char)c;
+          buf[k++] = (char)(d < 0x9F ? d + 0x20 : d);
+          i++;
+          break;
+        }
         rk__str nm;
         if (rk__normalize_squad(a, s, &nm)) return -1;
         return rk__ovl_split(a, nm.p, nm.n, out);

@@ -822,7 +822,13 @@ TEST(squad_tokens) {
       "Today - it's 3.5 km away, the end.",
       "An apple a day keeps the doctor away;  the  end  of  the  story  is  near  an  a",
       "(a) (an) (the) [the] x,y x.y x..y x.,y ..x y.. 3.5.6 e.g. i.e. etc.",
-      "Zebra\tYAK\nQuail\vEmu\fowl\rTHE end"};
+      "Zebra\tYAK\nQuail\vEmu\fowl\rTHE end",
+      /* Latin-1 letters (C3 xx) on the one-pass path: lowered, \w (no
+       * article inside "thé", "aé"), signs x and / (C3 97, C3 B7) and
+       * other non-ASCII (C2 xx, CJK) go to the shared normaliser */
+      "The CAF\xc3\x89 na\xc3\xafve \xc3\x9c" "ber th\xc3\xa9 a\xc3\xa9 \xc3\x80 \xc3\x9f\xc3\xbf an",
+      "caf\xc3\xa9, the \xc3\x97 sign", "x \xc3\xb7 y the", "\xc2\xb5m the caf\xc3\xa9",
+      "the \xe5\xa4\xa7 caf\xc3\xa9", "\xc3"};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     arena_fresh();
     rk__ovl_toks fast, ref;
@@ -849,6 +855,11 @@ TEST(squad_tokens) {
   ASSERT_EQ_STR(joined(&t), "ab anthe theend");
   rk__ovl_squad_tokens(&A, S("x\x01the\x01y"), &t);
   ASSERT_EQ_STR(joined(&t), "x\x01 \x01y");
+  /* Hand, Latin-1: "The CAFÉ naïve Über thé aé À ßÿ an" -> lower "the
+   * café naïve über thé aé à ßÿ an" -> articles "the", "an" dropped */
+  rk__ovl_squad_tokens(&A, S(cases[14]), &t);
+  ASSERT_EQ_STR(joined(&t), "caf\xc3\xa9 na\xc3\xafve \xc3\xbc" "ber th\xc3\xa9 a\xc3\xa9 \xc3\xa0 "
+                            "\xc3\x9f\xc3\xbf");
 }
 
 TEST(squad_hand) {
