@@ -117,20 +117,34 @@ size_t rk__script_counts(const char *p, size_t n, size_t *counts);
 size_t rk__script_counts(const char *p, size_t n, size_t *counts) {
   pthread_once(&lc_once, lc_build);
   const unsigned char *s = (const unsigned char *)p, *e = s + n;
-  size_t total = 0, latin = 0;
+  /* The current script's letters are counted in a register (run) and
+   * added when the script changes: counts[k]++ on every letter would wait
+   * on the previous store of the same entry. */
+  size_t total = 0, latin = 0, run = 0;
+  unsigned char last = L_NONE;
   while (s < e) {
     uint32_t c = *s;
     if (c < 0x80) {
 #if defined(__SSE2__)
-      /* ASCII 16 bytes a step: the letters are (c | 0x20) in a..z. */
+      /* ASCII 16 bytes a step: the letters are (c | 0x20) in a..z; each
+       * subtracts 1 (0xFF) from its byte lane, summed at the end. */
+      __m128i acc = _mm_setzero_si128();
+      unsigned steps = 0;
       while (e - s >= 16) {
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
         if (_mm_movemask_epi8(v)) break;
         const __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-        const __m128i in = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
-        latin += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(in));
+        acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l));
         s += 16;
+        if (++steps == 255) { /* before a byte lane can wrap */
+          const __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+          latin += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_extract_epi16(sum, 4);
+          acc = _mm_setzero_si128();
+          steps = 0;
+        }
       }
+      const __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+      latin += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_extract_epi16(sum, 4);
       if (s >= e) break;
       c = *s;
       if (c >= 0x80) continue;
@@ -157,9 +171,15 @@ size_t rk__script_counts(const char *p, size_t n, size_t *counts) {
     }
     s += len;
     if (k == L_NONE) continue;
-    counts[k]++;
-    total++;
+    if (k != last) {
+      if (last != L_NONE) counts[last] += run;
+      total += run;
+      last = k, run = 0;
+    }
+    run++;
   }
+  if (last != L_NONE) counts[last] += run;
+  total += run;
   counts[S_LATIN] += latin;
   return total + latin;
 }

@@ -919,6 +919,20 @@ TEST(script_counts_every_code_point) {
   free(buf);
   free(cp);
   ASSERT_EQ_INT(bad, 0);
+  /* A long ASCII run (its letters summed 16 bytes at a time, past 255
+   * steps) between two Cyrillic letters: 9999 + 2 letters. */
+  size_t n2 = 0, got2[NS] = {0};
+  char *t = malloc(20100);
+  ASSERT_TRUE(t != NULL);
+  t[n2++] = (char)0xD0, t[n2++] = (char)0x96; /* Ж */
+  for (int i = 0; i < 10000; i++) t[n2++] = i % 10 == 9 ? ' ' : (char)('a' + i % 7);
+  for (int i = 0; i < 999; i++) t[n2++] = 'Z';
+  t[n2++] = (char)0xD0, t[n2++] = (char)0xB6; /* ж */
+  size_t tot2 = rk__script_counts(t, n2, got2);
+  free(t);
+  ASSERT_EQ_INT(tot2, 9000 + 999 + 2);
+  ASSERT_EQ_INT(got2[rk__script_of('a')], 9000 + 999);
+  ASSERT_EQ_INT(got2[rk__script_of(0x416)], 2);
 }
 
 TEST(lang_consistency_values) {
