@@ -1,7 +1,8 @@
 /*
- * bench_edit.c - throughput of the edit-distance and open-answer metrics (cer, wer,
- * edit_ratio, anls, vqa_acc, relaxed_acc, keywords) against the Python a
- * user runs today, in the same run: it generates deterministic pairs,
+ * bench_edit.c - throughput of the edit-distance and open-answer metrics
+ * (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords,
+ * keyword_chain, em, lang_consistency) against the Python a user runs
+ * today, in the same run: it generates deterministic pairs,
  * writes them to a JSONL file, times each rewardkit function on one core
  * (records built in memory once, before timing, and scored through the
  * compiled spec: no JSON parsing on either side), then runs
