@@ -501,8 +501,9 @@ static inline long slide32(const uint32_t *x, const uint32_t *y, long i, long k,
 LV_DEFINE(, lv8, uint8_t, slide8, 0)
 LV_DEFINE(, lv32, uint32_t, slide32, 0)
 
-/* The longest pattern of the short byte kernels (LB_MAX below). */
-#define LV_SHORT 128
+/* The longest pattern of the short byte kernels ("bit-parallel on short
+ * byte patterns" below). */
+#define LB_MAX 128
 
 #if LB_WIDE
 #define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
@@ -531,16 +532,11 @@ LB_AVX512 static inline long slide8w(const uint8_t *x, const uint8_t *y, long i,
 LV_DEFINE(LB_AVX512 __attribute__((always_inline)) inline, lv8w_any, uint8_t, slide8w, 0)
 LV_DEFINE(LB_AVX512 __attribute__((always_inline)) inline, lv8w_give_up, uint8_t, slide8w,
           LV_GIVE_UP_ROUND)
-LB_AVX512 static long lv8w_lev(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
-                               long budget, long *fr) {
-  return nx <= LV_SHORT ? lv8w_give_up(x, nx, y, ny, 1, budget, fr)
-                        : lv8w_any(x, nx, y, ny, 1, budget, fr);
-}
-/* The insert/delete one (s = 0), with lv8's arguments. */
-LB_AVX512 static long lv8w_ind(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
-                               long s, long budget, long *fr) {
-  (void)s;
-  return lv8w_any(x, nx, y, ny, 0, budget, fr);
+LB_AVX512 static long lv8w(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny, long s,
+                           long budget, long *fr) {
+  if (!s) return lv8w_any(x, nx, y, ny, 0, budget, fr);
+  return nx <= LB_MAX ? lv8w_give_up(x, nx, y, ny, 1, budget, fr)
+                      : lv8w_any(x, nx, y, ny, 1, budget, fr);
 }
 
 /* Whether the AVX-512BW code runs here (see rk__lev_wide). */
@@ -657,7 +653,6 @@ static long myers_run(peq *q, const uint32_t *text, size_t n, int top, long stop
  * most reward pairs), against texts of bytes: the match vectors of the
  * pattern and of its reversal in one table indexed by byte, cleared whole
  * (4 or 8 KiB), with no copy of the texts widened to 32 bits. */
-#define LB_MAX LV_SHORT
 
 /* Bit i of the forward vector of byte c: x[i] == c; of the reverse one:
  * x[m - 1 - i] == c. Row c of w holds `words` forward words, then as
@@ -1149,6 +1144,23 @@ static int lv_pad_w(const uint8_t **x, size_t nx, const uint8_t **y, size_t ny, 
 }
 #endif
 
+/* The diagonal method (Levenshtein: s = 1; InDel: s = 0) on padded
+ * copies, with this processor's slides: the distance, -1 when its budget
+ * ran out, -2 when the arena did. */
+static long diag8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny, long s,
+                  rk__arena *a) {
+  long fr[LV_STACK];
+  uint8_t buf[LV_BYTES];
+#if LB_WIDE
+  if (lb_wide()) {
+    if (lv_pad_w(&x, nx, &y, ny, buf, a)) return -2;
+    return lv8w(x, nx, y, ny, s, lv_budget(nx, ny), fr);
+  }
+#endif
+  if (lv_pad(&x, nx, &y, ny, buf, a)) return -2;
+  return lv8(x, nx, y, ny, s, lv_budget(nx, ny), fr);
+}
+
 long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                    rk__arena *a) {
   size_t pre, suf;
@@ -1156,30 +1168,9 @@ long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
   x += pre, y += pre, nx -= pre + suf, ny -= pre + suf;
   SHORTER_FIRST(uint8_t, x, nx, y, ny);
   if (nx == 0) return (long)ny;
-  long fr[LV_STACK];
-#if LB_WIDE
-  if (lb_wide()) {
-    uint8_t wbuf[LV_BYTES];
-    const uint8_t *px = x, *py = y;
-    if (lv_pad_w(&px, nx, &py, ny, wbuf, a)) return -1;
-    long d = lv8w_lev(px, nx, py, ny, lv_budget(nx, ny), fr);
-    if (d >= 0) return d;
-    if (nx <= LB_MAX) return lev_bits8_avx512(x, nx, y, ny);
-    uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
-    if (!wx || !wy) return -1;
-    return lev_bits(wx, nx, wy, ny, a);
-  }
-#endif
-  uint8_t buf[LV_BYTES];
-  if (nx <= LB_MAX) {
-    const uint8_t *px = x, *py = y;
-    if (lv_pad(&px, nx, &py, ny, buf, a)) return -1;
-    long d = lv8(px, nx, py, ny, 1, lv_budget(nx, ny), fr);
-    return d >= 0 ? d : lev_short8(x, nx, y, ny);
-  }
-  if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
-  long d = lv8(x, nx, y, ny, 1, lv_budget(nx, ny), fr);
-  if (d >= 0) return d;
+  long d = diag8(x, nx, y, ny, 1, a);
+  if (d != -1) return d == -2 ? -1 : d;
+  if (nx <= LB_MAX) return lev_short8(x, nx, y, ny);
   uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
   if (!wx || !wy) return -1;
   return lev_bits(wx, nx, wy, ny, a);
@@ -1238,15 +1229,6 @@ static long lcs_bits(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
   return lcs;
 }
 
-/* Returns the LCS from the diagonal method when it finishes within its
- * budget: the insert/delete distance is nx + ny - 2 LCS. */
-#define LCS_BY_DIAGONALS(LV, x, nx, y, ny)                                 \
-  do {                                                                     \
-    long fr[LV_STACK];                                                     \
-    long d_ = LV(x, nx, y, ny, 0, lv_budget(nx, ny), fr);                  \
-    if (d_ >= 0) return common + ((long)(nx + ny) - d_) / 2;               \
-  } while (0)
-
 long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
                  rk__arena *a) {
   long common = 0;
@@ -1254,7 +1236,9 @@ long rk__lcs_len(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
   while (nx && ny && x[nx - 1] == y[ny - 1]) nx--, ny--, common++;
   SHORTER_FIRST(uint32_t, x, nx, y, ny);
   if (nx == 0) return common;
-  LCS_BY_DIAGONALS(lv32, x, nx, y, ny);
+  long fr[LV_STACK];
+  long d = lv32(x, nx, y, ny, 0, lv_budget(nx, ny), fr);
+  if (d >= 0) return common + ((long)(nx + ny) - d) / 2; /* InDel = nx + ny - 2 LCS */
   long l = lcs_bits(x, nx, y, ny, a);
   return l < 0 ? -1 : l + common;
 }
@@ -1270,18 +1254,9 @@ long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
   /* Short patterns: three dependent operations a column, cheaper than
    * the diagonal method unless the distance is tiny (measured). */
   if (nx <= LB_MAX) return common + lcs_short8(x, nx, y, ny);
-  uint8_t buf[LV_BYTES];
-#if LB_WIDE
-  if (lb_wide()) {
-    const uint8_t *px = x, *py = y;
-    if (lv_pad_w(&px, nx, &py, ny, buf, a)) return -1;
-    LCS_BY_DIAGONALS(lv8w_ind, px, nx, py, ny);
-  } else
-#endif
-  {
-    if (lv_pad(&x, nx, &y, ny, buf, a)) return -1;
-    LCS_BY_DIAGONALS(lv8, x, nx, y, ny);
-  }
+  long d = diag8(x, nx, y, ny, 0, a);
+  if (d == -2) return -1;
+  if (d >= 0) return common + ((long)(nx + ny) - d) / 2; /* InDel = nx + ny - 2 LCS */
   uint32_t *wx = widen8(x, nx, a), *wy = widen8(y, ny, a);
   if (!wx || !wy) return -1;
   long l = lcs_bits(wx, nx, wy, ny, a);
