@@ -195,27 +195,41 @@ static int ewr_compile_common(rk__argctx *ac, void **out, int words) {
 static int cer_compile(rk__argctx *ac, void **out) { return ewr_compile_common(ac, out, 0); }
 static int wer_compile(rk__argctx *ac, void **out) { return ewr_compile_common(ac, out, 1); }
 
-/* Units of one text: word ids (wer) into seq, or code points (cer,
- * stripped) into text, in buf (RK__EDM_STACK bytes) as bytes when the
- * text is Latin-1. */
-static rk_status units(const ewr_cfg *cfg, rk__call *c, rk__lev_intern *tab,
-                       rk__str text, rk__seq *seq, rk__edm_text *chars, uint8_t *buf) {
+/* One text's units: word ids (wer), or code points (cer, stripped; as
+ * bytes when the text is Latin-1); n counts them. */
+typedef struct ewr_units {
+  rk__seq ids;        /* wer */
+  rk__edm_text chars; /* cer */
+  size_t n;
+} ewr_units;
+
+/* The units of text; buf (RK__EDM_STACK bytes) may hold cer's bytes. */
+static rk_status units(const ewr_cfg *cfg, rk__call *c, rk__lev_intern *tab, rk__str text,
+                       uint8_t *buf, ewr_units *u) {
   rk__str t;
   rk_status st = rk__edm_normalize(&cfg->norm, c, text, &t);
   if (st != RK_STATUS_OK) return st;
   if (!cfg->words) {
-    if ((st = rk__edm_text_prepare(c, t, buf, chars)) != RK_STATUS_OK) return st;
-    rk__edm_text_strip(chars);
+    if ((st = rk__edm_text_prepare(c, t, buf, &u->chars)) != RK_STATUS_OK) return st;
+    rk__edm_text_strip(&u->chars);
+    u->n = u->chars.n;
     return RK_STATUS_OK;
   }
   if (!rk__spend(c, 2 * (uint64_t)t.n + 1)) return RK_STATUS_TIMEOUT;
   /* A word has at least one byte: n + 1 ids suffice. */
-  seq->v = rk__arena_alloc(c->arena, (t.n + 1) * sizeof *seq->v);
-  if (!seq->v) return rk__fail(c, "out of scratch memory splitting words");
-  size_t nw = rk__wer_ids_utf8(t.p, t.n, cfg->clean_split, tab, seq->v);
+  u->ids.v = rk__arena_alloc(c->arena, (t.n + 1) * sizeof *u->ids.v);
+  if (!u->ids.v) return rk__fail(c, "out of scratch memory splitting words");
+  size_t nw = rk__wer_ids_utf8(t.p, t.n, cfg->clean_split, tab, u->ids.v);
   if (nw == SIZE_MAX) return rk__fail(c, "too many distinct words (or out of scratch memory)");
-  seq->n = nw;
+  u->ids.n = u->n = nw;
   return RK_STATUS_OK;
+}
+
+/* Edit distance between the reference's units and the hypothesis's. */
+static rk_status units_lev(const ewr_cfg *cfg, rk__call *c, ewr_units *ref, ewr_units *hyp,
+                           const char *unit, long *d) {
+  if (cfg->words) return rk__edm_lev(c, ref->ids.v, ref->n, hyp->ids.v, hyp->n, 0, unit, d);
+  return rk__edm_text_lev(c, &ref->chars, &hyp->chars, 0, unit, d);
 }
 
 static rk_status ewr_score(const void *p, rk__call *c, double *value) {
@@ -237,22 +251,17 @@ static rk_status ewr_score(const void *p, rk__call *c, double *value) {
     tab = rk__lev_intern_new(c->arena, 4 * total + 16);
     if (!tab) return rk__fail(c, "out of scratch memory");
   }
-  rk__seq hyp = {0}, ref = {0};
-  rk__edm_text hyp_c, ref_c;
+  ewr_units hyp, ref;
   uint8_t hbuf[RK__EDM_STACK], rbuf[RK__EDM_STACK];
-  if ((st = units(cfg, c, tab, ans, &hyp, &hyp_c, hbuf)) != RK_STATUS_OK) return st;
-  if (!cfg->words) hyp.n = hyp_c.n;
+  if ((st = units(cfg, c, tab, ans, hbuf, &hyp)) != RK_STATUS_OK) return st;
   double best = -1, best_rate = 0;
   long best_d = 0;
   size_t best_n = 0, best_i = 0, empties = 0;
   for (size_t i = 0; i < nref; i++) {
-    if ((st = units(cfg, c, tab, refs[i], &ref, &ref_c, rbuf)) != RK_STATUS_OK) return st;
     long d;
-    if (cfg->words)
-      st = rk__edm_lev(c, ref.v, ref.n, hyp.v, hyp.n, 0, unit, &d);
-    else
-      st = rk__edm_text_lev(c, &ref_c, &hyp_c, 0, unit, &d), ref.n = ref_c.n;
-    if (st != RK_STATUS_OK) return st;
+    if ((st = units(cfg, c, tab, refs[i], rbuf, &ref)) != RK_STATUS_OK ||
+        (st = units_lev(cfg, c, &ref, &hyp, unit, &d)) != RK_STATUS_OK)
+      return st;
     double rate, r;
     if (ref.n == 0) {
       empties++;
