@@ -123,6 +123,17 @@ static void set1(pair *p, const char *resp, size_t nr, const char *ref, size_t n
   p->refs[0] = dup(ref, nf), p->nrefs[0] = nf;
 }
 
+/* 1-3 references of 1-3 words (anls, em), the response left empty. */
+static void short_answers(pair *p) {
+  char a[256];
+  memset(p, 0, sizeof *p);
+  p->nref = 1 + (int)rnd(3);
+  for (int k = 0; k < p->nref; k++) {
+    size_t n = sentence(a, sizeof a, 1 + (int)rnd(3));
+    p->refs[k] = dup(a, n), p->nrefs[k] = n;
+  }
+}
+
 static void gen(const char *metric, pair *ps) {
   char a[4096], b[4096];
   for (int i = 0; i < npairs(metric); i++) {
@@ -142,12 +153,7 @@ static void gen(const char *metric, pair *ps) {
       size_t m = noisy_words(a, n, b, 150);
       set1(p, b, m, a, n);
     } else if (!strcmp(metric, "anls")) {
-      memset(p, 0, sizeof *p);
-      p->nref = 1 + (int)rnd(3);
-      for (int k = 0; k < p->nref; k++) {
-        size_t n = sentence(a, sizeof a, 1 + (int)rnd(3));
-        p->refs[k] = dup(a, n), p->nrefs[k] = n;
-      }
+      short_answers(p);
       size_t m = rnd(4) ? noisy(p->refs[0], p->nrefs[0], b, 100) : sentence(b, sizeof b, 2);
       p->resp = dup(b, m), p->nresp = m;
     } else if (!strcmp(metric, "vqa_acc")) {
@@ -178,12 +184,7 @@ static void gen(const char *metric, pair *ps) {
       /* SQuAD-style short answers: 1-3 golds of 1-3 words; half the
        * responses are a gold dressed up ("The ...!", other case), which
        * SQuAD's normalisation matches, half another answer. */
-      memset(p, 0, sizeof *p);
-      p->nref = 1 + (int)rnd(3);
-      for (int k = 0; k < p->nref; k++) {
-        size_t n = sentence(a, sizeof a, 1 + (int)rnd(3));
-        p->refs[k] = dup(a, n), p->nrefs[k] = n;
-      }
+      short_answers(p);
       size_t m;
       if (rnd(2)) {
         const int k = (int)rnd((unsigned)p->nref), art = (int)rnd(2), bang = (int)rnd(2);

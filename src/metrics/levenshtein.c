@@ -30,7 +30,6 @@
 #endif
 #if LB_WIDE
 #include <immintrin.h>
-#define RK_NARROW_WIDE 1
 #endif
 /* The AVX-512 code is used where the processor has it, unless
  * rk__lev_wide is 0 (tests) or the build has -DLB_WIDE=0. */
@@ -83,7 +82,7 @@ int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out) {
   return 0;
 }
 
-#if RK_NARROW_WIDE
+#if LB_WIDE
 /* rk__cp_narrow 64 bytes a step (AVX-512 VBMI2): a lead byte C2/C3 must
  * be followed by exactly one continuation byte and every other byte must
  * be ASCII; each pair becomes one byte and the leads are squeezed out
@@ -138,7 +137,7 @@ cp_narrow_w(const unsigned char *s, size_t n, uint8_t *buf, const uint8_t **out)
 
 size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out) {
   const unsigned char *s = (const unsigned char *)p;
-#if RK_NARROW_WIDE
+#if LB_WIDE
   if (rk__lev_wide && __builtin_cpu_supports("avx512vbmi2") &&
       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2"))
     return cp_narrow_w(s, n, buf, out);
