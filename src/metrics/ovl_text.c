@@ -23,6 +23,17 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+/* -DOVL_WIDE=0 leaves out the AVX-512 block code. */
+#ifndef OVL_WIDE
+#if defined(__x86_64__) && defined(__GNUC__)
+#define OVL_WIDE 1
+#else
+#define OVL_WIDE 0
+#endif
+#endif
+#if OVL_WIDE
+#include <immintrin.h>
+#endif
 
 #include "format/format.h"
 #include "json/json.h"
@@ -121,6 +132,86 @@ static inline uint64_t tail8(const char *p, size_t r) {
 }
 #endif
 
+int rk__ovl_wide = 1;
+
+#if OVL_WIDE
+#define W_IN(x, lo, hi)                                                         \
+  _mm512_cmple_epu8_mask(_mm512_sub_epi8((x), _mm512_set1_epi8((char)(lo))), \
+                         _mm512_set1_epi8((char)((hi) - (lo))))
+#define W_EQ(x, c) _mm512_cmpeq_epi8_mask((x), _mm512_set1_epi8((char)(c)))
+/* The classes of blk_lower for 64 bytes in one register, lowered in
+ * place. */
+__attribute__((target("avx512f,avx512bw"))) static inline void lower_w(__m512i *v,
+                                                                      lc_masks *m) {
+  __m512i x = *v;
+  x = _mm512_mask_add_epi8(x, W_IN(x, 'A', 'Z'), x, _mm512_set1_epi8(0x20));
+  uint64_t wd = W_IN(x, 'a', 'z') | W_IN(x, '0', '9');
+  uint64_t spc = W_EQ(x, ' ') | W_IN(x, 9, 13) | W_IN(x, 0x1C, 0x1F);
+  uint64_t print = W_IN(x, 0x21, 0x7E);
+  m->word = wd;
+  m->space = spc;
+  m->punct = print & ~wd;
+  m->odd = ~(print | spc);
+  *v = x;
+}
+
+/* blk_lower with AVX-512BW: the block in one register (a masked load
+ * past the end of the text, which reads nothing there), the classes as
+ * mask registers. */
+__attribute__((target("avx512f,avx512bw,bmi2"), noinline)) static void blk_lower_w(
+    const char *p, size_t n, size_t base, char *s, lc_masks *m) {
+  __m512i x;
+  if (base + 64 <= n)
+    x = _mm512_loadu_si512((const void *)(p + base));
+  else
+    x = _mm512_mask_loadu_epi8(_mm512_set1_epi8(' '),
+                               _bzhi_u64(~0ull, (unsigned)(base < n ? n - base : 0)),
+                               (const void *)(p + base));
+  lower_w(&x, m);
+  _mm512_storeu_si512((void *)(s + base), x);
+}
+
+/* rk__ovl_squad_key in registers (AVX-512 VBMI2): the text, lowered, in
+ * one register; the Latin-1 letters U+00C0..U+00FF but x and / (C3 80..BF
+ * but C3 97, C3 B7) are word bytes, U+00C0..U+00DE lowered (+0x20 to the
+ * second byte), as on the one-pass path; punctuation compressed out; an
+ * article is a word run that starts with a, an or the and ends right
+ * after it; the key keeps the other runs' bytes and one space after each
+ * run but the last. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2"))) static int squad_key_w(
+    const char *p, size_t n, char *key, size_t *len, size_t *ntok) {
+  const __m512i sp = _mm512_set1_epi8(' ');
+  __m512i x = _mm512_mask_loadu_epi8(sp, _bzhi_u64(~0ull, (unsigned)n), (const void *)p);
+  lc_masks m;
+  lower_w(&x, &m);
+  if (m.odd) {
+    uint64_t l2 = (W_EQ(x, 0xC3) << 1) & W_IN(x, 0x80, 0xBF) & ~W_EQ(x, 0x97) & ~W_EQ(x, 0xB7);
+    if (m.odd & ~(l2 | l2 >> 1)) return 0; /* controls, DEL, other non-ASCII */
+    x = _mm512_mask_add_epi8(x, l2 & W_IN(x, 0x80, 0x9E), x, _mm512_set1_epi8(0x20));
+    m.word |= l2 | l2 >> 1;
+  }
+  uint64_t keep = ~m.punct; /* punctuation is deleted */
+  __m512i y = _mm512_maskz_compress_epi8(keep, x);
+  uint64_t w = _pext_u64(m.word, keep); /* word bytes of y (zeros past its end) */
+  uint64_t st = w & ~(w << 1), en = w & ~(w >> 1);
+  uint64_t a1 = st & en & W_EQ(y, 'a');
+  uint64_t a2 = st & W_EQ(y, 'a') & W_EQ(y, 'n') >> 1 & en >> 1;
+  uint64_t a3 = st & W_EQ(y, 't') & W_EQ(y, 'h') >> 1 & W_EQ(y, 'e') >> 2 & en >> 2;
+  w &= ~(a1 | a2 | a2 << 1 | a3 | a3 << 1 | a3 << 2);
+  st = w & ~(w << 1);
+  en = w & ~(w >> 1);
+  *ntok = (size_t)__builtin_popcountll(st);
+  /* a separator after every run that another run follows */
+  uint64_t sep = st ? (en << 1) & _bzhi_u64(~0ull, 63u - (unsigned)__builtin_clzll(st)) : 0;
+  __m512i z = _mm512_mask_mov_epi8(y, sep, sp);
+  _mm512_storeu_si512((void *)key, _mm512_maskz_compress_epi8(w | sep, z));
+  *len = (size_t)__builtin_popcountll(w | sep);
+  return 1;
+}
+#undef W_EQ
+#undef W_IN
+#endif
+
 /* Lowers the block at p + base (n bytes of text in all; past the end:
  * spaces) into s + base and returns its masks: [a-z0-9] (after lowering),
  * Python whitespace, other printable ASCII (punctuation), and the bytes
@@ -128,6 +219,12 @@ static inline uint64_t tail8(const char *p, size_t r) {
  * place, never past its end (the last partial 16 bytes are gathered with
  * scalar loads, so no copy is needed and no store is read back). */
 static inline void blk_lower(const char *p, size_t n, size_t base, char *s, lc_masks *m) {
+#if OVL_WIDE
+  if (rk__ovl_wide && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) {
+    blk_lower_w(p, n, base, s, m);
+    return;
+  }
+#endif
 #if defined(__SSE2__)
   uint64_t w = 0, sp = 0, pu = 0, odd = 0;
   for (int k = 0; k < 4; k++) {
@@ -840,6 +937,17 @@ static int squad_fast(rk__arena *a, rk__str in, rk__ovl_toks *out) {
   out->id = NULL;
   out->n = k;
   return 1;
+}
+
+int rk__ovl_squad_key(const char *p, size_t n, char key[64], size_t *len, size_t *ntok) {
+#if OVL_WIDE
+  if (n < 64 && rk__ovl_wide && __builtin_cpu_supports("avx512vbmi2") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2"))
+    return squad_key_w(p, n, key, len, ntok);
+#else
+  (void)p, (void)n, (void)key, (void)len, (void)ntok;
+#endif
+  return 0;
 }
 
 int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out) {

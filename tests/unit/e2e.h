@@ -39,7 +39,9 @@ static inline const char *e2e_rec(const char *ref, const char *resp) {
   return buf;
 }
 
-static e2e_result e2e_score(const char *spec, const char *rec) {
+/* One record scored through the public API, with or without
+ * explanations (rewards may take other paths without). */
+static e2e_result e2e_score_ex(const char *spec, const char *rec, int explain) {
   e2e_result r;
   memset(&r, 0, sizeof r);
   r.reward = NAN;
@@ -54,7 +56,7 @@ static e2e_result e2e_score(const char *spec, const char *rec) {
   }
   rk_score_options so;
   memset(&so, 0, sizeof so);
-  so.explain = 1;
+  so.explain = explain;
   char *out = NULL;
   size_t n = 0;
   if (rk_score_one(ctx, s, &so, rec, strlen(rec), &out, &n) == RK_OK) {
@@ -90,6 +92,10 @@ static e2e_result e2e_score(const char *spec, const char *rec) {
   rk_ctx_destroy(ctx);
   rk_spec_free(s);
   return r;
+}
+
+static e2e_result e2e_score(const char *spec, const char *rec) {
+  return e2e_score_ex(spec, rec, 1);
 }
 
 /* The spec compile error ("" when it compiled). */

@@ -862,6 +862,114 @@ TEST(squad_tokens) {
                             "\xc3\x9f\xc3\xbf");
 }
 
+/* Random short answers for the SQuAD paths: articles in both cases,
+ * punctuation inside and around words, Python whitespace, Latin-1 letters
+ * (C3 xx: U+00DE, the end of the lowered range, U+00DF after it, U+00C0)
+ * and the signs x and / (C3 97, C3 B7), a lone C3, NBSP (C2 A0), a
+ * control character. */
+static size_t rand_answer(char *b, size_t maxpieces) {
+  static const char *const piece[] = {
+      "a",  "an", "the", "The", "A",  "AN",     "x",  "Ab3", "3.5",      ",",        ".",
+      "!",  "_",  "'",   " ",   " ",  "  ",     "\t", "\x1c", "theatre", "\xc3\xa9", "\xc3\x89",
+      "\xc3\x9e", "\xc3\x97", "\xc3\xb7", "\xc3", "\xc2\xa0", "\x01", "U.S.", "the-end",
+      "\xc3\x9f", "\xc3\x80"};
+  size_t n = 0, np = trand((unsigned)maxpieces + 1);
+  for (size_t i = 0; i < np; i++) {
+    unsigned k = trand(32);
+    if (k >= 23 && k < 30 && trand(4)) k = trand(23); /* the rarer pieces less often */
+    size_t l = strlen(piece[k]);
+    memcpy(b + n, piece[k], l);
+    n += l;
+  }
+  b[n] = 0;
+  return n;
+}
+
+/* SQuAD's normalised text, from the shared normaliser + split(). */
+static const char *squad_joined(const char *z, size_t n, size_t *ntok) {
+  rk__str nm;
+  rk__ovl_toks t;
+  rk__normalize_squad(&A, rk__str_make(z, n), &nm);
+  rk__ovl_split(&A, nm.p, nm.n, &t);
+  *ntok = t.n;
+  return joined(&t);
+}
+
+TEST(squad_key) {
+  /* Hand: lower, punctuation deleted, articles dropped, one space. */
+  static const struct {
+    const char *in, *key;
+  } hand[] = {{"The U.S.A. isn't", "usa isnt"},
+              {"x the y", "x y"},
+              {" the cat,the dog an", "catthe dog"},
+              {"a an the", ""},
+              {"theatre AN-them", "theatre anthem"},
+              {"The CAF\xc3\x89 na\xc3\xafve \xc3\x80 th\xc3\xa9", "caf\xc3\xa9 na\xc3\xafve \xc3\xa0 th\xc3\xa9"},
+              {"Zebra\tYAK\x1c" "Quail", "zebra yak quail"}};
+  int wide = __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("bmi2");
+  char key[64];
+  const char *kp = key;
+  size_t kn, kt;
+  for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+    int r = rk__ovl_squad_key(hand[i].in, strlen(hand[i].in), key, &kn, &kt);
+    ASSERT_EQ_INT(r, wide);
+    if (r) ASSERT_EQ_SPAN(kp, kn, hand[i].key);
+  }
+  /* Not taken: 64 bytes or more, other non-ASCII, controls. */
+  static const char *const no[] = {"x \xc3\x97 y", "\xc2\xb5m", "caf\xc3", "a\x01b", "a\x7f",
+                                   "0123456789012345678901234567890123456789012345678901234567890123"};
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+    ASSERT_EQ_INT(rk__ovl_squad_key(no[i], strlen(no[i]), key, &kn, &kt), 0);
+  /* Random answers: when taken, the key is the normaliser's text and
+   * the token count its count; taken for every text under 64 bytes
+   * without controls or other non-ASCII. */
+  size_t taken = 0;
+  for (int it = 0; it < 20000; it++) {
+    arena_fresh();
+    char b[512];
+    size_t n = rand_answer(b, 24), want_n;
+    const char *want = squad_joined(b, n, &want_n);
+    int r = rk__ovl_squad_key(b, n, key, &kn, &kt);
+    int plain = n < 64 && !strstr(b, "\xc3\x97") && !strstr(b, "\xc3\xb7") &&
+                !strstr(b, "\xc2") && !strchr(b, '\x01');
+    for (size_t q = 0; plain && q < n; q++)
+      if ((unsigned char)b[q] == 0xC3 && (q + 1 == n || ((unsigned char)b[q + 1] & 0xC0) != 0x80))
+        plain = 0;
+    ASSERT_EQ_INT(r, wide && plain);
+    if (!r) continue;
+    taken++;
+    ASSERT_EQ_SPAN(kp, kn, want);
+    ASSERT_EQ_INT(kt, want_n);
+  }
+  if (wide) ASSERT_TRUE(taken > 5000);
+}
+
+/* The block paths with and without AVX-512 give the definitions' tokens
+ * (SQuAD: the shared normaliser + split(); rouge: the character loop). */
+TEST(block_paths_both_widths) {
+  for (int w = 0; w < 2; w++) {
+    rk__ovl_wide = w;
+    for (int it = 0; it < 3000; it++) {
+      arena_fresh();
+      char b[2048];
+      size_t n = rand_answer(b, it % 3 ? 30 : 200), want_n;
+      char want[4096];
+      snprintf(want, sizeof want, "%s", squad_joined(b, n, &want_n));
+      rk__ovl_toks t, c;
+      ASSERT_EQ_INT(rk__ovl_squad_tokens(&A, rk__str_make(b, n), &t), 0);
+      ASSERT_EQ_STR(joined(&t), want);
+      for (int uni = 0; uni < 2; uni++) {
+        ASSERT_EQ_INT(rk__ovl_tokrouge(&A, b, n, 0, uni, &t), 0);
+        ASSERT_EQ_INT(rk__ovl_tokrouge_chars(&A, b, n, uni, &c), 0);
+        snprintf(want, sizeof want, "%s", joined(&c));
+        ASSERT_EQ_STR(joined(&t), want);
+      }
+    }
+  }
+  rk__ovl_wide = 1;
+}
+
 TEST(squad_hand) {
   /* gold "a b b c" -> [b, b, c] ("a" is an article); pred "b c c d":
    * common = min(2,1) b + min(1,2) c = 2; P = 2/4, R = 2/3;
@@ -909,6 +1017,40 @@ TEST(e2e_f1_em) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
   r = e2e_score(SPEC("f1", ""), "{\"response\": \"x\", \"reference\": {\"a\": 1}}");
   ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
+/* em without explanations takes the key path where it can: the same
+ * rewards and statuses as with explanations (the token path), on random
+ * answers and golds, both SQuAD versions. */
+TEST(e2e_em_key_path) {
+  for (int it = 0; it < 1500; it++) {
+    char resp[256], g[3][256], rec[4096], spec[128], esc[4][1600];
+    size_t ng = 1 + trand(3);
+    rand_answer(resp, 12);
+    for (size_t k = 0; k < ng; k++) rand_answer(g[k], 10);
+    /* JSON-escape: control bytes as \u00XX; the texts are valid UTF-8
+     * but for a lone C3, which the reader refuses: replace it. */
+    for (size_t k = 0; k <= ng; k++) {
+      const char *z = k == ng ? resp : g[k];
+      size_t o = 0;
+      for (const unsigned char *q = (const unsigned char *)z; *q; q++) {
+        if (*q == 0xC3 && (q[1] & 0xC0) != 0x80) o += (size_t)sprintf(esc[k] + o, "?");
+        else if (*q < 0x20 || *q == '"' || *q == '\\') o += (size_t)sprintf(esc[k] + o, "\\u%04x", *q);
+        else esc[k][o++] = (char)*q;
+      }
+      esc[k][o] = 0;
+    }
+    int n = snprintf(rec, sizeof rec, "{\"response\": \"%s\", \"reference\": [", esc[ng]);
+    for (size_t k = 0; k < ng; k++)
+      n += snprintf(rec + n, sizeof rec - (size_t)n, "%s\"%s\"", k ? ", " : "", esc[k]);
+    snprintf(rec + n, sizeof rec - (size_t)n, "]}");
+    snprintf(spec, sizeof spec, "%s",
+             it & 1 ? SPEC("em", "\"squad_version\": \"v1.1\"") : SPEC("em", ""));
+    e2e_result a = e2e_score_ex(spec, rec, 0), b = e2e_score_ex(spec, rec, 1);
+    ASSERT_TRUE(a.ok && b.ok);
+    ASSERT_EQ_STR(a.status, b.status);
+    ASSERT_TRUE(a.reward == b.reward);
+  }
 }
 
 TEST(e2e_rouge) {
@@ -1223,7 +1365,8 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
           TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
           TEST_ENTRY(bleu_hand), TEST_ENTRY(no_ids_and_long), TEST_ENTRY(chrf_published),
-          TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens),
+          TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens), TEST_ENTRY(squad_key),
+          TEST_ENTRY(block_paths_both_widths), TEST_ENTRY(e2e_em_key_path),
           TEST_ENTRY(squad_hand),
           TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
           TEST_ENTRY(cider_d_hand), TEST_ENTRY(chrf_masks_vs_tree),
