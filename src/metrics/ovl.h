@@ -313,10 +313,11 @@ static inline uint32_t rk__ovl_tmap_get(rk__ovl_tmap *m, uint64_t key, int inser
 int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out);
 
 /* SQuAD's normalised answer, ' '.join(normalize_answer(s).split()) (the
- * tokens of rk__ovl_squad_tokens joined by one space), for printable
- * ASCII and whitespace text under 64 bytes on processors with AVX-512
- * VBMI2: writes 64 bytes to key (the text in key[0..*len), *ntok tokens)
- * and returns 1; else 0 (use rk__ovl_squad_tokens). */
+ * tokens of rk__ovl_squad_tokens joined by one space), for text under 64
+ * bytes of printable ASCII, whitespace and the Latin-1 letters C3 xx (not
+ * C3 97, C3 B7), on processors with AVX-512 VBMI2: writes 64 bytes to
+ * key (the text in key[0..*len), *ntok tokens) and returns 1; else 0
+ * (use rk__ovl_squad_tokens). */
 int rk__ovl_squad_key(const char *p, size_t n, char key[64], size_t *len, size_t *ntok);
 
 /* 1 (default): the tokenizers' block paths use AVX-512BW where the

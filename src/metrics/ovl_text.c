@@ -216,8 +216,9 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2"))) static int squa
  * spaces) into s + base and returns its masks: [a-z0-9] (after lowering),
  * Python whitespace, other printable ASCII (punctuation), and the bytes
  * no fast path takes: controls, DEL, bytes >= 0x80. The text is read in
- * place, never past its end (the last partial 16 bytes are gathered with
- * scalar loads, so no copy is needed and no store is read back). */
+ * place, never past its end (SSE2: the last partial 16 bytes are gathered
+ * with scalar loads, so no copy is needed and no store is read back;
+ * AVX-512: blk_lower_w). */
 static inline void blk_lower(const char *p, size_t n, size_t base, char *s, lc_masks *m) {
 #if OVL_WIDE
   if (rk__ovl_wide && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) {

@@ -906,8 +906,12 @@ TEST(squad_key) {
               {"theatre AN-them", "theatre anthem"},
               {"The CAF\xc3\x89 na\xc3\xafve \xc3\x80 th\xc3\xa9", "caf\xc3\xa9 na\xc3\xafve \xc3\xa0 th\xc3\xa9"},
               {"Zebra\tYAK\x1c" "Quail", "zebra yak quail"}};
+#if defined(__x86_64__) && defined(__GNUC__)
   int wide = __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("bmi2");
+#else
+  int wide = 0;
+#endif
   char key[64];
   const char *kp = key;
   size_t kn, kt;
