@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/core.h"
 #include "core/spec.h"
@@ -263,6 +264,35 @@ static void check_narrow(const char *p, size_t n) {
   }
 }
 
+size_t rk__script_counts(const char *p, size_t n, size_t *counts);
+int rk__script_of(uint32_t c);
+
+/* lang_consistency's letter counts on both code paths equal the
+ * definition: the decoder's code points, utf8proc's category L*, the
+ * block table's script. */
+static void check_scripts(const char *p, size_t n) {
+  enum { NS = 17 };
+  rk__arena_reset(&g_arena);
+  uint32_t *cp = rk__arena_alloc(&g_arena, (n + 1) * 4);
+  CHECK(cp != NULL);
+  size_t m = rk__cp_decode(p, n, cp), want[NS] = {0}, wt = 0;
+  for (size_t i = 0; i < m; i++) {
+    const uint32_t c = cp[i];
+    int letter = c < 0x80 ? (c | 32) >= 'a' && (c | 32) <= 'z' : 0;
+    if (c >= 0x80) {
+      const utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+      letter = k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+    }
+    if (letter) want[rk__script_of(c)]++, wt++;
+  }
+  for (int wide = 0; wide < 2; wide++) {
+    size_t got[NS] = {0};
+    rk__lev_wide = wide;
+    CHECK(rk__script_counts(p, n, got) == wt);
+    for (int k = 0; k < NS; k++) CHECK(got[k] == want[k]);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int ready;
   if (!ready) init(), ready = 1;
@@ -274,6 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t nb = size - (size_t)(b - p);
   check_distances(p, na, b, nb);
   check_narrow(p, size);
+  check_scripts(p, size);
   check_tokenisers(p, size);
   check_functions(p, na, b, nb);
   return 0;

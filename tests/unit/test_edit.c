@@ -868,71 +868,92 @@ TEST(keyword_chain_order) {
 int rk__script_of(uint32_t c);
 size_t rk__script_counts(const char *p, size_t n, size_t *counts);
 
+/* One run of the test below: bytes for code points start.. (stray bytes
+ * between when asked), and the number of counts that differ from the
+ * definition's. */
+static int script_run(char *buf, uint32_t *cp, uint32_t start, uint32_t run, int stray) {
+  enum { NS = 17 };
+  size_t n = 0;
+  for (uint32_t c = start; c < start + run && c <= 0x10FFFF; c++) {
+    if (stray && c % 97 == 0) buf[n++] = (char)0x80;
+    if (stray && c % 101 == 0) buf[n++] = (char)0xFF;
+    if (stray && c % 103 == 0) buf[n++] = (char)0xC0, buf[n++] = (char)0x80;
+    if (stray && c % 107 == 0) /* overlong "A" */
+      buf[n++] = (char)0xE0, buf[n++] = (char)0x81, buf[n++] = (char)0x81;
+    if (c < 0x80) {
+      buf[n++] = (char)c;
+    } else if (c < 0x800) {
+      buf[n++] = (char)(0xC0 | c >> 6), buf[n++] = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      buf[n++] = (char)(0xE0 | c >> 12), buf[n++] = (char)(0x80 | (c >> 6 & 0x3F));
+      buf[n++] = (char)(0x80 | (c & 0x3F));
+    } else {
+      buf[n++] = (char)(0xF0 | c >> 18), buf[n++] = (char)(0x80 | (c >> 12 & 0x3F));
+      buf[n++] = (char)(0x80 | (c >> 6 & 0x3F)), buf[n++] = (char)(0x80 | (c & 0x3F));
+    }
+  }
+  if (start % 3 == 0) buf[n++] = (char)0xE4, buf[n++] = (char)0xB8; /* cut short */
+  size_t got[NS] = {0}, want[NS] = {0}, wt = 0;
+  size_t gt = rk__script_counts(buf, n, got);
+  size_t m = rk__cp_decode(buf, n, cp);
+  for (size_t i = 0; i < m; i++) {
+    uint32_t c = cp[i];
+    int letter;
+    if (c < 0x80) {
+      letter = (c | 32) >= 'a' && (c | 32) <= 'z';
+    } else {
+      utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+      letter = k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+    }
+    if (letter) want[rk__script_of(c)]++, wt++;
+  }
+  int bad = gt != wt;
+  for (int k = 0; k < NS; k++) bad += got[k] != want[k];
+  return bad;
+}
+
 /* Every code point 0..0x10FFFF (surrogates encoded as their invalid
- * three bytes), in runs of 2000 with stray bytes between (a lone
- * continuation, 0xFF, an overlong C0 80, a lead cut by the run's end),
- * counted by rk__script_counts (ASCII 16 bytes at a time, tables for the
- * two- and three-byte forms) and by the definition: the decoder's code
- * points (U+FFFD for invalid bytes), utf8proc's category L*, the block
- * table's script. */
+ * three bytes), in runs of 2000, with and without stray bytes between (a
+ * lone continuation, 0xFF, overlong C0 80 and E0 81 81; a lead cut by the
+ * run's end), counted by rk__script_counts (64-byte blocks with AVX-512 where
+ * the processor has it, and without: ASCII 16 bytes at a time, tables for
+ * the two- and three-byte forms) and by the definition: the decoder's
+ * code points (U+FFFD for invalid bytes), utf8proc's category L*, the
+ * block table's script. */
 TEST(script_counts_every_code_point) {
   enum { RUN = 2000, NS = 17 };
-  char *buf = malloc(RUN * 8 + 64); /* at most 4 + 4 stray bytes a code point */
-  uint32_t *cp = malloc((RUN * 8 + 64) * sizeof *cp);
+  char *buf = malloc(RUN * 11 + 64); /* at most 4 + 7 stray bytes a code point */
+  uint32_t *cp = malloc((RUN * 11 + 64) * sizeof *cp);
   int bad = 0;
-  for (uint32_t start = 0; start <= 0x10FFFF && buf && cp; start += RUN) {
-    size_t n = 0;
-    for (uint32_t c = start; c < start + RUN && c <= 0x10FFFF; c++) {
-      if (c % 97 == 0) buf[n++] = (char)0x80;
-      if (c % 101 == 0) buf[n++] = (char)0xFF;
-      if (c % 103 == 0) buf[n++] = (char)0xC0, buf[n++] = (char)0x80;
-      if (c < 0x80) {
-        buf[n++] = (char)c;
-      } else if (c < 0x800) {
-        buf[n++] = (char)(0xC0 | c >> 6), buf[n++] = (char)(0x80 | (c & 0x3F));
-      } else if (c < 0x10000) {
-        buf[n++] = (char)(0xE0 | c >> 12), buf[n++] = (char)(0x80 | (c >> 6 & 0x3F));
-        buf[n++] = (char)(0x80 | (c & 0x3F));
-      } else {
-        buf[n++] = (char)(0xF0 | c >> 18), buf[n++] = (char)(0x80 | (c >> 12 & 0x3F));
-        buf[n++] = (char)(0x80 | (c >> 6 & 0x3F)), buf[n++] = (char)(0x80 | (c & 0x3F));
-      }
-    }
-    if (start % 3 == 0) buf[n++] = (char)0xE4, buf[n++] = (char)0xB8; /* cut short */
-    size_t got[NS] = {0}, want[NS] = {0}, wt = 0;
-    size_t gt = rk__script_counts(buf, n, got);
-    size_t m = rk__cp_decode(buf, n, cp);
-    for (size_t i = 0; i < m; i++) {
-      uint32_t c = cp[i];
-      int letter;
-      if (c < 0x80) {
-        letter = (c | 32) >= 'a' && (c | 32) <= 'z';
-      } else {
-        utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
-        letter = k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
-      }
-      if (letter) want[rk__script_of(c)]++, wt++;
-    }
-    bad += gt != wt;
-    for (int k = 0; k < NS; k++) bad += got[k] != want[k];
+  for (int pass = 0; pass < 4 && buf && cp; pass++) {
+    rk__lev_wide = pass < 2;
+    for (uint32_t start = 0; start <= 0x10FFFF; start += RUN)
+      bad += script_run(buf, cp, start, RUN, pass & 1);
   }
+  rk__lev_wide = 1;
   free(buf);
   free(cp);
   ASSERT_EQ_INT(bad, 0);
-  /* A long ASCII run (its letters summed 16 bytes at a time, past 255
-   * steps) between two Cyrillic letters: 9999 + 2 letters. */
-  size_t n2 = 0, got2[NS] = {0};
+  /* A long ASCII run (without AVX-512 its letters summed 16 bytes at a
+   * time, past 255 steps) between two Cyrillic letters: 9999 + 2
+   * letters. */
+  size_t n2 = 0;
   char *t = malloc(20100);
   ASSERT_TRUE(t != NULL);
   t[n2++] = (char)0xD0, t[n2++] = (char)0x96; /* Ж */
   for (int i = 0; i < 10000; i++) t[n2++] = i % 10 == 9 ? ' ' : (char)('a' + i % 7);
   for (int i = 0; i < 999; i++) t[n2++] = 'Z';
   t[n2++] = (char)0xD0, t[n2++] = (char)0xB6; /* ж */
-  size_t tot2 = rk__script_counts(t, n2, got2);
+  for (int w = 0; w < 2; w++) {
+    size_t got2[NS] = {0};
+    rk__lev_wide = w;
+    size_t tot2 = rk__script_counts(t, n2, got2);
+    ASSERT_EQ_INT(tot2, 9000 + 999 + 2);
+    ASSERT_EQ_INT(got2[rk__script_of('a')], 9000 + 999);
+    ASSERT_EQ_INT(got2[rk__script_of(0x416)], 2);
+  }
+  rk__lev_wide = 1;
   free(t);
-  ASSERT_EQ_INT(tot2, 9000 + 999 + 2);
-  ASSERT_EQ_INT(got2[rk__script_of('a')], 9000 + 999);
-  ASSERT_EQ_INT(got2[rk__script_of(0x416)], 2);
 }
 
 TEST(lang_consistency_values) {
