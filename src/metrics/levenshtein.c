@@ -1009,6 +1009,26 @@ LB_AVX512 static void common_ends8_w(const uint8_t *x, size_t nx, const uint8_t 
                                      size_t ny, size_t *pre, size_t *suf) {
   const size_t lo = nx < ny ? nx : ny;
   size_t p = 0, q = 0;
+  if (lo > 0) {
+    /* Usually both ends differ within their first 64 bytes: the first
+     * window of each, compared at once (neither waits for the other);
+     * the common suffix is then cut to what the prefix leaves. */
+    const size_t w = lo < 64 ? lo : 64;
+    const __mmask64 k = (__mmask64)_bzhi_u64(~(uint64_t)0, (unsigned)w);
+    const uint64_t np = (uint64_t)_mm512_mask_cmpneq_epi8_mask(
+        k, _mm512_maskz_loadu_epi8(k, x), _mm512_maskz_loadu_epi8(k, y));
+    const uint64_t ns = (uint64_t)_mm512_mask_cmpneq_epi8_mask(
+        k, _mm512_maskz_loadu_epi8(k, x + nx - w), _mm512_maskz_loadu_epi8(k, y + ny - w));
+    if (np && ns) {
+      p = (size_t)_tzcnt_u64(np);
+      q = (size_t)__builtin_clzll(ns) - (64 - w);
+      if (q > lo - p) q = lo - p;
+      _mm256_zeroupper();
+      *pre = p;
+      *suf = q;
+      return;
+    }
+  }
   for (;;) {
     const size_t r = lo - p;
     const __mmask64 k = (__mmask64)_bzhi_u64(~(uint64_t)0, r < 64 ? (unsigned)r : 64u);
