@@ -184,6 +184,16 @@ TEST(lev8_pinned) {
   for (int i = 0; i < 70; i++) a[na++] = b[nb++] = (uint8_t)('z' - i % 5);
   ASSERT_EQ_INT(rk__lev_dist8(a, na, b, nb, &ar), 3);
   ASSERT_EQ_INT(rk__lcs_len8(a, na, b, nb, &ar), 134);
+  /* Common ends that overlap: "acca" vs "accca" differ from the front at
+   * index 3 and from the back at index 0 (from the end, 3 equal bytes);
+   * the suffix taken is cut to the 1 byte the prefix leaves (by hand:
+   * one insertion; LCS "acca" = 4). Same 70 bytes further into the text. */
+  ASSERT_EQ_INT(rk__lev_dist8((const uint8_t *)"acca", 4, (const uint8_t *)"accca", 5, &ar), 1);
+  ASSERT_EQ_INT(rk__lcs_len8((const uint8_t *)"acca", 4, (const uint8_t *)"accca", 5, &ar), 4);
+  for (int i = 0; i < 70; i++) a[i] = b[i] = (uint8_t)('a' + i % 3);
+  memcpy(a + 70, "acca", 4), memcpy(b + 70, "accca", 5);
+  ASSERT_EQ_INT(rk__lev_dist8(a, 74, b, 75, &ar), 1);
+  ASSERT_EQ_INT(rk__lcs_len8(a, 74, b, 75, &ar), 74);
   /* Unrelated texts: the diagonal method gives up, the bit-parallel code
    * answers (200 substitutions; nothing in common). */
   memset(a, 'a', 200), memset(b, 'b', 200);
