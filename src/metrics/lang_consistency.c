@@ -140,10 +140,10 @@ static void lc_build(void) {
                          _mm512_set1_epi8((char)((hi) - (lo))))
 #define W_EQ(x, c) _mm512_cmpeq_epi8_mask((x), _mm512_set1_epi8((char)(c)))
 /* Counts of up to 64 bytes at s (avail of them are text) with AVX-512
- * VBMI, when they are ASCII and well-formed two- and three-byte UTF-8
- * (no overlong form): ASCII letters into *latin, other
- * letters into counts[] and *total. A sequence cut by the block's end is
- * left to the next block. Returns the bytes done, or 0 (anything else:
+ * VBMI, when they are ASCII and well-formed two- and three-byte UTF-8 (no
+ * overlong form): ASCII letters into *latin, other letters into counts[]
+ * and *total. A sequence cut by the block's end is left to the next
+ * block. Returns the bytes done, or 0 (anything else:
  * four-byte forms, invalid bytes, or nothing complete), which the caller
  * reads code point by code point. Two-byte letters take their class from
  * lc_lead2 by a byte permute where the lead's 64 code points agree (the
