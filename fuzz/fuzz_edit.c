@@ -34,6 +34,7 @@
 #include "metrics/edit_common.h"
 #include "metrics/levenshtein.h"
 #include "metrics/vqa_norm.h"
+#include "metrics/wide.h"
 #include "rewardkit.h"
 
 #define CHECK(c)                \
@@ -109,7 +110,7 @@ static void check_distances(const char *a, size_t na, const char *b, size_t nb) 
   for (size_t i = 0; i < ny; i++) narrow &= y[i] < 256;
   if (narrow)
     for (int wide = 0; wide < 2; wide++) { /* both kernel sets of short byte texts */
-      rk__lev_wide = wide;
+      rk__wide = wide;
       CHECK(rk__lev_dist8(x8, nx, y8, ny, &g_arena) == d2);
       CHECK(rk__lcs_len8(x8, nx, y8, ny, &g_arena) == l2);
     }
@@ -252,7 +253,7 @@ static void check_narrow(const char *p, size_t n) {
   int latin1 = 1;
   for (size_t i = 0; i < m; i++) latin1 &= cp[i] < 256;
   for (int wide = 0; wide < 2; wide++) {
-    rk__lev_wide = wide;
+    rk__wide = wide;
     const uint8_t *o;
     size_t k = rk__cp_narrow(p, n, buf, &o);
     if (!latin1) {
@@ -287,7 +288,7 @@ static void check_scripts(const char *p, size_t n) {
   }
   for (int wide = 0; wide < 2; wide++) {
     size_t got[NS] = {0};
-    rk__lev_wide = wide;
+    rk__wide = wide;
     CHECK(rk__script_counts(p, n, got) == wt);
     for (int k = 0; k < NS; k++) CHECK(got[k] == want[k]);
   }

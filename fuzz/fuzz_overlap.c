@@ -32,6 +32,7 @@
 #include "core/core.h"
 #include "format/format.h"
 #include "metrics/ovl.h"
+#include "metrics/wide.h"
 #include "text/normalize.h"
 
 #define CHECK(c)                \
@@ -329,7 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rk__arena_reset(a);
   /* The block paths with AVX-512 (where the processor has it) for even
    * sizes, SSE2 for odd ones: both against the definitions below. */
-  rk__ovl_wide = !(size & 1);
+  rk__wide = !(size & 1);
 
   /* Tokenizers. */
   rk__ovl_toks t[2];

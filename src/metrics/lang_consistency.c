@@ -22,20 +22,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-/* -DLC_WIDE=0 leaves out the AVX-512 block code. */
-#ifndef LC_WIDE
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LC_WIDE 1
-#else
-#define LC_WIDE 0
-#endif
-#endif
-#if LC_WIDE
-#include <immintrin.h>
-#endif
 
 #include "json/json.h"
 #include "metrics/edit_common.h"
+#include "metrics/wide.h"
 
 enum {
   S_LATIN, S_GREEK, S_CYRILLIC, S_ARMENIAN, S_HEBREW, S_ARABIC, S_DEVANAGARI,
@@ -134,11 +124,7 @@ static void lc_build(void) {
   }
 }
 
-#if LC_WIDE
-#define W_IN(x, lo, hi)                                                         \
-  _mm512_cmple_epu8_mask(_mm512_sub_epi8((x), _mm512_set1_epi8((char)(lo))), \
-                         _mm512_set1_epi8((char)((hi) - (lo))))
-#define W_EQ(x, c) _mm512_cmpeq_epi8_mask((x), _mm512_set1_epi8((char)(c)))
+#if RK_WIDE
 /* Counts of up to 64 bytes at s (avail of them are text) with AVX-512
  * VBMI, when they are ASCII and well-formed two- and three-byte UTF-8 (no
  * overlong form): ASCII letters into *latin, other letters into counts[]
@@ -154,13 +140,13 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi,bmi2"))) static size_t co
   uint64_t in = _bzhi_u64(~(uint64_t)0, avail < 64 ? (unsigned)avail : 64u);
   const __m512i v = _mm512_maskz_loadu_epi8(in, s);
   const uint64_t hi = _mm512_movepi8_mask(v);
-  const uint64_t letters = W_IN(_mm512_or_si512(v, _mm512_set1_epi8(0x20)), 'a', 'z') & in;
+  const uint64_t letters = RK_W_IN(_mm512_or_si512(v, _mm512_set1_epi8(0x20)), 'a', 'z') & in;
   if (!hi) {
     *latin += (size_t)__builtin_popcountll(letters);
     return avail < 64 ? avail : 64;
   }
-  uint64_t l2 = W_IN(v, 0xC2, 0xDF), l3 = W_IN(v, 0xE0, 0xEF);
-  const uint64_t cont = W_IN(v, 0x80, 0xBF);
+  uint64_t l2 = RK_W_IN(v, 0xC2, 0xDF), l3 = RK_W_IN(v, 0xE0, 0xEF);
+  const uint64_t cont = RK_W_IN(v, 0x80, 0xBF);
   if (hi & ~(l2 | l3 | cont)) return 0; /* C0, C1, F0-FF */
   /* A sequence past the text or the block: stop before its lead. */
   const uint64_t cut = (l2 & ~(in >> 1)) | (l3 & ~(in >> 2));
@@ -175,19 +161,19 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi,bmi2"))) static size_t co
   /* E0 80..9F is an overlong form (invalid bytes for the decoder). ED
    * A0..BF (a surrogate) needs no check: three invalid bytes there, one
    * surrogate here, never a letter either way. */
-  if ((W_EQ(v, 0xE0) & l3) << 1 & W_IN(v, 0x80, 0x9F)) return 0;
+  if ((RK_W_EQ(v, 0xE0) & l3) << 1 & RK_W_IN(v, 0x80, 0x9F)) return 0;
   *latin += (size_t)__builtin_popcountll(letters & in);
   size_t tot = 0;
   if (l2) {
     const __m512i cls = _mm512_permutexvar_epi8(v, _mm512_loadu_si512(lc_lead2));
-    const uint64_t mixed = W_EQ(cls, L_MIXED) & l2;
-    uint64_t rest = l2 & ~mixed & ~W_EQ(cls, L_NONE);
+    const uint64_t mixed = RK_W_EQ(cls, L_MIXED) & l2;
+    uint64_t rest = l2 & ~mixed & ~RK_W_EQ(cls, L_NONE);
     if (rest) {
       unsigned char cb[64];
       _mm512_storeu_si512(cb, cls);
       while (rest) { /* one class at a time: a block holds one or two */
         const unsigned char k = cb[__builtin_ctzll(rest)];
-        const uint64_t same = W_EQ(cls, k) & rest;
+        const uint64_t same = RK_W_EQ(cls, k) & rest;
         const size_t nk = (size_t)__builtin_popcountll(same);
         counts[k] += nk, tot += nk;
         rest &= ~same;
@@ -210,8 +196,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi,bmi2"))) static size_t co
   *total += tot;
   return (size_t)(64 - __builtin_clzll(in));
 }
-#undef W_EQ
-#undef W_IN
 #endif
 
 /* Letter counts per script of a UTF-8 text (counts has S_COUNT
@@ -226,16 +210,14 @@ size_t rk__script_counts(const char *p, size_t n, size_t *counts) {
    * on the previous store of the same entry. */
   size_t total = 0, latin = 0, run = 0;
   unsigned char last = L_NONE;
-#if LC_WIDE
-  /* Blocks where the processor has AVX-512 VBMI (rk__lev_wide, as for
-   * the edit kernels); after a block they cannot take, the next 64 bytes
-   * go code point by code point. */
-  const int wide = rk__lev_wide && __builtin_cpu_supports("avx512vbmi") &&
-                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2");
+#if RK_WIDE
+  /* Blocks where the processor has AVX-512 VBMI; after a block they
+   * cannot take, the next 64 bytes go code point by code point. */
+  const int wide = rk__wide_on(RK__WIDE_VBMI);
   const unsigned char *plain = s;
 #endif
   while (s < e) {
-#if LC_WIDE
+#if RK_WIDE
     if (wide && s >= plain) {
       const size_t done = counts_block_w(s, (size_t)(e - s), counts, &total, &latin);
       if (done) {

@@ -17,23 +17,24 @@
 #include <utf8proc.h>
 
 #include "json/json.h"
+#include "metrics/wide.h"
 
 /* ------------------------------------------------------- code points */
 
-/* -DLB_WIDE=0 leaves out the AVX-512 code (here and in the kernels). */
-#ifndef LB_WIDE
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LB_WIDE 1
-#else
-#define LB_WIDE 0
+/* metrics/wide.h */
+int rk__wide = 1;
+unsigned rk__wide_caps;
+
+#if RK_WIDE
+__attribute__((constructor)) static void wide_caps_init(void) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("bmi") ||
+      !__builtin_cpu_supports("bmi2"))
+    return;
+  rk__wide_caps = RK__WIDE_BASE | (__builtin_cpu_supports("avx512vbmi") ? RK__WIDE_VBMI : 0) |
+                  (__builtin_cpu_supports("avx512vbmi2") ? RK__WIDE_VBMI2 : 0);
+}
 #endif
-#endif
-#if LB_WIDE
-#include <immintrin.h>
-#endif
-/* The AVX-512 code is used where the processor has it, unless
- * rk__lev_wide is 0 (tests) or the build has -DLB_WIDE=0. */
-int rk__lev_wide = 1;
 
 uint32_t rk__cp_next(const unsigned char *s, const unsigned char *e, size_t *len) {
   unsigned c = *s;
@@ -82,7 +83,7 @@ int rk__cp_decode_arena(rk__arena *a, rk__str s, rk__seq *out) {
   return 0;
 }
 
-#if LB_WIDE
+#if RK_WIDE
 /* rk__cp_narrow 64 bytes a step (AVX-512 VBMI2): a lead byte C2/C3 must
  * be followed by exactly one continuation byte and every other byte must
  * be ASCII; each pair becomes one byte and the leads are squeezed out
@@ -137,10 +138,8 @@ cp_narrow_w(const unsigned char *s, size_t n, uint8_t *buf, const uint8_t **out)
 
 size_t rk__cp_narrow(const char *p, size_t n, uint8_t *buf, const uint8_t **out) {
   const unsigned char *s = (const unsigned char *)p;
-#if LB_WIDE
-  if (rk__lev_wide && __builtin_cpu_supports("avx512vbmi2") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2"))
-    return cp_narrow_w(s, n, buf, out);
+#if RK_WIDE
+  if (rk__wide_on(RK__WIDE_VBMI | RK__WIDE_VBMI2)) return cp_narrow_w(s, n, buf, out);
 #endif
   size_t i = 0;
   /* The ASCII prefix, a word at a time, copied as it goes (cheaper than
@@ -504,7 +503,7 @@ LV_DEFINE(, lv32, uint32_t, slide32, 0)
  * byte patterns" below). */
 #define LB_MAX 128
 
-#if LB_WIDE
+#if RK_WIDE
 #define LB_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
 /* slide8 with AVX-512BW: 64 symbols a compare, on copies padded with
  * LB_PAD bytes (lv_pad_w). One compare settles almost every slide of a
@@ -538,11 +537,6 @@ LB_AVX512 static long lv8w(const uint8_t *x, size_t nx, const uint8_t *y, size_t
                       : lv8w_any(x, nx, y, ny, 1, budget, fr);
 }
 
-/* Whether the AVX-512BW code runs here (see rk__lev_wide). */
-static inline int lb_wide(void) {
-  return rk__lev_wide && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("bmi2");
-}
 #endif
 
 /* How many diagonal steps the diagonal method may take before the
@@ -824,7 +818,7 @@ static long lcs_bits8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
   return l;
 }
 
-#if LB_WIDE
+#if RK_WIDE
 /* x, kept in a general register: without this the compiler folds `S &
  * mask` into a compare under mask S, which puts two mask-register moves
  * on the column's chain. */
@@ -948,16 +942,16 @@ LB_AVX512 static long lcs_bits8_avx512(const uint8_t *x, size_t m, const uint8_t
 #endif
 
 /* The kernels above for this processor: the compare ones where
- * lb_wide(), else the table ones. */
+ * rk__wide_on(0), else the table ones. */
 static long lev_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
-#if LB_WIDE
-  if (lb_wide()) return lev_bits8_avx512(x, m, y, n);
+#if RK_WIDE
+  if (rk__wide_on(0)) return lev_bits8_avx512(x, m, y, n);
 #endif
   return lev_bits8(x, m, y, n);
 }
 static long lcs_short8(const uint8_t *x, size_t m, const uint8_t *y, size_t n) {
-#if LB_WIDE
-  if (lb_wide()) return lcs_bits8_avx512(x, m, y, n);
+#if RK_WIDE
+  if (rk__wide_on(0)) return lcs_bits8_avx512(x, m, y, n);
 #endif
   return lcs_bits8(x, m, y, n);
 }
@@ -1002,7 +996,7 @@ long rk__lev_dist(const uint32_t *x, size_t nx, const uint32_t *y, size_t ny,
   return d >= 0 ? d : lev_bits(x, nx, y, ny, a);
 }
 
-#if LB_WIDE
+#if RK_WIDE
 /* common_ends8 64 bytes a compare (masked loads: nothing read past the
  * ends). */
 LB_AVX512 static void common_ends8_w(const uint8_t *x, size_t nx, const uint8_t *y,
@@ -1073,8 +1067,8 @@ LB_AVX512 static void common_ends8_w(const uint8_t *x, size_t nx, const uint8_t 
  * suffix within what the prefix leaves), a word at a time. */
 static void common_ends8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                          size_t *pre, size_t *suf) {
-#if LB_WIDE
-  if (lb_wide()) {
+#if RK_WIDE
+  if (rk__wide_on(0)) {
     common_ends8_w(x, nx, y, ny, pre, suf);
     return;
   }
@@ -1141,7 +1135,7 @@ static int lv_pad(const uint8_t **x, size_t nx, const uint8_t **y, size_t ny, ui
   return 0;
 }
 
-#if LB_WIDE
+#if RK_WIDE
 /* lv_pad for slide8w: LB_PAD bytes of padding, copied 64 bytes a step. */
 LB_AVX512 static void copy_pad_w(uint8_t *dst, const uint8_t *src, size_t n) {
   size_t i = 0;
@@ -1170,8 +1164,8 @@ static long diag8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny, long
                   rk__arena *a) {
   long fr[LV_STACK];
   uint8_t buf[LV_BYTES];
-#if LB_WIDE
-  if (lb_wide()) {
+#if RK_WIDE
+  if (rk__wide_on(0)) {
     if (lv_pad_w(&x, nx, &y, ny, buf, a)) return -2;
     return lv8w(x, nx, y, ny, s, lv_budget(nx, ny), fr);
   }

@@ -97,11 +97,6 @@ long rk__lev_dist8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
 long rk__lcs_len8(const uint8_t *x, size_t nx, const uint8_t *y, size_t ny,
                   rk__arena *a);
 
-/* 0: the byte distances, rk__cp_narrow and lang_consistency's letter
- * counts use their portable code even where the processor has AVX-512
- * (for tests; default 1). */
-extern int rk__lev_wide;
-
 /* Approximate search (Sellers): the smallest Levenshtein distance between
  * pat and any substring of text, and the end (exclusive, index into text)
  * of the first substring reaching it; early exit once a distance <= stop is

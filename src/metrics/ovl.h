@@ -320,10 +320,6 @@ int rk__ovl_squad_tokens(rk__arena *a, rk__str s, rk__ovl_toks *out);
  * (use rk__ovl_squad_tokens). */
 int rk__ovl_squad_key(const char *p, size_t n, char key[64], size_t *len, size_t *ntok);
 
-/* 1 (default): the tokenizers' block paths use AVX-512BW where the
- * processor has it; 0: SSE2 (tests and fuzzing compare both). */
-extern int rk__ovl_wide;
-
 /* evaluate-v2.0.py compute_f1 on token lists (of the normalised strings).
  * v11 = evaluate-v1.1 semantics (both empty -> 0 instead of 1). Returns
  * the F1, or -1 when the arena is exhausted. */

@@ -23,21 +23,11 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-/* -DOVL_WIDE=0 leaves out the AVX-512 block code. */
-#ifndef OVL_WIDE
-#if defined(__x86_64__) && defined(__GNUC__)
-#define OVL_WIDE 1
-#else
-#define OVL_WIDE 0
-#endif
-#endif
-#if OVL_WIDE
-#include <immintrin.h>
-#endif
 
 #include "format/format.h"
 #include "json/json.h"
 #include "metrics/ovl.h"
+#include "metrics/wide.h"
 #include "text/normalize.h"
 
 uint32_t rk__ovl_cp(const char *p, size_t n, size_t *len) {
@@ -132,22 +122,16 @@ static inline uint64_t tail8(const char *p, size_t r) {
 }
 #endif
 
-int rk__ovl_wide = 1;
-
-#if OVL_WIDE
-#define W_IN(x, lo, hi)                                                         \
-  _mm512_cmple_epu8_mask(_mm512_sub_epi8((x), _mm512_set1_epi8((char)(lo))), \
-                         _mm512_set1_epi8((char)((hi) - (lo))))
-#define W_EQ(x, c) _mm512_cmpeq_epi8_mask((x), _mm512_set1_epi8((char)(c)))
+#if RK_WIDE
 /* The classes of blk_lower for 64 bytes in one register, lowered in
  * place. */
 __attribute__((target("avx512f,avx512bw"))) static inline void lower_w(__m512i *v,
                                                                       lc_masks *m) {
   __m512i x = *v;
-  x = _mm512_mask_add_epi8(x, W_IN(x, 'A', 'Z'), x, _mm512_set1_epi8(0x20));
-  uint64_t wd = W_IN(x, 'a', 'z') | W_IN(x, '0', '9');
-  uint64_t spc = W_EQ(x, ' ') | W_IN(x, 9, 13) | W_IN(x, 0x1C, 0x1F);
-  uint64_t print = W_IN(x, 0x21, 0x7E);
+  x = _mm512_mask_add_epi8(x, RK_W_IN(x, 'A', 'Z'), x, _mm512_set1_epi8(0x20));
+  uint64_t wd = RK_W_IN(x, 'a', 'z') | RK_W_IN(x, '0', '9');
+  uint64_t spc = RK_W_EQ(x, ' ') | RK_W_IN(x, 9, 13) | RK_W_IN(x, 0x1C, 0x1F);
+  uint64_t print = RK_W_IN(x, 0x21, 0x7E);
   m->word = wd;
   m->space = spc;
   m->punct = print & ~wd;
@@ -185,18 +169,19 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2"))) static int squa
   lc_masks m;
   lower_w(&x, &m);
   if (m.odd) {
-    uint64_t l2 = (W_EQ(x, 0xC3) << 1) & W_IN(x, 0x80, 0xBF) & ~W_EQ(x, 0x97) & ~W_EQ(x, 0xB7);
+    uint64_t l2 = (RK_W_EQ(x, 0xC3) << 1) & RK_W_IN(x, 0x80, 0xBF) & ~RK_W_EQ(x, 0x97) &
+                  ~RK_W_EQ(x, 0xB7);
     if (m.odd & ~(l2 | l2 >> 1)) return 0; /* controls, DEL, other non-ASCII */
-    x = _mm512_mask_add_epi8(x, l2 & W_IN(x, 0x80, 0x9E), x, _mm512_set1_epi8(0x20));
+    x = _mm512_mask_add_epi8(x, l2 & RK_W_IN(x, 0x80, 0x9E), x, _mm512_set1_epi8(0x20));
     m.word |= l2 | l2 >> 1;
   }
   uint64_t keep = ~m.punct; /* punctuation is deleted */
   __m512i y = _mm512_maskz_compress_epi8(keep, x);
   uint64_t w = _pext_u64(m.word, keep); /* word bytes of y (zeros past its end) */
   uint64_t st = w & ~(w << 1), en = w & ~(w >> 1);
-  uint64_t a1 = st & en & W_EQ(y, 'a');
-  uint64_t a2 = st & W_EQ(y, 'a') & W_EQ(y, 'n') >> 1 & en >> 1;
-  uint64_t a3 = st & W_EQ(y, 't') & W_EQ(y, 'h') >> 1 & W_EQ(y, 'e') >> 2 & en >> 2;
+  uint64_t a1 = st & en & RK_W_EQ(y, 'a');
+  uint64_t a2 = st & RK_W_EQ(y, 'a') & RK_W_EQ(y, 'n') >> 1 & en >> 1;
+  uint64_t a3 = st & RK_W_EQ(y, 't') & RK_W_EQ(y, 'h') >> 1 & RK_W_EQ(y, 'e') >> 2 & en >> 2;
   w &= ~(a1 | a2 | a2 << 1 | a3 | a3 << 1 | a3 << 2);
   st = w & ~(w << 1);
   en = w & ~(w >> 1);
@@ -208,8 +193,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2"))) static int squa
   *len = (size_t)__builtin_popcountll(w | sep);
   return 1;
 }
-#undef W_EQ
-#undef W_IN
 #endif
 
 /* Lowers the block at p + base (n bytes of text in all; past the end:
@@ -220,8 +203,8 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2"))) static int squa
  * with scalar loads, so no copy is needed and no store is read back;
  * AVX-512: blk_lower_w). */
 static inline void blk_lower(const char *p, size_t n, size_t base, char *s, lc_masks *m) {
-#if OVL_WIDE
-  if (rk__ovl_wide && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2")) {
+#if RK_WIDE
+  if (rk__wide_on(0)) {
     blk_lower_w(p, n, base, s, m);
     return;
   }
@@ -941,10 +924,8 @@ static int squad_fast(rk__arena *a, rk__str in, rk__ovl_toks *out) {
 }
 
 int rk__ovl_squad_key(const char *p, size_t n, char key[64], size_t *len, size_t *ntok) {
-#if OVL_WIDE
-  if (n < 64 && rk__ovl_wide && __builtin_cpu_supports("avx512vbmi2") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2"))
-    return squad_key_w(p, n, key, len, ntok);
+#if RK_WIDE
+  if (n < 64 && rk__wide_on(RK__WIDE_VBMI2)) return squad_key_w(p, n, key, len, ntok);
 #else
   (void)p, (void)n, (void)key, (void)len, (void)ntok;
 #endif

@@ -24,6 +24,7 @@
 #include "metrics/edit_common.h"
 #include "metrics/levenshtein.h"
 #include "metrics/vqa_norm.h"
+#include "metrics/wide.h"
 #include "test.h"
 
 /* Internal entry points without a header of their own. */
@@ -231,7 +232,7 @@ TEST(lev8_random_vs_dp) {
           /* Both kernel sets of the short byte texts (the AVX-512BW ones
            * run only where the processor has them). */
           for (int wide = 0; wide < 2; wide++) {
-            rk__lev_wide = wide;
+            rk__wide = wide;
             long d1 = rk__lev_dist8(x, nx, y, ny, &ar), l1 = rk__lcs_len8(x, nx, y, ny, &ar);
             if ((d1 != d2 || l1 != l2) && bad++ < 5)
               fprintf(stderr,
@@ -239,7 +240,7 @@ TEST(lev8_random_vs_dp) {
                       ny, alpha[a], wide, d1, d2, l1, l2);
           }
         }
-  rk__lev_wide = 1;
+  rk__wide = 1;
   rk__arena_release(&ar);
   ASSERT_EQ_INT(bad, 0);
 }
@@ -270,7 +271,7 @@ TEST(cp_narrow) {
    * refuses. */
   int bad = 0;
   for (int t = 0; t < 40000; t++) {
-    rk__lev_wide = t & 1;
+    rk__wide = t & 1;
     char z[400];
     uint32_t cp[400];
     uint8_t out[480];
@@ -300,7 +301,7 @@ TEST(cp_narrow) {
     }
     for (size_t q = 0; q < k; q++) bad += o[q] != cp[q];
   }
-  rk__lev_wide = 1;
+  rk__wide = 1;
   ASSERT_EQ_INT(bad, 0);
 }
 
@@ -508,7 +509,7 @@ TEST(edit_ratio_vs_python_levenshtein) {
   const char *ind = "{\"fn\": \"edit_ratio\", \"args\": {\"method\": \"indel\"}}";
   int n = 0, bad = 0;
   for (int wide = 0; wide < 2; wide++) {
-    rk__lev_wide = wide;
+    rk__wide = wide;
     rewind(f);
     while (fgets(line, sizeof line, f)) {
       if (line[0] == '#') continue;
@@ -527,7 +528,7 @@ TEST(edit_ratio_vs_python_levenshtein) {
       n++;
     }
   }
-  rk__lev_wide = 1;
+  rk__wide = 1;
   fclose(f);
   ASSERT_EQ_INT(n, 2 * 243);
   ASSERT_EQ_INT(bad, 0);
@@ -936,11 +937,11 @@ TEST(script_counts_every_code_point) {
   uint32_t *cp = malloc((RUN * 11 + 64) * sizeof *cp);
   int bad = 0;
   for (int pass = 0; pass < 4 && buf && cp; pass++) {
-    rk__lev_wide = pass < 2;
+    rk__wide = pass < 2;
     for (uint32_t start = 0; start <= 0x10FFFF; start += RUN)
       bad += script_run(buf, cp, start, RUN, pass & 1);
   }
-  rk__lev_wide = 1;
+  rk__wide = 1;
   free(buf);
   free(cp);
   ASSERT_EQ_INT(bad, 0);
@@ -956,13 +957,13 @@ TEST(script_counts_every_code_point) {
   t[n2++] = (char)0xD0, t[n2++] = (char)0xB6; /* ж */
   for (int w = 0; w < 2; w++) {
     size_t got2[NS] = {0};
-    rk__lev_wide = w;
+    rk__wide = w;
     size_t tot2 = rk__script_counts(t, n2, got2);
     ASSERT_EQ_INT(tot2, 9000 + 999 + 2);
     ASSERT_EQ_INT(got2[rk__script_of('a')], 9000 + 999);
     ASSERT_EQ_INT(got2[rk__script_of(0x416)], 2);
   }
-  rk__lev_wide = 1;
+  rk__wide = 1;
   free(t);
 }
 

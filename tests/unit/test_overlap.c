@@ -20,6 +20,7 @@
 #include "core/core.h"
 #include "e2e.h"
 #include "metrics/ovl.h"
+#include "metrics/wide.h"
 #include "test.h"
 #include "text/normalize.h"
 
@@ -906,12 +907,7 @@ TEST(squad_key) {
               {"theatre AN-them", "theatre anthem"},
               {"The CAF\xc3\x89 na\xc3\xafve \xc3\x80 th\xc3\xa9", "caf\xc3\xa9 na\xc3\xafve \xc3\xa0 th\xc3\xa9"},
               {"Zebra\tYAK\x1c" "Quail", "zebra yak quail"}};
-#if defined(__x86_64__) && defined(__GNUC__)
-  int wide = __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("bmi2");
-#else
-  int wide = 0;
-#endif
+  const int wide = rk__wide_on(RK__WIDE_VBMI2);
   char key[64];
   const char *kp = key;
   size_t kn, kt;
@@ -953,7 +949,7 @@ TEST(squad_key) {
  * (SQuAD: the shared normaliser + split(); rouge: the character loop). */
 TEST(block_paths_both_widths) {
   for (int w = 0; w < 2; w++) {
-    rk__ovl_wide = w;
+    rk__wide = w;
     for (int it = 0; it < 3000; it++) {
       arena_fresh();
       char b[2048];
@@ -971,7 +967,7 @@ TEST(block_paths_both_widths) {
       }
     }
   }
-  rk__ovl_wide = 1;
+  rk__wide = 1;
 }
 
 TEST(squad_hand) {
