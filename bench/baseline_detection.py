@@ -334,12 +334,12 @@ def main():
     for name, fn, grounding in CASES:
         data = [json.loads(l) for l in (gr if grounding else det)]
         mean = sum(fn(r) for r in data) / len(data)
-        done, t0 = 0, time.perf_counter()
+        done, t0 = 0, time.process_time()  # CPU time, as the C side
         while True:
             for r in data:
                 fn(r)
             done += len(data)
-            t = time.perf_counter() - t0
+            t = time.process_time() - t0
             if t >= secs:
                 break
         print(name, done / t, mean, flush=True)
