@@ -194,8 +194,9 @@ double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st) {
    * undefined precision or recall:
    *   per order: P = match/hyp, R = match/ref, F = (1+b^2)PR/(b^2 P + R)
    *   eps mode: 100 * mean(F);
-   *   default:  P, R summed over all orders, divided by the number of
-   *             orders with hyp > 0 and ref > 0, then the F-beta. */
+   *   default:  P, R averaged over the orders with hyp > 0 and ref > 0
+   *             (the eps stand-ins never enter), then the F-beta; 0 when
+   *             no order has both. */
   const double eps = 1e-16;
   double factor = o->beta * o->beta, score = 0, avg_p = 0, avg_r = 0;
   unsigned order = o->char_order + o->word_order, eff = 0;
@@ -204,9 +205,11 @@ double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st) {
     double prec = h > 0 ? m / h : eps, rec = r > 0 ? m / r : eps;
     double denom = factor * prec + rec;
     score += denom > 0 ? (1 + factor) * prec * rec / denom : eps;
-    eff += h > 0 && r > 0;
-    avg_p += prec;
-    avg_r += rec;
+    if (h > 0 && r > 0) {
+      eff++;
+      avg_p += prec;
+      avg_r += rec;
+    }
   }
   if (o->eps_smoothing) return 100 * score / order;
   if (eff == 0) {
@@ -215,8 +218,11 @@ double rk__ovl_chrf_f(const rk__chrf_opts *o, const rk__chrf_stats *st) {
     avg_p /= eff;
     avg_r /= eff;
   }
-  if (avg_p + avg_r != 0) return 100 * (1 + factor) * avg_p * avg_r / (factor * avg_p + avg_r);
-  return 0.0;
+  if (avg_p + avg_r == 0) return 0.0;
+  /* sacreBLEU's order of operations, so that the last bit agrees too */
+  double f = (1 + factor) * avg_p * avg_r;
+  f /= factor * avg_p + avg_r;
+  return 100 * f;
 }
 
 static int chrf_stats(rk__arena *a, const rk__chrf_opts *o, rk__str hyp, const rk__str *refs,

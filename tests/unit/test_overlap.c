@@ -789,6 +789,30 @@ TEST(chrf_hand) {
   ASSERT_NEAR(rk__ovl_chrf_f(&o, &st), 100.0, 1e-9);
 }
 
+/* Sentence chrF in the default mode, to the last bit: the orders where
+ * the hypothesis or the reference has no n-gram are left out of the
+ * averages (sacreBLEU 2.x), so no shared character scores exactly 0, not
+ * eps. Values from tests/data/overlap/gen_chrf.py (sacreBLEU's f-score
+ * written out in Python, run outside the test). */
+TEST(chrf_default_exact) {
+  static const struct {
+    const char *h, *r;
+    double want;
+  } c[] = {
+      {"yes", "no", 0.0},
+      {"ab", "ab c", 0x1.fd1745d1745d0p+5},
+      {"abc", "!!!", 0.0},
+      {"the cat sat", "a cat sat down", 0x1.43ee8a6304d70p+5},
+      {"Kate sat", "sat Kate", 0x1.65c71c71c71c7p+5},
+  };
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    double got = chrf_corpus(&c[i].h, &c[i].r, 1, 2, 0, 0, 0);
+    if (got != c[i].want)
+      fprintf(stderr, "chrf '%s' / '%s': %a, want %a\n", c[i].h, c[i].r, got, c[i].want);
+    ASSERT_TRUE(got == c[i].want);
+  }
+}
+
 /* ------------------------------------------------------------ F1/EM */
 
 static double f1(const char *gold, const char *pred, int v11) {
@@ -1365,7 +1389,8 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
           TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
           TEST_ENTRY(bleu_hand), TEST_ENTRY(no_ids_and_long), TEST_ENTRY(chrf_published),
-          TEST_ENTRY(chrf_hand), TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens), TEST_ENTRY(squad_key),
+          TEST_ENTRY(chrf_hand), TEST_ENTRY(chrf_default_exact),
+          TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens), TEST_ENTRY(squad_key),
           TEST_ENTRY(block_paths_both_widths), TEST_ENTRY(e2e_em_key_path),
           TEST_ENTRY(squad_hand),
           TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
