@@ -302,11 +302,14 @@ static void check_counts(rk__arena *a, rk__ovl_toks *x, rk__ovl_toks *y) {
   CHECK(l1.p == l2.p && l1.r == l2.r && l1.f == l2.f);
   for (size_t nref = 1; nref <= 2; nref++) {
     rk__bleu_stats s1, s2;
-    CHECK(rk__ovl_bleu_stats(a, &pair[0], refs2, nref, 4, &s1) == 0);
-    CHECK(rk__ovl_bleu_stats(a, &ided[0], refs2i, nref, 4, &s2) == 0);
-    CHECK(memcmp(&s1, &s2, sizeof s1) == 0);
-    for (unsigned n = 1; n <= 4; n++)
-      CHECK(s1.correct[n - 1] == (double)naive_common(&pair[0], refs2, nref, n));
+    /* order 4: the packed-key table for the interned lists; 6: the tree */
+    for (unsigned order = 4; order <= RK__BLEU_MAX_ORDER; order += 2) {
+      CHECK(rk__ovl_bleu_stats(a, &pair[0], refs2, nref, order, &s1) == 0);
+      CHECK(rk__ovl_bleu_stats(a, &ided[0], refs2i, nref, order, &s2) == 0);
+      CHECK(memcmp(&s1, &s2, sizeof s1) == 0);
+      for (unsigned n = 1; n <= order; n++)
+        CHECK(s1.correct[n - 1] == (double)naive_common(&pair[0], refs2, nref, n));
+    }
   }
 }
 

@@ -351,7 +351,8 @@ int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *tsents, size_t nt,
 
 /* -------------------------------------------------------------- BLEU */
 
-#define RK__BLEU_MAX_ORDER 4
+/* sacreBLEU accepts any max_ngram_order; its published vectors go to 6. */
+#define RK__BLEU_MAX_ORDER 6
 
 typedef enum rk__bleu_smooth {
   RK__BLEU_EXP = 0,

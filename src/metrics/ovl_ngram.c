@@ -727,7 +727,7 @@ int rk__ovl_bleu_stats(rk__arena *a, const rk__ovl_toks *hyp, const rk__ovl_toks
   }
   size_t V = id_bound(hyp, 1);
   if (id_bound(refs, nref) > V) V = id_bound(refs, nref);
-  if (V <= KT_MAX_ID) {
+  if (V <= KT_MAX_ID && max_order <= 4) { /* n-grams as packed keys (n <= 4) */
     /* correct_n = sum over hypothesis n-grams g of min(a_g, max_r b_rg).
      * Unigrams by id. Higher orders: only n-grams whose every token
      * occurs on the other side can match, and only those go through the
