@@ -69,6 +69,29 @@ def iou_matrix(p, g):
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0), union
 
 
+def iou_matrix_vlm_r1(p, g):
+    """VLM-R1's iou() (grpo_jsonl.py) for every pair, vectorised: the
+    intersection (min(x2 - 1) - max(x1) + 1) * (...) only where
+    max(x1) < min(x2 - 1) and the same for y, the union from the plain
+    areas; an error (zero union) counts 0 there."""
+    p = np.asarray(p, dtype=float).reshape(-1, 4)
+    g = np.asarray(g, dtype=float).reshape(-1, 4)
+    lt = np.maximum(p[:, None, :2], g[None, :, :2])
+    rb = np.minimum(p[:, None, 2:] - 1, g[None, :, 2:] - 1)
+    ok = (lt[..., 0] < rb[..., 0]) & (lt[..., 1] < rb[..., 1])
+    wh = rb - lt + 1
+    inter = np.where(ok, wh[..., 0] * wh[..., 1], 0.0)
+    ap = (p[:, 2] - p[:, 0]) * (p[:, 3] - p[:, 1])
+    ag = (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
+    union = ap[:, None] + ag[None, :] - inter
+    return np.where(union != 0, inter / np.where(union != 0, union, 1), 0.0)
+
+
+def lower(label):
+    """VLM-R1: label.lower(), "" when that fails (no label, not a str)."""
+    return label.lower() if isinstance(label, str) else ""
+
+
 def giou_matrix(p, g):
     m, union = iou_matrix(p, g)
     p = np.asarray(p, dtype=float).reshape(-1, 4)
@@ -96,7 +119,7 @@ def detection_vlm_r1(rec, thr=0.5, alpha=0.7, beta=0.0, gamma=0.3):
         return 1.0 if not pred else 0.0
     if not pred:
         return 0.0
-    m, _ = iou_matrix([p["box"] for p in pred], [g["box"] for g in gt])
+    m = iou_matrix_vlm_r1([p["box"] for p in pred], [g["box"] for g in gt])
     work = m.copy()
     matches = []
     while True:
@@ -109,8 +132,9 @@ def detection_vlm_r1(rec, thr=0.5, alpha=0.7, beta=0.0, gamma=0.3):
         work[:, j] = -1
         if len(matches) == min(len(pred), len(gt)):
             break
-    pos = sum(m[i, j] for i, j in matches if pred[i]["label"] == gt[j]["label"]) / len(gt)
-    lab = sum(1 for i, j in matches if pred[i]["label"] == gt[j]["label"]) / len(gt)
+    same = [lower(pred[i]["label"]) == lower(gt[j]["label"]) for i, j in matches]
+    pos = sum(m[i, j] for (i, j), ok in zip(matches, same) if ok) / len(gt)
+    lab = sum(1 for ok in same if ok) / len(gt)
     miss = (len(gt) - len(matches)) / len(gt)
     fa = (len(pred) - len(matches)) / len(pred)
     comp = 1 - (miss + fa) / 2

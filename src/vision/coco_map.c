@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/levenshtein.h" /* code points: rk__cp_next, rk__cp_lower */
 #include "vision/detection.h"
 
 #define NT 10
@@ -245,18 +246,57 @@ static rk__str trim(rk__str s) {
   return s;
 }
 
-/* rk__box_label_eq of labels already trimmed. */
+/* The next code point of Python's s.lower() from UTF-8 at *s (< e), one
+ * source code point at a time; U+0130 lowers to two ("i" + U+0307), the
+ * second kept in *pend. -1 at the end. */
+static long next_lower(const unsigned char **s, const unsigned char *e, uint32_t *pend) {
+  if (*pend) {
+    uint32_t c = *pend;
+    *pend = 0;
+    return c;
+  }
+  if (*s >= e) return -1;
+  size_t len;
+  uint32_t c = rk__cp_next(*s, e, &len);
+  *s += len;
+  if (c == 0x130) {
+    *pend = 0x307;
+    return 'i';
+  }
+  return rk__cp_lower(c);
+}
+
+/* a.lower() == b.lower() in Python, for labels with a non-ASCII byte. */
+static int lower_eq_utf8(rk__str a, rk__str b) {
+  const unsigned char *p = (const unsigned char *)a.p, *q = (const unsigned char *)b.p;
+  const unsigned char *pe = p + a.n, *qe = q + b.n;
+  uint32_t pp = 0, pq = 0;
+  for (;;) {
+    long x = next_lower(&p, pe, &pp), y = next_lower(&q, qe, &pq);
+    if (x != y) return 0;
+    if (x < 0) return 1;
+  }
+}
+
+/* rk__box_label_eq of labels already trimmed. With fold, as Python's
+ * lower() on both (VLM-R1 compares labels so): ASCII bytes here, other
+ * text by code point. */
 static int label_eq_trimmed(rk__str a, rk__str b, int fold) {
-  if (a.n != b.n) return 0;
-  if (a.n == 0) return 1; /* two missing labels: no memcmp on NULL */
-  if (!fold) return memcmp(a.p, b.p, a.n) == 0;
-  for (size_t i = 0; i < a.n; i++) {
+  if (!fold) {
+    if (a.n != b.n) return 0;
+    return a.n == 0 || memcmp(a.p, b.p, a.n) == 0; /* no memcmp on NULL */
+  }
+  /* Bytewise while both are ASCII; a byte count that differs decides
+   * only then (no code point lowers to nothing). */
+  for (size_t i = 0; i < a.n && i < b.n; i++) {
     unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
+    if ((x | y) >= 0x80) return lower_eq_utf8(rk__str_make(a.p + i, a.n - i),
+                                              rk__str_make(b.p + i, b.n - i));
     if (x >= 'A' && x <= 'Z') x |= 32;
     if (y >= 'A' && y <= 'Z') y |= 32;
     if (x != y) return 0;
   }
-  return 1;
+  return a.n == b.n;
 }
 
 int rk__box_label_eq(rk__str a, rk__str b, int fold) {

@@ -303,6 +303,27 @@ static rk_status pairs_budgeted(rk__call *c, const rk__box *p, size_t P, const r
   return rc ? rk__fail(c, "out of memory") : RK_STATUS_OK;
 }
 
+/* pairs_budgeted with VLM-R1's IoU (rk__box_iou_vlmr1): its
+ * intersection is the standard one where both overlaps exceed one pixel
+ * and 0 elsewhere, its union the standard one, so every pair it scores at
+ * or above t is among the standard pairs at or above t (1 - 1e-6) (the
+ * two intersections differ by rounding only, far below that margin);
+ * those are rescored and kept when the variant reaches t. Same (i, j)
+ * order. */
+static rk_status pairs_vlmr1(rk__call *c, const rk__box *p, size_t P, const rk__box *g,
+                             size_t G, double t, rk__pair **out, size_t *n) {
+  rk_status st = pairs_budgeted(c, p, P, g, G, t > 0 ? t * (1 - 1e-6) : t, out, n);
+  if (st != RK_STATUS_OK) return st;
+  size_t k = 0;
+  for (size_t q = 0; q < *n; q++) {
+    rk__pair x = (*out)[q];
+    x.iou = rk__box_iou_vlmr1(&p[x.i], &g[x.j]);
+    if (x.iou >= t) (*out)[k++] = x;
+  }
+  *n = k;
+  return RK_STATUS_OK;
+}
+
 /* Stable bottom-up merge sort of pairs by IoU, largest first (runs of 8
  * by insertion). On pairs in (i, j) order this is the order (IoU desc, i
  * asc, j asc). */
@@ -414,7 +435,7 @@ enum { VO_SUM, VO_IOU, VO_CONF };
 
 typedef struct det_cfg {
   rk__boxargs box;
-  int mode, output, use_labels, fold;
+  int mode, output, use_labels, fold, iou_vlmr1;
   double thr, alpha, beta, gamma;
 } det_cfg;
 
@@ -430,19 +451,26 @@ static int det_compile(rk__argctx *ac, void **out) {
   static const char *const outs[] = {"sum", "iou", "confidence", NULL};
   det_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
+  /* VLM-R1 lower-cases both labels (.lower()) and computes IoU with its
+   * own pixel convention: both are its defaults here; Visual-RFT uses
+   * neither. */
   if (rk__boxargs_compile(ac, &cfg->box, 100000) ||
       rk__arg_enum(ac, "mode", modes, MODE_VLMR1, &cfg->mode) ||
       rk__arg_num_range(ac, "iou_threshold", 0.5, 0, 1, &cfg->thr) ||
-      rk__arg_bool(ac, "ignore_case", 0, &cfg->fold)) {
+      rk__arg_bool(ac, "ignore_case", cfg->mode == MODE_VLMR1, &cfg->fold)) {
     det_free(cfg);
     return -1;
   }
   int rc = 0;
   if (cfg->mode == MODE_VLMR1) {
-    rc = rk__arg_num_range(ac, "alpha", 0.7, 0, 1e9, &cfg->alpha) ||
+    static const char *const variants[] = {"vlm_r1", "standard", NULL};
+    int var = 0;
+    rc = rk__arg_enum(ac, "variant", variants, 0, &var) ||
+         rk__arg_num_range(ac, "alpha", 0.7, 0, 1e9, &cfg->alpha) ||
          rk__arg_num_range(ac, "beta", 0.0, 0, 1e9, &cfg->beta) ||
          rk__arg_num_range(ac, "gamma", 0.3, 0, 1e9, &cfg->gamma) ||
          rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels);
+    cfg->iou_vlmr1 = var == 0;
     if (!rc && !(cfg->alpha + cfg->beta + cfg->gamma > 0))
       rc = rk__arg_error(ac, "alpha", "alpha + beta + gamma must be > 0");
   } else {
@@ -457,6 +485,8 @@ static int det_compile(rk__argctx *ac, void **out) {
 }
 
 /* VLM-R1 grpo_jsonl.py detection_score (apis_metrics.md B7):
+ * IoU by VLM-R1's iou() (variant "vlm_r1", default) or the standard one,
+ * labels lower-cased (ignore_case, default here);
  * greedy global-max matching at IoU >= thr; a label mismatch keeps the
  * match but scores IoU 0; pos = sum IoU / n_gt, label = correct / n_gt,
  * completeness = 1 - (miss_rate + false_alarm_rate) / 2, score =
@@ -477,7 +507,8 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
   long *mg = rk__arena_alloc(c->arena, P * sizeof *mg);
   double *mi = rk__arena_alloc(c->arena, P * sizeof *mi);
   if (!mg || !mi) return rk__fail(c, "out of memory");
-  rk_status st = pairs_budgeted(c, pred->b, P, gt->b, G, cfg->thr, &ps, &np);
+  rk_status st = cfg->iou_vlmr1 ? pairs_vlmr1(c, pred->b, P, gt->b, G, cfg->thr, &ps, &np)
+                                 : pairs_budgeted(c, pred->b, P, gt->b, G, cfg->thr, &ps, &np);
   if (st != RK_STATUS_OK) return st;
   long nm = rk__greedy_match(ps, np, P, G, cfg->thr, NULL, NULL, c->arena, mg, mi);
   if (nm < 0) return rk__fail(c, "out of memory");

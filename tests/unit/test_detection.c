@@ -762,6 +762,63 @@ TEST(e2e_detection_vlmr1) {
   ASSERT_E2E(r, 0, "ok");
 }
 
+/* VLM-R1's own conventions, the defaults of mode vlm_r1: labels
+ * lower-cased as Python's str.lower() does, and its iou(): intersection
+ * (min(x2 - 1) - max(x1) + 1) * (...) only when max(x1) < min(x2 - 1) (and
+ * the same for y), union from the plain areas. One GT, one prediction. */
+TEST(e2e_detection_vlmr1_conventions) {
+  const char *spec = "{\"reward\": {\"fn\": \"detection\"}}";
+  /* "Cat" vs "cat": lower-cased equal: pos 1, completeness 1: 1.
+   * Compared exactly (ignore_case false): the match counts IoU 0: .3. */
+  const char *rec = "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"Cat\\\"}]\","
+                    " \"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}";
+  e2e_result r = e2e_score(spec, rec);
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"ignore_case\": false}}}", rec);
+  ASSERT_E2E(r, 0.3, "ok");
+  /* Beyond ASCII: "ÄPFEL".lower() == "äpfel" (1); "İstanbul".lower() is
+   * "i" + U+0307 + "stanbul", not "istanbul" (.3). */
+  r = e2e_score(spec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                      "\\\"\xc3\x84PFEL\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                      "\"label\": \"\xc3\xa4pfel\"}]}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(spec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                      "\\\"\xc4\xb0stanbul\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                      "\"label\": \"istanbul\"}]}");
+  ASSERT_E2E(r, 0.3, "ok");
+  r = e2e_score(spec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                      "\\\"\xc4\xb0stanbul\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                      "\"label\": \"i\xcc\x87stanbul\"}]}");
+  ASSERT_E2E(r, 1, "ok");
+  /* [0,0,1,1] against itself: VLM-R1's iou() has max(x1) = 0, not below
+   * min(x2 - 1) = 0: intersection 0, IoU 0 < .5: no match, completeness
+   * 1 - (1 + 1)/2 = 0: 0. The standard IoU is 1: score 1. */
+  rec = "{\"response\": \"[0,0,1,1]\", \"reference\": [[0,0,1,1]]}";
+  r = e2e_score(spec, rec);
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"variant\": \"standard\"}}}", rec);
+  ASSERT_E2E(r, 1, "ok");
+  /* [0,0,3,3] vs [0,1,3,3]: VLM-R1: x 0..2 -> 3, y from 1 to 2 -> 2:
+   * intersection 6, union 9 + 6 - 6 = 9: IoU 2/3 (standard: 3 * 2 = 6,
+   * the same). Score .7 * 2/3 + .3. [0,0,3,3] vs [0,2,3,3] (overlap of
+   * one pixel row): VLM-R1 0 (2 is not below min(3, 3) - 1 = 2), standard
+   * 3 / (9 + 3 - 3) = 1/3: both below .5: 0. */
+  r = e2e_score(spec, "{\"response\": \"[0,0,3,3]\", \"reference\": [[0,1,3,3]]}");
+  ASSERT_E2E(r, 0.7 * (2.0 / 3.0) + 0.3, "ok");
+  /* At threshold 0.3 the one-row overlap matches only under the standard
+   * IoU: .7 / 3 + .3; VLM-R1's gives 0 (unmatched). */
+  rec = "{\"response\": \"[0,0,3,3]\", \"reference\": [[0,2,3,3]]}";
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"iou_threshold\": 0.3}}}", rec);
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"iou_threshold\": 0.3, "
+                "\"variant\": \"standard\"}}}", rec);
+  ASSERT_E2E(r, 0.7 / 3.0 + 0.3, "ok");
+  /* visual_rft takes neither: no "variant", labels unused. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\", "
+                "\"variant\": \"standard\"}}}", rec);
+  ASSERT_TRUE(!r.ok);
+}
+
 TEST(e2e_detection_visual_rft) {
   /* B7: GT [0,0,10,10]; predictions [0,0,10,10]@.9, [50,50,60,60]@.5 ->
    * R_iou = 1 / max(1, 2) = .5, R_conf = (.9 + (1 - .5)) / 2 = .7. A
@@ -1115,6 +1172,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(hungarian_brute_force), TEST_ENTRY(hungarian_tie_break),
           TEST_ENTRY(hungarian_levels_agree), TEST_ENTRY(vr1_costs_levels),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
+          TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
