@@ -178,10 +178,12 @@ static void check_tokenisers(const char *a, size_t na) {
     if (valid_utf8(a, na))
       for (size_t i = 0; i < k; i++) CHECK(ids3[i] == ids[i]);
   }
-  size_t m = rk__vqa_norm_answer(s, n, out);
-  CHECK(m <= 6 * n + 8);
-  m = rk__vqa_norm_evalai(s, n, out);
-  CHECK(m <= 6 * n + 8);
+  for (int intended = 0; intended < 2; intended++) {
+    size_t m = rk__vqa_norm_answer(s, n, out, intended);
+    CHECK(m <= 6 * n + 8);
+    m = rk__vqa_norm_evalai(s, n, out, intended);
+    CHECK(m <= 6 * n + 8);
+  }
   double v = 0, w = 0;
   int ok = rk__py_float(s, n, &v);
   /* The ASCII reader (exact fast path for plain decimals) must agree bit

@@ -27,6 +27,7 @@ typedef struct vqa_cfg {
   int textvqa;
   int norm_refs;
   int single_official;
+  int periods; /* 0: the script's period rule, 1: the one it meant */
   rk__extract_cfg ex;
 } vqa_cfg;
 
@@ -41,12 +42,14 @@ static int vqa_compile(rk__argctx *ac, void **out) {
   static const rk__ex_mode def[] = {RK__EX_AUTO, RK__EX_NONE};
   static const char *const variants[] = {"vqav2", "textvqa", NULL};
   static const char *const singles[] = {"exact", "official", NULL};
+  static const char *const periods[] = {"official", "intended", NULL};
   vqa_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
   if (rk__edm_extract_compile(ac, def, 2, &cfg->ex) ||
       rk__arg_enum(ac, "variant", variants, 0, &cfg->textvqa) ||
       rk__arg_bool(ac, "normalize_references", 0, &cfg->norm_refs) ||
-      rk__arg_enum(ac, "single_reference", singles, 0, &cfg->single_official)) {
+      rk__arg_enum(ac, "single_reference", singles, 0, &cfg->single_official) ||
+      rk__arg_enum(ac, "periods", periods, 0, &cfg->periods)) {
     vqa_free(cfg);
     return -1;
   }
@@ -84,8 +87,8 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
   uint32_t *pred = rk__arena_alloc(c->arena, (12 * raw.n + 16) * sizeof *pred);
   if (!pred) return rk__fail(c, "out of scratch memory");
   if (!rk__spend(c, 8 * (uint64_t)raw.n + 8)) return RK_STATUS_TIMEOUT;
-  size_t np = cfg->textvqa ? rk__vqa_norm_evalai(raw.v, raw.n, pred)
-                           : rk__vqa_norm_answer(raw.v, raw.n, pred);
+  size_t np = cfg->textvqa ? rk__vqa_norm_evalai(raw.v, raw.n, pred, cfg->periods)
+                           : rk__vqa_norm_answer(raw.v, raw.n, pred, cfg->periods);
   /* References: prep (vqav2) or full processing (textvqa / clean). */
   rk__seq g[RK__MAX_REFS];
   for (size_t i = 0; i < nref; i++) {
@@ -95,10 +98,10 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
     uint32_t *buf = rk__arena_alloc(c->arena, (12 * r.n + 16) * sizeof *buf);
     if (!buf) return rk__fail(c, "out of scratch memory");
     if (cfg->textvqa) {
-      g[i].n = rk__vqa_norm_evalai(r.v, r.n, buf);
+      g[i].n = rk__vqa_norm_evalai(r.v, r.n, buf, cfg->periods);
       g[i].v = buf;
     } else if (cfg->norm_refs) {
-      g[i].n = rk__vqa_norm_answer(r.v, r.n, buf);
+      g[i].n = rk__vqa_norm_answer(r.v, r.n, buf, cfg->periods);
       g[i].v = buf;
     } else {
       size_t off;
@@ -114,12 +117,24 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
       for (size_t i = 0; i < nref; i++) {
         uint32_t *buf = rk__arena_alloc(c->arena, (g[i].n + 1) * sizeof *buf);
         if (!buf) return rk__fail(c, "out of scratch memory");
-        g[i].n = rk__vqa_punct(g[i].v, g[i].n, buf);
+        g[i].n = rk__vqa_punct(g[i].v, g[i].n, buf, cfg->periods);
         g[i].v = buf;
       }
   }
-  size_t k = 0;
-  for (size_t i = 0; i < nref; i++) k += seq_eq(g[i].v, g[i].n, pred, np);
+  /* An answer that is empty once normalised says nothing: every one
+   * empty is a broken reference, and an empty prediction (".", "the")
+   * never matches (the script would let it match empty answers, which a
+   * model can find out). */
+  size_t k = 0, nonempty = 0;
+  for (size_t i = 0; i < nref; i++) {
+    nonempty += g[i].n > 0;
+    k += np > 0 && seq_eq(g[i].v, g[i].n, pred, np);
+  }
+  if (!nonempty) {
+    rk__explain(c, nref == 1 ? "the reference answer is empty"
+                             : "every one of the %zu reference answers is empty", nref);
+    return RK_STATUS_INVALID_REFERENCE;
+  }
   int single = nref == 1 && !cfg->single_official;
   *value = single ? (double)k : rk__vqa_soft(k, nref);
   if (rk__explaining(c)) {
@@ -128,7 +143,10 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
     if (rk__cp_encode_arena(c->arena, pred, np, &ps)) return rk__fail(c, "out of scratch memory");
     const char *e1;
     int k1 = rk__text_clip(ps, 60, &e1);
-    if (single)
+    if (np == 0)
+      rk__explain(c, "pred normalised to nothing (only articles, punctuation or spaces): "
+                     "matches no answer");
+    else if (single)
       rk__explain(c, "pred normalised to '%.*s%s'; %s the single reference (exact match)",
                   k1, ps.p, e1, k ? "equals" : "differs from");
     else

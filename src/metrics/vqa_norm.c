@@ -10,6 +10,8 @@
  *                               lookahead, so every "." not followed by a
  *                               digit goes; and .sub(.., re.UNICODE) passes
  *                               32 as `count`: at most 32 are removed
+ *                               (the default; "intended" applies the
+ *                               rule the regex meant, without a count)
  *
  * \d is Python's Unicode digit (category Nd).
  */
@@ -69,7 +71,7 @@ size_t rk__vqa_prep(uint32_t *s, size_t n, size_t *off) {
   return hi - lo;
 }
 
-size_t rk__vqa_punct(const uint32_t *in, size_t n, uint32_t *out) {
+size_t rk__vqa_punct(const uint32_t *in, size_t n, uint32_t *out, int intended) {
   int comma = 0;
   for (size_t i = 1; i + 1 < n && !comma; i++)
     comma = in[i] == ',' && is_digit(in[i - 1]) && is_digit(in[i + 1]);
@@ -89,16 +91,23 @@ size_t rk__vqa_punct(const uint32_t *in, size_t n, uint32_t *out) {
     else if (!del[k])
       out[m++] = ' ';
   }
-  /* periodStrip with count = re.UNICODE = 32; the lookahead reads the
-   * text before any removal, which in-place compaction preserves. */
+  /* periodStrip with count = re.UNICODE = 32 (or, intended, the
+   * lookbehind it meant and no count). Both looks read the text before
+   * any removal: the lookahead reads ahead of the compaction, the
+   * lookbehind the previous code point as it was (prev). */
   size_t w = 0;
   int removed = 0;
+  uint32_t prev = 0; /* not a digit */
   for (size_t j = 0; j < m; j++) {
-    if (out[j] == '.' && removed < 32 && !(j + 1 < m && is_digit(out[j + 1]))) {
+    const uint32_t cur = out[j];
+    if (cur == '.' && (intended || removed < 32) && !(j + 1 < m && is_digit(out[j + 1])) &&
+        !(intended && is_digit(prev))) {
       removed++;
+      prev = cur;
       continue;
     }
-    out[w++] = out[j];
+    out[w++] = cur;
+    prev = cur;
   }
   return w;
 }
@@ -232,15 +241,15 @@ size_t rk__vqa_digit_article(const uint32_t *in, size_t n, uint32_t *out) {
  * "'s" -> " 's" adds at most half, punctuation never lengthens, and
  * digit_article at most doubles (U+0130, contractions like "yall" ->
  * "y'all"), so each stage fits its region and never overlaps its input. */
-size_t rk__vqa_norm_answer(const uint32_t *in, size_t n, uint32_t *out) {
+size_t rk__vqa_norm_answer(const uint32_t *in, size_t n, uint32_t *out, int intended) {
   uint32_t *B = out + 6 * n + 8;
   memcpy(out, in, n * sizeof *in);
   size_t off, k = rk__vqa_prep(out, n, &off);
-  size_t m = rk__vqa_punct(out + off, k, B);
+  size_t m = rk__vqa_punct(out + off, k, B, intended);
   return rk__vqa_digit_article(B, m, out);
 }
 
-size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out) {
+size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out, int intended) {
   /* word_tokenize: lower, delete "," and "?", "'s" -> " 's", strip. */
   uint32_t *B = out + 6 * n + 8;
   size_t m = rk__cp_lower_seq(in, n, B), k = 0;
@@ -252,6 +261,6 @@ size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out) {
   }
   size_t off;
   k = rk__vqa_prep(out, k, &off); /* strip; "\n" "\t" -> " "; strip */
-  size_t p = rk__vqa_punct(out + off, k, B);
+  size_t p = rk__vqa_punct(out + off, k, B, intended);
   return rk__vqa_digit_article(B, p, out);
 }

@@ -19,17 +19,21 @@
  * and sets *off to where the text now starts. */
 size_t rk__vqa_prep(uint32_t *s, size_t n, size_t *off);
 
-/* processPunctuation: out may equal in. */
-size_t rk__vqa_punct(const uint32_t *in, size_t n, uint32_t *out);
+/* processPunctuation: out may equal in. intended = 0: the script's
+ * period rule (every "." not followed by a digit, at most 32); 1: the rule
+ * its regex meant, (?<!\d)(\.)(?!\d) with no count (a "." next to a digit
+ * on either side stays). */
+size_t rk__vqa_punct(const uint32_t *in, size_t n, uint32_t *out, int intended);
 
 /* processDigitArticle: lower, split, number words -> digits, drop
  * a/an/the, contractions ("dont" -> "don't"), join with " ". */
 size_t rk__vqa_digit_article(const uint32_t *in, size_t n, uint32_t *out);
 
-/* The whole VQAv2 prediction pipeline (prep, punct, digit_article). */
-size_t rk__vqa_norm_answer(const uint32_t *in, size_t n, uint32_t *out);
+/* The whole VQAv2 prediction pipeline (prep, punct, digit_article);
+ * intended as rk__vqa_punct. */
+size_t rk__vqa_norm_answer(const uint32_t *in, size_t n, uint32_t *out, int intended);
 
-/* The whole EvalAI (TextVQA) processor. */
-size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out);
+/* The whole EvalAI (TextVQA) processor; intended as rk__vqa_punct. */
+size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out, int intended);
 
 #endif /* RK_METRICS_VQA_NORM_H */

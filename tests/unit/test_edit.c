@@ -588,10 +588,13 @@ TEST(anls_length_quirk) {
 
 /* ------------------------------------------------------------- vqa_acc */
 
+/* textvqa: 0 VQAv2, 1 EvalAI; + 2: the intended period rule. */
 static void norm_is(int textvqa, const char *in, const char *want) {
   uint32_t s[256], out[12 * 256 + 16], w[256];
   size_t n = dec(in, s), nw = dec(want, w);
-  size_t k = textvqa ? rk__vqa_norm_evalai(s, n, out) : rk__vqa_norm_answer(s, n, out);
+  const int intended = textvqa >= 2;
+  size_t k = textvqa & 1 ? rk__vqa_norm_evalai(s, n, out, intended)
+                         : rk__vqa_norm_answer(s, n, out, intended);
   int ok = k == nw && memcmp(out, w, k * sizeof *w) == 0;
   if (!ok) {
     rk__arena a;
@@ -620,6 +623,17 @@ TEST(vqa_normalisation) {
   /* at most 32 periods go (re.UNICODE passed as count): 33 leave one */
   norm_is(0, "................................yes", "yes");
   norm_is(0, ".................................yes", ".yes");
+  /* The rule the regex meant, (?<!\d)(\.)(?!\d) without a count (values
+   * from Python's re.sub on the same strings): a '.' next to a digit on
+   * either side stays, every other one goes. */
+  norm_is(0, "5.", "5");
+  norm_is(2, "5.", "5.");
+  norm_is(2, "Two dogs.", "2 dogs");
+  norm_is(2, "3.5", "3.5");
+  norm_is(2, ".5", ".5");
+  norm_is(2, "a.b", "ab");
+  norm_is(2, ".................................yes", "yes");
+  norm_is(3, "It's 5.", "it 's 5.");
   /* EvalAI: "'s" split off, ',' and '?' deleted, lower-cased */
   norm_is(1, "It's RED?", "it 's red");
   norm_is(1, "1,000", "1000");
@@ -658,6 +672,26 @@ TEST(vqa_quirks) {
   ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}", "\"Yes?\"",
                     TEN_YES),
               1.0, 0);
+  /* periods: the script strips every '.' not followed by a digit, so
+   * "5." = "5" and all ten answers below are "5": k = 10, 1. "intended"
+   * keeps a '.' after a digit: three "5." answers match "5.": k = 3, .9. */
+#define TEN_5 "[\"5.\",\"5.\",\"5.\",\"5\",\"5\",\"5\",\"5\",\"5\",\"5\",\"5\"]"
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"5.\"", TEN_5), 1.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"periods\": \"intended\"}}", "\"5.\"",
+                    TEN_5),
+              0.9, 1e-12);
+  /* Empty answers: all of them empty is invalid_reference; a prediction
+   * that normalises to nothing ("the": an article) matches no answer,
+   * even an empty one: 3 answers, 2 empty, "the" -> k = 0 -> 0. */
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"vqa_acc\"}}",
+                           "{\"response\": \".\", \"reference\": \"\"}");
+  ASSERT_E2E(r, NAN, "invalid_reference");
+  r = e2e_score("{\"reward\": {\"fn\": \"vqa_acc\"}}",
+                "{\"response\": \"the\", \"reference\": [\"\", \" \", \"\"]}");
+  ASSERT_E2E(r, NAN, "invalid_reference");
+  r = e2e_score("{\"reward\": {\"fn\": \"vqa_acc\"}}",
+                "{\"response\": \"the\", \"reference\": [\"\", \"\", \"red\"]}");
+  ASSERT_E2E(r, 0, "ok");
   /* one reference: exact match of the normalised strings; "official"
    * applies the formula: min(1, 0/3) = 0 whatever the prediction */
   ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"Two\"", "\"2\""), 1.0, 0);
