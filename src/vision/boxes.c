@@ -1646,6 +1646,64 @@ static const char *fenced_how(const char *how) {
 
 static int one_plain_box(const rk__boxargs *a, rk__call *c, rk__str text, rk__boxes *pred,
                          rk__boxes *ref, rk__box store[2], rk_status *st);
+static size_t first_bracket(const char *p, size_t i, size_t n);
+
+/* Whether a reference in which the scanner found no box (and dropped
+ * none) says "no objects" on purpose: an empty JSON list, or a string
+ * whose only brackets are one empty list ("[]", "```json\n[]\n```").
+ * Anything else with no box in it (null, a number, true, "garbage",
+ * "[1, 2]", a list of strings) is a broken dataset row, not an image
+ * without objects: scoring it as empty ground truth would hand 1 to
+ * every empty answer. */
+static int ref_is_empty_list(const rk__jval *rv) {
+  if (rv->type == RK__JARR) return rv->u.arr.n == 0;
+  if (rv->type != RK__JSTR) return 0;
+  const char *p = rv->u.str.p;
+  size_t n = rv->u.str.n, i = first_bracket(p, 0, n);
+  if (i >= n || p[i] != '[') return 0;
+  i = skip_ws(p, i + 1, n);
+  return i < n && p[i] == ']' && first_bracket(p, i + 1, n) == n;
+}
+
+/* Explains why a reference with no box is refused, quoting the start of
+ * it so that the broken row can be found in the dataset. */
+static void explain_no_ref_box(rk__call *c, const rk__jval *rv) {
+  static const char hint[] = "an image with no objects is written []";
+  const char *kind = NULL;
+  switch (rv->type) {
+    case RK__JNULL: kind = "null"; break;
+    case RK__JFALSE: kind = "false"; break;
+    case RK__JTRUE: kind = "true"; break;
+    default: break;
+  }
+  if (kind) {
+    rk__explain(c, "reference is %s, not a list of boxes; %s", kind, hint);
+    return;
+  }
+  /* At most 48 bytes of the text, cut at a UTF-8 character boundary,
+   * control bytes (newlines of a code fence) shown as spaces. */
+  rk__str t = rv->type == RK__JSTR ? rv->u.str : rv->raw;
+  char q[64];
+  size_t k = t.n <= 48 ? t.n : 48;
+  while (k < t.n && k > 0 && ((unsigned char)t.p[k] & 0xC0) == 0x80) k--;
+  for (size_t i = 0; i < k; i++) q[i] = (unsigned char)t.p[i] < ' ' ? ' ' : t.p[i];
+  snprintf(q + k, sizeof q - k, "%s", k < t.n ? "..." : "");
+  switch (rv->type) {
+    case RK__JNUM:
+      rk__explain(c, "reference is the number %s, not a list of boxes; %s", q, hint);
+      break;
+    case RK__JSTR:
+      rk__explain(c, "reference is a string with no box in it (\"%s\"); %s", q, hint);
+      break;
+    case RK__JARR:
+      rk__explain(c, "reference is a list of %zu item%s with no box in it (%s); %s",
+                  rv->u.arr.n, rv->u.arr.n == 1 ? "" : "s", q, hint);
+      break;
+    default:
+      rk__explain(c, "reference is an object with no box in it (%s); %s", q, hint);
+      break;
+  }
+}
 
 rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
                          rk__boxes *ref, const char **region_how, rk__box store[2]) {
@@ -1723,6 +1781,10 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
     char d[200];
     rk__boxes_describe(ref, "reference", d, sizeof d);
     rk__explain(c, "invalid reference: %s", d);
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  if (ref->n == 0 && !ref_is_empty_list(rv)) {
+    explain_no_ref_box(c, rv);
     return RK_STATUS_INVALID_REFERENCE;
   }
   return RK_STATUS_OK;

@@ -957,6 +957,63 @@ TEST(e2e_detection_prf) {
                   "thresholds");
 }
 
+/* ------------------------------------------- references with no box */
+
+/* The multi-box rewards, each with its value when both sides are empty
+ * (docs/rewards/vision.md): detection vlm_r1 1; visual_rft R_iou 1 +
+ * R_conf 1 = 2; detection_hungarian precision 1, recall 1 and the format
+ * part inverted for empty ground truth (the empty answer "" is not JSON:
+ * format 0, inverted 1), (1 + 1 + 1) / 3 = 1; detection_prf 1; coco_map
+ * 1. */
+static const char *const g_multi_fn[] = {"detection", "detection", "detection_hungarian",
+                                         "detection_prf", "coco_map"};
+static const char *const g_multi_args[] = {"", "\"mode\": \"visual_rft\"", "", "", ""};
+static const double g_multi_empty[] = {1, 2, 1, 1, 1};
+
+TEST(e2e_reference_with_no_box) {
+  /* A reference that holds no box and is not an empty list is a broken
+   * row: invalid_reference, naming what it was, never "no objects" (which
+   * would give the empty answer 1). */
+  static const char *const bad[][2] = {
+      {"null", "reference is null, not a list of boxes"},
+      {"42", "reference is the number 42, not a list of boxes"},
+      {"true", "reference is true, not a list of boxes"},
+      {"\"garbage\"", "reference is a string with no box in it (\"garbage\")"},
+      {"\"[1, 2]\"", "reference is a string with no box in it (\"[1, 2]\")"},
+      {"\"[] [1]\"", "reference is a string with no box in it (\"[] [1]\")"},
+      {"[1, 2]", "reference is a list of 2 items with no box in it ([1, 2])"},
+      {"{\"a\": 1}", "reference is an object with no box in it ({\"a\": 1})"}};
+  /* Empty ground truth on purpose: an empty list, as JSON or in a string
+   * (alone or in a code fence). */
+  static const char *const empty[] = {"[]", "\"[]\"", "\"```json\\n[ ]\\n```\"",
+                                      "\"no objects: []\""};
+  for (size_t f = 0; f < sizeof g_multi_fn / sizeof g_multi_fn[0]; f++) {
+    static char spec[2048]; /* e2e_spec's buffer is reused by the next call */
+    memcpy(spec, e2e_spec(g_multi_fn[f], g_multi_args[f]), sizeof spec);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      e2e_result r = e2e_score(spec, e2e_rec(bad[k][0], ""));
+      ASSERT_EQ_STR(r.status, "invalid_reference");
+      ASSERT_CONTAINS(r.explain, bad[k][1]);
+      ASSERT_CONTAINS(r.explain, "an image with no objects is written []");
+      if (rk_t_failed_) {
+        fprintf(stderr, "  %s %s, reference %s\n", g_multi_fn[f], g_multi_args[f], bad[k][0]);
+        return;
+      }
+    }
+    for (size_t k = 0; k < sizeof empty / sizeof empty[0]; k++) {
+      ASSERT_E2E(e2e_score(spec, e2e_rec(empty[k], "")), g_multi_empty[f], "ok");
+      if (rk_t_failed_) {
+        fprintf(stderr, "  %s %s, reference %s\n", g_multi_fn[f], g_multi_args[f], empty[k]);
+        return;
+      }
+    }
+    /* No reference at all: invalid, as before. */
+    e2e_result r = e2e_score(spec, "{\"response\": \"\"}");
+    ASSERT_EQ_STR(r.status, "invalid_reference");
+    ASSERT_CONTAINS(r.explain, "record has no reference");
+  }
+}
+
 /* ------------------------------------------ [label, box] references */
 
 /* A record whose response is RESP (an escaped JSON string body) and whose
@@ -1174,7 +1231,8 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
-          TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_label_pairs_hungarian),
+          TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
+          TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
           TEST_ENTRY(pairs_skewed_and_work), TEST_ENTRY(greedy_vs_reference),
           TEST_ENTRY(same_label_vs_categories), TEST_ENTRY(categories_past_64))
