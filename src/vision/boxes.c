@@ -525,16 +525,40 @@ static void close_object(scan *s, frame *st, int depth) {
   }
 }
 
-/* An object never closed (cut by the end of the text, or an unbalanced
- * brace in prose). A box under a box key belonged to a JSON object whose
- * other members may be lost: dropped as truncated. A bare 4-number array
- * inside it stands on its own. */
-static void abandon(scan *s, frame *f) {
+/* A frame never closed: the one at s->st[j], cut by the end of the text
+ * (at_end), or left open by a closer of an outer bracket (an unbalanced
+ * brace in prose). Frames are abandoned innermost first.
+ * An object: a box under a box key belonged to a JSON object whose other
+ * members may be lost: dropped as truncated. A bare 4-number array inside
+ * it stands on its own.
+ * An array holding only numbers so far, cut by the end of the text inside
+ * a list or under a box key, was a box cut off (`[[1,2,3,4],[5,6,7` of a
+ * long answer): dropped as truncated, so that the explanation says the
+ * answer lost a box. At the top level (prose: "see [1") it is not
+ * counted. */
+static void abandon(scan *s, int j, int at_end) {
+  frame *f = &s->st[j];
   if (f->kind != '{') {
     /* Only the end of the text abandons an array with a pending box (any
      * other byte flushes it first): a [label, box] item cut off, dropped
      * like a cut-off object. */
-    if (f->pend) drop(s, RK__DROP_TRUNCATED), f->pend = 0;
+    if (f->pend) {
+      drop(s, RK__DROP_TRUNCATED), f->pend = 0;
+      return;
+    }
+    frame *par = j > 0 ? &s->st[j - 1] : NULL;
+    if (!at_end || !par || !f->nnum || f->nother || f->npairs) return;
+    if (par->kind == '[') {
+      drop(s, RK__DROP_TRUNCATED);
+    } else if (f->as_value && par->key == K_BOX) {
+      /* Counted once, by the object's own abandonment (next), which
+       * drops an object with a keyed or a bad box as truncated; one with
+       * only a fallback box emits that box, so the cut one counts here. */
+      if (!par->has_box)
+        par->box_bad = 1;
+      else if (!par->box_keyed)
+        drop(s, RK__DROP_TRUNCATED);
+    }
     return;
   }
   if (f->has_box && !f->box_keyed) {
@@ -602,7 +626,7 @@ static inline void tok_close(scan *s, char ch) {
   while (k >= 0 && s->st[k].kind != want) k--;
   if (k < 0) return;
   /* Frames opened inside and never closed are abandoned. */
-  for (int j = s->depth; j > k; j--) abandon(s, &s->st[j]);
+  for (int j = s->depth; j > k; j--) abandon(s, j, 0);
   s->depth = k;
   if (want == '[')
     close_array(s, s->st, k);
@@ -662,9 +686,31 @@ static inline void tok_number(frame *top, double v, rk__str tok) {
   }
 }
 
+/* The non-finite numbers written as words: NaN, Infinity (and, after a
+ * '-', -Infinity) as Python's json writes them, nan, inf (-inf) as Python
+ * prints floats; exactly so spelled. In an array they count as numbers,
+ * so that [NaN, 0, 10, 10] is a box that conversion drops as not finite
+ * (like [1e999, 0, 10, 10]) instead of text, while [nan, bread, milk,
+ * eggs] stays text. *v gets NaN or +infinity. */
+static int nonfinite_word(rk__str w, double *v) {
+  if ((w.n == 3 && (!memcmp(w.p, "NaN", 3) || !memcmp(w.p, "nan", 3)))) {
+    *v = NAN;
+    return 1;
+  }
+  if ((w.n == 3 && !memcmp(w.p, "inf", 3)) || (w.n == 8 && !memcmp(w.p, "Infinity", 8))) {
+    *v = INFINITY;
+    return 1;
+  }
+  return 0;
+}
+
 static inline void tok_word(frame *top, rk__str w) {
   if (top->kind == '[') {
-    top->nother++;
+    double v;
+    if (nonfinite_word(w, &v))
+      tok_number(top, v, w);
+    else
+      top->nother++;
   } else if (top->state == S_KEY) {
     top->key = classify_key(w); /* unquoted key */
     top->state = S_COLON;
@@ -729,7 +775,7 @@ static void flat_close(scan *s, size_t n, const double *v, size_t at) {
 /* Frames left open at the end, the out-of-memory report, source order. */
 static rk_status scan_finish(scan *s) {
   rk__boxes *out = s->out;
-  for (int j = s->depth; j >= 0; j--) abandon(s, &s->st[j]);
+  for (int j = s->depth; j >= 0; j--) abandon(s, j, 1);
   if (s->oom) return rk__fail(s->c, "out of memory while scanning boxes");
   if (s->unordered) { /* back to source order (rare: stable insertion) */
     for (size_t k = 1; k < out->n; k++) {
@@ -1192,6 +1238,18 @@ rk_status rk__boxes_scan_in(rk__call *c, const char *p, size_t n, size_t lim,
       i = j;
       prev = 'a';
       continue;
+    }
+    if (ch == '-' && top->kind == '[') {
+      /* -Infinity or -inf in an array: a number, as in tok_word. */
+      size_t j = i + 1;
+      while (j < n && (is_word((unsigned char)p[j]) || is_digit((unsigned char)p[j]))) j++;
+      double inf;
+      if (nonfinite_word(rk__str_make(p + i + 1, j - i - 1), &inf) && inf > 0) {
+        tok_number(top, -inf, rk__str_make(p + i, j - i));
+        i = j;
+        prev = '0';
+        continue;
+      }
     }
     /* Any other byte inside a container. */
     if (top->kind == '[') top->nother++;

@@ -271,14 +271,102 @@ TEST(scan_truncated) {
                           "{\"bbox_2d\": [9,10,11,12], \"lab");
   ASSERT_EQ_INT(bs.n, 2);
   ASSERT_EQ_INT(bs.dropped[RK__DROP_TRUNCATED], 1);
-  /* Cut inside the box array: nothing of it is usable; not counted. */
+  /* Cut inside the box array: nothing of it is usable; counted as
+   * truncated (the object lost its box). */
   bs = scan(&t, "[{\"bbox_2d\": [1,2,3,4]}, {\"bbox_2d\": [5,6,");
   ASSERT_EQ_INT(bs.n, 1);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_TRUNCATED], 1);
+  ASSERT_EQ_INT(bs.ndropped, 1);
   /* Unterminated string. */
   bs = scan(&t, "[{\"bbox_2d\": [1,2,3,4], \"label\": \"ca");
   ASSERT_EQ_INT(bs.n, 0);
   ASSERT_EQ_INT(bs.dropped[RK__DROP_TRUNCATED], 1);
   tctx_done(&t);
+}
+
+/* Scans s, converts (xyxy, factors 1) and checks the kept count and the
+ * drops by reason: want_n boxes, nonfinite / not4 / truncated drops and
+ * no others. */
+static void expect_drops(tctx *t, const char *s, size_t want_n, size_t nonfinite, size_t not4,
+                         size_t truncated) {
+  int before = rk_t_failed_; /* name only the cases that fail */
+  rk_t_failed_ = 0;
+  rk__boxes bs = scan(t, s);
+  rk__boxes_convert(&bs, RK__BOX_XYXY, 1, 1);
+  ASSERT_EQ_INT(bs.n, want_n);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_NONFINITE], nonfinite);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_NOT4], not4);
+  ASSERT_EQ_INT(bs.dropped[RK__DROP_TRUNCATED], truncated);
+  ASSERT_EQ_INT(bs.ndropped, nonfinite + not4 + truncated);
+  if (rk_t_failed_) fprintf(stderr, "  case %s\n", s);
+  rk_t_failed_ |= before;
+}
+
+TEST(scan_dropped_counted) {
+  tctx t;
+  tctx_init(&t, 1000000);
+  /* A box array cut by the end of the text inside a list: the two
+   * complete boxes kept, the cut one counted as truncated. Cut under a
+   * box key: the object counted once, whether it had no box yet or
+   * already a keyed one; an object with only a fallback box ("foo") keeps
+   * that box and the cut keyed one is counted. A cut [label, box] pair,
+   * and the two-corner form cut in its second corner: one each. */
+  expect_drops(&t, "[[1,2,3,4],[5,6,7,8],[9,10,11", 2, 0, 0, 1);
+  expect_drops(&t, "[[1,2,3,4],[5,6,7,8],[NaN, 10", 2, 0, 0, 1);
+  expect_drops(&t, "{\"bbox_2d\": [5,6,", 0, 0, 0, 1);
+  expect_drops(&t, "{\"bbox_2d\": [1,2,3,4], \"bbox\": [5,", 0, 0, 0, 1);
+  expect_drops(&t, "{\"foo\": [1,2,3,4], \"bbox_2d\": [5,6", 1, 0, 0, 1);
+  expect_drops(&t, "[[\"cat\", [1,2,3,4]], [\"dog\", [5,6", 1, 0, 0, 1);
+  expect_drops(&t, "[[[1,2],[3,4]], [[5,6],[7", 1, 0, 0, 1);
+  /* Not counted: every item complete (only the list is cut), nothing of
+   * the next item read yet, a bracket in prose at the top level, and an
+   * array closed by an outer closer rather than cut by the end. */
+  expect_drops(&t, "[[1,2,3,4],[5,6,7,8]", 2, 0, 0, 0);
+  expect_drops(&t, "[[1,2,3,4],[", 1, 0, 0, 0);
+  expect_drops(&t, "as shown in [1", 0, 0, 0, 0);
+  expect_drops(&t, "[1, 2, 3", 0, 0, 0, 0);
+  expect_drops(&t, "[{\"bbox_2d\": [5,6}, [0,0,1,1]]", 1, 0, 0, 0);
+  /* Non-finite coordinates as words (Python's json: NaN, Infinity,
+   * -Infinity; Python's float repr: nan, inf, -inf): a box dropped as
+   * not finite, under a box key, bare, in a [label, box] pair, or as
+   * two corners. */
+  expect_drops(&t, "{\"bbox_2d\": [NaN, 0, 10, 10]}", 0, 1, 0, 0);
+  expect_drops(&t, "[{\"bbox_2d\": [0, 0, Infinity, 10], \"label\": \"a\"}]", 0, 1, 0, 0);
+  expect_drops(&t, "[Infinity, 0, 10, 10]", 0, 1, 0, 0);
+  expect_drops(&t, "[-Infinity, 0, 10, 10]", 0, 1, 0, 0);
+  expect_drops(&t, "the box is [nan, 0, 10, 10].", 0, 1, 0, 0);
+  expect_drops(&t, "[0, 0, inf, 10] [0, -inf, 10, 10]", 0, 2, 0, 0);
+  expect_drops(&t, "[[\"cat\", [NaN, 0, 10, 10]], [\"dog\", [0, 0, 1, 1]]]", 1, 1, 0, 0);
+  expect_drops(&t, "[[NaN, 0], [10, 10]]", 0, 1, 0, 0);
+  /* Under a box key but not 4 items: not 4 numbers, as before. */
+  expect_drops(&t, "{\"bbox_2d\": [NaN, 0, 10]}", 0, 0, 1, 0);
+  /* Not boxes: other words, other spellings (NAN, -nan: not what Python
+   * writes), a longer word, 3 or 5 items outside a box key. */
+  expect_drops(&t, "[nan, bread, milk, eggs]", 0, 0, 0, 0);
+  expect_drops(&t, "[NAN, 0, 1, 1] [-nan, 0, 1, 1] [Infinityx, 0, 1, 1]", 0, 0, 0, 0);
+  expect_drops(&t, "[NaN, 1, 2] [nan, 0, 1, 1, 2]", 0, 0, 0, 0);
+  /* The explanation names them. */
+  rk__boxes bs = scan(&t, "[[1,2,3,4],[5,6,7,8],[9,10,11");
+  rk__boxes_convert(&bs, RK__BOX_XYXY, 1, 1);
+  char d[200];
+  rk__boxes_describe(&bs, "predicted", d, sizeof d);
+  ASSERT_EQ_STR(d, "2 predicted boxes (1 invalid dropped: 1 truncated)");
+  bs = scan(&t, "{\"bbox_2d\": [NaN, 0, 10, 10]}");
+  rk__boxes_convert(&bs, RK__BOX_XYXY, 1, 1);
+  rk__boxes_describe(&bs, "predicted", d, sizeof d);
+  ASSERT_EQ_STR(d, "0 predicted boxes (1 invalid dropped: 1 not finite or |x| > 1e15)");
+  tctx_done(&t);
+  /* End to end, in detection's explanation: GT [0,0,10,10]; the answer's
+   * kept box [0,0,10,10] matches (IoU 1), pos 1, completeness 1:
+   * 0.7 + 0.3 = 1; the dropped boxes are not predictions. */
+  e2e_result r = e2e_score(e2e_spec("detection", ""),
+                           e2e_rec("[[0,0,10,10]]", "[[0,0,10,10],[5,6,7"));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box (1 invalid dropped: 1 truncated)");
+  r = e2e_score(e2e_spec("detection", ""),
+                e2e_rec("[[0,0,10,10]]", "[0,0,10,10] [NaN, 0, 10, 10]"));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box (1 invalid dropped: 1 not finite or |x| > 1e15)");
 }
 
 TEST(scan_hostile) {
@@ -1144,6 +1232,9 @@ TEST(load_one_same_as_general) {
       {"<answer>{\"other\": [1, 2, 3, 4]}</answer>", 0, 1, 2, 3, 4, "answer tag"},    /* no box key */
       {"<answer>[1, 2, 3, 4, 5]</answer>", 0, 0, 0, 0, 0, NULL},                     /* 5 numbers */
       {"<answer>[5, 2, 3, 4]</answer>", 0, 0, 0, 0, 0, NULL},                        /* x2 < x1 */
+      {"<answer>{\"bbox_2d\": [NaN, 0, 10, 10]}</answer>", 0, 0, 0, 0, 0, NULL},    /* not finite */
+      {"<answer>[1, 2, 3, 4] [-Infinity, 0, 1, 1]</answer>", 0, 1, 2, 3, 4, "answer tag"},
+      {"<answer>[[1, 2, 3, 4], [5, 6", 0, 1, 2, 3, 4, "unclosed answer tag"},       /* cut */
   };
   rk__boxargs a;
   memset(&a, 0, sizeof a);
@@ -1210,7 +1301,7 @@ TEST(load_one_same_as_general) {
 TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes),
           TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(scan_json_list),
           TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
-          TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_hostile), TEST_ENTRY(convert),
+          TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_dropped_counted), TEST_ENTRY(scan_hostile), TEST_ENTRY(convert),
           TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding),
           TEST_ENTRY(e2e_coords_shared), TEST_ENTRY(scan_numbers_like_strtod),
           TEST_ENTRY(scan_flat_arrays), TEST_ENTRY(scan_json_tree_same_as_text),
