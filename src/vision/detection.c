@@ -568,16 +568,26 @@ static rk_status vrft_score(const det_cfg *cfg, rk__call *c, rk__boxes *pred,
     while (k < np && ps[k].i < i) k++;
     row[i] = k;
   }
-  size_t U = 0;
+  size_t U = 0, clamped = 0;
   for (size_t i = 0; i < P; i++) {
-    const rk__box *b = &pred->b[i];
+    rk__box *b = &pred->b[i];
     int dup = 0;
     for (size_t k = 0; k < U && !dup; k++) {
       const rk__box *q = &pred->b[ord[k]];
       dup = q->x1 == b->x1 && q->y1 == b->y1 && q->x2 == b->x2 && q->y2 == b->y2;
     }
     if (dup) continue;
-    if (isnan(pred->b[i].conf)) pred->b[i].conf = 1.0;
+    /* A confidence outside [0, 1] is clamped to it, before the order is
+     * taken: otherwise a matched box at 5 (or an unmatched one at -5,
+     * earning 1 - c = 6) would pay for other boxes' shortfall in the
+     * mean, and a box above 1 would be visited before honest boxes at 1.
+     * (Visual-RFT clips only the mean.) Missing or not a number: 1. */
+    if (isnan(b->conf)) {
+      b->conf = 1.0;
+    } else if (!(b->conf >= 0 && b->conf <= 1)) {
+      b->conf = b->conf > 1 ? 1.0 : 0.0;
+      clamped++;
+    }
     size_t k = U++; /* insertion: stable by descending confidence */
     while (k > 0 && pred->b[ord[k - 1]].conf < b->conf) ord[k] = ord[k - 1], k--;
     ord[k] = i;
@@ -617,9 +627,13 @@ static rk_status vrft_score(const det_cfg *cfg, rk__call *c, rk__boxes *pred,
     rk__fmt_double(a, r_iou);
     rk__fmt_double(b, r_conf);
     rk__fmt_double(t, cfg->thr);
+    char cl[64] = "";
+    if (clamped)
+      snprintf(cl, sizeof cl, " (%zu confidence%s outside [0, 1] clamped)", clamped,
+               clamped == 1 ? "" : "s");
     rk__explain(c, "%s from %s (%zu after dropping duplicates); matched %zu of %zu gt at IoU>%s; "
-                   "R_iou %s, R_conf %s",
-                pd, how, P, nm, G, t, a, b);
+                   "R_iou %s, R_conf %s%s",
+                pd, how, P, nm, G, t, a, b, cl);
   }
   return RK_STATUS_OK;
 }

@@ -847,6 +847,61 @@ TEST(e2e_detection_visual_rft) {
   ASSERT_E2E(r, 2, "ok");
 }
 
+TEST(e2e_visual_rft_confidences) {
+  const char *conf = "{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\","
+                     " \"output\": \"confidence\"}}}";
+  const char *iou = "{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\","
+                    " \"output\": \"iou\"}}}";
+  const char *sum = "{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\"}}}";
+  /* Above 1, clamped to 1: GT [0,0,10,10]; [0,0,10,10]@1.5 matched, earns
+   * 1 (not 1.5); [50,50,60,60]@.5 unmatched, earns 1 - .5:
+   * R_conf = (1 + .5) / 2 = .75 (unclamped: (1.5 + .5) / 2 = 1). */
+  e2e_result r = e2e_score(conf, e2e_rec("[[0,0,10,10]]",
+                                         "[{'Position': [0,0,10,10], 'Confidence': 1.5},"
+                                         " {'Position': [50,50,60,60], 'Confidence': 0.5}]"));
+  ASSERT_E2E(r, 0.75, "ok");
+  ASSERT_CONTAINS(r.explain, "R_conf 0.75 (1 confidence outside [0, 1] clamped)");
+  /* Below 0, clamped to 0: [0,0,10,10]@.5 matched earns .5;
+   * [50,50,60,60]@-1 unmatched earns 1 - 0 = 1 (not 1 - (-1) = 2):
+   * R_conf = (.5 + 1) / 2 = .75 (unclamped: 2.5 / 2, clipped to 1). */
+  r = e2e_score(conf, e2e_rec("[[0,0,10,10]]",
+                              "[{'Position': [0,0,10,10], 'Confidence': 0.5},"
+                              " {'Position': [50,50,60,60], 'Confidence': -1}]"));
+  ASSERT_E2E(r, 0.75, "ok");
+  /* Clamped before the order: [0,0,10,8]@1 (IoU .8) then [0,0,10,9]@5
+   * (IoU .9) are both at 1, visited in the answer's order: the first
+   * takes the GT, R_iou = .8 / max(1, 2) = .4 (unclamped, the 5 goes
+   * first: .9 / 2 = .45). */
+  r = e2e_score(iou, e2e_rec("[[0,0,10,10]]",
+                             "[{'Position': [0,0,10,8], 'Confidence': 1},"
+                             " {'Position': [0,0,10,9], 'Confidence': 5}]"));
+  ASSERT_E2E(r, 0.4, "ok");
+  /* Not a number ("high"): counts as missing, 1. GT [0,0,10,10],
+   * [20,20,30,30]; [0,0,10,10]@"high" matched earns 1, [50,50,60,60]@.25
+   * unmatched earns .75: R_conf = 1.75 / 2 = .875; R_iou = 1 / max(2, 2)
+   * = .5; sum 1.375. */
+  r = e2e_score(sum, e2e_rec("[[0,0,10,10], [20,20,30,30]]",
+                             "[{'Position': [0,0,10,10], 'Confidence': 'high'},"
+                             " {'Position': [50,50,60,60], 'Confidence': 0.25}]"));
+  ASSERT_E2E(r, 1.375, "ok");
+  /* Empty GT, boxes predicted: nothing matches; R_iou = 0 / max(0, 2) =
+   * 0; R_conf = ((1 - .2) + (1 - .6)) / 2 = .6: sum .6. Without a
+   * confidence (1): R_conf = 1 - 1 = 0, sum 0. */
+  r = e2e_score(sum, e2e_rec("[]", "[{'Position': [0,0,10,10], 'Confidence': 0.2},"
+                                   " {'Position': [50,50,60,60], 'Confidence': 0.6}]"));
+  ASSERT_E2E(r, 0.6, "ok");
+  r = e2e_score(sum, e2e_rec("[]", "[0,0,10,10]"));
+  ASSERT_E2E(r, 0, "ok");
+  /* An empty answer against a GT: R_iou = 0 / max(1, 0) = 0; R_conf = 0
+   * (no prediction to average): 0. */
+  r = e2e_score(sum, e2e_rec("[[0,0,10,10]]", ""));
+  ASSERT_E2E(r, 0, "ok");
+  /* Zero-area prediction [5,5,5,9]@.3: IoU 0 with [0,0,10,10], unmatched:
+   * R_iou 0, R_conf 1 - .3 = .7. */
+  r = e2e_score(sum, e2e_rec("[[0,0,10,10]]", "[{'Position': [5,5,5,9], 'Confidence': 0.3}]"));
+  ASSERT_E2E(r, 0.7, "ok");
+}
+
 /* ----------------------------------------------- detection_hungarian */
 
 TEST(e2e_detection_hungarian) {
@@ -1230,7 +1285,8 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(hungarian_levels_agree), TEST_ENTRY(vr1_costs_levels),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
-          TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_detection_hungarian),
+          TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
+          TEST_ENTRY(e2e_detection_hungarian),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
