@@ -1012,6 +1012,53 @@ TEST(e2e_detection_prf) {
                   "thresholds");
 }
 
+/* ------------------------------------------ empty and degenerate inputs */
+
+TEST(e2e_empty_and_degenerate) {
+  const char *hun = "{\"reward\": {\"fn\": \"detection_hungarian\"}}";
+  const char *hun_pr = "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\":"
+                       " \"pr_mean\"}}}";
+  const char *prf = "{\"reward\": {\"fn\": \"detection_prf\"}}";
+  const char *det = "{\"reward\": {\"fn\": \"detection\"}}";
+  const char *det_drop = "{\"reward\": {\"fn\": \"detection\", \"args\": {\"drop_degenerate\": true}}}";
+  const char *map = "{\"reward\": {\"fn\": \"coco_map\"}}";
+  /* detection_hungarian, empty GT and a box predicted: precision =
+   * recall = 0. The format part is inverted for empty GT: a JSON answer
+   * (format 1) gives (0 + 0 + 0) / 3 = 0, an answer that is not JSON
+   * (format 0, inverted 1) (0 + 0 + 1) / 3 = 1/3; pr_mean 0 either way. */
+  ASSERT_E2E(e2e_score(hun, e2e_rec("[]", "[[0,0,10,10]]")), 0, "ok");
+  ASSERT_E2E(e2e_score(hun, e2e_rec("[]", "I see [0,0,10,10]")), 1.0 / 3.0, "ok");
+  ASSERT_E2E(e2e_score(hun_pr, e2e_rec("[]", "I see [0,0,10,10]")), 0, "ok");
+  /* detection_prf: one side empty: 0 (an empty answer; an empty list of
+   * GT with a box predicted). */
+  e2e_result r = e2e_score(prf, e2e_rec("[[0,0,10,10]]", ""));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "one side empty: 0");
+  ASSERT_E2E(e2e_score(prf, e2e_rec("[]", "[0,0,10,10]")), 0, "ok");
+  /* Zero-area boxes are valid and score IoU 0.
+   * detection (vlm_r1): GT [0,0,10,10], prediction [5,5,5,9] unmatched:
+   * pos 0, completeness 1 - (1/1 + 1/1) / 2 = 0: 0; it is counted as a
+   * prediction. The same zero-area box on both sides: IoU 0, 0. With
+   * drop_degenerate it is dropped: nothing predicted, 0. */
+  r = e2e_score(det, e2e_rec("[[0,0,10,10]]", "[5,5,5,9]"));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box from");
+  ASSERT_E2E(e2e_score(det, e2e_rec("[[5,5,5,9]]", "[5,5,5,9]")), 0, "ok");
+  r = e2e_score(det_drop, e2e_rec("[[0,0,10,10]]", "[5,5,5,9]"));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "0 predicted boxes (1 invalid dropped: 1 zero width or height)");
+  /* detection_prf: [0,0,10,10] (IoU 1) and [5,5,5,9] (IoU 0) against GT
+   * [0,0,10,10]: TP 1, P 1/2, R 1, F1 = 2 (1/2) / (3/2) = 2/3. */
+  ASSERT_E2E(e2e_score(prf, e2e_rec("[[0,0,10,10]]", "[0,0,10,10] [5,5,5,9]")), 2.0 / 3.0, "ok");
+  /* coco_map: the zero-area box first, then the exact one, both scored
+   * 1.0 (answer order): a false positive, then a true positive. rc =
+   * [0, 1], precision [0, 1/2] made monotone [1/2, 1/2]; every recall
+   * threshold reads 1/2 (1 / (2 + eps)), at every IoU threshold: AP .5.
+   * The zero-area box's area 0 lies in the "all" range [0, 1e10], so it
+   * is not ignored. */
+  ASSERT_E2E(e2e_score(map, e2e_rec("[[0,0,10,10]]", "[5,5,5,9] [0,0,10,10]")), 0.5, "ok");
+}
+
 /* ------------------------------------------- references with no box */
 
 /* The multi-box rewards, each with its value when both sides are empty
@@ -1286,7 +1333,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
-          TEST_ENTRY(e2e_detection_hungarian),
+          TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
