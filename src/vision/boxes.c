@@ -24,6 +24,7 @@
 
 #include "json/json.h"
 #include "text/extract.h"
+#include "text/normalize.h"
 #include "vision/boxes.h"
 
 #ifdef __SSE2__
@@ -1708,7 +1709,8 @@ static size_t first_bracket(const char *p, size_t i, size_t n);
 
 /* Whether a reference in which the scanner found no box (and dropped
  * none) says "no objects" on purpose: an empty JSON list, or a string
- * whose only brackets are one empty list ("[]", "```json\n[]\n```").
+ * whose only brackets are one empty list ("[]", "```json\n[]\n```"), or
+ * the string "None".
  * Anything else with no box in it (null, a number, true, "garbage",
  * "[1, 2]", a list of strings) is a broken dataset row, not an image
  * without objects: scoring it as empty ground truth would hand 1 to
@@ -1718,6 +1720,13 @@ static int ref_is_empty_list(const rk__jval *rv) {
   if (rv->type != RK__JSTR) return 0;
   const char *p = rv->u.str.p;
   size_t n = rv->u.str.n, i = first_bracket(p, 0, n);
+  /* VLM-R1's datasets write an image without objects as the solution
+   * "None" (its reward lower-cases and strips a final '.'). */
+  rk__str t = rk__text_trim(rv->u.str);
+  if (t.n && t.p[t.n - 1] == '.') t.n--;
+  if (t.n == 4 && (t.p[0] | 32) == 'n' && (t.p[1] | 32) == 'o' && (t.p[2] | 32) == 'n' &&
+      (t.p[3] | 32) == 'e')
+    return 1;
   if (i >= n || p[i] != '[') return 0;
   i = skip_ws(p, i + 1, n);
   return i < n && p[i] == ']' && first_bracket(p, i + 1, n) == n;

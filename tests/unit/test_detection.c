@@ -1083,12 +1083,15 @@ TEST(e2e_reference_with_no_box) {
       {"\"garbage\"", "reference is a string with no box in it (\"garbage\")"},
       {"\"[1, 2]\"", "reference is a string with no box in it (\"[1, 2]\")"},
       {"\"[] [1]\"", "reference is a string with no box in it (\"[] [1]\")"},
+      {"\"Nonexistent\"", "reference is a string with no box in it (\"Nonexistent\")"},
       {"[1, 2]", "reference is a list of 2 items with no box in it ([1, 2])"},
       {"{\"a\": 1}", "reference is an object with no box in it ({\"a\": 1})"}};
   /* Empty ground truth on purpose: an empty list, as JSON or in a string
    * (alone or in a code fence). */
   static const char *const empty[] = {"[]", "\"[]\"", "\"```json\\n[ ]\\n```\"",
-                                      "\"no objects: []\""};
+                                      "\"no objects: []\"",
+                                      /* VLM-R1's datasets: the solution "None" */
+                                      "\"None\"", "\" none. \""};
   for (size_t f = 0; f < sizeof g_multi_fn / sizeof g_multi_fn[0]; f++) {
     static char spec[2048]; /* e2e_spec's buffer is reused by the next call */
     memcpy(spec, e2e_spec(g_multi_fn[f], g_multi_args[f]), sizeof spec);
