@@ -150,6 +150,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(!isnan(v));
     }
     if ((b->x2 - b->x1) * (b->y2 - b->y1) > 0) CHECK(fabs(rk__box_iou(b, b) - 1) < 1e-12);
+    /* The safe helpers: every box with positive sides is 1 against itself,
+     * however small, and both stay in range. */
+    if (b->x2 > b->x1 && b->y2 > b->y1) {
+      CHECK(rk__box_iou_safe(b, b) == 1 && rk__box_giou_safe(b, b) == 1);
+    }
+    for (size_t j = 0; j < bs.n && j < 16; j++) {
+      double is = rk__box_iou_safe(b, &bs.b[j]), gs = rk__box_giou_safe(b, &bs.b[j]);
+      CHECK(is >= 0 && is <= 1 + 1e-12 && gs >= -1 - 1e-12 && gs <= 1 + 1e-12);
+    }
   }
   /* COCO: the first half is GT, the rest detections. */
   if (bs.n >= 2) {

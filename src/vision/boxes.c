@@ -17,6 +17,7 @@
  * Not for: matching and scoring (iou.c, detection.c, hungarian.c, coco_map.c).
  */
 #define _DEFAULT_SOURCE /* strict C17 mode: POSIX and BSD names */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1461,6 +1462,78 @@ double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b) {
   double inter = ix1 < ix2 && iy1 < iy2 ? (ix2 - ix1 + 1) * (iy2 - iy1 + 1) : 0.0;
   double u = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1) - inter;
   return u != 0 ? inter / u : 0.0;
+}
+
+/* Multiplies the four coordinates of one axis of two boxes by 2^-e, e the
+ * binary exponent of their enclosing extent, so that the extent lands in
+ * [1, 2). A power of two changes only the exponent: the scaled
+ * coordinates are exact (unless one falls below DBL_MIN, 2^-1022 of an
+ * extent of ~1, which moves no area by a visible amount), and every
+ * difference and product of the plain formula is then the scaled one. */
+static void rescale_axis(double *a1, double *a2, double *b1, double *b2) {
+  double lo = fmin(*a1, *b1), hi = fmax(*a2, *b2);
+  double ext = hi - lo;
+  int e;
+  if (isinf(ext)) /* coordinates near DBL_MAX: halve first, cannot overflow */
+    e = ilogb(hi * 0.5 - lo * 0.5) + 1;
+  else if (ext > 0)
+    e = ilogb(ext);
+  else
+    return; /* all four equal: every side on this axis is 0 */
+  *a1 = ldexp(*a1, -e), *a2 = ldexp(*a2, -e);
+  *b1 = ldexp(*b1, -e), *b2 = ldexp(*b2, -e);
+}
+
+static double iou_rescaled(const rk__box *pa, const rk__box *pb, int giou) {
+  /* IoU and GIoU are ratios of areas, and scaling x by sx and y by sy
+   * multiplies every area (I, both boxes, U, C) by sx * sy: the ratios do
+   * not change. With each axis' enclosing extent brought to [1, 2) no
+   * product can overflow, and none underflows unless the result is itself
+   * below about 2^-340: when the boxes overlap, the longer of their two
+   * sides on an axis is at least half its extent, and IoU >= t then needs
+   * I >= t^3 / 4 (IoU <= the ratio of the areas, each way). Then the
+   * plain formula below (rk__box_iou's and rk__box_giou's) gives the
+   * ratio; identical boxes score exactly 1. */
+  rk__box a = *pa, b = *pb;
+  rescale_axis(&a.x1, &a.x2, &b.x1, &b.x2);
+  rescale_axis(&a.y1, &a.y2, &b.y1, &b.y2);
+  double iw = rk__mn(a.x2, b.x2) - rk__mx(a.x1, b.x1);
+  double ih = rk__mn(a.y2, b.y2) - rk__mx(a.y1, b.y1);
+  double inter = iw > 0 && ih > 0 ? iw * ih : 0.0;
+  double u = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
+  double iou = u > 0 ? inter / u : 0.0;
+  if (!giou) return iou;
+  double cw = rk__mx(a.x2, b.x2) - rk__mn(a.x1, b.x1);
+  double ch = rk__mx(a.y2, b.y2) - rk__mn(a.y1, b.y1);
+  double cc = cw * ch;
+  return cc > 0 ? iou - (cc - u) / cc : iou;
+}
+
+/* 1 when w * h = p underflowed: p below DBL_MIN although w and h are
+ * both > 0 (a tiny box, not a zero-area one). */
+static inline int area_uflow(double w, double h, double p) { return w > 0 && h > 0 && p < DBL_MIN; }
+
+/* 1 when every product of the plain IoU / GIoU formula is exact enough:
+ * the overlap, both areas and the enclosing box are 0 only with a side
+ * <= 0, never below DBL_MIN otherwise, and the union and the enclosing
+ * area are finite. Boxes of ordinary sizes always pass. */
+static int box_products_ok(const rk__box *a, const rk__box *b) {
+  double iw = rk__mn(a->x2, b->x2) - rk__mx(a->x1, b->x1);
+  double ih = rk__mn(a->y2, b->y2) - rk__mx(a->y1, b->y1);
+  double cw = rk__mx(a->x2, b->x2) - rk__mn(a->x1, b->x1);
+  double ch = rk__mx(a->y2, b->y2) - rk__mn(a->y1, b->y1);
+  double aw = a->x2 - a->x1, ah = a->y2 - a->y1, bw = b->x2 - b->x1, bh = b->y2 - b->y1;
+  return !area_uflow(iw, ih, iw * ih) && !area_uflow(aw, ah, aw * ah) &&
+         !area_uflow(bw, bh, bw * bh) && !area_uflow(cw, ch, cw * ch) && cw * ch <= DBL_MAX &&
+         aw * ah + bw * bh <= DBL_MAX;
+}
+
+double rk__box_iou_safe(const rk__box *a, const rk__box *b) {
+  return box_products_ok(a, b) ? rk__box_iou(a, b) : iou_rescaled(a, b, 0);
+}
+
+double rk__box_giou_safe(const rk__box *a, const rk__box *b) {
+  return box_products_ok(a, b) ? rk__box_giou(a, b) : iou_rescaled(a, b, 1);
 }
 
 /* ------------------------------------------------------ reward args */

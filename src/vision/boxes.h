@@ -119,6 +119,17 @@ static inline double rk__box_giou(const rk__box *a, const rk__box *b) {
   return cc > 0 ? iou - (cc - u) / cc : iou;
 }
 
+/* rk__box_iou and rk__box_giou, right for every pair of valid boxes: when
+ * a plain product leaves the normal double range (an area, the overlap or
+ * the enclosing box below DBL_MIN while its sides are > 0, e.g. sides of
+ * 1e-200; or a sum above DBL_MAX), the ratio is computed on coordinates
+ * rescaled per axis by a power of two; otherwise the plain helper's
+ * result, bit for bit. The single-box rewards (iou.c) use these.
+ * detection.c keeps the plain helpers, which its vectorised loops repeat
+ * operation for operation. */
+double rk__box_iou_safe(const rk__box *a, const rk__box *b);
+double rk__box_giou_safe(const rk__box *a, const rk__box *b);
+
 /* VLM-R1 REC iou: intersection over inclusive pixels (max(0, min(x2)-1 -
  * max(x1) + 1) only when strictly overlapping), union of plain areas. */
 double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b);

@@ -70,9 +70,9 @@ static int grounding_compile(rk__argctx *ac, void **out) { return one_compile(ac
 
 static double metric_of(int m, const rk__box *a, const rk__box *b) {
   switch (m) {
-    case M_GIOU: return rk__box_giou(a, b);
+    case M_GIOU: return rk__box_giou_safe(a, b);
     case M_IOU_VLMR1: return rk__box_iou_vlmr1(a, b);
-    default: return rk__box_iou(a, b);
+    default: return rk__box_iou_safe(a, b);
   }
 }
 

@@ -141,6 +141,71 @@ TEST(vlmr1_iou) {
 
 /* -------------------------------------------------------------- scanner */
 
+TEST(iou_extreme_sizes) {
+  /* Boxes whose areas underflow or overflow a double. The plain
+   * products give 0 (or 0/0, inf/inf) there; IoU and GIoU are ratios of
+   * areas and do not depend on the unit, so the answers are the same as
+   * for the boxes in units of u. With u = 2^-700 the values below are
+   * exact in binary. */
+  double u = 0x1p-700;
+  /* Identical boxes: IoU 1, GIoU 1 (C = U = I). */
+  rk__box t = B(0, 0, 1e-200, 1e-200);
+  ASSERT_NEAR(rk__box_iou_safe(&t, &t), 1, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&t, &t), 1, 0);
+  /* [0,0,2u,u] vs [u,0,3u,u]: I = u*u, areas 2u^2 each, U = 3u^2, IoU 1/3;
+   * C = 3u * u = U, so GIoU = IoU = 1/3. */
+  rk__box a = B(0, 0, 2 * u, u), b = B(u, 0, 3 * u, u);
+  ASSERT_NEAR(rk__box_iou_safe(&a, &b), 1.0 / 3.0, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&a, &b), 1.0 / 3.0, 0);
+  /* Disjoint [0,0,u,u] vs [2u,0,3u,u]: I = 0, U = 2u^2, C = 3u^2:
+   * GIoU = 0 - (3 - 2)/3 = -1/3 (the plain products: U = C = 0, GIoU 0). */
+  rk__box c = B(0, 0, u, u), d = B(2 * u, 0, 3 * u, u);
+  ASSERT_NEAR(rk__box_iou_safe(&c, &d), 0, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&c, &d), -1.0 / 3.0, 0);
+  /* A sliver of width u and height 2^600 (area 2^-100, normal) inside a
+   * 2^600 square: I = area of the sliver = 2^-100, U = 2^1200 overflows
+   * the plain sum; IoU = 2^-100 / 2^1200 = 2^-1300, which is below the
+   * smallest double: 0 is the right rounding. The square against itself
+   * (area 2^1200 = inf in plain products) is 1. */
+  rk__box sq = B(0, 0, 0x1p600, 0x1p600), sl = B(0, 0, u, 0x1p600);
+  ASSERT_NEAR(rk__box_iou_safe(&sq, &sl), 0, 0);
+  ASSERT_NEAR(rk__box_iou_safe(&sq, &sq), 1, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&sq, &sq), 1, 0);
+  /* Coordinates at the ends of the double range: the extent 2e308 itself
+   * overflows. [-1e308, 0, 1e308, 1] vs [0, 0, 1e308, 1]: I = 1e308 * 1,
+   * U = 2e308 * 1, IoU = 1/2; C = U, GIoU = 1/2. */
+  rk__box h = B(-1e308, 0, 1e308, 1), hh = B(0, 0, 1e308, 1);
+  ASSERT_NEAR(rk__box_iou_safe(&h, &hh), 0.5, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&h, &hh), 0.5, 0);
+  ASSERT_NEAR(rk__box_iou_safe(&h, &h), 1, 0);
+  /* Zero-area boxes stay as the plain formula has them (see hand_iou):
+   * two equal points 0, a zero-width box inside a square 0. */
+  rk__box p = B(3e-200, 3e-200, 3e-200, 3e-200);
+  ASSERT_NEAR(rk__box_iou_safe(&p, &p), 0, 0);
+  ASSERT_NEAR(rk__box_giou_safe(&p, &p), 0, 0);
+}
+
+TEST(iou_safe_same_bits_as_plain) {
+  /* On ordinary boxes (sides from 1e-3 to 2e15) the safe helpers are the
+   * plain ones bit for bit: the published vectors above stay what they
+   * were. 20000 random pairs, memcmp (so -0 and +0 would differ). */
+  unsigned s = 12345;
+  for (int it = 0; it < 20000 && !rk_t_failed_; it++) {
+    double x[8];
+    for (int q = 0; q < 8; q++) {
+      s = s * 1103515245u + 12345u;
+      double r = (double)(s >> 8) / 16777216.0;
+      x[q] = it % 3 == 0 ? r * 2e15 - 1e15 : it % 3 == 1 ? (double)((s >> 8) % 7) : r * 1e-1;
+    }
+    rk__box a = B(fmin(x[0], x[2]), fmin(x[1], x[3]), fmax(x[0], x[2]), fmax(x[1], x[3]));
+    rk__box b = B(fmin(x[4], x[6]), fmin(x[5], x[7]), fmax(x[4], x[6]), fmax(x[5], x[7]));
+    double i0 = rk__box_iou(&a, &b), i1 = rk__box_iou_safe(&a, &b);
+    double g0 = rk__box_giou(&a, &b), g1 = rk__box_giou_safe(&a, &b);
+    if (memcmp(&i0, &i1, sizeof i0) || memcmp(&g0, &g1, sizeof g0))
+      RK_T_FAIL_("pair %d: iou %a vs %a, giou %a vs %a", it, i0, i1, g0, g1);
+  }
+}
+
 TEST(scan_json_list) {
   tctx t;
   tctx_init(&t, 1000000);
@@ -921,6 +986,49 @@ TEST(e2e_giou_grounding) {
                   "treshold");
 }
 
+TEST(e2e_single_box_edges) {
+  /* Tiny boxes end to end: [0,0,1e-200,1e-200] against itself is IoU 1
+   * and GIoU 1 (identical boxes), whatever the unit; the plain products
+   * (area 1e-400 = 0) gave 0. */
+  const char *tiny = "{\"response\": \"[0,0,1e-200,1e-200]\", \"reference\": [0,0,1e-200,1e-200]}";
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"iou\"}}", tiny);
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"giou\"}}", tiny);
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\", \"args\": {\"threshold\": 0.5}}}", tiny);
+  ASSERT_E2E(r, 1, "ok");
+  /* [0,0,1e-200,1e-200] vs [2e-200,0,3e-200,1e-200]: I = 0, U = 2e-400,
+   * C = 3e-200 * 1e-200 = 3e-400; GIoU = 0 - (3 - 2)/3 = -1/3 (to the
+   * rounding of the decimal inputs). */
+  r = e2e_score("{\"reward\": {\"fn\": \"giou\"}}",
+                "{\"response\": \"[0,0,1e-200,1e-200]\", \"reference\": [2e-200,0,3e-200,1e-200]}");
+  ASSERT_E2E(r, -1.0 / 3.0, "ok");
+  /* giou and grounding with no box in the answer: unparseable, 0 (also
+   * with the shifted scale, where a real answer scores >= 0). */
+  const char *nobox = "{\"response\": \"<answer>I cannot find it</answer>\", \"reference\": [0,0,1,1]}";
+  r = e2e_score("{\"reward\": {\"fn\": \"giou\"}}", nobox);
+  ASSERT_E2E(r, 0, "unparseable");
+  ASSERT_CONTAINS(r.explain, "no box to score");
+  r = e2e_score("{\"reward\": {\"fn\": \"giou\", \"args\": {\"scale\": \"shifted\"}}}", nobox);
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\"}}", nobox);
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\", \"args\": {\"threshold\": 0.5}}}", nobox);
+  ASSERT_E2E(r, 0, "unparseable");
+  /* A reference without a usable box: a word, or only an inverted box
+   * (x2 < x1, dropped). */
+  r = e2e_score("{\"reward\": {\"fn\": \"giou\"}}",
+                "{\"response\": \"[0,0,1,1]\", \"reference\": \"nothing\"}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "reference has no box");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\"}}",
+                "{\"response\": \"[0,0,1,1]\", \"reference\": [5,5,1,1]}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  r = e2e_score("{\"reward\": {\"fn\": \"grounding\", \"args\": {\"metric\": \"giou\"}}}",
+                "{\"response\": \"[0,0,1,1]\", \"reference\": []}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
 TEST(e2e_coords_shared) {
   /* The number 1000 is read as the convention "1000" (what `--arg
    * coords=1000` gives): [250,500,500,1000] on 200x100 -> [50,50,100,100]. */
@@ -1299,10 +1407,12 @@ TEST(load_one_same_as_general) {
 }
 
 TEST_MAIN(TEST_ENTRY(torchvision_int_boxes), TEST_ENTRY(torchvision_float_boxes),
-          TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(scan_json_list),
+          TEST_ENTRY(hand_iou), TEST_ENTRY(vlmr1_iou), TEST_ENTRY(iou_extreme_sizes),
+          TEST_ENTRY(iou_safe_same_bits_as_plain), TEST_ENTRY(scan_json_list),
           TEST_ENTRY(scan_visual_rft), TEST_ENTRY(scan_prose_and_pairs), TEST_ENTRY(scan_label_pairs),
-          TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_dropped_counted), TEST_ENTRY(scan_hostile), TEST_ENTRY(convert),
-          TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions), TEST_ENTRY(e2e_giou_grounding),
+          TEST_ENTRY(scan_truncated), TEST_ENTRY(scan_dropped_counted), TEST_ENTRY(scan_hostile),
+          TEST_ENTRY(convert), TEST_ENTRY(e2e_iou), TEST_ENTRY(e2e_conventions),
+          TEST_ENTRY(e2e_giou_grounding), TEST_ENTRY(e2e_single_box_edges),
           TEST_ENTRY(e2e_coords_shared), TEST_ENTRY(scan_numbers_like_strtod),
           TEST_ENTRY(scan_flat_arrays), TEST_ENTRY(scan_json_tree_same_as_text),
           TEST_ENTRY(answer_region_and_fences), TEST_ENTRY(scan_quick_shapes),
