@@ -10,6 +10,7 @@
  *
  * Not for: oriented 3D boxes (no rotation angle is read) or 2D boxes.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,30 @@
 
 /* ---------------------------------------------------------- formulas */
 
-double rk__geo_iou3d(const double a[6], const double b[6]) {
+/* Multiplies the four coordinates of one axis of two boxes by 2^-e, e the
+ * binary exponent of their enclosing extent, so that the extent lands in
+ * [1, 2). A power of two changes only the exponent, so the coordinates
+ * stay exact (one that falls below DBL_MIN, 2^-1022 of the extent, moves
+ * no volume by a visible amount). vision/boxes.c does the same for 2D. */
+static void rescale_axis(double *a1, double *a2, double *b1, double *b2) {
+  double lo = fmin(*a1, *b1), hi = fmax(*a2, *b2);
+  double ext = hi - lo;
+  int e;
+  if (isinf(ext)) /* coordinates near DBL_MAX: halve first, cannot overflow */
+    e = ilogb(hi * 0.5 - lo * 0.5) + 1;
+  else if (ext > 0)
+    e = ilogb(ext);
+  else
+    return;
+  *a1 = ldexp(*a1, -e), *a2 = ldexp(*a2, -e);
+  *b1 = ldexp(*b1, -e), *b2 = ldexp(*b2, -e);
+}
+
+/* The plain 3D IoU of corners a, b: 3D-R1's formula. */
+static double iou3d_plain(const double a[6], const double b[6], int *range_ok) {
   /* Axis-aligned 3D IoU (3D-R1 reward_functions.py): per axis overlap
    * max(0, min(hi) - max(lo)); I = product; U = vol(a) + vol(b) - I. */
+  *range_ok = 1;
   double inter = 1.0;
   for (int k = 0; k < 3; k++) {
     double lo = fmax(a[k], b[k]), hi = fmin(a[k + 3], b[k + 3]);
@@ -33,7 +55,30 @@ double rk__geo_iou3d(const double a[6], const double b[6]) {
   double va = (a[3] - a[0]) * (a[4] - a[1]) * (a[5] - a[2]);
   double vb = (b[3] - b[0]) * (b[4] - b[1]) * (b[5] - b[2]);
   double u = va + vb - inter;
+  /* Each box is at least as long as the overlap on every axis, so every
+   * side is > 0 here and each volume is >= I: an I below DBL_MIN means
+   * the products underflowed (sides of 1e-110: I = 1e-330 rounds to 0;
+   * sides near 1e-105 leave a subnormal I with few bits), and a U above
+   * DBL_MAX (or NaN, inf - inf) that they overflowed (sides of 1e103). */
+  *range_ok = inter >= DBL_MIN && u <= DBL_MAX;
   return u > 0 ? inter / u : 0.0;
+}
+
+double rk__geo_iou3d(const double a[6], const double b[6]) {
+  int ok;
+  double v = iou3d_plain(a, b, &ok);
+  if (ok) return v; /* every box of ordinary size: the plain bits */
+  /* IoU is a ratio of volumes; scaling axis k by s_k multiplies every
+   * volume (I, both boxes, U) by s_x s_y s_z, so it does not change the
+   * ratio. With each axis' enclosing extent in [1, 2) nothing overflows,
+   * and nothing underflows unless the IoU itself is below about 2^-340
+   * (the longer side on each axis is >= 1/2 of the extent, so IoU >= t
+   * needs I >= t^3 / 8). Identical boxes score exactly 1. */
+  double x[6], y[6];
+  memcpy(x, a, sizeof x);
+  memcpy(y, b, sizeof y);
+  for (int k = 0; k < 3; k++) rescale_axis(&x[k], &x[k + 3], &y[k], &y[k + 3]);
+  return iou3d_plain(x, y, &ok);
 }
 
 /* --------------------------------------------------------------- iou3d */
@@ -72,7 +117,13 @@ static int i3_compile(rk__argctx *ac, void **out) {
   return 0;
 }
 
-/* To corners; 0 when a size is not positive (invalid box). */
+/* Why a 3D box is invalid. */
+enum { I3_OK, I3_BAD_SIZE, I3_BAD_RANGE };
+
+/* To corners; I3_BAD_SIZE when a size is not positive, I3_BAD_RANGE when
+ * a corner is beyond 1e15 in absolute value. The 2D boxes drop the same
+ * coordinates (vision/boxes.c): no scene is that large in any unit, and
+ * such numbers in an answer are junk, not a box. */
 static int to_corners(const double *in, int fmt, double out[6]) {
   if (fmt == 1) {
     for (int k = 0; k < 3; k++) {
@@ -82,26 +133,39 @@ static int to_corners(const double *in, int fmt, double out[6]) {
   } else {
     memcpy(out, in, 6 * sizeof *out);
   }
+  for (int k = 0; k < 6; k++)
+    if (!(fabs(out[k]) <= 1e15)) return I3_BAD_RANGE;
   for (int k = 0; k < 3; k++)
-    if (!(out[k + 3] > out[k])) return 0;
-  return 1;
+    if (!(out[k + 3] > out[k])) return I3_BAD_SIZE;
+  return I3_OK;
 }
 
-/* Valid 6-number boxes of a scan; *nbad counts the invalid ones. */
-static double *boxes6(rk__call *c, const rk__nl *nl, int fmt, size_t *nb, size_t *nbad,
+/* Valid 6-number boxes of a scan; nbad[0] counts the boxes with a size
+ * <= 0, nbad[1] those with a coordinate beyond 1e15. */
+static double *boxes6(rk__call *c, const rk__nl *nl, int fmt, size_t *nb, size_t nbad[2],
                       size_t *ntotal) {
-  *nb = *nbad = *ntotal = 0;
+  *nb = nbad[0] = nbad[1] = *ntotal = 0;
   double *b = rk__arena_alloc(c->arena, (nl->ntup + 1) * 6 * sizeof *b);
   if (!b) return NULL;
   for (size_t i = 0; i < nl->ntup; i++) {
     if (nl->tup[i].len != 6) continue;
     ++*ntotal;
-    if (to_corners(nl->nums + nl->tup[i].off, fmt, b + 6 * *nb))
+    int why = to_corners(nl->nums + nl->tup[i].off, fmt, b + 6 * *nb);
+    if (why == I3_OK)
       ++*nb;
     else
-      ++*nbad;
+      ++nbad[why == I3_BAD_RANGE];
   }
   return b;
+}
+
+/* "1 with a size <= 0, 1 with |coordinate| > 1e15" into buf. */
+static void describe_bad(const size_t nbad[2], char *buf, size_t cap) {
+  int o = 0;
+  buf[0] = '\0';
+  if (nbad[0]) o = snprintf(buf, cap, "%zu with a size <= 0", nbad[0]);
+  if (nbad[1] && o >= 0 && (size_t)o < cap)
+    snprintf(buf + o, cap - (size_t)o, "%s%zu with |coordinate| > 1e15", o ? ", " : "", nbad[1]);
 }
 
 static rk_status i3_score(const void *v, rk__call *c, double *value) {
@@ -110,18 +174,21 @@ static rk_status i3_score(const void *v, rk__call *c, double *value) {
   rk__nl ref, ans;
   rk_status st = rk__geo_ref_scan(c, c->rec->reference, &ref);
   if (st != RK_STATUS_OK) return st;
-  size_t ng, ngbad, ngt;
-  double *g = boxes6(c, &ref, cfg->ref_fmt, &ng, &ngbad, &ngt);
+  size_t ng, ngbad[2], ngt;
+  double *g = boxes6(c, &ref, cfg->ref_fmt, &ng, ngbad, &ngt);
   if (!g) return rk__fail(c, "out of scratch memory");
   if (ng == 0) {
-    rk__explain(c, "reference has no valid 3D box of 6 numbers%s", ngbad ? " (all invalid)" : "");
+    char why[96] = "";
+    describe_bad(ngbad, why, sizeof why);
+    rk__explain(c, "reference has no valid 3D box of 6 numbers%s%s%s", why[0] ? " (all invalid: " : "",
+                why, why[0] ? ")" : "");
     return RK_STATUS_INVALID_REFERENCE;
   }
   rk__str text;
   st = rk__geo_answer(&cfg->ex, c, &text, &ans);
   if (st != RK_STATUS_OK) return st;
-  size_t np, npbad, npt;
-  double *p = boxes6(c, &ans, cfg->fmt, &np, &npbad, &npt);
+  size_t np, npbad[2], npt;
+  double *p = boxes6(c, &ans, cfg->fmt, &np, npbad, &npt);
   if (!p) return rk__fail(c, "out of scratch memory");
   if (npt == 0) {
     rk__explain(c, "no 3D box of 6 numbers in the answer");
@@ -154,8 +221,10 @@ static rk_status i3_score(const void *v, rk__call *c, double *value) {
     char a[32], b[32];
     rk__fmt_double(a, best);
     rk__fmt_double(b, *value);
-    char bad[48] = "";
-    if (npbad) snprintf(bad, sizeof bad, " (%zu invalid, counted 0)", npbad);
+    char bad[160] = "", why[96];
+    describe_bad(npbad, why, sizeof why);
+    if (npbad[0] + npbad[1])
+      snprintf(bad, sizeof bad, " (%zu invalid, counted 0: %s)", npbad[0] + npbad[1], why);
     rk__explain(c, "%zu predicted box%s%s vs %zu reference; best IoU %s; %s%s %s", npt,
                 npt == 1 ? "" : "es", bad, ng, a, i3_modes[cfg->mode],
                 cfg->threshold > 0 ? " of thresholded IoU" : "", b);
@@ -222,6 +291,26 @@ static int act_compile(rk__argctx *ac, void **out) {
   return 0;
 }
 
+/* l2, rmse or mean_abs of a - b with every difference scaled by 2^-e, e
+ * the exponent of the largest one, and the result scaled back, as hypot
+ * does: no square overflows or underflows unless it is negligible next
+ * to the largest (below 2^-1022 of it). For the few vectors where the
+ * plain sums leave the double range. */
+static double act_dist_scaled(int norm, const double *a, const double *b, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
+  if (m == 0 || isinf(m)) return m; /* equal vectors; or a difference past DBL_MAX */
+  int e = ilogb(m);
+  double s = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = ldexp(fabs(a[i] - b[i]), -e);
+    s += norm == AN_MEAN_ABS ? d : d * d;
+  }
+  if (norm == AN_L2) return ldexp(sqrt(s), e);
+  if (norm == AN_RMSE) return ldexp(sqrt(s / (double)n), e);
+  return ldexp(s / (double)n, e); /* mean_abs */
+}
+
 static double act_dist(int norm, const double *a, const double *b, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; i++) {
@@ -233,6 +322,15 @@ static double act_dist(int norm, const double *a, const double *b, size_t n) {
     else
       s += d;
   }
+  /* A sum of squares overflows for differences from about 1e154 on (l2
+   * of [1e200] and [0] is 1e200, not inf), and underflows below about
+   * 1e-154 (l2 of [1e-200] and [0] is 1e-200, not 0); a mean of absolute
+   * differences can overflow in the sum although the mean is finite.
+   * Those take the scaled way; every other vector keeps the plain bits.
+   * For l1 and linf an overflowed sum is the true value: past DBL_MAX. */
+  if ((norm == AN_L2 || norm == AN_RMSE) && !(s >= DBL_MIN && s <= DBL_MAX))
+    return act_dist_scaled(norm, a, b, n);
+  if (norm == AN_MEAN_ABS && !(s <= DBL_MAX)) return act_dist_scaled(norm, a, b, n);
   if (norm == AN_L2) return sqrt(s);
   if (norm == AN_RMSE) return sqrt(s / (double)n);
   if (norm == AN_MEAN_ABS) return s / (double)n;
@@ -276,6 +374,16 @@ static rk_status act_score(const void *v, rk__call *c, double *value) {
   }
   if (!rk__spend(c, n + 1)) return RK_STATUS_TIMEOUT;
   double d = act_dist(cfg->norm, pred, ref.flat, n);
+  /* Only numbers near the ends of the double range (differences or sums
+   * past 1.8e308) get here: the distance itself is not a double. The
+   * bounded rewards have a limit (0); -d has none, so that is an error
+   * that says why rather than a reward of -inf. */
+  if (isinf(d) && cfg->reward == AR_NEG) {
+    rk__explain(c, "%zu-dim action from %s; %s distance beyond the double range (> 1.8e308): no "
+                   "finite neg reward",
+                n, from, an_names[cfg->norm]);
+    return rk__fail(c, "%s distance beyond the double range (> 1.8e308)", an_names[cfg->norm]);
+  }
   switch (cfg->reward) {
     case AR_NEG: /* NORA-1.5 deviation: -d, with a dead zone of tol */
       *value = d > cfg->tol ? -(d - cfg->tol) : 0.0;
@@ -292,7 +400,10 @@ static rk_status act_score(const void *v, rk__call *c, double *value) {
   }
   if (rk__explaining(c)) {
     char a[32], b[32], t[32];
-    rk__fmt_double(a, d);
+    if (isinf(d))
+      snprintf(a, sizeof a, "> 1.8e308");
+    else
+      rk__fmt_double(a, d);
     rk__fmt_double(b, *value);
     rk__fmt_double(t, cfg->tol);
     rk__explain(c, "%zu-dim action from %s; %s distance %s (tol %s); %s %s", n, from,

@@ -354,6 +354,58 @@ TEST(iou3d_formula) {
   ASSERT_NEAR(rk__geo_iou3d(a, a), 1.0, 0);
 }
 
+TEST(iou3d_extreme_sizes) {
+  /* Volumes that underflow or overflow a double. IoU is a ratio of
+   * volumes and does not depend on the unit, so the values are those of
+   * the same boxes in units of u; with u a power of two they are exact. */
+  double big[6] = {0, 0, 0, 1e103, 1e103, 1e103};       /* volume 1e309: inf */
+  double tiny[6] = {0, 0, 0, 1e-110, 1e-110, 1e-110};   /* volume 1e-330: 0 */
+  ASSERT_NEAR(rk__geo_iou3d(big, big), 1.0, 0);
+  ASSERT_NEAR(rk__geo_iou3d(tiny, tiny), 1.0, 0);
+  /* [0,0,0,2u,u,u] vs [u,0,0,3u,u,u], u = 2^-400 (u^3 = 2^-1200 is not a
+   * double): I = u^3, volumes 2u^3 each, U = 3u^3, IoU = 1/3. */
+  double u = 0x1p-400;
+  double a[6] = {0, 0, 0, 2 * u, u, u}, b[6] = {u, 0, 0, 3 * u, u, u};
+  ASSERT_NEAR(rk__geo_iou3d(a, b), 1.0 / 3.0, 0);
+  /* The same boxes in units of 2^400 (u^3 = 2^1200 overflows). */
+  double U = 0x1p400;
+  double c[6] = {0, 0, 0, 2 * U, U, U}, d[6] = {U, 0, 0, 3 * U, U, U};
+  ASSERT_NEAR(rk__geo_iou3d(c, d), 1.0 / 3.0, 0);
+  /* Coordinates at the ends of the range (the extent 2e308 overflows):
+   * [-1e308,0,0,1e308,1,1] vs [0,0,0,1e308,1,1]: I = 1e308, U = 2e308,
+   * IoU 1/2. */
+  double h[6] = {-1e308, 0, 0, 1e308, 1, 1}, hh[6] = {0, 0, 0, 1e308, 1, 1};
+  ASSERT_NEAR(rk__geo_iou3d(h, hh), 0.5, 0);
+  /* Disjoint tiny boxes stay 0. */
+  double e[6] = {2 * u, 0, 0, 3 * u, u, u}, f[6] = {0, 0, 0, u, u, u};
+  ASSERT_NEAR(rk__geo_iou3d(e, f), 0.0, 0);
+}
+
+TEST(e2e_iou3d_extremes) {
+  /* Identical boxes of side 1e-110 end to end: IoU 1 (was 0: the volume
+   * 1e-330 underflows to 0). */
+  e2e_result r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,1e-110,1e-110,1e-110]",
+                                                          "[0,0,0,1e-110,1e-110,1e-110]"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Coordinates beyond 1e15 are dropped, as for 2D boxes: a reference of
+   * such boxes is invalid, and says why. */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,1e103,1e103,1e103]", "[0,0,0,1e103,1e103,1e103]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "1 with |coordinate| > 1e15");
+  /* In the answer they are an invalid box, counted 0 in the mean:
+   * (1 + 0) / 2 = 0.5. */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [0,0,0,2e15,1,1]"));
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "1 invalid, counted 0: 1 with |coordinate| > 1e15");
+  /* 1e15 itself is kept: [0,0,0,1e15,1,1] vs itself is 1. */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,1e15,1,1]", "[0,0,0,1e15,1,1]"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Both reasons named. */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[[0,0,0,0,2,2],[0,0,0,1e16,1,1]]", "[0,0,0,2,2,2]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "(all invalid: 1 with a size <= 0, 1 with |coordinate| > 1e15)");
+}
+
 TEST(e2e_iou3d) {
   e2e_result r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "box: [1,1,1,3,3,3]"));
   ASSERT_E2E(r, 1.0 / 15.0, "ok");
@@ -436,9 +488,61 @@ TEST(e2e_action_distance) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
+TEST(e2e_action_distance_extremes) {
+  /* l2 of [1e200, 0] against [0, 0]: sqrt(1e400) = 1e200. The plain sum
+   * of squares is inf; neg gave status error. Compared as a ratio (the
+   * absolute tolerance of ASSERT_E2E means nothing at 1e200). */
+  e2e_result r = e2e_score(e2e_spec("action_distance", "\"norm\": \"l2\", \"reward\": \"neg\", \"fail_value\": -1"),
+                           e2e_rec("[0, 0]", "[1e200, 0]"));
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward / -1e200, 1.0, 1e-15);
+  /* l2 of [3e200, 4e200]: 5e200; linear with tol 1e201: 1 - 0.5 = 0.5
+   * (was 0, "distance null"). */
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"l2\", \"tol\": 1e201"),
+                e2e_rec("[0, 0]", "[3e200, 4e200]"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* The doubles nearest 3e200 and 4e200 are a little below them: their
+   * exact l2 is 4.99999999999999984866...e200 (60-digit decimal
+   * arithmetic on the two doubles, outside the test), which rounds to the
+   * double 4.9999999999999995e200. */
+  ASSERT_CONTAINS(r.explain, "l2 distance 4.9999999999999995e+200");
+  /* rmse of [3e200, 4e200]: sqrt(25e400 / 2) = 5e200 / sqrt(2) =
+   * 3.5355339059327378e200; threshold at 3.6e200: 1, at 3.5e200: 0. */
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"rmse\", \"reward\": \"threshold\", \"tol\": 3.6e200"),
+                e2e_rec("[0, 0]", "[3e200, 4e200]"));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"rmse\", \"reward\": \"threshold\", \"tol\": 3.5e200"),
+                e2e_rec("[0, 0]", "[3e200, 4e200]"));
+  ASSERT_E2E(r, 0, "ok");
+  /* Underflow: l2 of [3e-200, 4e-200] is 5e-200, not 0; linear with tol
+   * 1e-199: 1 - 0.5 = 0.5 (was 1: the squares underflow to 0). */
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"l2\", \"tol\": 1e-199"),
+                e2e_rec("[0, 0]", "[3e-200, 4e-200]"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* mean_abs of [1e308, 1e308] against [0, 0]: the sum 2e308 overflows,
+   * the mean is 1e308; neg: -1e308 (was an error). */
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"mean_abs\", \"reward\": \"neg\", \"fail_value\": -1"),
+                e2e_rec("[0, 0]", "[1e308, 1e308]"));
+  ASSERT_EQ_STR(r.status, "ok");
+  ASSERT_NEAR(r.reward / -1e308, 1.0, 1e-15);
+  /* A distance that is itself past the double range (differences of
+   * 2e308): the bounded rewards reach their limit 0, neg is an error
+   * that says so. */
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"l2\", \"reward\": \"exp\", \"tol\": 1"),
+                e2e_rec("[1e308, -1e308]", "[-1e308, 1e308]"));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "l2 distance > 1.8e308");
+  r = e2e_score(e2e_spec("action_distance", "\"norm\": \"l2\", \"reward\": \"neg\", \"fail_value\": -1"),
+                e2e_rec("[1e308, -1e308]", "[-1e308, 1e308]"));
+  ASSERT_EQ_STR(r.status, "error");
+  ASSERT_CONTAINS(r.explain, "beyond the double range");
+}
+
 TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
           TEST_ENTRY(point_in_polygon_formula), TEST_ENTRY(e2e_point_in_box),
           TEST_ENTRY(e2e_point_in_polygon), TEST_ENTRY(e2e_keypoint_distance),
           TEST_ENTRY(e2e_point_in_box_units), TEST_ENTRY(e2e_point_in_polygon_units),
           TEST_ENTRY(e2e_keypoint_distance_units),
-          TEST_ENTRY(iou3d_formula), TEST_ENTRY(e2e_iou3d), TEST_ENTRY(e2e_action_distance))
+          TEST_ENTRY(iou3d_formula), TEST_ENTRY(iou3d_extreme_sizes), TEST_ENTRY(e2e_iou3d),
+          TEST_ENTRY(e2e_iou3d_extremes), TEST_ENTRY(e2e_action_distance),
+          TEST_ENTRY(e2e_action_distance_extremes))
