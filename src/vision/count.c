@@ -56,58 +56,208 @@ static int count_compile(rk__argctx *ac, void **out) {
   return 0;
 }
 
-/* Small number words, as counting answers often spell them. */
-static int number_word(const char *p, size_t n, double *out) {
-  static const char *const w[] = {"zero", "one", "two", "three", "four", "five", "six",
-                                  "seven", "eight", "nine", "ten", "eleven", "twelve",
-                                  "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-                                  "eighteen", "nineteen", "twenty", NULL};
-  for (int i = 0; w[i]; i++) {
-    size_t k = strlen(w[i]);
+/* ------------------------------------------------------ number words */
+
+/* Kinds of number words. A phrase is read forward by the small grammar
+ * in phrase_value; W_BIG words are numbers count does not read (it would
+ * rather say so than take "two" out of "two million"). */
+enum { W_NONE, W_UNIT, W_TEEN, W_TENS, W_HUNDRED, W_THOUSAND, W_A, W_AND, W_BIG };
+
+typedef struct nword {
+  int kind, val;
+  size_t at, end; /* bytes of the word in the text */
+} nword;
+
+/* The kind of the word p[0..n) (ASCII case-insensitive), its value in
+ * *val (units, teens and tens). */
+static int word_kind(const char *p, size_t n, int *val) {
+  static const struct {
+    const char *w;
+    int kind, val;
+  } tab[] = {
+      {"zero", W_UNIT, 0},      {"one", W_UNIT, 1},          {"two", W_UNIT, 2},
+      {"three", W_UNIT, 3},     {"four", W_UNIT, 4},         {"five", W_UNIT, 5},
+      {"six", W_UNIT, 6},       {"seven", W_UNIT, 7},        {"eight", W_UNIT, 8},
+      {"nine", W_UNIT, 9},      {"ten", W_TEEN, 10},         {"eleven", W_TEEN, 11},
+      {"twelve", W_TEEN, 12},   {"thirteen", W_TEEN, 13},    {"fourteen", W_TEEN, 14},
+      {"fifteen", W_TEEN, 15},  {"sixteen", W_TEEN, 16},     {"seventeen", W_TEEN, 17},
+      {"eighteen", W_TEEN, 18}, {"nineteen", W_TEEN, 19},    {"twenty", W_TENS, 20},
+      {"thirty", W_TENS, 30},   {"forty", W_TENS, 40},       {"fifty", W_TENS, 50},
+      {"sixty", W_TENS, 60},    {"seventy", W_TENS, 70},     {"eighty", W_TENS, 80},
+      {"ninety", W_TENS, 90},   {"hundred", W_HUNDRED, 100}, {"thousand", W_THOUSAND, 1000},
+      {"a", W_A, 1},            {"and", W_AND, 0},           {"million", W_BIG, 0},
+      {"billion", W_BIG, 0},    {"trillion", W_BIG, 0},      {"dozen", W_BIG, 0},
+  };
+  for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+    size_t k = strlen(tab[i].w), j = 0;
     if (k != n) continue;
-    size_t j = 0;
-    while (j < k && (p[j] | 32) == w[i][j]) j++;
+    while (j < k && (p[j] | 32) == tab[i].w[j]) j++;
     if (j == k) {
-      *out = i;
-      return 1;
+      *val = tab[i].val;
+      return tab[i].kind;
     }
   }
-  return 0;
+  return W_NONE;
 }
 
-/* The last number in s (digits with an optional fraction, or a number
- * word standing alone); 0 when there is none. */
-static int last_number(rk__str s, double *out) {
+/* 0-99 at t[*i]: a unit or teen ("seven", "twelve"), a tens word alone
+ * ("thirty") or followed by a unit 1-9 ("twenty one", "twenty-one").
+ * Advances *i; -1 when there is none. */
+static long parse_99(const nword *t, size_t n, size_t *i) {
+  if (*i >= n) return -1;
+  const nword *w = &t[*i];
+  if (w->kind == W_UNIT || w->kind == W_TEEN) {
+    ++*i;
+    return w->val;
+  }
+  if (w->kind != W_TENS) return -1;
+  ++*i;
+  if (*i < n && t[*i].kind == W_UNIT && t[*i].val > 0) return w->val + t[(*i)++].val;
+  return w->val;
+}
+
+/* 0-999: "[a | one..nine] hundred [and] [1-99]", or 0-99. */
+static long parse_999(const nword *t, size_t n, size_t *i) {
+  size_t j = *i;
+  if (j + 1 < n && t[j + 1].kind == W_HUNDRED &&
+      ((t[j].kind == W_UNIT && t[j].val > 0) || t[j].kind == W_A)) {
+    long v = 100L * t[j].val;
+    j += 2;
+    size_t k = j + (j < n && t[j].kind == W_AND);
+    long r = parse_99(t, n, &k);
+    if (r > 0) v += r, j = k;
+    *i = j;
+    return v;
+  }
+  return parse_99(t, n, i);
+}
+
+/* The value of the phrase t[0..n), all of it, or -1: 0-999, or "(1-999 |
+ * a) thousand [and] [1-999]" (up to 999,999). */
+static long phrase_value(const nword *t, size_t n) {
+  size_t i = 0;
+  long v;
+  if (n >= 2 && t[0].kind == W_A && t[1].kind == W_THOUSAND) {
+    v = 1, i = 1;
+  } else {
+    v = parse_999(t, n, &i);
+    if (v < 0) return -1;
+  }
+  if (i < n && t[i].kind == W_THOUSAND) {
+    if (v == 0) return -1;
+    v *= 1000, i++;
+    size_t k = i + (i < n && t[i].kind == W_AND);
+    long r = parse_999(t, n, &k);
+    if (r > 0) v += r, i = k;
+  }
+  return i == n ? v : -1;
+}
+
+static int is_alpha(unsigned char ch) { return (ch | 32) >= 'a' && (ch | 32) <= 'z'; }
+static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
+
+/* Up to 16 number words that end at the word p[i..e), read backwards
+ * across the spaces and hyphens between them ("one hundred and
+ * twenty-one"), into t[] in text order. Returns their number. */
+static size_t phrase_words(const char *p, size_t i, size_t e, nword *t) {
+  nword rev[16];
+  size_t n = 0;
+  for (;;) {
+    nword w;
+    w.kind = word_kind(p + i, e - i, &w.val);
+    if (w.kind == W_NONE) break;
+    w.at = i, w.end = e;
+    rev[n++] = w;
+    if (n == 16) break;
+    size_t j = i;
+    while (j > 0 && (p[j - 1] == ' ' || p[j - 1] == '\t' || p[j - 1] == '-')) j--;
+    if (j == i || j == 0 || !is_alpha((unsigned char)p[j - 1])) break;
+    e = j;
+    i = j;
+    while (i > 0 && is_alpha((unsigned char)p[i - 1])) i--;
+  }
+  for (size_t k = 0; k < n; k++) t[k] = rev[n - 1 - k];
+  return n;
+}
+
+/* The last number of s: a run of digits (with "," and "." inside it; a
+ * "-" before it is a sign unless it follows a digit or a letter, so "3-4"
+ * is 4), or a phrase of number words up to 999,999, read whole
+ * ("twenty-one" is 21, never 1). Returns 1 with *out, 0 when s holds no
+ * number, -1 when the last one is number words count does not read ("two
+ * million", "nineteen hundred"); *at, *end give its bytes. */
+static int last_number(rk__str s, double *out, size_t *at, size_t *end) {
   size_t i = s.n;
   while (i > 0) {
     unsigned char ch = (unsigned char)s.p[i - 1];
-    if (ch >= '0' && ch <= '9') {
+    if (is_digit(ch)) {
       size_t e = i;
-      while (i > 0 && ((s.p[i - 1] >= '0' && s.p[i - 1] <= '9') || s.p[i - 1] == '.' ||
+      while (i > 0 && (is_digit((unsigned char)s.p[i - 1]) || s.p[i - 1] == '.' ||
                        s.p[i - 1] == ','))
         i--;
       /* Room for a sign, 46 characters and the NUL; longer runs of
        * digits are not a count anyone means (cut, still parsed). */
       char tmp[48];
       size_t k = 0;
-      if (i > 0 && s.p[i - 1] == '-') tmp[k++] = '-'; /* "-3": a number, not a count */
-      for (size_t j = i; j < e && k + 1 < sizeof tmp; j++)
+      if (i > 0 && s.p[i - 1] == '-' &&
+          !(i > 1 && (is_alpha((unsigned char)s.p[i - 2]) || is_digit((unsigned char)s.p[i - 2]))))
+        tmp[k++] = '-', i--; /* "-3": a number, not a count */
+      *at = i, *end = e;
+      for (size_t j = i + (k > 0); j < e && k + 1 < sizeof tmp; j++)
         if (s.p[j] != ',') tmp[k++] = s.p[j];
       tmp[k] = '\0';
-      char *end;
-      *out = strtod(tmp, &end);
-      return end != tmp && isfinite(*out);
+      char *stop;
+      *out = strtod(tmp, &stop);
+      return stop != tmp && isfinite(*out);
     }
-    if ((ch | 32) >= 'a' && (ch | 32) <= 'z') {
+    if (is_alpha(ch)) {
       size_t e = i;
-      while (i > 0 && ((s.p[i - 1] | 32) >= 'a' && (s.p[i - 1] | 32) <= 'z')) i--;
-      if (number_word(s.p + i, e - i, out)) return 1;
-      continue;
+      while (i > 0 && is_alpha((unsigned char)s.p[i - 1])) i--;
+      int v;
+      int kind = word_kind(s.p + i, e - i, &v);
+      /* "a" and "and" begin or join a phrase but never end one. */
+      if (kind == W_NONE || kind == W_A || kind == W_AND) continue;
+      nword t[16];
+      size_t n = phrase_words(s.p, i, e, t);
+      *end = e;
+      /* The longest tail that is a number: "twenty one" is 21; in "one
+       * two three" (a list) the last, 3. */
+      for (size_t k = 0; k < n; k++) {
+        long x = phrase_value(t + k, n - k);
+        if (x >= 0) {
+          *out = (double)x;
+          *at = t[k].at;
+          return 1;
+        }
+      }
+      *at = t[0].at;
+      return -1;
     }
     i--;
   }
   return 0;
 }
+
+/* A whole string as number words ("21" aside): "twenty-one", " Three ".
+ * 1 with *out, else 0. */
+static int words_value(const char *p, size_t n, double *out) {
+  while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n')) n--;
+  size_t b = 0;
+  while (b < n && (p[b] == ' ' || p[b] == '\t' || p[b] == '\n')) b++;
+  if (b == n || !is_alpha((unsigned char)p[n - 1])) return 0;
+  size_t i = n;
+  while (i > b && is_alpha((unsigned char)p[i - 1])) i--;
+  nword t[16];
+  size_t k = phrase_words(p, i, n, t);
+  if (k == 0 || t[0].at != b) return 0; /* something before the phrase */
+  long x = phrase_value(t, k);
+  if (x < 0) return 0;
+  *out = (double)x;
+  return 1;
+}
+
+/* 1 when x is a count: a whole number >= 0. */
+static int is_count(double x) { return x >= 0 && x == floor(x); }
 
 static rk_status count_score(const void *v, rk__call *c, double *value) {
   const count_cfg *cfg = v;
@@ -134,7 +284,7 @@ static rk_status count_score(const void *v, rk__call *c, double *value) {
     }
     if (isnan(gold)) {
       double w;
-      if (number_word(rv->u.str.p, rv->u.str.n, &w)) gold = w;
+      if (words_value(rv->u.str.p, rv->u.str.n, &w)) gold = w;
     }
   } else if (rv && rv->type == RK__JARR) {
     rk__boxes rb;
@@ -142,8 +292,19 @@ static rk_status count_score(const void *v, rk__call *c, double *value) {
     if (st != RK_STATUS_OK) return st;
     gold = (double)rb.n;
   }
-  if (!isfinite(gold) || gold < 0) {
-    rk__explain(c, "reference is not a count (a number, a numeric string or a list of boxes)");
+  if (!isfinite(gold)) {
+    rk__explain(c, "reference is not a count (a whole number, a numeric string, number words "
+                   "such as \"twenty-one\", or a list of boxes)");
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  /* A count is a whole number: a reference of 2.5 or -1 objects is a
+   * broken record, and scoring it would hand out partial credit (2.5
+   * against 3 was 0.83 with relative scoring) for a question that has no
+   * right answer. */
+  if (!is_count(gold)) {
+    char b[32];
+    rk__fmt_double(b, gold);
+    rk__explain(c, "reference %s is not a count: a count is a whole number >= 0", b);
     return RK_STATUS_INVALID_REFERENCE;
   }
   /* Predicted count. */
@@ -162,11 +323,36 @@ static rk_status count_score(const void *v, rk__call *c, double *value) {
   }
   if (isnan(pred) && cfg->source != SRC_BOXES) {
     double x;
-    if (last_number(region, &x)) pred = x, src = "last number";
+    size_t at = 0, end = 0;
+    int r = last_number(region, &x, &at, &end);
+    if (r > 0) pred = x, src = "last number";
+    if (r < 0) {
+      /* "two million", "a dozen", "nineteen hundred": a number, but not
+       * one this reader knows; an earlier number would be the wrong one. */
+      int len = end - at > 60 ? 60 : (int)(end - at);
+      rk__explain(c, "count cannot read '%.*s', the last number of the %s: it reads whole "
+                     "numbers in digits and number words up to 999,999 (\"twenty-one\", \"one "
+                     "hundred and five\")",
+                  len, region.p + at, how);
+      return RK_STATUS_UNPARSEABLE;
+    }
   }
   if (isnan(pred)) {
     rk__explain(c, "no count in the %s", how);
     return RK_STATUS_UNPARSEABLE;
+  }
+  /* A count is a whole number >= 0. "2.5" or "-3" is an answer, but not
+   * a count of anything: it scores 0 whatever the scoring and tolerance
+   * (2.5 against 3 would otherwise earn 0.83 relative credit, or full
+   * credit with tolerance 0.5, for a count no image has). */
+  if (!is_count(pred)) {
+    char a[32], b[32];
+    rk__fmt_double(a, pred);
+    rk__fmt_double(b, gold);
+    rk__explain(c, "the %s of the %s, %s, is not a count (a count is a whole number >= 0); "
+                   "reference %s; reward 0",
+                src, how, a, b);
+    return RK_STATUS_OK;
   }
   double d = fabs(pred - gold);
   if (cfg->scoring == SCORE_RELATIVE)

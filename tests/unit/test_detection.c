@@ -1276,6 +1276,70 @@ TEST(e2e_count) {
   ASSERT_E2E(r, 1, "ok");
 }
 
+/* count with one spec and a record {"response": RESP, "reference": REF}
+ * (REF raw JSON). */
+static e2e_result count_rec(const char *args, const char *resp, const char *ref) {
+  char spec[256], rec[512];
+  snprintf(spec, sizeof spec, "{\"reward\": {\"fn\": \"count\", \"args\": {%s}}}", args);
+  snprintf(rec, sizeof rec, "{\"response\": \"%s\", \"reference\": %s}", resp, ref);
+  return e2e_score(spec, rec);
+}
+
+TEST(e2e_count_number_words) {
+  /* Compound words are read whole: "twenty-one" is 21, never its tail
+   * "one" (which scored 1 against 1 and 0 against 21). */
+  ASSERT_E2E(count_rec("", "There are twenty-one birds.", "1"), 0, "ok");
+  e2e_result r = count_rec("", "There are twenty-one birds.", "21");
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "count 21 from the last number");
+  ASSERT_E2E(count_rec("", "twenty one", "21"), 1, "ok");      /* space-separated */
+  ASSERT_E2E(count_rec("", "I count thirty.", "30"), 1, "ok"); /* tens alone */
+  ASSERT_E2E(count_rec("", "ninety-nine", "99"), 1, "ok");
+  ASSERT_E2E(count_rec("", "Forty-Two", "42"), 1, "ok");       /* any case */
+  /* 100 + 5 = 105; 1000 + 1 = 1001; 3 * 100 + 20 + 1 = 321. */
+  ASSERT_E2E(count_rec("", "one hundred and five", "105"), 1, "ok");
+  ASSERT_E2E(count_rec("", "a thousand and one nights", "1001"), 1, "ok");
+  ASSERT_E2E(count_rec("", "three hundred twenty-one", "321"), 1, "ok");
+  /* A list of words is several numbers: the last one, 3. */
+  ASSERT_E2E(count_rec("", "one, two three", "3"), 1, "ok");
+  /* Words inside other words are not numbers ("someone", "often"). */
+  ASSERT_EQ_STR(count_rec("", "someone often", "1").status, "unparseable");
+  /* A number count does not read is said, not replaced by an earlier
+   * one or by its first word ("two"). */
+  r = count_rec("", "2 boxes, about two million grains", "2");
+  ASSERT_E2E(r, 0, "unparseable");
+  ASSERT_CONTAINS(r.explain, "count cannot read 'two million'");
+  ASSERT_EQ_STR(count_rec("", "a dozen eggs", "12").status, "unparseable");
+  /* "3-4" is 3 and 4, not 3 and -4 (as the geometry scanner reads it). */
+  ASSERT_E2E(count_rec("", "between 3-4 cats", "4"), 1, "ok");
+  /* The reference may be number words too. */
+  ASSERT_E2E(count_rec("", "21", "\"twenty-one\""), 1, "ok");
+  ASSERT_E2E(count_rec("", "7", "\" Seven \""), 1, "ok");
+  ASSERT_EQ_STR(count_rec("", "1", "\"twenty one birds\"").status, "invalid_reference");
+}
+
+TEST(e2e_count_whole_numbers) {
+  /* A count is a whole number >= 0. An answer that is not one scores 0
+   * whatever the scoring: 2.5 against 3 was 1 - 0.5/3 = 0.833 relative;
+   * 2.5 against 2 with tolerance 0.5 was 1; -3 against 3 with tolerance
+   * 6 was 1 (|-3 - 3| = 6). */
+  e2e_result r = count_rec("\"scoring\": \"relative\"", "2.5", "3");
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "2.5, is not a count (a count is a whole number >= 0)");
+  ASSERT_E2E(count_rec("\"tolerance\": 0.5", "about 2.5", "2"), 0, "ok");
+  ASSERT_E2E(count_rec("\"tolerance\": 6", "-3", "3"), 0, "ok");
+  /* 2.0 is the whole number 2; 1,000 is 1000. */
+  ASSERT_E2E(count_rec("", "2.0", "2"), 1, "ok");
+  ASSERT_E2E(count_rec("", "1,000 birds", "1000"), 1, "ok");
+  /* A reference that is not a whole number >= 0 is broken. */
+  r = count_rec("", "3", "2.5");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "reference 2.5 is not a count: a count is a whole number >= 0");
+  ASSERT_EQ_STR(count_rec("", "3", "\"2.5\"").status, "invalid_reference");
+  ASSERT_EQ_STR(count_rec("", "0", "-1").status, "invalid_reference");
+  ASSERT_E2E(count_rec("", "2", "\"2.0\""), 1, "ok");
+}
+
 /* ------------------------------------------------------------ budget */
 
 /* Scores rec with spec under a step budget; returns the status name. */
@@ -1339,6 +1403,8 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
-          TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count), TEST_ENTRY(budgets),
+          TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count),
+          TEST_ENTRY(e2e_count_number_words), TEST_ENTRY(e2e_count_whole_numbers),
+          TEST_ENTRY(budgets),
           TEST_ENTRY(pairs_skewed_and_work), TEST_ENTRY(greedy_vs_reference),
           TEST_ENTRY(same_label_vs_categories), TEST_ENTRY(categories_past_64))
