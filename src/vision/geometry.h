@@ -81,6 +81,13 @@ typedef enum { RK__PIP_EVENODD = 0, RK__PIP_NONZERO = 1 } rk__pip_rule;
 int rk__geo_point_in_polygon(double x, double y, const double *xy, size_t k,
                              rk__pip_rule rule);
 
+/* 1 when the k vertices xy[0..2k) all lie on one line (a zero-area
+ * polygon: one point, a segment, a line walked back and forth), decided
+ * exactly on the given doubles; 0 otherwise, including the rare polygons
+ * whose coordinates span more than 2^400 on one axis, where the exact
+ * test does not apply (they are kept). */
+int rk__geo_polygon_collinear(const double *xy, size_t k);
+
 /* ---------------------------------------------------------------- 3D */
 
 /* Axis-aligned 3D IoU of two [x1,y1,z1,x2,y2,z2] boxes (corners already

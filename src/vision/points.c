@@ -57,6 +57,86 @@ int rk__geo_point_in_polygon(double x, double y, const double *xy, size_t k,
   return rule == RK__PIP_NONZERO ? wn != 0 : (wn & 1) != 0;
 }
 
+/* Error-free transformations (Knuth's TwoSum; TwoProduct with one fused
+ * multiply-add): a + b = *s + *e and a * b = *p + *e exactly, barring
+ * overflow and products so small that their error is below 2^-1074. */
+static void two_sum(double a, double b, double *s, double *e) {
+  double x = a + b, bv = x - a, av = x - bv;
+  *s = x;
+  *e = (a - av) + (b - bv);
+}
+
+static void two_prod(double a, double b, double *p, double *e) {
+  *p = a * b;
+  *e = fma(a, b, -*p);
+}
+
+/* Adds b to the expansion h[0..n) (nonoverlapping, increasing magnitude,
+ * no zeros) exactly, keeping those properties; returns the new length.
+ * Shewchuk's GROW-EXPANSION with zero elimination ("Adaptive precision
+ * floating-point arithmetic and fast robust geometric predicates", 1997).
+ * Such an expansion sums to 0 only when it is empty. */
+static size_t grow_expansion(double *h, size_t n, double b) {
+  double q = b;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    double e;
+    two_sum(q, h[i], &q, &e);
+    if (e != 0) h[m++] = e;
+  }
+  if (q != 0) h[m++] = q;
+  return m;
+}
+
+/* Smallest nonzero |coordinate| (after the per-axis scaling below) for
+ * which the products are exact: 2^-400 * 2^-400 leaves their errors far
+ * above 2^-1074. */
+#define PIP_EXACT_MIN 0x1p-400
+
+int rk__geo_polygon_collinear(const double *xy, size_t k) {
+  /* All vertices on one line: the orientation of (v0, vj, vi) is exactly
+   * 0 for every i, vj the first vertex that is not v0. Not a test on
+   * consecutive edges (a repeated vertex makes an edge of length 0, whose
+   * cross product is 0 in any polygon), and not the shoelace area (a
+   * bow-tie has area 0 and an inside). The orientation
+   *   x0*yj - y0*xj + xj*yi - yj*xi + xi*y0 - yi*x0
+   * is summed exactly: six exact products, twelve terms, one expansion;
+   * no rounding can make a thin genuine polygon look collinear or the
+   * reverse. First each axis is scaled by a power of two (exact; it keeps
+   * lines lines) so that its largest |coordinate| is in [1, 2): nothing
+   * overflows. A coordinate below 2^-400 of its axis' largest one could
+   * make a product inexact; then the polygon is kept (never refused on a
+   * doubt). */
+  if (k == 0) return 0;
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < k; i++) mx = fmax(mx, fabs(xy[2 * i])), my = fmax(my, fabs(xy[2 * i + 1]));
+  if (mx == 0 || my == 0) return 1; /* every vertex on an axis */
+  int ex = ilogb(mx), ey = ilogb(my);
+  size_t j = 1;
+  while (j < k && xy[2 * j] == xy[0] && xy[2 * j + 1] == xy[1]) j++;
+  if (j == k) return 1; /* one point */
+  for (size_t i = 0; i < k; i++) {
+    double ax = fabs(ldexp(xy[2 * i], -ex)), ay = fabs(ldexp(xy[2 * i + 1], -ey));
+    if ((ax != 0 && ax < PIP_EXACT_MIN) || (ay != 0 && ay < PIP_EXACT_MIN)) return 0;
+  }
+  double x0 = ldexp(xy[0], -ex), y0 = ldexp(xy[1], -ey);
+  double xj = ldexp(xy[2 * j], -ex), yj = ldexp(xy[2 * j + 1], -ey);
+  for (size_t i = j + 1; i < k; i++) {
+    double xi = ldexp(xy[2 * i], -ex), yi = ldexp(xy[2 * i + 1], -ey);
+    const double f[6][2] = {{x0, yj}, {-y0, xj}, {xj, yi}, {-yj, xi}, {xi, y0}, {-yi, x0}};
+    double h[13];
+    size_t n = 0;
+    for (int t = 0; t < 6; t++) {
+      double p, e;
+      two_prod(f[t][0], f[t][1], &p, &e);
+      n = grow_expansion(h, n, e);
+      n = grow_expansion(h, n, p);
+    }
+    if (n) return 0;
+  }
+  return 1;
+}
+
 /* -------------------------------------------------- shared point config */
 
 enum { AGG_FRACTION, AGG_ANY, AGG_ALL };
@@ -362,6 +442,19 @@ static rk_status pip_score(const void *v, rk__call *c, double *value) {
     rk__explain(c, "reference has no polygon with 3 or more vertices");
     return RK_STATUS_INVALID_REFERENCE;
   }
+  /* A polygon whose vertices are all on one line has no inside: only its
+   * boundary, which would count as inside with boundary "inside". That
+   * is a broken reference, not a target. */
+  if (!rk__spend(c, s.nv + 1)) return RK_STATUS_TIMEOUT;
+  for (size_t j = 0; j < s.n; j++)
+    if (rk__geo_polygon_collinear(s.xy + 2 * s.start[j], s.start[j + 1] - s.start[j])) {
+      if (s.n == 1)
+        rk__explain(c, "reference polygon has zero area (its vertices are collinear)");
+      else
+        rk__explain(c, "reference polygon %zu of %zu has zero area (its vertices are collinear)",
+                    j + 1, s.n);
+      return RK_STATUS_INVALID_REFERENCE;
+    }
   rk__coordscale sc;
   rk_status st = rk__coordargs_scale(&cfg->co, c, &sc);
   if (st != RK_STATUS_OK) return st;

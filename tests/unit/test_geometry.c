@@ -155,6 +155,92 @@ TEST(e2e_point_in_polygon) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
+TEST(polygon_collinear_formula) {
+  /* All on y = x: collinear. */
+  double diag[] = {0, 0, 10, 10, 20, 20};
+  ASSERT_TRUE(rk__geo_polygon_collinear(diag, 3));
+  /* A segment walked back and forth, one repeated point, a vertical and a
+   * horizontal line: collinear. */
+  double back[] = {0, 0, 4, 2, 2, 1, 4, 2, -6, -3};
+  ASSERT_TRUE(rk__geo_polygon_collinear(back, 5));
+  double pt[] = {3, 3, 3, 3, 3, 3};
+  ASSERT_TRUE(rk__geo_polygon_collinear(pt, 3));
+  double vert[] = {0, 0, 0, 5, 0, 10}, horiz[] = {1, 7, 5, 7, 3, 7};
+  ASSERT_TRUE(rk__geo_polygon_collinear(vert, 3));
+  ASSERT_TRUE(rk__geo_polygon_collinear(horiz, 3));
+  /* On y = 2x with coordinates near 1e300 (the plain products overflow):
+   * 2e300 is exactly 2 * 1e300 in binary, so the points are exactly on
+   * one line. */
+  double huge[] = {1e300, 2e300, 2e300, 4e300, 4e300, 8e300};
+  ASSERT_TRUE(rk__geo_polygon_collinear(huge, 3));
+  /* A square with every vertex repeated: each cross product of
+   * consecutive edges involves a zero edge, but it is a square. */
+  double sq2[] = {0, 0, 0, 0, 10, 0, 10, 0, 10, 10, 10, 10, 0, 10, 0, 10};
+  ASSERT_TRUE(!rk__geo_polygon_collinear(sq2, 8));
+  /* A bow-tie: shoelace area 10*10/2 - 10*10/2 = 0, yet two triangles. */
+  double bow[] = {0, 0, 10, 10, 10, 0, 0, 10};
+  ASSERT_TRUE(!rk__geo_polygon_collinear(bow, 4));
+  /* A tiny genuine triangle (area 5e-601, not a double) is not refused. */
+  double tiny[] = {0, 0, 1e-300, 0, 0, 1e-300};
+  ASSERT_TRUE(!rk__geo_polygon_collinear(tiny, 3));
+  /* A thin triangle that rounding would flatten: (0,0), (1 + 2^-52, 1),
+   * (1, 1 - 2^-52). Its orientation is (1 + 2^-52)(1 - 2^-52) - 1 * 1 =
+   * -2^-104 exactly, but the double product rounds to 1 and the plain
+   * cross product is 0. */
+  double a = 1 + 0x1p-52, d = 1 - 0x1p-52;
+  double thin[] = {0, 0, a, 1, 1, d};
+  ASSERT_NEAR(a * d - 1.0 * 1.0, 0, 0); /* what plain arithmetic says */
+  ASSERT_TRUE(!rk__geo_polygon_collinear(thin, 3));
+}
+
+TEST(e2e_point_in_polygon_degenerate) {
+  /* A zero-area reference is refused with the reason (it was accepted and
+   * (5, 5), on the segment, counted inside: reward 1). */
+  e2e_result r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[[0,0],[10,10],[20,20]]", "(5, 5)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "polygon has zero area (its vertices are collinear)");
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[0,0,0,5,0,10]", "(0, 1)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  /* One broken part of several: the reference is refused, the part named. */
+  r = e2e_score(e2e_spec("point_in_polygon", ""),
+                e2e_rec("[[[0,0],[10,0],[0,10]], [[0,0],[1,1],[2,2]]]", "(1, 1)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "polygon 2 of 2 has zero area");
+  /* A bow-tie (shoelace area 0) is a real polygon: its edges cross at
+   * (5, 5), leaving the triangles (0,0)-(5,5)-(0,10) and
+   * (10,10)-(10,0)-(5,5). (2, 5) is in the first (x < y and x < 10 - y):
+   * inside, 1. */
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[[0,0],[10,10],[10,0],[0,10]]", "(2, 5)"));
+  ASSERT_E2E(r, 1, "ok");
+  /* A thin triangle rounding would flatten is kept: (5, 5) is far from it
+   * (outside), reward 0, status ok. */
+  r = e2e_score(e2e_spec("point_in_polygon", ""),
+                e2e_rec("[[0,0],[1.0000000000000002,1],[1,0.9999999999999998]]", "(5, 5)"));
+  ASSERT_E2E(r, 0, "ok");
+  /* An empty answer: nothing to extract, unparseable 0; an answer
+   * without a pair, the same with its own reason. */
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[[0,0],[10,0],[0,10]]", ""));
+  ASSERT_E2E(r, 0, "unparseable");
+  ASSERT_CONTAINS(r.explain, "no answer found");
+  r = e2e_score(e2e_spec("point_in_polygon", ""), e2e_rec("[[0,0],[10,0],[0,10]]", "<answer></answer>"));
+  ASSERT_E2E(r, 0, "unparseable");
+}
+
+TEST(e2e_keypoint_distance_empty) {
+  /* Empty answer: no point to score, unparseable 0. */
+  e2e_result r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec("[[10,10],[20,20]]", ""));
+  ASSERT_E2E(r, 0, "unparseable");
+  ASSERT_CONTAINS(r.explain, "no answer found");
+  r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec("[[10,10],[20,20]]", "<answer> </answer>"));
+  ASSERT_E2E(r, 0, "unparseable");
+  /* Empty reference (a list, a string, nothing numeric): no keypoint. */
+  r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec("[]", "(1, 2)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "reference has no (x, y) keypoint");
+  r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec("\"\"", "(1, 2)"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
 TEST(e2e_keypoint_distance) {
   const char *ref = "[[0.5,0.5],[0.2,0.2]]";
   const char *resp = "[(0.52, 0.5), (0.4, 0.2)]";
@@ -540,7 +626,9 @@ TEST(e2e_action_distance_extremes) {
 
 TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
           TEST_ENTRY(point_in_polygon_formula), TEST_ENTRY(e2e_point_in_box),
-          TEST_ENTRY(e2e_point_in_polygon), TEST_ENTRY(e2e_keypoint_distance),
+          TEST_ENTRY(polygon_collinear_formula), TEST_ENTRY(e2e_point_in_polygon),
+          TEST_ENTRY(e2e_point_in_polygon_degenerate), TEST_ENTRY(e2e_keypoint_distance),
+          TEST_ENTRY(e2e_keypoint_distance_empty),
           TEST_ENTRY(e2e_point_in_box_units), TEST_ENTRY(e2e_point_in_polygon_units),
           TEST_ENTRY(e2e_keypoint_distance_units),
           TEST_ENTRY(iou3d_formula), TEST_ENTRY(iou3d_extreme_sizes), TEST_ENTRY(e2e_iou3d),
