@@ -270,5 +270,31 @@ TEST(e2e_rotation) {
   ASSERT_CONTAINS(err, "names no single angle");
 }
 
+TEST(e2e_maze_start_is_goal) {
+  /* Start = goal (the fields override the S marker): the empty path is
+   * the solution. L* = 0 and L = 0: reached, optimality 1 by the
+   * documented convention (0/0 taken as 1), weighted .25 + .25 + .5 = 1. */
+  const char *same = "{\"grid\": [\"S..\"], \"start\": [0,0], \"goal\": [0,0]}";
+  e2e_result r = e2e_score(e2e_spec("maze", ""), e2e_rec(same, "I am already at the goal."));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "reaches the goal in 0 moves, shortest 0, optimality 1");
+  ASSERT_E2E(e2e_score(e2e_spec("maze", "\"mode\": \"optimal\""), e2e_rec(same, "<answer>none</answer>")), 1, "ok");
+  ASSERT_E2E(e2e_score(e2e_spec("maze", "\"mode\": \"ratio\""), e2e_rec(same, "<answer>none</answer>")), 1, "ok");
+  ASSERT_E2E(e2e_score(e2e_spec("maze", "\"mode\": \"weighted\""), e2e_rec(same, "stay")), 1, "ok");
+  /* Out and back, R L: ends on the goal (success 1), L = 2 > L* = 0
+   * (optimal 0, ratio 0/2 = 0). */
+  ASSERT_E2E(e2e_score(e2e_spec("maze", ""), e2e_rec(same, "R L")), 1, "ok");
+  ASSERT_E2E(e2e_score(e2e_spec("maze", "\"mode\": \"optimal\""), e2e_rec(same, "R L")), 0, "ok");
+  ASSERT_E2E(e2e_score(e2e_spec("maze", "\"mode\": \"ratio\""), e2e_rec(same, "R L")), 0, "ok");
+  /* No answer at all (an empty response, an empty answer tag) is not the
+   * empty path: nothing was said, as for every reward: unparseable. */
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(same, ""));
+  ASSERT_E2E(r, 0, "unparseable");
+  r = e2e_score(e2e_spec("maze", ""), e2e_rec(same, "<answer></answer>"));
+  ASSERT_E2E(r, 0, "unparseable");
+  ASSERT_CONTAINS(r.explain, "the last answer tag is empty");
+}
+
 TEST_MAIN(TEST_ENTRY(maze_bfs_hand), TEST_ENTRY(maze_path_parse), TEST_ENTRY(e2e_maze),
+          TEST_ENTRY(e2e_maze_start_is_goal),
           TEST_ENTRY(e2e_jigsaw), TEST_ENTRY(rotation_parse), TEST_ENTRY(e2e_rotation))
