@@ -1020,7 +1020,7 @@ TEST(e2e_single_box_edges) {
   r = e2e_score("{\"reward\": {\"fn\": \"giou\"}}",
                 "{\"response\": \"[0,0,1,1]\", \"reference\": \"nothing\"}");
   ASSERT_EQ_STR(r.status, "invalid_reference");
-  ASSERT_CONTAINS(r.explain, "reference has no box");
+  ASSERT_CONTAINS(r.explain, "reference is a string with no box in it (\"nothing\")");
   r = e2e_score("{\"reward\": {\"fn\": \"grounding\"}}",
                 "{\"response\": \"[0,0,1,1]\", \"reference\": [5,5,1,1]}");
   ASSERT_EQ_STR(r.status, "invalid_reference");
