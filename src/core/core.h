@@ -185,6 +185,24 @@ rk_status rk__node_eval(const rk__node *node, rk__call *c, double *value);
  * rejects any argument the function never asked for. */
 typedef struct rk__argctx rk__argctx;
 
+/* The corpus side of a function that has one (bleu, chrf): sacreBLEU's
+ * corpus_score sums each segment's sufficient statistics over the corpus
+ * and computes one score from the sums, which is not the mean of the
+ * sentence scores. metrics/corpus.c (rk_corpus_score) drives it. */
+typedef struct rk__corpus_ops {
+  size_t acc_size; /* bytes of the accumulator; zeroed before record 0 */
+  /* Adds the record's statistics to acc through the same preparation as
+   * score() (references, extraction, tokenization). OK; UNPARSEABLE when
+   * no answer could be extracted: the record was added as an empty
+   * hypothesis, as sacreBLEU scores an empty line. INVALID_REFERENCE,
+   * TIMEOUT or ERROR: nothing was added (reason in c->explain, or the
+   * message in c->error). */
+  rk_status (*add)(const void *cfg, rk__call *c, void *acc);
+  /* The corpus score (0-100) from the sums. Appends to `members` the
+   * detail's own JSON members, each written as ,"key":value. */
+  double (*finish)(const void *cfg, const void *acc, rk__buf *members);
+} rk__corpus_ops;
+
 /* A reward function. One file per function (or small family) defines one
  * `const rk__fn rk__fn_NAME`, listed once in core/registry.h. */
 typedef struct rk__fn {
@@ -206,6 +224,8 @@ typedef struct rk__fn {
    * (rk_score_batch_start) is then scored in one piece, so that the
    * server's requests are not split into several rounds. */
   int calls_model;
+  /* Corpus statistics, for rk_corpus_score; NULL: no corpus score. */
+  const rk__corpus_ops *corpus;
 } rk__fn;
 
 /* Argument helpers. `def` is used when the key is absent. Each returns 0,
@@ -262,6 +282,14 @@ size_t rk__fmt_u64(char *buf, uint64_t v);
  * and the lines of errors and explanations: no summary (rk_batch_summary
  * gives NULL), and other records' lines hold only their status. Each of
  * the two was about a tenth of a one-record call. */
+/* For public entry points that live outside core/engine.c (metrics/
+ * corpus.c). rk__ctx_busy: 1, with RK_EBUSY's message set, while a
+ * started batch owns the context. rk__ctx_fail: sets the message that
+ * rk_ctx_errmsg returns and returns rc; rk__ctx_fail(ctx, RK_OK, "")
+ * clears it at the start of a call. */
+int rk__ctx_busy(rk_ctx *ctx);
+rk_err rk__ctx_fail(rk_ctx *ctx, rk_err rc, const char *fmt, ...) RK__PRINTF(3, 4);
+
 rk_err rk__score_pyrecords_bare(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
                                 const rk_pyrecords *r, rk_batch **out);
 

@@ -204,6 +204,16 @@ static int ctx_busy(rk_ctx *ctx) {
   return 1;
 }
 
+int rk__ctx_busy(rk_ctx *ctx) { return ctx_busy(ctx); }
+
+rk_err rk__ctx_fail(rk_ctx *ctx, rk_err rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
 /* Sizes each worker's component arrays for `spec` and zeroes the summary. */
 static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {
   size_t nc = spec->ncomp ? spec->ncomp : 1;

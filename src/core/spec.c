@@ -1170,6 +1170,13 @@ static rk_status eval(const rk__node *n, rk__call *c, double *v) {
   return s;
 }
 
+const rk__fn *rk__spec_root_fn(const rk_spec *spec, const void **cfg, const char **kind) {
+  const rk__node *n = spec->root;
+  *kind = kind_names[n->kind];
+  *cfg = n->kind == N_LEAF ? n->cfg : NULL;
+  return n->kind == N_LEAF ? n->fn : NULL;
+}
+
 rk_status rk__spec_eval(const rk_spec *spec, rk__call *c, double *reward) {
   return eval(spec->root, c, reward);
 }

@@ -40,6 +40,12 @@ typedef struct rk__eval_state {
  * severe among the leaves evaluated) and *reward (NaN when null). */
 rk_status rk__spec_eval(const rk_spec *spec, rk__call *c, double *reward);
 
+/* The function and config of the spec's root when it is a leaf
+ * ({"reward": {"fn": ...}}), else NULL with *kind the root's kind
+ * ("sum", "gate", ...); for calls that take one reward function only
+ * (rk_corpus_score). */
+const rk__fn *rk__spec_root_fn(const rk_spec *spec, const void **cfg, const char **kind);
+
 /* Severity order for merging statuses: error > timeout > invalid_reference
  * > unparseable > ok. */
 rk_status rk__status_worse(rk_status a, rk_status b);

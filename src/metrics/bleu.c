@@ -6,9 +6,10 @@
  * (exp, 13a, effective order on). The reward is BLEU / 100
  * (docs/rewards/overlap.md).
  *
- * Corpus BLEU is the same statistics summed over segments
- * (rk__ovl_bleu_stats + rk__ovl_bleu_compute in ovl_ngram.c); a per-record
- * reward is a sentence score.
+ * Corpus BLEU is the same statistics summed over segments, then one
+ * score (sacreBLEU's corpus_score): the corpus hook below adds a record's
+ * statistics through the code path of the per-record reward, and
+ * metrics/corpus.c (rk_corpus_score) drives it.
  *
  * Not for: sacreBLEU's ja-mecab, ko-mecab, spm and flores tokenizers,
  * which need MeCab or SentencePiece models; the spec is refused with the
@@ -26,6 +27,7 @@ enum { T_13A, T_NONE, T_CHAR, T_INTL, T_ZH };
 typedef struct bleu_cfg {
   rk__extract_cfg ex;
   int smooth, tok, eff, lower;
+  int eff_given; /* the spec set effective_order (the corpus default differs) */
   double smooth_value;
   long order;
 } bleu_cfg;
@@ -72,6 +74,9 @@ static int bleu_compile(rk__argctx *ac, void **out) {
     bleu_free(cfg);
     return -1;
   }
+  /* sentence_bleu() turns effective order on, BLEU() and so corpus_bleu()
+   * leave it off: the corpus score needs to know whether the spec chose. */
+  cfg->eff_given = rk__arg_raw(ac, "effective_order") != NULL;
   /* sacreBLEU SMOOTH_DEFAULTS: floor 0.1, add-k 1; exp and none take none. */
   double def = cfg->smooth == RK__BLEU_FLOOR ? 0.1 : cfg->smooth == RK__BLEU_ADDK ? 1.0 : 0.0;
   if (rk__arg_raw(ac, "smooth_value") &&
@@ -110,9 +115,15 @@ static int prep(const bleu_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
   }
 }
 
-static rk_status bleu_score(const void *p, rk__call *c, double *value) {
-  const bleu_cfg *cfg = p;
-  *value = 0;
+/* A record's statistics: what the sentence reward and the corpus hook
+ * share, so that both see the same references (empty ones skipped, as
+ * sacreBLEU does), the same answer and the same tokens. `corpus`: an
+ * answer that cannot be extracted becomes an empty hypothesis (sacreBLEU
+ * scores an empty line; its reference lengths still count) and the
+ * status UNPARSEABLE comes back with the statistics filled; the sentence
+ * reward returns at once instead. *hyp_tokens: tokens of the answer. */
+static rk_status record_stats(const bleu_cfg *cfg, rk__call *c, int corpus, rk__bleu_stats *bs,
+                              size_t *hyp_tokens) {
   rk__str all[RK__MAX_REFS], refs[RK__MAX_REFS];
   int had;
   size_t nall = rk__record_refs(c, all, RK__MAX_REFS, &had), nref = 0;
@@ -126,7 +137,10 @@ static rk_status bleu_score(const void *p, rk__call *c, double *value) {
   }
   rk__str ans;
   rk_status st = rk__ovl_answer(&cfg->ex, c, &ans);
-  if (st != RK_STATUS_OK) return st;
+  if (st == RK_STATUS_UNPARSEABLE && corpus)
+    ans = rk__str_make("", 0);
+  else if (st != RK_STATUS_OK)
+    return st;
   size_t bytes = ans.n + rk__ovl_total_len(refs, nref);
   if (!rk__spend(c, 6 * bytes + 1)) return RK_STATUS_TIMEOUT;
   rk__arena *a = c->arena;
@@ -140,8 +154,20 @@ static rk_status bleu_score(const void *p, rk__call *c, double *value) {
   /* No interning here: rk__ovl_bleu_stats compares short texts directly
    * and interns longer ones itself. */
   if (!rk__spend(c, (uint64_t)total * (uint64_t)cfg->order + 1)) return RK_STATUS_TIMEOUT;
+  if (rk__ovl_bleu_stats(a, &hyp, rt, nref, (unsigned)cfg->order, bs)) goto oom;
+  *hyp_tokens = hyp.n;
+  return st;
+oom:
+  return rk__fail(c, "bleu: out of scratch memory");
+}
+
+static rk_status bleu_score(const void *p, rk__call *c, double *value) {
+  const bleu_cfg *cfg = p;
+  *value = 0;
   rk__bleu_stats bs;
-  if (rk__ovl_bleu_stats(a, &hyp, rt, nref, (unsigned)cfg->order, &bs)) goto oom;
+  size_t hyp_n = 0;
+  rk_status st = record_stats(cfg, c, 0, &bs, &hyp_n);
+  if (st != RK_STATUS_OK) return st;
   double prec[RK__BLEU_MAX_ORDER], bp;
   double b = rk__ovl_bleu_compute(&bs, (unsigned)cfg->order, (rk__bleu_smooth)cfg->smooth,
                                   cfg->smooth_value, cfg->eff, prec, &bp);
@@ -157,14 +183,90 @@ static rk_status bleu_score(const void *p, rk__call *c, double *value) {
                    "tokens; smooth %s)%s",
                 b, tok_names[cfg->tok], pbuf, bp, bs.sys_len, bs.ref_len,
                 smooth_names[cfg->smooth],
-                hyp.n == 0 ? "; empty answer"
+                hyp_n == 0 ? "; empty answer"
                 : b == 0.0 ? "; no n-gram matches"
                            : "");
   }
   return RK_STATUS_OK;
-oom:
-  return rk__fail(c, "bleu: out of scratch memory");
 }
+
+/* ------------------------------------------------------------ corpus */
+
+static rk_status bleu_corpus_add(const void *p, rk__call *c, void *acc) {
+  rk__bleu_stats bs, *sum = acc;
+  size_t hyp_n = 0;
+  rk_status st = record_stats(p, c, 1, &bs, &hyp_n);
+  if (st != RK_STATUS_OK && st != RK_STATUS_UNPARSEABLE) return st;
+  /* sacreBLEU _extract_corpus_statistics: element-wise sums. The counts
+   * are integers, exact in doubles up to 2^53, so the sums do not depend
+   * on the order of the records. */
+  for (unsigned i = 0; i < RK__BLEU_MAX_ORDER; i++) {
+    sum->correct[i] += bs.correct[i];
+    sum->total[i] += bs.total[i];
+  }
+  sum->sys_len += bs.sys_len;
+  sum->ref_len += bs.ref_len;
+  return st;
+}
+
+static void put_num(rk__buf *o, const char *key, double v) {
+  char num[32];
+  size_t n = rk__fmt_double(num, v);
+  rk__buf_printf(o, ",\"%s\":%.*s", key, (int)n, num);
+}
+
+static void put_nums(rk__buf *o, const char *key, const double *v, long n) {
+  char num[32];
+  rk__buf_printf(o, ",\"%s\":[", key);
+  for (long i = 0; i < n; i++) {
+    size_t k = rk__fmt_double(num, v[i]);
+    rk__buf_printf(o, "%s%.*s", i ? "," : "", (int)k, num);
+  }
+  rk__buf_putc(o, ']');
+}
+
+static double bleu_corpus_finish(const void *p, const void *acc, rk__buf *o) {
+  const bleu_cfg *cfg = p;
+  const rk__bleu_stats *sum = acc;
+  /* corpus_bleu() / BLEU() default: effective order off, unless the spec
+   * chose (docs/rewards/overlap.md, "Corpus scores"). */
+  int eff = cfg->eff_given ? cfg->eff : 0;
+  double prec[RK__BLEU_MAX_ORDER], bp;
+  double b = rk__ovl_bleu_compute(sum, (unsigned)cfg->order, (rk__bleu_smooth)cfg->smooth,
+                                  cfg->smooth_value, eff, prec, &bp);
+  double ratio = sum->ref_len > 0 ? sum->sys_len / sum->ref_len : 0.0;
+  /* BLEUScore.format(): the line sacreBLEU prints, to compare with. */
+  char line[256];
+  size_t k = (size_t)snprintf(line, sizeof line, "BLEU = %.2f ", b);
+  for (long i = 0; i < cfg->order && k < sizeof line; i++)
+    k += (size_t)snprintf(line + k, sizeof line - k, "%s%.1f", i ? "/" : "", prec[i]);
+  if (k < sizeof line)
+    snprintf(line + k, sizeof line - k,
+             " (BP = %.3f ratio = %.3f hyp_len = %.0f ref_len = %.0f)", bp, ratio, sum->sys_len,
+             sum->ref_len);
+  rk__buf_puts(o, ",\"text\":");
+  rk__json_put_str(o, line, strlen(line));
+  put_nums(o, "counts", sum->correct, cfg->order);
+  put_nums(o, "totals", sum->total, cfg->order);
+  put_nums(o, "precisions", prec, cfg->order);
+  put_num(o, "bp", bp);
+  put_num(o, "ratio", ratio);
+  put_num(o, "sys_len", sum->sys_len);
+  put_num(o, "ref_len", sum->ref_len);
+  rk__buf_printf(o, ",\"tokenize\":\"%s\",\"smooth\":\"%s\"", tok_names[cfg->tok],
+                 smooth_names[cfg->smooth]);
+  if (cfg->smooth == RK__BLEU_FLOOR || cfg->smooth == RK__BLEU_ADDK)
+    put_num(o, "smooth_value", cfg->smooth_value);
+  rk__buf_printf(o, ",\"effective_order\":%s,\"max_ngram_order\":%ld,\"lowercase\":%s",
+                 eff ? "true" : "false", cfg->order, cfg->lower ? "true" : "false");
+  return b;
+}
+
+static const rk__corpus_ops bleu_corpus = {
+    .acc_size = sizeof(rk__bleu_stats),
+    .add = bleu_corpus_add,
+    .finish = bleu_corpus_finish,
+};
 
 const rk__fn rk__fn_bleu = {
     .name = "bleu",
@@ -173,4 +275,5 @@ const rk__fn rk__fn_bleu = {
     .compile = bleu_compile,
     .score = bleu_score,
     .free = bleu_free,
+    .corpus = &bleu_corpus,
 };

@@ -9,11 +9,18 @@
  * Default mode averages precision and recall over the orders before the
  * F-beta (sacreBLEU's default, eps_smoothing=False); eps_smoothing
  * averages per-order F scores as chrF++.py and NLTK do.
+ *
+ * Corpus chrF (sacreBLEU's corpus_score: each segment's statistics, of
+ * its best reference, summed, then one F) goes through the corpus hook
+ * below, which shares the per-record reward's code path; metrics/corpus.c
+ * (rk_corpus_score) drives it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format/format.h"
+#include "json/json.h"
 #include "metrics/ovl.h"
 
 /* ------------------------------------------------------------ core */
@@ -346,9 +353,13 @@ static int chrf_compile(rk__argctx *ac, void **out) {
   return 0;
 }
 
-static rk_status chrf_score(const void *p, rk__call *c, double *value) {
-  const chrf_cfg *cfg = p;
-  *value = 0;
+/* A record's statistics (of its best reference): what the sentence
+ * reward and the corpus hook share. `corpus`: an answer that cannot be
+ * extracted becomes an empty hypothesis, as sacreBLEU scores an empty
+ * line, and UNPARSEABLE comes back with the statistics filled; the
+ * sentence reward returns at once instead. */
+static rk_status record_stats(const chrf_cfg *cfg, rk__call *c, int corpus, rk__chrf_stats *s,
+                              size_t *best, size_t *nref_out) {
   rk__str all[RK__MAX_REFS], refs[RK__MAX_REFS];
   int had;
   size_t nall = rk__record_refs(c, all, RK__MAX_REFS, &had), nref = 0;
@@ -361,14 +372,26 @@ static rk_status chrf_score(const void *p, rk__call *c, double *value) {
   }
   rk__str ans;
   rk_status st = rk__ovl_answer(&cfg->ex, c, &ans);
-  if (st != RK_STATUS_OK) return st;
+  if (st == RK_STATUS_UNPARSEABLE && corpus)
+    ans = rk__str_make("", 0);
+  else if (st != RK_STATUS_OK)
+    return st;
   uint64_t bytes = ans.n + rk__ovl_total_len(refs, nref);
   if (!rk__spend(c, bytes * (4 + cfg->o.char_order + cfg->o.word_order) + 1))
     return RK_STATUS_TIMEOUT;
-  rk__chrf_stats s;
-  size_t bi;
-  if (rk__ovl_chrf_stats(c->arena, &cfg->o, ans, refs, nref, &s, &bi))
+  if (rk__ovl_chrf_stats(c->arena, &cfg->o, ans, refs, nref, s, best))
     return rk__fail(c, "chrf: out of scratch memory");
+  *nref_out = nref;
+  return st;
+}
+
+static rk_status chrf_score(const void *p, rk__call *c, double *value) {
+  const chrf_cfg *cfg = p;
+  *value = 0;
+  rk__chrf_stats s;
+  size_t bi = 0, nref = 0;
+  rk_status st = record_stats(cfg, c, 0, &s, &bi, &nref);
+  if (st != RK_STATUS_OK) return st;
   double f = rk__ovl_chrf_f(&cfg->o, &s);
   *value = f / 100.0;
   if (*value > 1) *value = 1;
@@ -382,6 +405,65 @@ static rk_status chrf_score(const void *p, rk__call *c, double *value) {
   return RK_STATUS_OK;
 }
 
+/* ------------------------------------------------------------ corpus */
+
+static rk_status chrf_corpus_add(const void *p, rk__call *c, void *acc) {
+  const chrf_cfg *cfg = p;
+  rk__chrf_stats s, *sum = acc;
+  size_t bi = 0, nref = 0;
+  rk_status st = record_stats(cfg, c, 1, &s, &bi, &nref);
+  if (st != RK_STATUS_OK && st != RK_STATUS_UNPARSEABLE) return st;
+  /* CHRF._extract_corpus_statistics: element-wise sums of integer
+   * counts, exact in doubles, so the order of the records does not
+   * matter. */
+  for (unsigned i = 0; i < 3 * (cfg->o.char_order + cfg->o.word_order); i++) sum->v[i] += s.v[i];
+  return st;
+}
+
+static void put_num(rk__buf *o, double v) {
+  char num[32];
+  size_t n = rk__fmt_double(num, v);
+  rk__buf_put(o, num, n);
+}
+
+static double chrf_corpus_finish(const void *p, const void *acc, rk__buf *o) {
+  const chrf_cfg *cfg = p;
+  const rk__chrf_stats *sum = acc;
+  double f = rk__ovl_chrf_f(&cfg->o, sum);
+  /* CHRFScore.format(): sacreBLEU's name is chrF<beta> plus one '+' per
+   * word order ("chrF2", "chrF2++"). */
+  char line[96];
+  snprintf(line, sizeof line, "chrF%g%.*s = %.2f", cfg->o.beta, (int)cfg->o.word_order, "++++",
+           f);
+  rk__buf_puts(o, ",\"text\":");
+  rk__json_put_str(o, line, strlen(line));
+  rk__buf_printf(o, ",\"char_order\":%u,\"word_order\":%u,\"beta\":", cfg->o.char_order,
+                 cfg->o.word_order);
+  put_num(o, cfg->o.beta);
+  rk__buf_printf(o, ",\"eps_smoothing\":%s,\"whitespace\":%s,\"lowercase\":%s",
+                 cfg->o.eps_smoothing ? "true" : "false", cfg->o.whitespace ? "true" : "false",
+                 cfg->o.lowercase ? "true" : "false");
+  /* Per order, characters first, then words: [hypothesis n-grams,
+   * reference n-grams, matches], the sums the score is computed from. */
+  rk__buf_puts(o, ",\"stats\":[");
+  for (unsigned i = 0; i < cfg->o.char_order + cfg->o.word_order; i++) {
+    rk__buf_puts(o, i ? ",[" : "[");
+    for (unsigned k = 0; k < 3; k++) {
+      if (k) rk__buf_putc(o, ',');
+      put_num(o, sum->v[3 * i + k]);
+    }
+    rk__buf_putc(o, ']');
+  }
+  rk__buf_putc(o, ']');
+  return f;
+}
+
+static const rk__corpus_ops chrf_corpus = {
+    .acc_size = sizeof(rk__chrf_stats),
+    .add = chrf_corpus_add,
+    .finish = chrf_corpus_finish,
+};
+
 const rk__fn rk__fn_chrf = {
     .name = "chrf",
     .summary = "sacreBLEU chrF / chrF++ / 100 (args: char_order, word_order, beta, whitespace, "
@@ -389,4 +471,5 @@ const rk__fn rk__fn_chrf = {
     .compile = chrf_compile,
     .score = chrf_score,
     .free = chrf_free,
+    .corpus = &chrf_corpus,
 };
