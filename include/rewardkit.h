@@ -362,6 +362,51 @@ RK_API rk_err rk_py_score(const rk_pyapi *api, rk_ctx *ctx, const rk_spec *spec,
                           const rk_score_options *opts, int advantage, void *seq,
                           rk_py_result *out);
 
+/* --------------------------------------------------------- corpus scores */
+
+/* sacreBLEU's corpus score (BLEU / CHRF corpus_score, what corpus_bleu()
+ * and corpus_chrf() print): each record's statistics are summed over the
+ * n records, then ONE score is computed from the sums; it is not the
+ * mean of the per-record rewards. docs/rewards/overlap.md, "Corpus
+ * scores".
+ *
+ * spec: its reward must be one leaf of fn "bleu" or "chrf", without
+ * "advantage" or "filter"; anything else gives RK_ESPEC and a message
+ * naming what the spec has. The leaf's arguments apply as in the
+ * per-record reward (tokenize, smooth, lowercase, max_ngram_order,
+ * extract; char_order, word_order, beta, eps_smoothing, whitespace), with
+ * one difference: bleu's effective_order, when the spec does not set it,
+ * is false here, as in corpus_bleu() (the per-record default, true, is
+ * sentence_bleu()'s). A spec that sets it is followed.
+ * recs[i][0..lens[i]): one JSON object each, read as rk_score_batch reads
+ * a record (response and reference, with their aliases).
+ * opts (may be NULL): step_budget and max_line bound each record as in
+ * rk_score_batch; format must be RK_FORMAT_JSON (else RK_EINVAL); the
+ * other fields are ignored.
+ *
+ * On success *score is on sacreBLEU's 0-100 scale, and *detail (when
+ * detail is not NULL; library-allocated, rk_free) a JSON object: metric,
+ * score, records, unparseable, text (the line sacreBLEU prints, e.g.
+ * "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ...)"), the sums the
+ * score comes from (BLEU: counts, totals, precisions, bp, ratio, sys_len,
+ * ref_len; chrF: stats per order) and the settings used. n == 0 gives
+ * score 0, as sacreBLEU gives for an empty corpus.
+ *
+ * Records: one whose answer cannot be extracted (an extract mode found
+ * nothing) counts as an empty hypothesis, as sacreBLEU scores an empty
+ * line, and in "unparseable". Any other record that cannot be scored
+ * fails the whole call (a corpus score with a record left out would be a
+ * different corpus): nothing is returned, and rk_ctx_errmsg starts with
+ * "record K: " (K its index in recs) and says why. Codes: RK_EJSON (not
+ * JSON, or not an object), RK_EINVAL (no response string; no usable
+ * reference: absent, of another type, or only empty strings), RK_ELIMIT
+ * (longer than max_line, or its step budget ran out), RK_ENOMEM.
+ * RK_EINVAL also for NULL arguments, RK_EBUSY during a started batch.
+ * Runs on the calling thread; the context's workers are not used. */
+RK_API rk_err rk_corpus_score(rk_ctx *ctx, const rk_spec *spec, const rk_score_options *opts,
+                              const char *const *recs, const size_t *lens, size_t n,
+                              double *score, char **detail, size_t *detail_len);
+
 /* Streams. read() fills buf with up to cap bytes and returns the count,
  * 0 at end of input, or -1 on error. write() takes n bytes and returns 0,
  * or non-zero to abort. progress() (may be NULL) is called after each

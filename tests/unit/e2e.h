@@ -109,6 +109,49 @@ static const char *e2e_spec_error(const char *spec, char *buf, size_t cap) {
   return buf;
 }
 
+/* A corpus score through the public API (rk_corpus_score) on one thread.
+ * detail is the parsed detail JSON (json_decref it; NULL on failure). */
+typedef struct e2e_corpus_result {
+  rk_err rc;          /* of rk_corpus_score, or RK_ESPEC when the spec did not compile */
+  double score;
+  json_t *detail;
+  char error[512];    /* spec compile error or rk_ctx_errmsg */
+} e2e_corpus_result;
+
+static inline e2e_corpus_result e2e_corpus(const char *spec, const char *const *recs, size_t n,
+                                           const rk_score_options *opts) {
+  e2e_corpus_result r;
+  memset(&r, 0, sizeof r);
+  r.score = NAN;
+  r.rc = RK_ESPEC;
+  rk_spec *s = NULL;
+  if (rk_spec_compile(spec, strlen(spec), &s, r.error, sizeof r.error) != RK_OK) return r;
+  rk_ctx *ctx = NULL;
+  rk_ctx_options co = {1};
+  if ((r.rc = rk_ctx_create(&co, &ctx)) != RK_OK) {
+    rk_spec_free(s);
+    return r;
+  }
+  size_t *lens = calloc(n ? n : 1, sizeof *lens);
+  for (size_t i = 0; i < n; i++) lens[i] = recs[i] ? strlen(recs[i]) : 0;
+  char *detail = NULL;
+  size_t dn = 0;
+  r.rc = rk_corpus_score(ctx, s, opts, recs, lens, n, &r.score, &detail, &dn);
+  if (r.rc == RK_OK) {
+    json_error_t je;
+    r.detail = json_loadb(detail, dn, 0, &je);
+    if (!r.detail) snprintf(r.error, sizeof r.error, "detail is not JSON: %s", je.text);
+  } else {
+    snprintf(r.error, sizeof r.error, "%s", rk_ctx_errmsg(ctx));
+    if (detail) snprintf(r.error, sizeof r.error, "detail set on failure");
+  }
+  rk_free(detail);
+  free(lens);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(s);
+  return r;
+}
+
 #define ASSERT_E2E(res, want_reward, want_status)                   \
   do {                                                              \
     e2e_result r_ = (res);                                          \

@@ -1190,6 +1190,281 @@ static const char *df_file(void) {
   return path;
 }
 
+/* ------------------------------------------------------ corpus scores */
+
+/* {"response": HYP, "reference": [REFS...]} as JSON text (malloc'd),
+ * written by jansson so that any text is escaped right. */
+static char *corpus_rec(const char *hyp, const char *const *refs, size_t nref) {
+  json_t *r = json_array();
+  for (size_t i = 0; i < nref; i++) json_array_append_new(r, json_string(refs[i]));
+  json_t *o = json_object();
+  json_object_set_new(o, "response", json_string(hyp));
+  json_object_set_new(o, "reference", r);
+  char *text = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return text;
+}
+
+static double jnum(const json_t *o, const char *key) {
+  const json_t *v = json_object_get(o, key);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static double jnum_at(const json_t *o, const char *key, size_t i) {
+  const json_t *v = json_array_get(json_object_get(o, key), i);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The corpus score of n (hypothesis, references) segments under spec. */
+static e2e_corpus_result corpus_of(const char *spec, const char *const *hyps,
+                                   const char *const (*refs)[2], const size_t *nref, size_t n) {
+  char *recs[8];
+  for (size_t i = 0; i < n; i++) recs[i] = corpus_rec(hyps[i], refs[i], nref[i]);
+  e2e_corpus_result r = e2e_corpus(spec, (const char *const *)recs, n, NULL);
+  for (size_t i = 0; i < n; i++) free(recs[i]);
+  return r;
+}
+
+#define ASSERT_CORPUS_OK(r)                                             \
+  do {                                                                  \
+    if ((r).rc != RK_OK || !(r).detail)                                 \
+      RK_T_FAIL_("corpus score failed (%d): %s", (int)(r).rc, (r).error); \
+  } while (0)
+
+TEST(e2e_corpus_bleu_published) {
+  /* test_bleu.py through rk_corpus_score, as records: three segments,
+   * two references each; corpus_bleu() defaults (exp smoothing, effective
+   * order off, which is also what the corpus call gives when the spec
+   * does not set it). */
+  const char *hyps[] = {"The dog bit the man.", "It wasn't surprising.",
+                        "The man had just bitten him."};
+  const char *const refs[3][2] = {{"The dog bit the man.", "The dog had bit the man."},
+                                  {"It was not unexpected.", "No one was surprised."},
+                                  {"The man bit him first.", "The man had bitten the dog."}};
+  const size_t nref[] = {2, 2, 2};
+  e2e_corpus_result r = corpus_of(SPEC("bleu", ""), hyps, refs, nref, 3);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 48.530827, 5e-7);
+  ASSERT_NEAR(jnum(r.detail, "score"), 48.530827, 5e-7);
+  ASSERT_EQ_STR(json_string_value(json_object_get(r.detail, "metric")), "bleu");
+  ASSERT_NEAR(jnum(r.detail, "records"), 3, 0);
+  ASSERT_NEAR(jnum(r.detail, "unparseable"), 0, 0);
+  /* By hand from the 13a tokens: hypotheses of 6, 4 and 7 tokens; the
+   * closest references 6, 5 (both are), 7. Matches per order: segment 1
+   * is its first reference (6/6 5/5 4/4 3/3); segment 2 only "It" and
+   * "." (2/4 0/3 0/2 0/1); segment 3 "The man had ... bitten him ."
+   * (6/7 2/6 1/5 0/4). BP = exp(1 - 18/17). */
+  static const double counts[] = {14, 7, 5, 3}, totals[] = {17, 14, 11, 8};
+  for (size_t i = 0; i < 4; i++) {
+    ASSERT_NEAR(jnum_at(r.detail, "counts", i), counts[i], 0);
+    ASSERT_NEAR(jnum_at(r.detail, "totals", i), totals[i], 0);
+    ASSERT_NEAR(jnum_at(r.detail, "precisions", i), 100 * counts[i] / totals[i], 1e-12);
+  }
+  ASSERT_NEAR(jnum(r.detail, "sys_len"), 17, 0);
+  ASSERT_NEAR(jnum(r.detail, "ref_len"), 18, 0);
+  ASSERT_NEAR(jnum(r.detail, "bp"), exp(1.0 - 18.0 / 17.0), 1e-15);
+  ASSERT_EQ_STR(json_string_value(json_object_get(r.detail, "text")),
+                "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 "
+                "ref_len = 18)");
+  ASSERT_TRUE(json_is_false(json_object_get(r.detail, "effective_order")));
+  json_decref(r.detail);
+
+  r = corpus_of(SPEC("bleu", "\"tokenize\": \"none\""), hyps, refs, nref, 3);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 49.1919566, 5e-8);
+  json_decref(r.detail);
+  /* tokenize='intl' -> 43.91623493 ("wasn't" becomes "wasn ' t"). */
+  r = corpus_of(SPEC("bleu", "\"tokenize\": \"intl\""), hyps, refs, nref, 3);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 43.91623493, 5e-9);
+  json_decref(r.detail);
+  static const double by_order[] = {77.65, 60.50, 53.93, 48.53, 46.14, 43.28};
+  for (int o = 1; o <= 6; o++) {
+    char spec[128];
+    snprintf(spec, sizeof spec, "{\"reward\": {\"fn\": \"bleu\", \"args\": {\"max_ngram_order\": %d}}}",
+             o);
+    r = corpus_of(spec, hyps, refs, nref, 3);
+    ASSERT_CORPUS_OK(r);
+    ASSERT_NEAR(r.score, by_order[o - 1], 5e-3);
+    json_decref(r.detail);
+  }
+}
+
+TEST(e2e_corpus_bleu_defaults) {
+  /* "the cat" against "the cat sat" (bleu_hand): no 3- or 4-gram in the
+   * answer. corpus_bleu() (effective order off) gives 0; effective order
+   * on gives exp(1 - 3/2) * 100 = 60.65306597126334, the sentence
+   * reward's default. The corpus call without effective_order in the
+   * spec follows corpus_bleu(); a spec that sets it is followed. */
+  const char *hyp[] = {"the cat"};
+  const char *const refs[1][2] = {{"the cat sat"}};
+  const size_t nref[] = {1};
+  e2e_corpus_result r = corpus_of(SPEC("bleu", ""), hyp, refs, nref, 1);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 0.0, 0);
+  json_decref(r.detail);
+  r = corpus_of(SPEC("bleu", "\"effective_order\": true"), hyp, refs, nref, 1);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 60.65306597126334, 1e-12);
+  ASSERT_TRUE(json_is_true(json_object_get(r.detail, "effective_order")));
+  json_decref(r.detail);
+  r = corpus_of(SPEC("bleu", "\"effective_order\": false"), hyp, refs, nref, 1);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 0.0, 0);
+  json_decref(r.detail);
+  ASSERT_E2E(e2e_score(SPEC("bleu", ""), "{\"response\": \"the cat\", \"reference\": \"the cat "
+                                         "sat\"}"),
+             0.6065306597126334, "ok");
+
+  /* An answer that cannot be extracted is an empty hypothesis: record 0
+   * "<answer>the cat sat</answer>" matches its reference (3/3, 2/2 with
+   * max_ngram_order 2), record 1 has no tag and adds the length of its
+   * reference (4 tokens) and nothing else. BP = exp(1 - 7/3), precisions
+   * 100 -> 100 * exp(-4/3) = 26.359713811572677. */
+  const char *recs[] = {
+      "{\"response\": \"<answer>the cat sat</answer>\", \"reference\": \"the cat sat\"}",
+      "{\"response\": \"the cat sat\", \"reference\": \"a b c d\"}"};
+  r = e2e_corpus(SPEC("bleu", "\"extract\": \"answer_tag\", \"max_ngram_order\": 2"), recs, 2,
+                 NULL);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 26.359713811572677, 1e-12);
+  ASSERT_NEAR(jnum(r.detail, "records"), 2, 0);
+  ASSERT_NEAR(jnum(r.detail, "unparseable"), 1, 0);
+  ASSERT_NEAR(jnum(r.detail, "sys_len"), 3, 0);
+  ASSERT_NEAR(jnum(r.detail, "ref_len"), 7, 0);
+  json_decref(r.detail);
+  /* No records: sacreBLEU's empty corpus scores 0. */
+  r = e2e_corpus(SPEC("bleu", ""), NULL, 0, NULL);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 0.0, 0);
+  ASSERT_NEAR(jnum(r.detail, "records"), 0, 0);
+  json_decref(r.detail);
+}
+
+TEST(e2e_corpus_chrf_published) {
+  /* test_chrf.py's corpus cases (the same vectors as chrf_published),
+   * here as records through rk_corpus_score. */
+  static const struct {
+    const char *h[2], *r[2];
+    size_t n;
+    double want, tol;
+  } eps[] = {
+      {{"abcdefg"}, {"hijklmnop"}, 1, 0.0, 5e-5},
+      {{""}, {"reference"}, 1, 0.0, 5e-5},
+      {{"aa"}, {"ab"}, 1, 8.3333, 5e-5},
+      {{"a", "b"}, {"a", "c"}, 2, 8.3333, 5e-5},
+      {{"a"}, {"a"}, 1, 16.6667, 5e-5},
+      {{"a b c"}, {"abc"}, 1, 50.0, 5e-5},
+      {{" risk assessment must be made of those who are qualified and expertise in the sector - "
+        "these are the scientists ."},
+       {"risk assessment has to be undertaken by those who are qualified and expert in that area "
+        "- that is the scientists ."},
+       1, 63.361730, 1e-4},
+      {{"Niemand hat die Absicht, eine Mauer zu errichten"},
+       {"Niemand hat die Absicht, eine Mauer zu errichten"}, 1, 100.0, 5e-5},
+  };
+  for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+    const char *const refs[2][2] = {{eps[i].r[0]}, {eps[i].r[1]}};
+    const size_t nref[] = {1, 1};
+    e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3, \"eps_smoothing\": true"),
+                                    eps[i].h, refs, nref, eps[i].n);
+    ASSERT_CORPUS_OK(r);
+    ASSERT_NEAR(r.score, eps[i].want, eps[i].tol);
+    json_decref(r.detail);
+  }
+  /* test_cases_effective_order: eps_smoothing=False (the default mode) */
+  static const struct {
+    const char *h[2], *r[2];
+    size_t n;
+    double want;
+  } eff[] = {{{"a"}, {"a"}, 1, 100.0},         {{""}, {"reference"}, 1, 0.0},
+             {{"a b c"}, {"abc"}, 1, 100.0},   {{"a", "b"}, {"a", "c"}, 2, 50.0},
+             {{"aa"}, {"ab"}, 1, 25.0}};
+  for (size_t i = 0; i < sizeof eff / sizeof eff[0]; i++) {
+    const char *const refs[2][2] = {{eff[i].r[0]}, {eff[i].r[1]}};
+    const size_t nref[] = {1, 1};
+    e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3"), eff[i].h, refs, nref, eff[i].n);
+    ASSERT_CORPUS_OK(r);
+    ASSERT_NEAR(r.score, eff[i].want, 5e-5);
+    json_decref(r.detail);
+  }
+  /* {"a", "b"} against {"a", "c"}, default mode, by hand: order 1 sums to
+   * hyp 2, ref 2, match 1 (orders 2-6 have no n-grams), P = R = 1/2, so
+   * F = 50; the mean of the sentence scores would be 50 too, but the
+   * detail shows the summed counts. */
+  const char *h2[] = {"a", "b"};
+  const char *const r2[2][2] = {{"a"}, {"c"}};
+  const size_t n2[] = {1, 1};
+  e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3"), h2, r2, n2, 2);
+  ASSERT_CORPUS_OK(r);
+  const json_t *o1 = json_array_get(json_object_get(r.detail, "stats"), 0);
+  ASSERT_NEAR(json_number_value(json_array_get(o1, 0)), 2, 0);
+  ASSERT_NEAR(json_number_value(json_array_get(o1, 1)), 2, 0);
+  ASSERT_NEAR(json_number_value(json_array_get(o1, 2)), 1, 0);
+  ASSERT_EQ_STR(json_string_value(json_object_get(r.detail, "text")), "chrF3 = 50.00");
+  json_decref(r.detail);
+  /* test_cases_keep_whitespace (whitespace kept, default mode) */
+  const char *h1[] = {"Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich."};
+  const char *const r1[1][2] = {
+      {"Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."}};
+  const size_t n1[] = {1};
+  r = corpus_of(SPEC("chrf", "\"beta\": 3, \"whitespace\": true"), h1, r1, n1, 1);
+  ASSERT_CORPUS_OK(r);
+  ASSERT_NEAR(r.score, 67.3481606, 5e-8);
+  json_decref(r.detail);
+}
+
+TEST(e2e_corpus_errors) {
+  const char *good = "{\"response\": \"a b\", \"reference\": \"a b\"}";
+  /* A spec that is not one bleu or chrf leaf: RK_ESPEC, naming what it is
+   * and what is accepted. */
+  e2e_corpus_result r = e2e_corpus(SPEC("exact", ""), &good, 1, NULL);
+  ASSERT_EQ_INT(r.rc, RK_ESPEC);
+  ASSERT_CONTAINS(r.error, "fn 'exact'");
+  ASSERT_CONTAINS(r.error, "fn 'bleu' or fn 'chrf'");
+  r = e2e_corpus("{\"reward\": {\"sum\": [{\"fn\": \"bleu\"}, {\"fn\": \"chrf\"}]}}", &good, 1,
+                 NULL);
+  ASSERT_EQ_INT(r.rc, RK_ESPEC);
+  ASSERT_CONTAINS(r.error, "\"sum\" node");
+  r = e2e_corpus("{\"reward\": {\"fn\": \"bleu\"}, \"advantage\": {\"estimator\": \"grpo\"}}",
+                 &good, 1, NULL);
+  ASSERT_EQ_INT(r.rc, RK_ESPEC);
+  ASSERT_CONTAINS(r.error, "\"advantage\"");
+  /* Records that cannot be scored fail the call and are named by index. */
+  const char *bad_json[] = {good, "{\"response\": \"a\", \"reference\": }"};
+  r = e2e_corpus(SPEC("bleu", ""), bad_json, 2, NULL);
+  ASSERT_EQ_INT(r.rc, RK_EJSON);
+  ASSERT_CONTAINS(r.error, "record 1: invalid JSON");
+  const char *not_obj[] = {"[1, 2]"};
+  r = e2e_corpus(SPEC("chrf", ""), not_obj, 1, NULL);
+  ASSERT_EQ_INT(r.rc, RK_EJSON);
+  ASSERT_CONTAINS(r.error, "record 0: a record must be a JSON object, got array");
+  const char *no_ref[] = {good, good, "{\"response\": \"a b\"}"};
+  r = e2e_corpus(SPEC("bleu", ""), no_ref, 3, NULL);
+  ASSERT_EQ_INT(r.rc, RK_EINVAL);
+  ASSERT_CONTAINS(r.error, "record 2: no reference");
+  const char *empty_ref[] = {"{\"response\": \"a b\", \"reference\": [\"\", \"\"]}"};
+  r = e2e_corpus(SPEC("chrf", ""), empty_ref, 1, NULL);
+  ASSERT_EQ_INT(r.rc, RK_EINVAL);
+  ASSERT_CONTAINS(r.error, "record 0: every reference is empty");
+  const char *no_resp[] = {good, "{\"reference\": \"a b\"}"};
+  r = e2e_corpus(SPEC("bleu", ""), no_resp, 2, NULL);
+  ASSERT_EQ_INT(r.rc, RK_EINVAL);
+  ASSERT_CONTAINS(r.error, "record 1: the record has no 'response'");
+  /* Limits per record, as in per-record scoring. */
+  rk_score_options o;
+  memset(&o, 0, sizeof o);
+  o.step_budget = 5;
+  r = e2e_corpus(SPEC("bleu", ""), &good, 1, &o);
+  ASSERT_EQ_INT(r.rc, RK_ELIMIT);
+  ASSERT_CONTAINS(r.error, "record 0: its step budget of 5 steps ran out");
+  memset(&o, 0, sizeof o);
+  o.max_line = 10; /* good is 39 bytes */
+  r = e2e_corpus(SPEC("bleu", ""), &good, 1, &o);
+  ASSERT_EQ_INT(r.rc, RK_ELIMIT);
+  ASSERT_CONTAINS(r.error, "record 0: 39 bytes, over the limit of 10 bytes");
+}
+
 TEST(cider_d_hand) {
   char spec[256];
   snprintf(spec, sizeof spec, SPEC("cider_d", "\"df_file\": \"%s\""), df_file());
@@ -1394,5 +1669,7 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(block_paths_both_widths), TEST_ENTRY(e2e_em_key_path),
           TEST_ENTRY(squad_hand),
           TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
+          TEST_ENTRY(e2e_corpus_bleu_published), TEST_ENTRY(e2e_corpus_bleu_defaults),
+          TEST_ENTRY(e2e_corpus_chrf_published), TEST_ENTRY(e2e_corpus_errors),
           TEST_ENTRY(cider_d_hand), TEST_ENTRY(chrf_masks_vs_tree),
           TEST_ENTRY(cider_d_vs_direct))
