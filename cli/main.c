@@ -1,5 +1,5 @@
 /*
- * main.c - the `rewardkit` command: score, check, list, validate.
+ * main.c - the `rewardkit` command: score, check, corpus, list, validate.
  *
  * Uses only the public API (rewardkit.h) plus jansson to build specs from
  * --fn/--arg and to read the summary. Exit codes (docs/cli.md):
@@ -39,6 +39,7 @@ static const char *usage_main =
     "commands:\n"
     "  score     score JSONL records with a spec or one built-in function\n"
     "  check     score one gold/response pair and explain the verdict\n"
+    "  corpus    one corpus BLEU or chrF over JSONL records (sacreBLEU's corpus score)\n"
     "  serve     HTTP reward server (OpenRLHF remote reward, /v1/score)\n"
     "  list      list the built-in reward functions\n"
     "  validate  compile a spec and report the first problem\n"
@@ -86,6 +87,28 @@ static const char *usage_check =
     "positional.\n"
     "\n"
     "  rewardkit check exact Paris 'The answer is paris.'\n";
+
+static const char *usage_corpus =
+    "usage: rewardkit corpus [--spec FILE | --fn bleu|chrf [--arg KEY=VALUE]...]\n"
+    "                        [--json] [--max-line BYTES] [--budget STEPS] [IN]\n"
+    "\n"
+    "Reads JSONL records (stdin when IN is absent or -), sums the statistics of\n"
+    "every record and prints ONE corpus score, as sacreBLEU's corpus_bleu /\n"
+    "corpus_chrf do (not the mean of per-record rewards). The spec's reward must\n"
+    "be one bleu or chrf leaf; its arguments apply as per record, except that\n"
+    "bleu's effective_order is off unless the spec sets it (corpus_bleu's\n"
+    "default). An answer that cannot be extracted counts as an empty line; any\n"
+    "other record that cannot be scored stops the command, naming its line.\n"
+    "\n"
+    "  --spec FILE         JSON spec (docs/spec.md)\n"
+    "  --fn NAME           bleu or chrf, with --arg KEY=VALUE arguments\n"
+    "  --json              print the detail JSON (sums, settings) instead\n"
+    "  --max-line BYTES    longest accepted line (default 16777216)\n"
+    "  --budget STEPS      step budget per record (default 200000000)\n"
+    "\n"
+    "  rewardkit corpus --fn bleu hyps.jsonl\n"
+    "  BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)\n"
+    "    [3 records; case:mixed|eff:no|tok:13a|smooth:exp]   (one line)\n";
 
 static const char *usage_list =
     "usage: rewardkit list\n\nLists the built-in reward functions.\n";
@@ -583,6 +606,176 @@ static int cmd_check(int argc, char **argv) {
   return code;
 }
 
+/* ------------------------------------------------------------ corpus */
+
+/* "record K: why" from rk_corpus_score, with K an index into the records
+ * handed over, as "line L: why" with L the input line (blank lines are
+ * skipped, so the two differ). */
+static void print_corpus_error(const char *msg, const size_t *line_of, size_t n) {
+  size_t k = 0;
+  int used = 0;
+  if (sscanf(msg, "record %zu: %n", &k, &used) == 1 && used > 0 && k < n)
+    fprintf(stderr, "%s: line %zu: %s\n", prog, line_of[k], msg + used);
+  else
+    fprintf(stderr, "%s: %s\n", prog, msg);
+}
+
+/* The bracket after sacreBLEU's line: records, and the settings in the
+ * words of sacreBLEU's signature (case, eff, tok, smooth / nc, nw,
+ * space), so that the figure can be matched with sacreBLEU's output. */
+static void print_corpus_line(json_t *d) {
+  const char *metric = json_string_value(json_object_get(d, "metric"));
+  json_int_t n = json_integer_value(json_object_get(d, "records"));
+  json_int_t u = json_integer_value(json_object_get(d, "unparseable"));
+  const char *cased = json_is_true(json_object_get(d, "lowercase")) ? "lc" : "mixed";
+  printf("%s [%lld record%s", json_string_value(json_object_get(d, "text")), (long long)n,
+         n == 1 ? "" : "s");
+  if (u) printf(", %lld without an extractable answer, scored as empty", (long long)u);
+  if (metric && !strcmp(metric, "bleu")) {
+    printf("; case:%s|eff:%s|tok:%s|smooth:%s", cased,
+           json_is_true(json_object_get(d, "effective_order")) ? "yes" : "no",
+           json_string_value(json_object_get(d, "tokenize")),
+           json_string_value(json_object_get(d, "smooth")));
+    json_t *sv = json_object_get(d, "smooth_value");
+    if (json_is_number(sv)) printf("[%g]", json_number_value(sv));
+  } else if (metric && !strcmp(metric, "chrf")) {
+    printf("; case:%s|eff:%s|nc:%lld|nw:%lld|space:%s", cased,
+           json_is_true(json_object_get(d, "eps_smoothing")) ? "no" : "yes",
+           (long long)json_integer_value(json_object_get(d, "char_order")),
+           (long long)json_integer_value(json_object_get(d, "word_order")),
+           json_is_true(json_object_get(d, "whitespace")) ? "yes" : "no");
+  }
+  printf("]\n");
+}
+
+static int cmd_corpus(int argc, char **argv) {
+  spec_src src = {0};
+  src.args = calloc((size_t)argc + 1, sizeof *src.args);
+  rk_score_options opts = {0};
+  int as_json = 0;
+  const char *in_path = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+#define NEED_VALUE() \
+  if (i + 1 >= argc) die_usage("%s needs a value", a);
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(usage_corpus, stdout);
+      free(src.args);
+      return EXIT_OK;
+    } else if (!strcmp(a, "--spec")) {
+      NEED_VALUE();
+      src.file = argv[++i];
+    } else if (!strcmp(a, "--fn")) {
+      NEED_VALUE();
+      src.fn = argv[++i];
+    } else if (!strcmp(a, "--arg")) {
+      NEED_VALUE();
+      src.args[src.nargs++] = argv[++i];
+    } else if (!strcmp(a, "--json")) {
+      as_json = 1;
+    } else if (!strcmp(a, "--max-line")) {
+      NEED_VALUE();
+      opts.max_line = (size_t)parse_count(a, argv[++i]);
+      if (!opts.max_line) die_usage("%s", "--max-line must be at least 1");
+    } else if (!strcmp(a, "--budget")) {
+      NEED_VALUE();
+      opts.step_budget = parse_count(a, argv[++i]);
+      if (!opts.step_budget) die_usage("%s", "--budget must be at least 1");
+    } else if (a[0] == '-' && a[1] != '\0') {
+      die_usage("unknown option '%s'", a);
+    } else if (!in_path) {
+      in_path = a;
+    } else {
+      die_usage("unexpected argument '%s' (one input file at most)", a);
+    }
+#undef NEED_VALUE
+  }
+  rk_spec *spec = load_spec(&src);
+  free(src.args);
+
+  size_t len = 0;
+  char *text = NULL;
+  if (in_path && strcmp(in_path, "-") != 0) {
+    text = read_file(in_path, &len);
+  } else {
+    text = read_all(stdin, &len);
+    if (!text) fprintf(stderr, "%s: cannot read the standard input\n", prog);
+  }
+  if (!text) {
+    rk_spec_free(spec);
+    return EXIT_RUNTIME;
+  }
+  /* Lines as `score` reads them (engine.c, reader_lines): spaces, tabs
+   * and a \r trimmed at the ends, blank lines skipped but counted in line
+   * numbers. */
+  size_t cap = 1, n = 0;
+  for (size_t i = 0; i < len; i++) cap += text[i] == '\n';
+  const char **recs = malloc(cap * sizeof *recs);
+  size_t *lens = malloc(cap * sizeof *lens), *line_of = malloc(cap * sizeof *line_of);
+  if (!recs || !lens || !line_of) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    free(text);
+    free(recs);
+    free(lens);
+    free(line_of);
+    rk_spec_free(spec);
+    return EXIT_RUNTIME;
+  }
+  size_t line = 0;
+  for (size_t i = 0; i < len;) {
+    const char *nl = memchr(text + i, '\n', len - i);
+    size_t end = nl ? (size_t)(nl - text) : len, e = end, b = i;
+    line++;
+    while (e > b && (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t')) e--;
+    while (b < e && (text[b] == ' ' || text[b] == '\t')) b++;
+    if (b < e) {
+      recs[n] = text + b;
+      lens[n] = e - b;
+      line_of[n++] = line;
+    }
+    i = end + 1;
+  }
+
+  rk_ctx *ctx = NULL;
+  rk_ctx_options copts = {.threads = 1};
+  rk_err rc = rk_ctx_create(&copts, &ctx);
+  int code = EXIT_OK;
+  double score = 0;
+  char *detail = NULL;
+  size_t dlen = 0;
+  if (rc != RK_OK) {
+    fprintf(stderr, "%s: cannot start: %s\n", prog, rk_strerror(rc));
+    code = EXIT_RUNTIME;
+  } else if ((rc = rk_corpus_score(ctx, spec, &opts, recs, lens, n, &score, &detail, &dlen)) !=
+             RK_OK) {
+    print_corpus_error(rk_ctx_errmsg(ctx), line_of, n);
+    code = rc == RK_ESPEC ? EXIT_SPEC : EXIT_RUNTIME;
+  } else if (as_json) {
+    printf("%.*s\n", (int)dlen, detail);
+  } else {
+    json_error_t e;
+    json_t *d = json_loadb(detail, dlen, 0, &e);
+    if (d) {
+      print_corpus_line(d);
+      json_decref(d);
+    } else {
+      printf("%.*s\n", (int)dlen, detail);
+    }
+  }
+  if (code == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+    fprintf(stderr, "%s: writing the output failed: %s\n", prog, strerror(errno));
+    code = EXIT_RUNTIME;
+  }
+  rk_free(detail);
+  rk_ctx_destroy(ctx);
+  rk_spec_free(spec);
+  free(recs);
+  free(lens);
+  free(line_of);
+  free(text);
+  return code;
+}
+
 /* ------------------------------------------------------- list, validate */
 
 static int cmd_list(int argc, char **argv) {
@@ -634,6 +827,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
   if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+  if (!strcmp(cmd, "corpus")) return cmd_corpus(argc - 2, argv + 2);
   if (!strcmp(cmd, "list")) return cmd_list(argc - 2, argv + 2);
   if (!strcmp(cmd, "serve")) return rk_serve_main(argc - 2, argv + 2);
   if (!strcmp(cmd, "validate")) return cmd_validate(argc - 2, argv + 2);
