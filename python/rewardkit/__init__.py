@@ -51,6 +51,7 @@ _STATUS = ["ok", "unparseable", "invalid_reference", "timeout", "error"]
 _SIZE_T = next(t for t in "LQI" if array.array(t).itemsize == ctypes.sizeof(ctypes.c_size_t))
 _STATUS_OF = {float(i): name for i, name in enumerate(_STATUS)}
 _FILTERED = [None, "zero_variance", "mean_out_of_range"]
+_RK_ESPEC = -3  # rk_err RK_ESPEC
 
 
 class RewardkitError(Exception):
@@ -767,6 +768,45 @@ class Scorer:
         elif fields:
             raise TypeError("give a record or keyword fields, not both")
         return self.score([record], explain=explain)[0]
+
+    def corpus_score(self, records):
+        """sacreBLEU's corpus score of the records (dicts or their JSON text)
+        under this Scorer's spec, which must be one bleu or chrf leaf: the
+        statistics of every record summed, then one score, as corpus_bleu()
+        and corpus_chrf() compute it (not the mean of score()'s rewards).
+        bleu's effective_order is off unless the spec sets it, as in
+        corpus_bleu(). Returns a dict: "score" (0-100, sacreBLEU's scale),
+        "records", "unparseable" (answers that could not be extracted,
+        scored as empty), "text" (the line sacreBLEU prints), and the sums
+        and settings behind the score. A record that cannot be scored
+        raises RewardkitError with "record K: " (K its index in records);
+        another kind of spec raises SpecError."""
+        if self._spec is None:
+            raise RewardkitError("this Scorer is closed")
+        if getattr(_LIB, "rk_corpus_score", None) is None or \
+                _LIB.rk_corpus_score.argtypes is None:
+            raise RewardkitError(f"{_LIB_PATH} has no rk_corpus_score: rebuild the library")
+        lines = [_encode(r) for r in records]
+        arr, lens, _, _ = _arrays(lines, None)
+        opts = self._options(False)
+        score = ctypes.c_double()
+        detail = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        ctx = self._take_ctx()
+        try:
+            rc = _LIB.rk_corpus_score(ctx, self._spec, ctypes.byref(opts), arr, lens, len(lines),
+                                      ctypes.byref(score), ctypes.byref(detail),
+                                      ctypes.byref(size))
+            if rc == _RK_ESPEC:
+                raise SpecError(_LIB.rk_ctx_errmsg(ctx).decode())
+            if rc != 0:
+                _fail(ctx, rc)
+        finally:
+            self._give_ctx(ctx)
+        try:
+            return json.loads(ctypes.string_at(detail, size.value))
+        finally:
+            _LIB.rk_free(detail)
 
     def score_jsonl(self, lines, *, explain=None):
         """Like score() for JSONL text lines (str or bytes), without

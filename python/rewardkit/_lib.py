@@ -166,6 +166,10 @@ def _declare(lib):
                                               ctypes.POINTER(RkPyRecords), ctypes.POINTER(P)]),
         "rk_score_pyrecords_start": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
                                                     ctypes.POINTER(RkPyRecords)]),
+        "rk_corpus_score": (ctypes.c_int, [P, P, ctypes.POINTER(RkScoreOptions),
+                                           ctypes.POINTER(char_p), ctypes.POINTER(size_t), size_t,
+                                           ctypes.POINTER(ctypes.c_double), ctypes.POINTER(P),
+                                           ctypes.POINTER(size_t)]),
     }
     for name, (restype, argtypes) in optional.items():
         fn = getattr(lib, name, None)
