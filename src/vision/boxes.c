@@ -1529,7 +1529,22 @@ static int box_products_ok(const rk__box *a, const rk__box *b) {
 }
 
 double rk__box_iou_safe(const rk__box *a, const rk__box *b) {
-  return box_products_ok(a, b) ? rk__box_iou(a, b) : iou_rescaled(a, b, 0);
+  /* rk__box_iou's operations (so the same bits), checked on the values
+   * they give rather than computed twice (a grounding reward is ~100 ns):
+   * with an overlap every side is > 0, so a product below DBL_MIN has
+   * underflowed and a sum above DBL_MAX overflowed, and only then is the
+   * ratio taken on rescaled coordinates. Without an overlap IoU is 0 at
+   * any size. */
+  double iw = rk__mn(a->x2, b->x2) - rk__mx(a->x1, b->x1);
+  double ih = rk__mn(a->y2, b->y2) - rk__mx(a->y1, b->y1);
+  if (!(iw > 0) || !(ih > 0)) return 0.0;
+  double inter = iw * ih;
+  double s = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1);
+  double aa = (a->x2 - a->x1) * (a->y2 - a->y1), ba = (b->x2 - b->x1) * (b->y2 - b->y1);
+  if (!(inter >= DBL_MIN) || !(aa >= DBL_MIN) || !(ba >= DBL_MIN) || !(s <= DBL_MAX))
+    return iou_rescaled(a, b, 0);
+  double u = s - inter;
+  return u > 0 ? inter / u : 0.0;
 }
 
 double rk__box_giou_safe(const rk__box *a, const rk__box *b) {
