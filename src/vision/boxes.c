@@ -1464,13 +1464,7 @@ double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b) {
   return u != 0 ? inter / u : 0.0;
 }
 
-/* Multiplies the four coordinates of one axis of two boxes by 2^-e, e the
- * binary exponent of their enclosing extent, so that the extent lands in
- * [1, 2). A power of two changes only the exponent: the scaled
- * coordinates are exact (unless one falls below DBL_MIN, 2^-1022 of an
- * extent of ~1, which moves no area by a visible amount), and every
- * difference and product of the plain formula is then the scaled one. */
-static void rescale_axis(double *a1, double *a2, double *b1, double *b2) {
+void rk__rescale_axis(double *a1, double *a2, double *b1, double *b2) {
   double lo = fmin(*a1, *b1), hi = fmax(*a2, *b2);
   double ext = hi - lo;
   int e;
@@ -1495,8 +1489,8 @@ static double iou_rescaled(const rk__box *pa, const rk__box *pb, int giou) {
    * plain formula below (rk__box_iou's and rk__box_giou's) gives the
    * ratio; identical boxes score exactly 1. */
   rk__box a = *pa, b = *pb;
-  rescale_axis(&a.x1, &a.x2, &b.x1, &b.x2);
-  rescale_axis(&a.y1, &a.y2, &b.y1, &b.y2);
+  rk__rescale_axis(&a.x1, &a.x2, &b.x1, &b.x2);
+  rk__rescale_axis(&a.y1, &a.y2, &b.y1, &b.y2);
   double iw = rk__mn(a.x2, b.x2) - rk__mx(a.x1, b.x1);
   double ih = rk__mn(a.y2, b.y2) - rk__mx(a.y1, b.y1);
   double inter = iw > 0 && ih > 0 ? iw * ih : 0.0;

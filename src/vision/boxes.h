@@ -130,6 +130,16 @@ static inline double rk__box_giou(const rk__box *a, const rk__box *b) {
 double rk__box_iou_safe(const rk__box *a, const rk__box *b);
 double rk__box_giou_safe(const rk__box *a, const rk__box *b);
 
+/* Multiplies the four coordinates of one axis of two boxes (a1 <= a2,
+ * b1 <= b2) by 2^-e, e the binary exponent of their enclosing extent, so
+ * that the extent lands in [1, 2). A power of two changes only the
+ * exponent: the scaled coordinates are exact (unless one falls below
+ * DBL_MIN, 2^-1022 of an extent of ~1, which moves no area or volume by a
+ * visible amount), so the ratios of IoU and GIoU, 2D or 3D, computed on
+ * them are those of the originals without their products leaving the
+ * double range. Nothing changes when all four are equal. */
+void rk__rescale_axis(double *a1, double *a2, double *b1, double *b2);
+
 /* VLM-R1 REC iou: intersection over inclusive pixels (max(0, min(x2)-1 -
  * max(x1) + 1) only when strictly overlapping), union of plain areas. */
 double rk__box_iou_vlmr1(const rk__box *a, const rk__box *b);

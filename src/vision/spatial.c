@@ -17,28 +17,10 @@
 #include <string.h>
 
 #include "text/extract.h"
+#include "vision/boxes.h" /* rk__rescale_axis */
 #include "vision/geometry.h"
 
 /* ---------------------------------------------------------- formulas */
-
-/* Multiplies the four coordinates of one axis of two boxes by 2^-e, e the
- * binary exponent of their enclosing extent, so that the extent lands in
- * [1, 2). A power of two changes only the exponent, so the coordinates
- * stay exact (one that falls below DBL_MIN, 2^-1022 of the extent, moves
- * no volume by a visible amount). vision/boxes.c does the same for 2D. */
-static void rescale_axis(double *a1, double *a2, double *b1, double *b2) {
-  double lo = fmin(*a1, *b1), hi = fmax(*a2, *b2);
-  double ext = hi - lo;
-  int e;
-  if (isinf(ext)) /* coordinates near DBL_MAX: halve first, cannot overflow */
-    e = ilogb(hi * 0.5 - lo * 0.5) + 1;
-  else if (ext > 0)
-    e = ilogb(ext);
-  else
-    return;
-  *a1 = ldexp(*a1, -e), *a2 = ldexp(*a2, -e);
-  *b1 = ldexp(*b1, -e), *b2 = ldexp(*b2, -e);
-}
 
 /* The plain 3D IoU of corners a, b: 3D-R1's formula. */
 static double iou3d_plain(const double a[6], const double b[6], int *range_ok) {
@@ -77,7 +59,7 @@ double rk__geo_iou3d(const double a[6], const double b[6]) {
   double x[6], y[6];
   memcpy(x, a, sizeof x);
   memcpy(y, b, sizeof y);
-  for (int k = 0; k < 3; k++) rescale_axis(&x[k], &x[k + 3], &y[k], &y[k + 3]);
+  for (int k = 0; k < 3; k++) rk__rescale_axis(&x[k], &x[k + 3], &y[k], &y[k + 3]);
   return iou3d_plain(x, y, &ok);
 }
 

@@ -629,36 +629,50 @@ static double chrf_corpus(const char *const *hyps, const char *const *refs, size
   return rk__ovl_chrf_f(&o, &acc);
 }
 
+/* test_chrf.py test_cases: corpus_chrf(..., beta=3, eps_smoothing=True),
+ * and test_cases_effective_order (the default mode, beta 3); read by
+ * chrf_published and, as records, by e2e_corpus_chrf_published. */
+static const struct {
+const char *h[2], *r[2];
+size_t n;
+double want, tol;
+} chrf_eps_cases[] = {
+    {{"abcdefg"}, {"hijklmnop"}, 1, 0.0, 5e-5},
+    {{"a"}, {"b"}, 1, 0.0, 5e-5},
+    {{""}, {"b"}, 1, 0.0, 5e-5},
+    {{""}, {"ref"}, 1, 0.0, 5e-5},
+    {{""}, {"reference"}, 1, 0.0, 5e-5},
+    {{"aa"}, {"ab"}, 1, 8.3333, 5e-5},
+    {{"a", "b"}, {"a", "c"}, 2, 8.3333, 5e-5},
+    {{"a"}, {"a"}, 1, 16.6667, 5e-5},
+    {{"a b c"}, {"a b c"}, 1, 50.0, 5e-5},
+    {{"a b c"}, {"abc"}, 1, 50.0, 5e-5},
+    {{" risk assessment must be made of those who are qualified and expertise in the sector - "
+      "these are the scientists ."},
+     {"risk assessment has to be undertaken by those who are qualified and expert in that area "
+      "- that is the scientists ."},
+     1, 63.361730, 1e-4},
+    {{" Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. "},
+     {"Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."}, 1,
+     64.1302698, 1e-4},
+    {{"Niemand hat die Absicht, eine Mauer zu errichten"},
+     {"Niemand hat die Absicht, eine Mauer zu errichten"}, 1, 100.0, 5e-5},
+};
+
+static const struct {
+const char *h[2], *r[2];
+size_t n;
+double want;
+} chrf_eff_cases[] = {{{"a"}, {"a"}, 1, 100.0},         {{""}, {"reference"}, 1, 0.0},
+           {{"a b c"}, {"a b c"}, 1, 100.0}, {{"a b c"}, {"abc"}, 1, 100.0},
+           {{""}, {"c"}, 1, 0.0},            {{"a", "b"}, {"a", "c"}, 2, 50.0},
+           {{"aa"}, {"ab"}, 1, 25.0}};
+
 TEST(chrf_published) {
-  /* test_chrf.py test_cases: corpus_chrf(..., beta=3, eps_smoothing=True) */
-  static const struct {
-    const char *h[2], *r[2];
-    size_t n;
-    double want, tol;
-  } eps[] = {
-      {{"abcdefg"}, {"hijklmnop"}, 1, 0.0, 5e-5},
-      {{"a"}, {"b"}, 1, 0.0, 5e-5},
-      {{""}, {"b"}, 1, 0.0, 5e-5},
-      {{""}, {"ref"}, 1, 0.0, 5e-5},
-      {{""}, {"reference"}, 1, 0.0, 5e-5},
-      {{"aa"}, {"ab"}, 1, 8.3333, 5e-5},
-      {{"a", "b"}, {"a", "c"}, 2, 8.3333, 5e-5},
-      {{"a"}, {"a"}, 1, 16.6667, 5e-5},
-      {{"a b c"}, {"a b c"}, 1, 50.0, 5e-5},
-      {{"a b c"}, {"abc"}, 1, 50.0, 5e-5},
-      {{" risk assessment must be made of those who are qualified and expertise in the sector - "
-        "these are the scientists ."},
-       {"risk assessment has to be undertaken by those who are qualified and expert in that area "
-        "- that is the scientists ."},
-       1, 63.361730, 1e-4},
-      {{" Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. "},
-       {"Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."}, 1,
-       64.1302698, 1e-4},
-      {{"Niemand hat die Absicht, eine Mauer zu errichten"},
-       {"Niemand hat die Absicht, eine Mauer zu errichten"}, 1, 100.0, 5e-5},
-  };
-  for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
-    ASSERT_NEAR(chrf_corpus(eps[i].h, eps[i].r, eps[i].n, 3, 1, 0, 0), eps[i].want, eps[i].tol);
+  for (size_t i = 0; i < sizeof chrf_eps_cases / sizeof chrf_eps_cases[0]; i++)
+    ASSERT_NEAR(
+        chrf_corpus(chrf_eps_cases[i].h, chrf_eps_cases[i].r, chrf_eps_cases[i].n, 3, 1, 0, 0),
+        chrf_eps_cases[i].want, chrf_eps_cases[i].tol);
   /* test_chrf.py's EPSILON is 1e-4, and 64.1302698 above is in fact the
    * default-mode figure (sacreBLEU 1.x published 0.64130269831561459 for
    * it): eps mode gives 64.1302216, default mode matches 1.x to 1e-10. */
@@ -668,17 +682,10 @@ TEST(chrf_published) {
                     "freundschaftlich.";
     ASSERT_NEAR(chrf_corpus(&h, &r, 1, 3, 0, 0, 0), 64.130269831561459, 1e-9);
   }
-  /* test_cases_effective_order: eps_smoothing=False (the default mode) */
-  static const struct {
-    const char *h[2], *r[2];
-    size_t n;
-    double want;
-  } eff[] = {{{"a"}, {"a"}, 1, 100.0},         {{""}, {"reference"}, 1, 0.0},
-             {{"a b c"}, {"a b c"}, 1, 100.0}, {{"a b c"}, {"abc"}, 1, 100.0},
-             {{""}, {"c"}, 1, 0.0},            {{"a", "b"}, {"a", "c"}, 2, 50.0},
-             {{"aa"}, {"ab"}, 1, 25.0}};
-  for (size_t i = 0; i < sizeof eff / sizeof eff[0]; i++)
-    ASSERT_NEAR(chrf_corpus(eff[i].h, eff[i].r, eff[i].n, 3, 0, 0, 0), eff[i].want, 5e-5);
+  for (size_t i = 0; i < sizeof chrf_eff_cases / sizeof chrf_eff_cases[0]; i++)
+    ASSERT_NEAR(
+        chrf_corpus(chrf_eff_cases[i].h, chrf_eff_cases[i].r, chrf_eff_cases[i].n, 3, 0, 0, 0),
+        chrf_eff_cases[i].want, 5e-5);
   /* test_cases_keep_whitespace (whitespace kept, default mode) */
   const char *h1 = "Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.";
   const char *r1 = "Das Verh\xc3\xa4ltnis zwischen Obama und Netanyahu ist nicht gerade "
@@ -1344,48 +1351,23 @@ TEST(e2e_corpus_bleu_defaults) {
 TEST(e2e_corpus_chrf_published) {
   /* test_chrf.py's corpus cases (the same vectors as chrf_published),
    * here as records through rk_corpus_score. */
-  static const struct {
-    const char *h[2], *r[2];
-    size_t n;
-    double want, tol;
-  } eps[] = {
-      {{"abcdefg"}, {"hijklmnop"}, 1, 0.0, 5e-5},
-      {{""}, {"reference"}, 1, 0.0, 5e-5},
-      {{"aa"}, {"ab"}, 1, 8.3333, 5e-5},
-      {{"a", "b"}, {"a", "c"}, 2, 8.3333, 5e-5},
-      {{"a"}, {"a"}, 1, 16.6667, 5e-5},
-      {{"a b c"}, {"abc"}, 1, 50.0, 5e-5},
-      {{" risk assessment must be made of those who are qualified and expertise in the sector - "
-        "these are the scientists ."},
-       {"risk assessment has to be undertaken by those who are qualified and expert in that area "
-        "- that is the scientists ."},
-       1, 63.361730, 1e-4},
-      {{"Niemand hat die Absicht, eine Mauer zu errichten"},
-       {"Niemand hat die Absicht, eine Mauer zu errichten"}, 1, 100.0, 5e-5},
-  };
-  for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
-    const char *const refs[2][2] = {{eps[i].r[0]}, {eps[i].r[1]}};
+  for (size_t i = 0; i < sizeof chrf_eps_cases / sizeof chrf_eps_cases[0]; i++) {
+    const char *const refs[2][2] = {{chrf_eps_cases[i].r[0]}, {chrf_eps_cases[i].r[1]}};
     const size_t nref[] = {1, 1};
     e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3, \"eps_smoothing\": true"),
-                                    eps[i].h, refs, nref, eps[i].n);
+                                    chrf_eps_cases[i].h, refs, nref, chrf_eps_cases[i].n);
     ASSERT_CORPUS_OK(r);
-    ASSERT_NEAR(r.score, eps[i].want, eps[i].tol);
+    ASSERT_NEAR(r.score, chrf_eps_cases[i].want, chrf_eps_cases[i].tol);
     json_decref(r.detail);
   }
   /* test_cases_effective_order: eps_smoothing=False (the default mode) */
-  static const struct {
-    const char *h[2], *r[2];
-    size_t n;
-    double want;
-  } eff[] = {{{"a"}, {"a"}, 1, 100.0},         {{""}, {"reference"}, 1, 0.0},
-             {{"a b c"}, {"abc"}, 1, 100.0},   {{"a", "b"}, {"a", "c"}, 2, 50.0},
-             {{"aa"}, {"ab"}, 1, 25.0}};
-  for (size_t i = 0; i < sizeof eff / sizeof eff[0]; i++) {
-    const char *const refs[2][2] = {{eff[i].r[0]}, {eff[i].r[1]}};
+  for (size_t i = 0; i < sizeof chrf_eff_cases / sizeof chrf_eff_cases[0]; i++) {
+    const char *const refs[2][2] = {{chrf_eff_cases[i].r[0]}, {chrf_eff_cases[i].r[1]}};
     const size_t nref[] = {1, 1};
-    e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3"), eff[i].h, refs, nref, eff[i].n);
+    e2e_corpus_result r = corpus_of(SPEC("chrf", "\"beta\": 3"), chrf_eff_cases[i].h, refs, nref,
+                                    chrf_eff_cases[i].n);
     ASSERT_CORPUS_OK(r);
-    ASSERT_NEAR(r.score, eff[i].want, 5e-5);
+    ASSERT_NEAR(r.score, chrf_eff_cases[i].want, 5e-5);
     json_decref(r.detail);
   }
   /* {"a", "b"} against {"a", "c"}, default mode, by hand: order 1 sums to
