@@ -355,6 +355,31 @@ static void print_summary(const char *js, double secs, unsigned threads) {
   json_decref(s);
 }
 
+/* The options `score` and `corpus` share: the spec (--spec, --fn, --arg)
+ * and the per-record limits (--max-line, --budget). 1 when argv[*i] was
+ * one of them (its value consumed), 0 otherwise. */
+static int shared_option(int argc, char **argv, int *i, spec_src *src, rk_score_options *opts) {
+  const char *a = argv[*i];
+  int spec_opt = !strcmp(a, "--spec") || !strcmp(a, "--fn") || !strcmp(a, "--arg");
+  if (!spec_opt && strcmp(a, "--max-line") != 0 && strcmp(a, "--budget") != 0) return 0;
+  if (*i + 1 >= argc) die_usage("%s needs a value", a);
+  const char *v = argv[++*i];
+  if (!strcmp(a, "--spec")) {
+    src->file = v;
+  } else if (!strcmp(a, "--fn")) {
+    src->fn = v;
+  } else if (!strcmp(a, "--arg")) {
+    src->args[src->nargs++] = v;
+  } else if (!strcmp(a, "--max-line")) {
+    opts->max_line = (size_t)parse_count(a, v);
+    if (!opts->max_line) die_usage("%s", "--max-line must be at least 1");
+  } else {
+    opts->step_budget = parse_count(a, v);
+    if (!opts->step_budget) die_usage("%s", "--budget must be at least 1");
+  }
+  return 1;
+}
+
 static int cmd_score(int argc, char **argv) {
   spec_src src = {0};
   src.args = calloc((size_t)argc + 1, sizeof *src.args);
@@ -370,15 +395,8 @@ static int cmd_score(int argc, char **argv) {
       fputs(usage_score, stdout);
       free(src.args);
       return EXIT_OK;
-    } else if (!strcmp(a, "--spec")) {
-      NEED_VALUE();
-      src.file = argv[++i];
-    } else if (!strcmp(a, "--fn")) {
-      NEED_VALUE();
-      src.fn = argv[++i];
-    } else if (!strcmp(a, "--arg")) {
-      NEED_VALUE();
-      src.args[src.nargs++] = argv[++i];
+    } else if (shared_option(argc, argv, &i, &src, &opts)) {
+      continue;
     } else if (!strcmp(a, "--advantage")) {
       NEED_VALUE();
       src.advantage = argv[++i];
@@ -391,14 +409,6 @@ static int cmd_score(int argc, char **argv) {
       opts.explain = 1;
     } else if (!strcmp(a, "--timing")) {
       opts.timing = 1;
-    } else if (!strcmp(a, "--max-line")) {
-      NEED_VALUE();
-      opts.max_line = (size_t)parse_count(a, argv[++i]);
-      if (!opts.max_line) die_usage("%s", "--max-line must be at least 1");
-    } else if (!strcmp(a, "--budget")) {
-      NEED_VALUE();
-      opts.step_budget = parse_count(a, argv[++i]);
-      if (!opts.step_budget) die_usage("%s", "--budget must be at least 1");
     } else if (!strcmp(a, "--summary")) {
       NEED_VALUE();
       summary_path = argv[++i];
@@ -656,31 +666,14 @@ static int cmd_corpus(int argc, char **argv) {
   const char *in_path = NULL;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
-#define NEED_VALUE() \
-  if (i + 1 >= argc) die_usage("%s needs a value", a);
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_corpus, stdout);
       free(src.args);
       return EXIT_OK;
-    } else if (!strcmp(a, "--spec")) {
-      NEED_VALUE();
-      src.file = argv[++i];
-    } else if (!strcmp(a, "--fn")) {
-      NEED_VALUE();
-      src.fn = argv[++i];
-    } else if (!strcmp(a, "--arg")) {
-      NEED_VALUE();
-      src.args[src.nargs++] = argv[++i];
+    } else if (shared_option(argc, argv, &i, &src, &opts)) {
+      continue;
     } else if (!strcmp(a, "--json")) {
       as_json = 1;
-    } else if (!strcmp(a, "--max-line")) {
-      NEED_VALUE();
-      opts.max_line = (size_t)parse_count(a, argv[++i]);
-      if (!opts.max_line) die_usage("%s", "--max-line must be at least 1");
-    } else if (!strcmp(a, "--budget")) {
-      NEED_VALUE();
-      opts.step_budget = parse_count(a, argv[++i]);
-      if (!opts.step_budget) die_usage("%s", "--budget must be at least 1");
     } else if (a[0] == '-' && a[1] != '\0') {
       die_usage("unknown option '%s'", a);
     } else if (!in_path) {
@@ -688,7 +681,6 @@ static int cmd_corpus(int argc, char **argv) {
     } else {
       die_usage("unexpected argument '%s' (one input file at most)", a);
     }
-#undef NEED_VALUE
   }
   rk_spec *spec = load_spec(&src);
   free(src.args);
