@@ -61,9 +61,14 @@ static const char *const g_spec_text[] = {
     " \"ref_coords\": \"1000\", \"reward\": \"linear\", \"threshold\": 20}}}",
     "{\"reward\": {\"fn\": \"keypoint_distance\", \"args\": {\"normalize\": \"diag\","
     " \"coords\": \"grid\", \"width_field\": \"img.w\", \"height_field\": \"img.h\"}}}",
+    /* 3D boxes and action vectors (no units): in range, never an error,
+     * at any size (the rescaled and hypot-style paths) */
+    "{\"reward\": {\"fn\": \"iou3d\"}}",
+    "{\"reward\": {\"fn\": \"action_distance\", \"args\": {\"norm\": \"l2\", \"reward\": \"exp\"}}}",
+    "{\"reward\": {\"fn\": \"action_distance\", \"args\": {\"norm\": \"rmse\"}}}",
     NULL};
-static const int g_needs[] = {1, 1, 1, 0, 1, 0, 1};
-static rk_spec *g_specs[8];
+static const int g_needs[] = {1, 1, 1, 0, 1, 0, 1, 0, 0, 0};
+static rk_spec *g_specs[12];
 
 /* Scores every point spec on one record; size_pick chooses the sizes the
  * record carries (0, 1: image and model input sizes; 2, 3: none usable). */
