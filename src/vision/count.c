@@ -61,7 +61,7 @@ static int count_compile(rk__argctx *ac, void **out) {
 /* Kinds of number words. A phrase is read forward by the small grammar
  * in phrase_value; W_BIG words are numbers count does not read (it would
  * rather say so than take "two" out of "two million"). */
-enum { W_NONE, W_UNIT, W_TEEN, W_TENS, W_HUNDRED, W_THOUSAND, W_A, W_AND, W_BIG };
+enum { W_NONE, W_UNIT, W_TEEN, W_TENS, W_HUNDRED, W_THOUSAND, W_A, W_AND, W_BIG, W_FRAC };
 
 typedef struct nword {
   int kind, val;
@@ -87,6 +87,7 @@ static int word_kind(const char *p, size_t n, int *val) {
       {"ninety", W_TENS, 90},   {"hundred", W_HUNDRED, 100}, {"thousand", W_THOUSAND, 1000},
       {"a", W_A, 1},            {"and", W_AND, 0},           {"million", W_BIG, 0},
       {"billion", W_BIG, 0},    {"trillion", W_BIG, 0},      {"dozen", W_BIG, 0},
+      {"half", W_FRAC, 50},     {"quarter", W_FRAC, 25},
   };
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
     size_t k = strlen(tab[i].w), j = 0;
@@ -180,6 +181,42 @@ static size_t phrase_words(const char *p, size_t i, size_t e, nword *t) {
   return n;
 }
 
+static int last_number(rk__str s, double *out, size_t *at, size_t *end);
+
+/* The word before p[..e): its bytes [*b, e') after the spaces and hyphens
+ * before e; 0 when there is none. */
+static int word_before(const char *p, size_t e, size_t *b, size_t *we) {
+  while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t' || p[e - 1] == '-')) e--;
+  size_t i = e;
+  while (i > 0 && is_alpha((unsigned char)p[i - 1])) i--;
+  *b = i, *we = e;
+  return i < e;
+}
+
+/* "N and a half", "N and one quarter" ending at the fraction word p[i..e)
+ * (frac in hundredths), N a number that ends right before "and": 1 with
+ * *out = N + the fraction (not a count) and its bytes; 0 otherwise, when
+ * the word is prose ("half of them", "a half-eaten one") and the reader
+ * goes on to an earlier number. */
+static int and_fraction(rk__str s, size_t i, size_t e, int frac, double *out, size_t *at,
+                        size_t *end) {
+  size_t b, we, b2, we2;
+  int v;
+  if (!word_before(s.p, i, &b, &we)) return 0;
+  int k = word_kind(s.p + b, we - b, &v);
+  if (!(k == W_A || (k == W_UNIT && v == 1))) return 0;
+  if (!word_before(s.p, b, &b2, &we2) || word_kind(s.p + b2, we2 - b2, &v) != W_AND) return 0;
+  size_t n = b2;
+  while (n > 0 && (s.p[n - 1] == ' ' || s.p[n - 1] == '\t')) n--;
+  double whole;
+  size_t wa, wend;
+  if (n == 0 || last_number(rk__str_make(s.p, n), &whole, &wa, &wend) != 1 || wend != n)
+    return 0;
+  *out = whole + frac / 100.0;
+  *at = wa, *end = e;
+  return 1;
+}
+
 /* The last number of s: a run of digits (with "," and "." inside it; a
  * "-" before it is a sign unless it follows a digit or a letter, so "3-4"
  * is 4), or a phrase of number words up to 999,999, read whole
@@ -215,6 +252,12 @@ static int last_number(rk__str s, double *out, size_t *at, size_t *end) {
       while (i > 0 && is_alpha((unsigned char)s.p[i - 1])) i--;
       int v;
       int kind = word_kind(s.p + i, e - i, &v);
+      /* "two and a half": not a whole number (scored 0 as such), rather
+       * than the count 2 read before it. */
+      if (kind == W_FRAC) {
+        if (and_fraction(s, i, e, v, out, at, end)) return 1;
+        continue;
+      }
       /* "a" and "and" begin or join a phrase but never end one. */
       if (kind == W_NONE || kind == W_A || kind == W_AND) continue;
       nword t[16];

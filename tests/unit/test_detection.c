@@ -1310,6 +1310,15 @@ TEST(e2e_count_number_words) {
   ASSERT_E2E(r, 0, "unparseable");
   ASSERT_CONTAINS(r.explain, "count cannot read 'two million'");
   ASSERT_EQ_STR(count_rec("", "a dozen eggs", "12").status, "unparseable");
+  /* "N and a half" (or "and one quarter") is 2.5 (1.25): not a count, 0,
+   * not the 2 before it (which scored 1 against 2). "half" in prose is
+   * not a number: the count before it stands. */
+  r = count_rec("", "two and a half", "2");
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "2.5, is not a count");
+  ASSERT_E2E(count_rec("", "2 and a half apples", "2"), 0, "ok");
+  ASSERT_E2E(count_rec("", "one and one quarter", "1"), 0, "ok");
+  ASSERT_E2E(count_rec("", "4 apples, half of them red", "4"), 1, "ok");
   /* "3-4" is 3 and 4, not 3 and -4 (as the geometry scanner reads it). */
   ASSERT_E2E(count_rec("", "between 3-4 cats", "4"), 1, "ok");
   /* The reference may be number words too. */
