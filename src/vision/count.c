@@ -181,7 +181,7 @@ static size_t phrase_words(const char *p, size_t i, size_t e, nword *t) {
   return n;
 }
 
-static int last_number(rk__str s, double *out, size_t *at, size_t *end);
+static int last_number(rk__str s, int fractions, double *out, size_t *at, size_t *end);
 
 /* The word before p[..e): its bytes [*b, e') after the spaces and hyphens
  * before e; 0 when there is none. */
@@ -208,9 +208,21 @@ static int and_fraction(rk__str s, size_t i, size_t e, int frac, double *out, si
   if (!word_before(s.p, b, &b2, &we2) || word_kind(s.p + b2, we2 - b2, &v) != W_AND) return 0;
   size_t n = b2;
   while (n > 0 && (s.p[n - 1] == ' ' || s.p[n - 1] == '\t')) n--;
+  /* N must end right there (a digit, or a number word): checked first, so
+   * that the reading below stops at once and a long answer full of "and
+   * a half" costs linear time. */
+  if (n == 0) return 0;
+  if (!is_digit((unsigned char)s.p[n - 1])) {
+    size_t nb, ne;
+    if (!word_before(s.p, n, &nb, &ne) || ne != n) return 0;
+    k = word_kind(s.p + nb, ne - nb, &v);
+    if (k == W_NONE || k == W_A || k == W_AND || k == W_FRAC || k == W_BIG) return 0;
+  }
   double whole;
   size_t wa, wend;
-  if (n == 0 || last_number(rk__str_make(s.p, n), &whole, &wa, &wend) != 1 || wend != n)
+  /* N itself without fractions: one level of this call at most, however
+   * many "and a half" a hostile answer repeats. */
+  if (n == 0 || last_number(rk__str_make(s.p, n), 0, &whole, &wa, &wend) != 1 || wend != n)
     return 0;
   *out = whole + frac / 100.0;
   *at = wa, *end = e;
@@ -223,7 +235,7 @@ static int and_fraction(rk__str s, size_t i, size_t e, int frac, double *out, si
  * ("twenty-one" is 21, never 1). Returns 1 with *out, 0 when s holds no
  * number, -1 when the last one is number words count does not read ("two
  * million", "nineteen hundred"); *at, *end give its bytes. */
-static int last_number(rk__str s, double *out, size_t *at, size_t *end) {
+static int last_number(rk__str s, int fractions, double *out, size_t *at, size_t *end) {
   size_t i = s.n;
   while (i > 0) {
     unsigned char ch = (unsigned char)s.p[i - 1];
@@ -255,7 +267,7 @@ static int last_number(rk__str s, double *out, size_t *at, size_t *end) {
       /* "two and a half": not a whole number (scored 0 as such), rather
        * than the count 2 read before it. */
       if (kind == W_FRAC) {
-        if (and_fraction(s, i, e, v, out, at, end)) return 1;
+        if (fractions && and_fraction(s, i, e, v, out, at, end)) return 1;
         continue;
       }
       /* "a" and "and" begin or join a phrase but never end one. */
@@ -367,7 +379,7 @@ static rk_status count_score(const void *v, rk__call *c, double *value) {
   if (isnan(pred) && cfg->source != SRC_BOXES) {
     double x;
     size_t at = 0, end = 0;
-    int r = last_number(region, &x, &at, &end);
+    int r = last_number(region, 1, &x, &at, &end);
     if (r > 0) pred = x, src = "last number";
     if (r < 0) {
       /* "two million", "a dozen", "nineteen hundred": a number, but not
