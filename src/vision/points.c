@@ -616,24 +616,51 @@ static rk_status kp_score(const void *v, rk__call *c, double *value) {
   scale_xy(g, ng, sc.rx, sc.ry);
   scale_xy(p, np, sc.sx, sc.sy);
   double sum = 0, dsum = 0;
-  size_t matched = 0, hits = 0;
-  for (size_t i = 0; i < ng; i++) {
-    double d = INFINITY;
-    if (cfg->nearest) {
+  size_t matched = 0, hits = 0, den = ng;
+  if (cfg->nearest) {
+    /* One point per keypoint: the closest (keypoint, point) pair first,
+     * then the closest of those left (the first keypoint, then the first
+     * point, on ties), each used once; the mean runs over max(points,
+     * keypoints), so a point that matches no keypoint costs what a missed
+     * keypoint costs and spraying points never helps. */
+    const size_t m = np < ng ? np : ng;
+    if (!rk__spend(c, (uint64_t)m * np * ng + 1)) return RK_STATUS_TIMEOUT;
+    double *dist = rk__arena_alloc(c->arena, (np * ng + 1) * sizeof *dist);
+    unsigned char *used = rk__arena_alloc(c->arena, np + ng + 1);
+    if (!dist || !used) return rk__fail(c, "out of memory");
+    memset(used, 0, np + ng + 1);
+    for (size_t i = 0; i < ng; i++)
       for (size_t j = 0; j < np; j++)
-        d = fmin(d, hypot(p[2 * j] - g[2 * i], p[2 * j + 1] - g[2 * i + 1]));
-    } else if (i < np) {
-      d = hypot(p[2 * i] - g[2 * i], p[2 * i + 1] - g[2 * i + 1]);
+        dist[i * np + j] = hypot(p[2 * j] - g[2 * i], p[2 * j + 1] - g[2 * i + 1]);
+    for (size_t k = 0; k < m; k++) {
+      double d = INFINITY;
+      size_t bi = 0, bj = 0;
+      for (size_t i = 0; i < ng; i++) {
+        if (used[np + i]) continue;
+        for (size_t j = 0; j < np; j++)
+          if (!used[j] && dist[i * np + j] < d) d = dist[i * np + j], bi = i, bj = j;
+      }
+      if (!isfinite(d)) break;
+      used[np + bi] = used[bj] = 1;
+      d /= scale;
+      sum += kp_credit(cfg->reward, d, cfg->threshold);
+      dsum += d;
+      matched++;
+      hits += d <= cfg->threshold;
     }
-    if (!isfinite(d)) continue; /* missing keypoint: credit 0 */
-    d /= scale;
-    double cr = kp_credit(cfg->reward, d, cfg->threshold);
-    sum += cr;
-    dsum += d;
-    matched++;
-    hits += d <= cfg->threshold;
+    if (np > ng) den = np;
+  } else {
+    for (size_t i = 0; i < ng && i < np; i++) {
+      double d = hypot(p[2 * i] - g[2 * i], p[2 * i + 1] - g[2 * i + 1]);
+      if (!isfinite(d)) continue; /* missing keypoint: credit 0 */
+      d /= scale;
+      sum += kp_credit(cfg->reward, d, cfg->threshold);
+      dsum += d;
+      matched++;
+      hits += d <= cfg->threshold;
+    }
   }
-  *value = sum / (double)ng;
+  *value = sum / (double)den;
   if (rk__explaining(c)) {
     char a[32], b[32], t[32];
     rk__fmt_double(a, matched ? dsum / (double)matched : 0);

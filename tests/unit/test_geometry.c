@@ -261,9 +261,32 @@ TEST(e2e_keypoint_distance) {
   ASSERT_E2E(r, 0.5, "ok");
   r = e2e_score(e2e_spec("keypoint_distance", "\"normalize\": \"diag\""), e2e_rec("[[1,1]]", "(1,1)"));
   ASSERT_EQ_STR(r.status, "error");
-  /* nearest: the second candidate is 0.01 away -> 1 */
+  /* nearest: each point serves one keypoint, closest pairs first, and
+   * the mean runs over max(points, keypoints). The second point is 0.01
+   * away (credit 1); the first matches nothing and counts as a miss:
+   * (1 + 0) / 2. */
   r = e2e_score(e2e_spec("keypoint_distance", "\"match\": \"nearest\""), e2e_rec("[[0,0]]", "(5,5) (0, 0.01)"));
-  ASSERT_E2E(r, 1, "ok");
+  ASSERT_E2E(r, 0.5, "ok");
+  /* One point between two keypoints 0.04 apart (0.02 from each): it
+   * serves the first only: (1 + 0) / 2, not 1. */
+  r = e2e_score(e2e_spec("keypoint_distance", "\"match\": \"nearest\""),
+                e2e_rec("[[0,0],[0,0.04]]", "(0, 0.02)"));
+  ASSERT_E2E(r, 0.5, "ok");
+  /* Spraying a 10 x 10 grid (0.05, 0.15, ... 0.95 each way) over three
+   * keypoints: each keypoint is within 0.05 of a grid point at best one
+   * each, so at most 3 credits over max(100, 3) = 100 points: <= 0.03.
+   * Keypoints on grid points make it exactly 3/100. */
+  {
+    char grid[2048];
+    size_t o = 0;
+    for (int i = 0; i < 10; i++)
+      for (int j = 0; j < 10; j++)
+        o += (size_t)snprintf(grid + o, sizeof grid - o, "(%.2f, %.2f) ", 0.05 + 0.1 * i,
+                              0.05 + 0.1 * j);
+    r = e2e_score(e2e_spec("keypoint_distance", "\"match\": \"nearest\""),
+                  e2e_rec("[[0.15,0.25],[0.55,0.55],[0.95,0.05]]", grid));
+    ASSERT_E2E(r, 3.0 / 100.0, "ok");
+  }
   /* order: a missing second keypoint earns 0: (1 + 0)/2 */
   r = e2e_score(e2e_spec("keypoint_distance", ""), e2e_rec(ref, "(0.5, 0.5)"));
   ASSERT_E2E(r, 0.5, "ok");
