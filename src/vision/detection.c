@@ -1126,12 +1126,15 @@ static int prf_compile(rk__argctx *ac, void **out) {
   } else {
     bad = 1;
   }
+  /* 0 would make a box that does not touch its GT (IoU 0) a true
+   * positive. */
   for (int i = 0; i < cfg->nthr; i++)
-    if (!(cfg->thr[i] >= 0 && cfg->thr[i] <= 1)) bad = 1;
+    if (!(cfg->thr[i] > 0 && cfg->thr[i] <= 1)) bad = 1;
   if (bad) {
     prf_free(cfg);
     return rk__arg_error(ac, "thresholds",
-                         "expected an IoU in [0, 1] or a list of 1 to %d of them", MAX_THR);
+                         "expected an IoU in (0, 1] or a list of 1 to %d of them (0 would count "
+                         "boxes that do not overlap as matches)", MAX_THR);
   }
   *out = cfg;
   return 0;

@@ -1010,6 +1010,14 @@ TEST(e2e_detection_prf) {
   ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": [2]}}}",
                                  buf, sizeof buf),
                   "thresholds");
+  /* A threshold of 0 is refused: [50,50,60,60] does not touch [0,0,10,10]
+   * (IoU 0) and would have been a true positive (reward 1). */
+  {
+    e2e_result z = e2e_score("{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"thresholds\": 0}}}",
+                             "{\"response\": \"[50,50,60,60]\", \"reference\": [[0,0,10,10]]}");
+    ASSERT_TRUE(!z.ok);
+    ASSERT_CONTAINS(z.error, "0 would count boxes that do not overlap");
+  }
 }
 
 /* ------------------------------------------ empty and degenerate inputs */
