@@ -279,7 +279,14 @@ static void put_cp(nstate *s, utf8proc_int32_t u) {
     return;
   }
   if (s->kind == RK__NORM_SQUAD) {
-    if (s->steps & RK__NORM_CASEFOLD) u = utf8proc_tolower(u);
+    if (u == 0x130 && (s->steps & RK__NORM_CASEFOLD)) {
+      /* Python's lower(): capital I with dot above becomes two code
+       * points, "i" and U+0307 (the simple mapping gives "i" alone). */
+      put_ascii(s, 'i');
+      u = 0x307;
+    } else if (s->steps & RK__NORM_CASEFOLD) {
+      u = utf8proc_tolower(u);
+    }
     if (u < 0x80) {
       put_ascii(s, (unsigned char)u);
       return;

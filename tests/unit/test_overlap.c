@@ -1007,6 +1007,12 @@ TEST(squad_hand) {
    * F1 = 2 (1/2)(2/3) / (7/6) = (2/3)/(7/6) = 4/7. */
   ASSERT_NEAR(f1("a b b c", "b c c d", 0), 4.0 / 7.0, 1e-12);
   ASSERT_NEAR(f1("x", "y", 0), 0.0, 0);
+  /* Python's lower() makes U+0130 "i" + U+0307: "İstanbul" is not
+   * "istanbul" (0); in "Ankara, İzmir" vs "ankara izmir" one token of two
+   * is common: P = R = 1/2, F1 1/2. */
+  ASSERT_NEAR(f1("istanbul", "\xc4\xb0stanbul", 0), 0.0, 0);
+  ASSERT_NEAR(f1("Ankara, \xc4\xb0zmir", "ankara izmir", 0), 0.5, 1e-12);
+  ASSERT_NEAR(f1("i\xcc\x87stanbul", "\xc4\xb0stanbul", 0), 1.0, 0);
   /* v1.1: an empty side scores 0 even when both are empty. */
   ASSERT_NEAR(f1("", "the", 1), 0.0, 0);
   ASSERT_NEAR(f1("x", "", 0), 0.0, 0);
