@@ -102,7 +102,8 @@ static int i3_compile(rk__argctx *ac, void **out) {
 /* Why a 3D box is invalid. */
 enum { I3_OK, I3_BAD_SIZE, I3_BAD_RANGE };
 
-/* To corners; I3_BAD_SIZE when a size is not positive, I3_BAD_RANGE when
+/* To corners (lo, hi per axis); I3_BAD_SIZE when a size is not positive
+ * (a flat box), I3_BAD_RANGE when
  * a corner is beyond 1e15 in absolute value. The 2D boxes drop the same
  * coordinates (vision/boxes.c): no scene is that large in any unit, and
  * such numbers in an answer are junk, not a box. */
@@ -113,7 +114,14 @@ static int to_corners(const double *in, int fmt, double out[6]) {
       out[k + 3] = in[k] + in[k + 3] / 2;
     }
   } else {
-    memcpy(out, in, 6 * sizeof *out);
+    /* Two opposite corners in either order: 3D-R1 builds the 8 corners
+     * and takes the min and max of each axis, so [2,2,2,0,0,0] is the
+     * box [0,0,0,2,2,2] there too. */
+    for (int k = 0; k < 3; k++) {
+      out[k] = fmin(in[k], in[k + 3]);
+      out[k + 3] = fmax(in[k], in[k + 3]);
+      if (isnan(in[k]) || isnan(in[k + 3])) out[k] = out[k + 3] = NAN;
+    }
   }
   for (int k = 0; k < 6; k++)
     if (!(fabs(out[k]) <= 1e15)) return I3_BAD_RANGE;

@@ -533,10 +533,17 @@ TEST(e2e_iou3d) {
   ASSERT_E2E(r, 1, "ok");
   r = e2e_score(e2e_spec("iou3d", "\"mode\": \"last\""), e2e_rec("[[0,0,0,2,2,2]]", two));
   ASSERT_E2E(r, 0, "ok");
-  /* An invalid box counts 0 in the mean: (1 + 0)/2 */
-  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,0,0,0]"));
+  /* An invalid (flat: x from 1 to 1) box counts 0 in the mean: (1 + 0)/2 */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,1,2,2]"));
   ASSERT_E2E(r, 0.5, "ok");
   ASSERT_CONTAINS(r.explain, "1 invalid, counted 0");
+  /* Corners in either order, as 3D-R1 (min and max of its 8 corners):
+   * [2,2,2,0,0,0] is [0,0,0,2,2,2] (IoU 1); [1,1,1,0,0,0] is the unit
+   * cube, 1/8 of it: (1 + 1/8)/2. */
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[2,2,2,0,0,0]"));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec("[0,0,0,2,2,2]", "[0,0,0,2,2,2] [1,1,1,0,0,0]"));
+  ASSERT_E2E(r, (1 + 1.0 / 8.0) / 2, "ok");
   /* threshold 0.5: IoU 1/15 -> 0 */
   r = e2e_score(e2e_spec("iou3d", "\"threshold\": 0.5"), e2e_rec("[0,0,0,2,2,2]", "[1,1,1,3,3,3]"));
   ASSERT_E2E(r, 0, "ok");
