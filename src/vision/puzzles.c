@@ -165,7 +165,7 @@ static int word_at(const char *p, size_t n, size_t i, const char *w) {
 
 int rk__rot_parse(const char *p, size_t n, double *deg, int *dir) {
   double seen[8];
-  int nseen = 0, distinct = 0;
+  int nseen = 0, distinct = 0, bare_zero = 0;
   *dir = 0;
   *deg = 0;
 #define ADD_ANGLE(x)                                                    \
@@ -243,9 +243,15 @@ int rk__rot_parse(const char *p, size_t n, double *deg, int *dir) {
     int marked = (k + 1 < n && (unsigned char)p[k] == 0xc2 && (unsigned char)p[k + 1] == 0xb0) ||
                  lower_eq(p, n, k, "deg");
     int quarter = !frac && fmod(fabs(x), 90.0) == 0 && fabs(x) <= 360;
-    if (marked || quarter) ADD_ANGLE(x);
+    /* A bare 0 is usually a count ("rotated 90 degrees; I see 0 people"):
+     * an angle only when the answer names no other. */
+    if (quarter && !marked && x == 0)
+      bare_zero = 1;
+    else if (marked || quarter)
+      ADD_ANGLE(x);
     i = j;
   }
+  if (!distinct && bare_zero) ADD_ANGLE(0);
 #undef ADD_ANGLE
   return distinct;
 }

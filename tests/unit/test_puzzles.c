@@ -233,6 +233,13 @@ TEST(rotation_parse) {
   ASSERT_EQ_INT(dir, -1);
   ASSERT_EQ_INT(rk__rot_parse("Anti-clockwise by 90", 20, &d, &dir), 1);
   ASSERT_EQ_INT(dir, -1);
+  /* A bare 0 is a count beside another angle, an angle alone. */
+  const char *z = "rotated 90 degrees; I count 0 people";
+  ASSERT_EQ_INT(rk__rot_parse(z, strlen(z), &d, &dir), 1);
+  ASSERT_NEAR(d, 90, 0);
+  ASSERT_EQ_INT(rk__rot_parse("0", 1, &d, &dir), 1);
+  ASSERT_NEAR(d, 0, 0);
+  ASSERT_EQ_INT(rk__rot_parse("0 deg or 90", 11, &d, &dir), 2);
 }
 
 TEST(e2e_rotation) {
