@@ -190,9 +190,16 @@ void rk_ctx_destroy(rk_ctx *ctx) {
 const char *rk_ctx_errmsg(const rk_ctx *ctx) { return ctx ? ctx->errmsg : ""; }
 unsigned rk_ctx_threads(const rk_ctx *ctx) { return ctx ? ctx->n : 0; }
 
-static rk_err ctx_fail(rk_ctx *ctx, rk_err rc, const char *msg) {
-  snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg);
+rk_err rk__ctx_fail(rk_ctx *ctx, rk_err rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+  va_end(ap);
   return rc;
+}
+
+static rk_err ctx_fail(rk_ctx *ctx, rk_err rc, const char *msg) {
+  return rk__ctx_fail(ctx, rc, "%s", msg);
 }
 
 /* 1 (and the message) while a started batch owns the context. */
@@ -205,14 +212,6 @@ static int ctx_busy(rk_ctx *ctx) {
 }
 
 int rk__ctx_busy(rk_ctx *ctx) { return ctx_busy(ctx); }
-
-rk_err rk__ctx_fail(rk_ctx *ctx, rk_err rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
-  va_end(ap);
-  return rc;
-}
 
 /* Sizes each worker's component arrays for `spec` and zeroes the summary. */
 static rk_err workers_prepare(rk_ctx *ctx, const rk_spec *spec, int explain) {

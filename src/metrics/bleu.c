@@ -209,18 +209,17 @@ static rk_status bleu_corpus_add(const void *p, rk__call *c, void *acc) {
   return st;
 }
 
+/* ,"key":v and ,"key":[v, ...] members of the detail. */
 static void put_num(rk__buf *o, const char *key, double v) {
-  char num[32];
-  size_t n = rk__fmt_double(num, v);
-  rk__buf_printf(o, ",\"%s\":%.*s", key, (int)n, num);
+  rk__buf_printf(o, ",\"%s\":", key);
+  rk__json_put_num(o, v);
 }
 
 static void put_nums(rk__buf *o, const char *key, const double *v, long n) {
-  char num[32];
   rk__buf_printf(o, ",\"%s\":[", key);
   for (long i = 0; i < n; i++) {
-    size_t k = rk__fmt_double(num, v[i]);
-    rk__buf_printf(o, "%s%.*s", i ? "," : "", (int)k, num);
+    if (i) rk__buf_putc(o, ',');
+    rk__json_put_num(o, v[i]);
   }
   rk__buf_putc(o, ']');
 }

@@ -420,12 +420,6 @@ static rk_status chrf_corpus_add(const void *p, rk__call *c, void *acc) {
   return st;
 }
 
-static void put_num(rk__buf *o, double v) {
-  char num[32];
-  size_t n = rk__fmt_double(num, v);
-  rk__buf_put(o, num, n);
-}
-
 static double chrf_corpus_finish(const void *p, const void *acc, rk__buf *o) {
   const chrf_cfg *cfg = p;
   const rk__chrf_stats *sum = acc;
@@ -439,7 +433,7 @@ static double chrf_corpus_finish(const void *p, const void *acc, rk__buf *o) {
   rk__json_put_str(o, line, strlen(line));
   rk__buf_printf(o, ",\"char_order\":%u,\"word_order\":%u,\"beta\":", cfg->o.char_order,
                  cfg->o.word_order);
-  put_num(o, cfg->o.beta);
+  rk__json_put_num(o, cfg->o.beta);
   rk__buf_printf(o, ",\"eps_smoothing\":%s,\"whitespace\":%s,\"lowercase\":%s",
                  cfg->o.eps_smoothing ? "true" : "false", cfg->o.whitespace ? "true" : "false",
                  cfg->o.lowercase ? "true" : "false");
@@ -450,7 +444,7 @@ static double chrf_corpus_finish(const void *p, const void *acc, rk__buf *o) {
     rk__buf_puts(o, i ? ",[" : "[");
     for (unsigned k = 0; k < 3; k++) {
       if (k) rk__buf_putc(o, ',');
-      put_num(o, sum->v[3 * i + k]);
+      rk__json_put_num(o, sum->v[3 * i + k]);
     }
     rk__buf_putc(o, ']');
   }

@@ -170,10 +170,9 @@ rk_err rk_corpus_score(rk_ctx *ctx, const rk_spec *spec, const rk_score_options 
     rk__buf members;
     rk__buf_init(&members, 0);
     double s = fn->corpus->finish(cfg, acc, &members);
-    char num[32];
-    size_t nl = rk__fmt_double(num, s);
-    rk__buf_printf(&out, "{\"metric\":\"%s\",\"score\":%.*s,\"records\":%zu,\"unparseable\":%zu",
-                   fn->name, (int)nl, num, n, unparseable);
+    rk__buf_printf(&out, "{\"metric\":\"%s\",\"score\":", fn->name);
+    rk__json_put_num(&out, s);
+    rk__buf_printf(&out, ",\"records\":%zu,\"unparseable\":%zu", n, unparseable);
     rk__buf_put(&out, members.p ? members.p : "", members.n);
     rk__buf_putc(&out, '}');
     int oom = members.oom || out.oom;

@@ -1491,16 +1491,7 @@ static double iou_rescaled(const rk__box *pa, const rk__box *pb, int giou) {
   rk__box a = *pa, b = *pb;
   rk__rescale_axis(&a.x1, &a.x2, &b.x1, &b.x2);
   rk__rescale_axis(&a.y1, &a.y2, &b.y1, &b.y2);
-  double iw = rk__mn(a.x2, b.x2) - rk__mx(a.x1, b.x1);
-  double ih = rk__mn(a.y2, b.y2) - rk__mx(a.y1, b.y1);
-  double inter = iw > 0 && ih > 0 ? iw * ih : 0.0;
-  double u = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  double iou = u > 0 ? inter / u : 0.0;
-  if (!giou) return iou;
-  double cw = rk__mx(a.x2, b.x2) - rk__mn(a.x1, b.x1);
-  double ch = rk__mx(a.y2, b.y2) - rk__mn(a.y1, b.y1);
-  double cc = cw * ch;
-  return cc > 0 ? iou - (cc - u) / cc : iou;
+  return giou ? rk__box_giou(&a, &b) : rk__box_iou(&a, &b);
 }
 
 /* 1 when w * h = p underflowed: p below DBL_MIN although w and h are
@@ -1829,14 +1820,14 @@ static void explain_no_ref_box(rk__call *c, const rk__jval *rv) {
     rk__explain(c, "reference is %s, not a list of boxes; %s", kind, hint);
     return;
   }
-  /* At most 48 bytes of the text, cut at a UTF-8 character boundary,
-   * control bytes (newlines of a code fence) shown as spaces. */
+  /* At most 48 bytes of the text (rk__text_clip), control bytes (the
+   * newlines of a code fence) shown as spaces. */
   rk__str t = rv->type == RK__JSTR ? rv->u.str : rv->raw;
+  const char *ell;
+  int k = rk__text_clip(t, 48, &ell);
   char q[64];
-  size_t k = t.n <= 48 ? t.n : 48;
-  while (k < t.n && k > 0 && ((unsigned char)t.p[k] & 0xC0) == 0x80) k--;
-  for (size_t i = 0; i < k; i++) q[i] = (unsigned char)t.p[i] < ' ' ? ' ' : t.p[i];
-  snprintf(q + k, sizeof q - k, "%s", k < t.n ? "..." : "");
+  for (int i = 0; i < k; i++) q[i] = (unsigned char)t.p[i] < ' ' ? ' ' : t.p[i];
+  snprintf(q + k, sizeof q - (size_t)k, "%s", ell);
   switch (rv->type) {
     case RK__JNUM:
       rk__explain(c, "reference is the number %s, not a list of boxes; %s", q, hint);
