@@ -359,7 +359,8 @@ def _arrays(lines, resps):
 
 
 def _fail(ctx, rc):
-    raise RewardkitError(_LIB.rk_ctx_errmsg(ctx).decode() or _LIB.rk_strerror(rc).decode())
+    msg = _LIB.rk_ctx_errmsg(ctx).decode() or _LIB.rk_strerror(rc).decode()
+    raise SpecError(msg) if rc == _RK_ESPEC else RewardkitError(msg)
 
 
 def _pieces(ctx):
@@ -797,8 +798,6 @@ class Scorer:
             rc = _LIB.rk_corpus_score(ctx, self._spec, ctypes.byref(opts), arr, lens, len(lines),
                                       ctypes.byref(score), ctypes.byref(detail),
                                       ctypes.byref(size))
-            if rc == _RK_ESPEC:
-                raise SpecError(_LIB.rk_ctx_errmsg(ctx).decode())
             if rc != 0:
                 _fail(ctx, rc)
         finally:
