@@ -157,6 +157,16 @@ static long phrase_value(const nword *t, size_t n) {
 static int is_alpha(unsigned char ch) { return (ch | 32) >= 'a' && (ch | 32) <= 'z'; }
 static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
 
+/* The word before p[..e): its bytes [*b, e') after the spaces and hyphens
+ * before e; 0 when there is none. */
+static int word_before(const char *p, size_t e, size_t *b, size_t *we) {
+  while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t' || p[e - 1] == '-')) e--;
+  size_t i = e;
+  while (i > 0 && is_alpha((unsigned char)p[i - 1])) i--;
+  *b = i, *we = e;
+  return i < e;
+}
+
 /* Up to 16 number words that end at the word p[i..e), read backwards
  * across the spaces and hyphens between them ("one hundred and
  * twenty-one"), into t[] in text order. Returns their number. */
@@ -170,28 +180,17 @@ static size_t phrase_words(const char *p, size_t i, size_t e, nword *t) {
     w.at = i, w.end = e;
     rev[n++] = w;
     if (n == 16) break;
-    size_t j = i;
-    while (j > 0 && (p[j - 1] == ' ' || p[j - 1] == '\t' || p[j - 1] == '-')) j--;
-    if (j == i || j == 0 || !is_alpha((unsigned char)p[j - 1])) break;
-    e = j;
-    i = j;
-    while (i > 0 && is_alpha((unsigned char)p[i - 1])) i--;
+    size_t b, we;
+    /* the previous word, apart from this one by spaces or hyphens (the
+     * word at i starts after a non-letter, so one is needed) */
+    if (!word_before(p, i, &b, &we)) break;
+    i = b, e = we;
   }
   for (size_t k = 0; k < n; k++) t[k] = rev[n - 1 - k];
   return n;
 }
 
 static int last_number(rk__str s, int fractions, double *out, size_t *at, size_t *end);
-
-/* The word before p[..e): its bytes [*b, e') after the spaces and hyphens
- * before e; 0 when there is none. */
-static int word_before(const char *p, size_t e, size_t *b, size_t *we) {
-  while (e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t' || p[e - 1] == '-')) e--;
-  size_t i = e;
-  while (i > 0 && is_alpha((unsigned char)p[i - 1])) i--;
-  *b = i, *we = e;
-  return i < e;
-}
 
 /* "N and a half", "N and one quarter" ending at the fraction word p[i..e)
  * (frac in hundredths), N a number that ends right before "and": 1 with
@@ -222,7 +221,7 @@ static int and_fraction(rk__str s, size_t i, size_t e, int frac, double *out, si
   size_t wa, wend;
   /* N itself without fractions: one level of this call at most, however
    * many "and a half" a hostile answer repeats. */
-  if (n == 0 || last_number(rk__str_make(s.p, n), 0, &whole, &wa, &wend) != 1 || wend != n)
+  if (last_number(rk__str_make(s.p, n), 0, &whole, &wa, &wend) != 1 || wend != n)
     return 0;
   *out = whole + frac / 100.0;
   *at = wa, *end = e;
