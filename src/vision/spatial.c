@@ -149,6 +149,75 @@ static double *boxes6(rk__call *c, const rk__nl *nl, int fmt, size_t *nb, size_t
   return b;
 }
 
+/* 3D-R1's ground truth gives each box as its 8 corners ([[x, y, z] x 8],
+ * its `gt_box_corners`), of which it takes the min and max per axis: the
+ * same here, for a reference in that form. Walks the JSON value v (depth
+ * at most 64; a box is an array of exactly 8 arrays of 3 numbers),
+ * storing up to cap boxes in b (6 numbers each, checked as to_corners
+ * does: nbad as boxes6) and returning how many boxes of that form it
+ * holds in all. */
+static size_t corner_boxes(const rk__jval *v, int depth, double *b, size_t cap, size_t *nb,
+                           size_t nbad[2]) {
+  if (depth > 64) return 0;
+  if (v->type == RK__JARR && v->u.arr.n == 8) {
+    double lohi[6] = {INFINITY, INFINITY, INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int corners = 1;
+    for (size_t i = 0; i < 8 && corners; i++) {
+      const rk__jval *p = &v->u.arr.items[i];
+      corners = p->type == RK__JARR && p->u.arr.n == 3;
+      for (size_t k = 0; k < 3 && corners; k++) {
+        const rk__jval *x = &p->u.arr.items[k];
+        corners = x->type == RK__JNUM;
+        if (corners) {
+          lohi[k] = fmin(lohi[k], x->u.num);
+          lohi[k + 3] = fmax(lohi[k + 3], x->u.num);
+        }
+      }
+    }
+    if (corners) {
+      if (b) {
+        int why = to_corners(lohi, 0, b + 6 * *nb);
+        if (why == I3_OK)
+          ++*nb;
+        else
+          ++nbad[why == I3_BAD_RANGE];
+      }
+      return 1;
+    }
+  }
+  size_t found = 0;
+  if (v->type == RK__JARR)
+    for (size_t i = 0; i < v->u.arr.n && (!b || found < cap); i++)
+      found += corner_boxes(&v->u.arr.items[i], depth + 1, b, cap - found, nb, nbad);
+  else if (v->type == RK__JOBJ)
+    for (size_t i = 0; i < v->u.obj.n && (!b || found < cap); i++)
+      found += corner_boxes(&v->u.obj.items[i].val, depth + 1, b, cap - found, nb, nbad);
+  return found;
+}
+
+/* The reference's boxes into *out: its 6-number groups (boxes6) and,
+ * when it is JSON, its boxes given as 8 corners (a reference string is
+ * parsed for them, charged one more step per byte). */
+static rk_status ref_boxes(rk__call *c, const rk__nl *nl, int fmt, double **out, size_t *nb,
+                           size_t nbad[2], size_t *ntotal) {
+  double *b6 = boxes6(c, nl, fmt, nb, nbad, ntotal);
+  if (!b6) return rk__fail(c, "out of scratch memory");
+  *out = b6;
+  const rk__jval *r = c->rec->reference;
+  if (!r) return RK_STATUS_OK;
+  if (r->type == RK__JSTR && !rk__spend(c, r->u.str.n + 1)) return RK_STATUS_TIMEOUT;
+  const rk__jval *v = rk__geo_ref_json(r, c->arena, NULL);
+  size_t none[2] = {0, 0}, nc = v ? corner_boxes(v, 0, NULL, 0, nb, none) : 0;
+  if (!nc) return RK_STATUS_OK;
+  double *b = rk__arena_alloc(c->arena, (*nb + nc) * 6 * sizeof *b);
+  if (!b) return rk__fail(c, "out of scratch memory");
+  memcpy(b, b6, *nb * 6 * sizeof *b);
+  corner_boxes(v, 0, b, nc, nb, nbad);
+  *ntotal += nc;
+  *out = b;
+  return RK_STATUS_OK;
+}
+
 /* "1 with a size <= 0, 1 with |coordinate| > 1e15" into buf. */
 static void describe_bad(const size_t nbad[2], char *buf, size_t cap) {
   int o = 0;
@@ -165,12 +234,12 @@ static rk_status i3_score(const void *v, rk__call *c, double *value) {
   rk_status st = rk__geo_ref_scan(c, c->rec->reference, &ref);
   if (st != RK_STATUS_OK) return st;
   size_t ng, ngbad[2], ngt;
-  double *g = boxes6(c, &ref, cfg->ref_fmt, &ng, ngbad, &ngt);
-  if (!g) return rk__fail(c, "out of scratch memory");
+  double *g = NULL;
+  if ((st = ref_boxes(c, &ref, cfg->ref_fmt, &g, &ng, ngbad, &ngt)) != RK_STATUS_OK) return st;
   if (ng == 0) {
     char why[96] = "";
     describe_bad(ngbad, why, sizeof why);
-    rk__explain(c, "reference has no valid 3D box of 6 numbers%s%s%s", why[0] ? " (all invalid: " : "",
+    rk__explain(c, "reference has no valid 3D box (6 numbers or 8 corners)%s%s%s", why[0] ? " (all invalid: " : "",
                 why, why[0] ? ")" : "");
     return RK_STATUS_INVALID_REFERENCE;
   }

@@ -553,6 +553,38 @@ TEST(e2e_iou3d) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
+TEST(e2e_iou3d_corner_reference) {
+  /* 3D-R1's ground truth form: each box as its 8 corners, read as the
+   * min and max per axis. The cube [0,2]^3 by corners in 3D-R1's order
+   * (bottom face then top face) against the answer [1,1,1,3,3,3]: I = 1,
+   * U = 8 + 8 - 1 = 15. */
+  const char *cube =
+      "[[0,0,0],[2,0,0],[2,2,0],[0,2,0],[0,0,2],[2,0,2],[2,2,2],[0,2,2]]";
+  e2e_result r = e2e_score(e2e_spec("iou3d", ""), e2e_rec(cube, "box: [1,1,1,3,3,3]"));
+  ASSERT_E2E(r, 1.0 / 15.0, "ok");
+  /* A list of such boxes, also as a JSON string: the second one
+   * ([10,12]^3, corners in another order) is the answer's box exactly;
+   * mean over the two predictions of the best IoU: (1/15 + 1) / 2. */
+  char two[512];
+  snprintf(two, sizeof two,
+           "\"[%s, [[12,12,12],[10,10,10],[12,10,10],[10,12,10],[10,10,12],[12,12,10],"
+           "[12,10,12],[10,12,12]]]\"",
+           cube);
+  r = e2e_score(e2e_spec("iou3d", ""), e2e_rec(two, "[1,1,1,3,3,3] [10,10,10,12,12,12]"));
+  ASSERT_E2E(r, (1.0 / 15.0 + 1.0) / 2.0, "ok");
+  /* Corners all on one plane make a flat box: invalid, said why. */
+  r = e2e_score(e2e_spec("iou3d", ""),
+                e2e_rec("[[0,0,0],[2,0,0],[2,2,0],[0,2,0],[0,0,0],[2,0,0],[2,2,0],[0,2,0]]",
+                        "[0,0,0,2,2,2]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "1 with a size <= 0");
+  /* Seven corners are not a box (nor are its 3-number groups). */
+  r = e2e_score(e2e_spec("iou3d", ""),
+                e2e_rec("[[0,0,0],[2,0,0],[2,2,0],[0,2,0],[0,0,2],[2,0,2],[2,2,2]]",
+                        "[0,0,0,2,2,2]"));
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+}
+
 /* ------------------------------------------------------------- action */
 
 TEST(e2e_action_distance) {
@@ -662,5 +694,6 @@ TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
           TEST_ENTRY(e2e_point_in_box_units), TEST_ENTRY(e2e_point_in_polygon_units),
           TEST_ENTRY(e2e_keypoint_distance_units),
           TEST_ENTRY(iou3d_formula), TEST_ENTRY(iou3d_extreme_sizes), TEST_ENTRY(e2e_iou3d),
-          TEST_ENTRY(e2e_iou3d_extremes), TEST_ENTRY(e2e_action_distance),
+          TEST_ENTRY(e2e_iou3d_extremes), TEST_ENTRY(e2e_iou3d_corner_reference),
+          TEST_ENTRY(e2e_action_distance),
           TEST_ENTRY(e2e_action_distance_extremes))
