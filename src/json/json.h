@@ -57,6 +57,8 @@ struct rk__jmember {
 typedef struct rk__json_limits {
   size_t max_depth;       /* 0 = 512 */
   size_t max_bytes;       /* 0 = no limit beyond size_t */
+  int py_constants;       /* also NaN, Infinity, -Infinity as numbers, as
+                             Python's json.loads reads them */
 } rk__json_limits;
 
 typedef struct rk__json_error {

@@ -139,6 +139,7 @@ typedef struct jp {
   jp_frame *fr;        /* open containers */
   size_t nfr, capfr;
   int slot_heap, fr_heap;
+  int py;              /* rk__json_limits.py_constants */
 } jp;
 
 /* Line and column (1-based) of `at`. Columns count characters (UTF-8 lead
@@ -1290,7 +1291,22 @@ value:
       if (rc) return rc;
       v->type = RK__JSTR;
       break;
-    case '-': case '0': case '1': case '2': case '3': case '4':
+    case 'N': case 'I':
+      if (!st->py) return jp_fail_value(st, s);
+      if ((rc = jp_literal(st, &s, *s == 'N' ? "NaN" : "Infinity", *s == 'N' ? 3 : 8)))
+        return rc;
+      v->type = RK__JNUM;
+      v->u.num = *v0 == 'N' ? NAN : INFINITY;
+      break;
+    case '-':
+      if (st->py && e - s >= 9 && memcmp(s + 1, "Infinity", 8) == 0) {
+        s += 9;
+        v->type = RK__JNUM;
+        v->u.num = -INFINITY;
+        break;
+      }
+      /* fall through */
+    case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
       rc = jp_num(st, &s, &v->u.num);
       if (rc) return rc;
@@ -1465,6 +1481,7 @@ int rk__json_parse(const char *p, size_t n, rk__arena *a,
   st.nfr = 0;
   st.capfr = sizeof frames / sizeof frames[0];
   st.slot_heap = st.fr_heap = 0;
+  st.py = lim && lim->py_constants;
   if (lim && lim->max_bytes && n > lim->max_bytes)
     return jp_fail(&st, st.b + lim->max_bytes,
                    "input is %zu bytes, more than the limit of %zu", n,

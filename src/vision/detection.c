@@ -669,6 +669,7 @@ enum { HO_VISION_R1, HO_PRECISION, HO_RECALL, HO_PR_MEAN };
 typedef struct hun_cfg {
   rk__boxargs box;
   int output, use_labels, fold, has_step;
+  int vr1_reader; /* parser "vision_r1": Vision-R1's own box reader */
   double step, step_switch;
   char *step_field;
 } hun_cfg;
@@ -683,12 +684,14 @@ static void hun_free(void *v) {
 
 static int hun_compile(rk__argctx *ac, void **out) {
   static const char *const outs[] = {"vision_r1", "precision", "recall", "pr_mean", NULL};
+  static const char *const parsers[] = {"lenient", "vision_r1", NULL};
   hun_cfg *cfg = calloc(1, sizeof *cfg);
   if (!cfg) return rk__arg_error(ac, NULL, "out of memory");
   cfg->has_step = rk__arg_raw(ac, "step") != NULL;
   cfg->box.drop_degenerate = 1; /* Vision-R1 keeps only x1 < x2 and y1 < y2 */
   if (rk__boxargs_compile(ac, &cfg->box, 300) ||
       rk__arg_enum(ac, "output", outs, HO_VISION_R1, &cfg->output) ||
+      rk__arg_enum(ac, "parser", parsers, 0, &cfg->vr1_reader) ||
       rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels) ||
       rk__arg_bool(ac, "ignore_case", 1, &cfg->fold) ||
       rk__arg_num_range(ac, "step", 0, 0, 1e18, &cfg->step) ||
@@ -703,38 +706,6 @@ static int hun_compile(rk__argctx *ac, void **out) {
 
 /* Vision-R1's clamp map: 0 below lo, 1 above hi, else the value. */
 static double vr1_map(double x, double lo, double hi) { return x < lo ? 0 : x > hi ? 1 : x; }
-
-/* Vision-R1 dual_format_reward: the text without ```json fences parses as
- * JSON, and every list item with "bbox_2d" and "label" has a 4-element
- * bbox_2d list. Inverted when there is no object. */
-static double vr1_format(rk__call *c, rk__str region, size_t n_gt) {
-  char *buf = rk__arena_alloc(c->arena, region.n + 1);
-  if (!buf) return 0;
-  size_t w = 0;
-  for (size_t i = 0; i < region.n;) {
-    if (region.n - i >= 8 && memcmp(region.p + i, "```json\n", 8) == 0) {
-      i += 8;
-      continue;
-    }
-    if (region.n - i >= 4 && memcmp(region.p + i, "\n```", 4) == 0) {
-      i += 4;
-      continue;
-    }
-    buf[w++] = region.p[i++];
-  }
-  rk__jval *root = NULL;
-  rk__json_limits lim = {64, 0};
-  double ok = rk__json_parse(buf, w, c->arena, &lim, &root, NULL) == 0 ? 1.0 : 0.0;
-  if (ok && root->type == RK__JARR)
-    for (size_t i = 0; i < root->u.arr.n; i++) {
-      const rk__jval *it = &root->u.arr.items[i];
-      if (it->type != RK__JOBJ) continue;
-      const rk__jval *bb = rk__json_get(it, "bbox_2d");
-      if (!bb || !rk__json_get(it, "label")) continue;
-      if (bb->type != RK__JARR || bb->u.arr.n != 4) ok = 0;
-    }
-  return n_gt > 0 ? ok : 1 - ok;
-}
 
 /* Vision-R1's matching cost of prediction a (category ca) and GT b
  * (category cb >= 0): L1(box) - [ca == cb] - GIoU(a, b), 1e300 when not
@@ -972,6 +943,27 @@ int rk__vr1_costs(const rk__boxes *pred, const int *pc, const rk__boxes *gt, con
  *   total     = (precision + recall + format) / 3
  * m(v; lo, hi) = 0 if v < lo, 1 if v > hi, else v. No prediction: 1 if
  * there is no object, else 0. */
+/* parser "vision_r1": the predicted boxes as Vision-R1's extract() reads
+ * the answer region, then the same coordinate conversion as the box
+ * scanner's (Vision-R1 itself keeps only x1 < x2 and y1 < y2). */
+static rk_status vr1_reader_boxes(const hun_cfg *cfg, rk__call *c, rk__boxes *pred, char *how,
+                                  size_t cap) {
+  rk__str region;
+  const char *rh;
+  rk_status st = rk__boxes_region(&cfg->box, c, &region, &rh);
+  if (st == RK_STATUS_OK) st = rk__vr1_read_boxes(c, region, pred);
+  if (st != RK_STATUS_OK) return st;
+  snprintf(how, cap, "%s (Vision-R1's reader)", rh);
+  double sx = 1, sy = 1;
+  if (cfg->box.co.coords != RK__COORD_PIXEL || cfg->box.co.ref_coords != RK__COORD_PIXEL) {
+    rk__coordscale sc;
+    if ((st = rk__coordargs_scale(&cfg->box.co, c, &sc)) != RK_STATUS_OK) return st;
+    sx = sc.sx, sy = sc.sy;
+  }
+  rk__boxes_convert(pred, cfg->box.layout, sx, sy);
+  return RK_STATUS_OK;
+}
+
 static rk_status hun_score(const void *v, rk__call *c, double *value) {
   const hun_cfg *cfg = v;
   rk__boxes pred, gt;
@@ -979,6 +971,10 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
   *value = 0;
   rk_status st = rk__boxes_load(&cfg->box, c, &pred, &gt, &how, NULL);
   if (st != RK_STATUS_OK) return st;
+  char rhow[64];
+  if (cfg->vr1_reader && (st = vr1_reader_boxes(cfg, c, &pred, rhow, sizeof rhow)) != RK_STATUS_OK)
+    return st;
+  if (cfg->vr1_reader) how = rhow;
   size_t P = pred.n, G = gt.n;
   if (P > (size_t)cfg->box.max_boxes || G > (size_t)cfg->box.max_boxes)
     return rk__fail(c, "%zu predicted / %zu reference boxes: more than max_boxes=%ld "
@@ -1043,7 +1039,7 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
     const char *h2;
     st = rk__boxes_region(&cfg->box, c, &region, &h2);
     if (st == RK_STATUS_TIMEOUT) return st;
-    fmt = st == RK_STATUS_OK ? vr1_format(c, region, G) : (G ? 0 : 1);
+    fmt = st == RK_STATUS_OK ? rk__vr1_format(c, region, G) : (G ? 0 : 1);
   }
   switch (cfg->output) {
     case HO_PRECISION: *value = prec; break;

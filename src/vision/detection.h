@@ -116,4 +116,11 @@ int rk__box_labels_used(const rk__boxes *gt, int use_labels);
  * reward checking a few matched pairs need not number every label. */
 int rk__box_same_label(const rk__box *p, const rk__box *g, int labelled, int fold);
 
+/* Vision-R1's answer reading (vision_r1.c). rk__vr1_format: its
+ * dual_format_reward on the answer region (1 or 0, inverted when n_gt is
+ * 0). rk__vr1_read_boxes: its extract() on text (boxes with their raw
+ * coordinates, labels as written; charges 2 steps per byte). */
+double rk__vr1_format(rk__call *c, rk__str region, size_t n_gt);
+rk_status rk__vr1_read_boxes(rk__call *c, rk__str text, rk__boxes *out);
+
 #endif /* RK_VISION_DETECTION_H */

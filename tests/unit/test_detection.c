@@ -975,6 +975,63 @@ TEST(e2e_detection_hungarian) {
   ASSERT_CONTAINS(r.error, "max_boxes=300");
 }
 
+TEST(e2e_detection_hungarian_vr1_reader) {
+  /* parser "vision_r1": Vision-R1's extract() (a JSON list of bbox_2d
+   * objects, coordinates through int(), else one fixed regex) instead of
+   * the box scanner. GT cat [0,0,10,10]; output precision. */
+#define HUN(args) "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"output\": " \
+                  "\"precision\"" args "}}}"
+#define VR1 ", \"parser\": \"vision_r1\""
+#define REC(resp) "{\"response\": \"" resp "\", \"reference\": [[\"cat\", [0, 0, 10, 10]]]}"
+  /* int() truncates: [0.9,0.9,10.9,10.9] is [0,0,10,10] there, GIoU 1.
+   * The scanner keeps the decimals: I = 9.1^2 = 82.81, U = 200 - 82.81 =
+   * 117.19, C = 10.9^2 = 118.81, GIoU = 82.81/117.19 - 1.62/118.81. */
+  const char *dec = REC("[{\\\"bbox_2d\\\": [0.9, 0.9, 10.9, 10.9], \\\"label\\\": \\\"cat\\\"}]");
+  e2e_result r = e2e_score(HUN(VR1), dec);
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "whole response (Vision-R1's reader)");
+  r = e2e_score(HUN(""), dec);
+  ASSERT_E2E(r, 82.81 / 117.19 - 1.62 / 118.81, "ok");
+  /* Coordinates written as strings pass int() there; the scanner does not
+   * read them as numbers. */
+  const char *strs = REC("[{\\\"bbox_2d\\\": [\\\"0\\\", \\\" 0\\\", \\\"1_0\\\", \\\"+10\\\"], "
+                         "\\\"label\\\": \\\"cat\\\"}]");
+  r = e2e_score(HUN(VR1), strs);
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(HUN(""), strs);
+  ASSERT_E2E(r, 0, "ok");
+  /* A box in prose is not read there, neither as JSON nor by the regex
+   * (it needs the exact {"bbox_2d": [a, b, c, d], "label": "..."}). */
+  const char *prose = REC("The cat is at [0, 0, 10, 10].");
+  r = e2e_score(HUN(VR1), prose);
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "0 predicted boxes");
+  r = e2e_score(HUN(""), prose);
+  ASSERT_E2E(r, 1, "ok");
+  /* Not JSON as a whole: the regex finds the exact form (a second object
+   * with a space missing is not found; 1000 and 1-3 digits only). */
+  r = e2e_score(HUN(VR1), REC("Here: {\\\"bbox_2d\\\": [0, 0, 10, 10], \\\"label\\\": \\\"cat\\\"}, "
+                              "{\\\"bbox_2d\\\": [0,0, 10, 10], \\\"label\\\": \\\"cat\\\"}"));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box ");
+  /* Python's json reads NaN: that item fails int() and is skipped, the
+   * other one counts; the format part parses too: (1 + 1 + 1) / 3. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"parser\": \"vision_r1\"}}}",
+                REC("```json\\n[{\\\"bbox_2d\\\": [0, 0, NaN, 10]}, "
+                    "{\\\"bbox_2d\\\": [0, 0, 10, 10], \\\"label\\\": \\\"cat\\\"}]\\n```"));
+  ASSERT_E2E(r, 1, "ok");
+  /* Inverted boxes are dropped before scaling; coords 1000 scales the
+   * rest: [0,0,50,100] of a 200 x 100 image is [0,0,10,10]. */
+  r = e2e_score(HUN(VR1 ", \"coords\": \"1000\""),
+                "{\"response\": \"[{\\\"bbox_2d\\\": [0, 0, 50, 100], \\\"label\\\": \\\"cat\\\"}, "
+                "{\\\"bbox_2d\\\": [50, 0, 0, 100]}]\", \"reference\": [[\"cat\", [0, 0, 10, 10]]], "
+                "\"width\": 200, \"height\": 100}");
+  ASSERT_E2E(r, 1, "ok");
+#undef HUN
+#undef VR1
+#undef REC
+}
+
 /* ----------------------------------------------------- detection_prf */
 
 TEST(e2e_detection_prf) {
@@ -1417,7 +1474,8 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
-          TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_empty_and_degenerate),
+          TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
+          TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
           TEST_ENTRY(e2e_label_pairs_greedy), TEST_ENTRY(e2e_count),
