@@ -222,6 +222,21 @@ static void drop(scan *s, rk__drop why) {
   s->out->ndropped++;
 }
 
+/* A label as its text: a double-quoted label with a backslash in it is
+ * JSON-unescaped ("caf\u00e9" is "café", as json.loads gives it to the
+ * original rewards); one whose escapes are invalid stays as written. The
+ * raw bytes lie between their quotes in the scanned text (or the
+ * reference's JSON). */
+static rk__str label_text(scan *s, rk__str raw) {
+  if (!raw.n || raw.p[-1] != '"' || !memchr(raw.p, '\\', raw.n)) return raw;
+  rk__jval *v = NULL;
+  rk__json_limits lim = {1, 0, 0};
+  if (rk__json_parse(raw.p - 1, raw.n + 2, s->c->arena, &lim, &v, NULL) != 0 ||
+      v->type != RK__JSTR)
+    return raw;
+  return v->u.str;
+}
+
 static void emit(scan *s, const double v[4], const frame *obj, size_t at) {
   rk__boxes *o = s->out;
   if (o->n >= s->max) {
@@ -245,7 +260,7 @@ static void emit(scan *s, const double v[4], const frame *obj, size_t at) {
   b->x1 = v[0], b->y1 = v[1], b->x2 = v[2], b->y2 = v[3];
   b->conf = obj ? obj->conf : NAN;
   b->area = obj ? obj->area : NAN;
-  b->label = obj && obj->has_label ? obj->label : rk__str_make(NULL, 0);
+  b->label = obj && obj->has_label ? label_text(s, obj->label) : rk__str_make(NULL, 0);
   b->has_label = obj ? obj->has_label : 0;
   b->crowd = obj ? obj->crowd : 0;
   b->at = at;

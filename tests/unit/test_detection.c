@@ -1032,6 +1032,36 @@ TEST(e2e_detection_hungarian_vr1_reader) {
 #undef REC
 }
 
+TEST(e2e_labels_unescaped) {
+  /* A label written with JSON escapes is its text, as json.loads gives it
+   * to the original rewards: "\u732b" is the label 猫 (and "caf\u00e9"
+   * is "café"), in the answer and in a reference given as JSON. With the
+   * raw escapes compared, each of these scored as a wrong label: 0.3 for
+   * detection (alpha * pos 0 + gamma * completeness 1), 0 for coco_map
+   * and detection_prf. */
+  static const char *const fns[] = {"detection", "coco_map", "detection_prf"};
+  for (int k = 0; k < 3; k++) {
+    char spec[128];
+    snprintf(spec, sizeof spec, "{\"reward\": {\"fn\": \"%s\"}}", fns[k]);
+    e2e_result r = e2e_score(spec,
+                             "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                             "\\\"\\\\u732b\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                             "\"label\": \"\xe7\x8c\xab\"}]}");
+    ASSERT_E2E(r, 1, "ok");
+    /* the reference's label escaped in the record's JSON, the answer's not */
+    r = e2e_score(spec, "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                        "\\\"caf\xc3\xa9\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                        "\"label\": \"caf\\u00e9\"}]}");
+    ASSERT_E2E(r, 1, "ok");
+  }
+  /* An invalid escape leaves the label as written (no match with 'cat'). */
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                           "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                           "\\\"c\\\\qat\\\"}]\", \"reference\": [{\"bbox_2d\": [0,0,10,10], "
+                           "\"label\": \"cat\"}]}");
+  ASSERT_E2E(r, 0.3, "ok");
+}
+
 /* ----------------------------------------------------- detection_prf */
 
 TEST(e2e_detection_prf) {
@@ -1475,6 +1505,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
+          TEST_ENTRY(e2e_labels_unescaped),
           TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
