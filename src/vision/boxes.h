@@ -56,6 +56,14 @@ typedef struct rk__boxes {
   int none_word;  /* the text is just "None"/"none"/"null"/"[]" (explicitly empty) */
 } rk__boxes;
 
+/* Boxes dropped as invalid (every reason but the scanner's limit). The
+ * model wrote them, so the rewards that count predictions (detection's
+ * vlm_r1 mode, detection_prf's precision, coco_map's length penalty)
+ * count them as wrong ones: otherwise junk boxes would cost nothing. */
+static inline size_t rk__boxes_invalid(const rk__boxes *bs) {
+  return bs->ndropped - bs->dropped[RK__DROP_LIMIT];
+}
+
 /* Scanner limits: at most max_boxes boxes are kept (the rest are counted
  * as RK__DROP_LIMIT); nesting deeper than 64 is skipped as text. */
 #define RK__BOXES_DEFAULT_MAX 100000

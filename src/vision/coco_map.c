@@ -416,7 +416,9 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
     return rk__fail(c, "out of memory");
   double val = s < 0 ? 0 : s;
   double lp = 1;
-  if (cfg->length_penalty && pred.n > gt.n) lp = (double)gt.n / (double)pred.n;
+  /* VLM-R1 counts every item of the answer's list, invalid boxes too. */
+  size_t pall = pred.n + rk__boxes_invalid(&pred);
+  if (cfg->length_penalty && pall > gt.n) lp = (double)gt.n / (double)pall;
   *value = val * lp;
   if (rk__explaining(c)) {
     char a[32];

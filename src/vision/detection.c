@@ -494,11 +494,13 @@ static int det_compile(rk__argctx *ac, void **out) {
 static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *pred,
                              const rk__boxes *gt, const char *pd, const char *how,
                              double *value) {
-  size_t P = pred->n, G = gt->n;
+  /* VLM-R1 keeps every item of the answer's list, a broken box too (its
+   * IoU is 0): invalid boxes are unmatched predictions (false alarms). */
+  size_t P = pred->n, G = gt->n, Pall = P + rk__boxes_invalid(pred);
   if (G == 0 || P == 0) {
-    *value = G == 0 && P == 0 ? 1.0 : 0.0;
+    *value = G == 0 && Pall == 0 ? 1.0 : 0.0;
     rk__explain(c, "%s from %s; %zu reference boxes; %s", pd, how, G,
-                G == 0 ? (P == 0 ? "no objects, none predicted: 1" : "no objects but boxes predicted: 0")
+                G == 0 ? (Pall == 0 ? "no objects, none predicted: 1" : "no objects but boxes predicted: 0")
                        : "nothing predicted: 0");
     return RK_STATUS_OK;
   }
@@ -525,7 +527,8 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
     }
   }
   double pos = iou_sum / (double)G, lab = (double)correct / (double)G;
-  double miss = (double)(G - (size_t)nm) / (double)G, fa = (double)(P - (size_t)nm) / (double)P;
+  double miss = (double)(G - (size_t)nm) / (double)G,
+         fa = (double)(Pall - (size_t)nm) / (double)Pall;
   double compl = 1 - (miss + fa) / 2;
   *value = (cfg->alpha * pos + cfg->beta * lab + cfg->gamma * compl) /
            (cfg->alpha + cfg->beta + cfg->gamma);
@@ -536,8 +539,9 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
     rk__fmt_double(d, *value);
     rk__fmt_double(t, cfg->thr);
     rk__explain(c, "%s from %s; matched %ld of %zu gt at IoU>=%s (%zu with the right label); "
-                   "pos %s, completeness %s; score %s",
-                pd, how, nm, G, t, correct, a, b, d);
+                   "pos %s, completeness %s%s; score %s",
+                pd, how, nm, G, t, correct, a, b,
+                Pall > P ? " (invalid boxes counted as false alarms)" : "", d);
   }
   return RK_STATUS_OK;
 }
@@ -1156,8 +1160,10 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
   char pd[200];
   pd[0] = '\0';
   if (rk__explaining(c)) rk__boxes_describe(&pred, "predicted", pd, sizeof pd);
+  /* Invalid predicted boxes are false positives (rk__boxes_invalid). */
+  size_t Pall = P + rk__boxes_invalid(&pred);
   if (P == 0 || G == 0) {
-    *value = P == 0 && G == 0 ? 1.0 : 0.0;
+    *value = Pall == 0 && G == 0 ? 1.0 : 0.0;
     rk__explain(c, "%s from %s; %zu reference boxes; %s", pd, how, G,
                 *value ? "both empty: 1" : "one side empty: 0");
     return RK_STATUS_OK;
@@ -1209,7 +1215,7 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
       if (nm < 0) return rk__fail(c, "out of memory");
       tp = (size_t)nm;
     }
-    double pr = (double)tp / (double)P, rc = (double)tp / (double)G;
+    double pr = (double)tp / (double)Pall, rc = (double)tp / (double)G;
     double f1 = pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
     double x = cfg->output == PO_PRECISION ? pr
                : cfg->output == PO_RECALL  ? rc

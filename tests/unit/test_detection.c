@@ -1062,6 +1062,41 @@ TEST(e2e_labels_unescaped) {
   ASSERT_E2E(r, 0.3, "ok");
 }
 
+TEST(e2e_invalid_boxes_count) {
+  /* A predicted box dropped as invalid (here x2 < x1) was still written by
+   * the model: VLM-R1 keeps every item of the list (its IoU is 0), so it
+   * is a false alarm, a false positive, a prediction in the length
+   * penalty; before, junk boxes cost nothing. GT cat [0,0,10,10]. */
+  const char *rec = "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                    "{\\\"bbox_2d\\\": [10,10,0,0], \\\"label\\\": \\\"cat\\\"}]\", "
+                    "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}";
+  /* detection (vlm_r1): pos 1, completeness 1 - (0 + 1/2)/2 = .75:
+   * .7 + .3 * .75 = .925 (VLM-R1's detection_score gives the same). */
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.925, "ok");
+  /* detection_prf: precision 1/2, recall 1, F1 2/3. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}", rec);
+  ASSERT_E2E(r, 2.0 / 3.0, "ok");
+  /* coco_map with the length penalty: AP 1 times G/P = 1/2; with a
+   * third box of a label not in the reference, 1/3 (VLM-R1's
+   * odLength_reward). */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"length_penalty\": true}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"length_penalty\": true}}}",
+                "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                "{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"zebra\\\"}, "
+                "{\\\"bbox_2d\\\": [10,10,0,0], \\\"label\\\": \\\"cat\\\"}]\", "
+                "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}");
+  ASSERT_E2E(r, 1.0 / 3.0, "ok");
+  /* No objects in the image: an answer of only invalid boxes predicted
+   * something (VLM-R1: 0), both rewards. */
+  const char *none = "{\"response\": \"[{\\\"bbox_2d\\\": [10,10,0,0]}]\", \"reference\": []}";
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", none);
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}", none);
+  ASSERT_E2E(r, 0, "ok");
+}
+
 /* ----------------------------------------------------- detection_prf */
 
 TEST(e2e_detection_prf) {
@@ -1505,7 +1540,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
-          TEST_ENTRY(e2e_labels_unescaped),
+          TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count),
           TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
