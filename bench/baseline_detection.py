@@ -24,7 +24,9 @@ FENCE = re.compile(r"```json(.*?)```", re.S)
 REC_BOX = re.compile(r"\[(\d+),\s*(\d+),\s*(\d+),\s*(\d+)\]")
 
 
-def parse_objects(response, strict=False):
+def parse_objects(response, strict=False, bad=None):
+    """The answer's boxes; `bad` (a list) gets one entry per item whose
+    box was not kept (VLM-R1 keeps such items: they count as predictions)."""
     m = ANSWER.findall(response)
     text = m[-1] if m else response
     f = FENCE.findall(text)
@@ -41,6 +43,8 @@ def parse_objects(response, strict=False):
             if (x2 > x1 and y2 > y1) if strict else (x2 >= x1 and y2 >= y1):
                 out.append({"box": [x1, y1, x2, y2], "label": it.get("label"),
                             "conf": float(it.get("confidence", 1.0))})
+            elif bad is not None:
+                bad.append(it)
     return out
 
 
@@ -114,9 +118,10 @@ def grounding_iou(rec):
 
 
 def detection_vlm_r1(rec, thr=0.5, alpha=0.7, beta=0.0, gamma=0.3):
-    pred, gt = parse_objects(rec["response"]), ref_objects(rec["reference"])
+    bad = []
+    pred, gt = parse_objects(rec["response"], bad=bad), ref_objects(rec["reference"])
     if not gt:
-        return 1.0 if not pred else 0.0
+        return 1.0 if not pred and not bad else 0.0
     if not pred:
         return 0.0
     m = iou_matrix_vlm_r1([p["box"] for p in pred], [g["box"] for g in gt])
@@ -136,7 +141,7 @@ def detection_vlm_r1(rec, thr=0.5, alpha=0.7, beta=0.0, gamma=0.3):
     pos = sum(m[i, j] for (i, j), ok in zip(matches, same) if ok) / len(gt)
     lab = sum(1 for ok in same if ok) / len(gt)
     miss = (len(gt) - len(matches)) / len(gt)
-    fa = (len(pred) - len(matches)) / len(pred)
+    fa = (len(pred) + len(bad) - len(matches)) / (len(pred) + len(bad))
     comp = 1 - (miss + fa) / 2
     return (alpha * pos + beta * lab + gamma * comp) / (alpha + beta + gamma)
 
@@ -197,9 +202,10 @@ def detection_hungarian(rec):
 
 
 def detection_prf(rec, thr=0.5):
-    pred, gt = parse_objects(rec["response"]), ref_objects(rec["reference"])
+    bad = []
+    pred, gt = parse_objects(rec["response"], bad=bad), ref_objects(rec["reference"])
     if not pred or not gt:
-        return 1.0 if not pred and not gt else 0.0
+        return 1.0 if not pred and not bad and not gt else 0.0
     m, _ = iou_matrix([p["box"] for p in pred], [g["box"] for g in gt])
     same = np.array([[p["label"] == g["label"] for g in gt] for p in pred])
     work = np.where(same, m, -1.0)
@@ -212,7 +218,7 @@ def detection_prf(rec, thr=0.5):
         tp += 1
         work[i, :] = -1
         work[:, j] = -1
-    p, r = tp / len(pred), tp / len(gt)
+    p, r = tp / (len(pred) + len(bad)), tp / len(gt)
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
