@@ -89,7 +89,7 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
   if (!rk__spend(c, 8 * (uint64_t)raw.n + 8)) return RK_STATUS_TIMEOUT;
   size_t np = cfg->textvqa ? rk__vqa_norm_evalai(raw.v, raw.n, pred, cfg->periods)
                            : rk__vqa_norm_answer(raw.v, raw.n, pred, cfg->periods);
-  /* References: prep (vqav2) or full processing (textvqa / clean). */
+  /* References: as written (vqav2) or full processing (textvqa / clean). */
   rk__seq g[RK__MAX_REFS];
   for (size_t i = 0; i < nref; i++) {
     rk__seq r;
@@ -104,9 +104,9 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
       g[i].n = rk__vqa_norm_answer(r.v, r.n, buf, cfg->periods);
       g[i].v = buf;
     } else {
-      size_t off;
-      g[i].n = rk__vqa_prep(r.v, r.n, &off);
-      g[i].v = r.v + off;
+      /* vqaEval.py gives the human answers no \n/\t replacement and no
+       * strip (only the prediction gets them): "yes " stays "yes ". */
+      g[i] = r;
     }
   }
   int identical = 1;
@@ -121,13 +121,16 @@ static rk_status vqa_score(const void *p, rk__call *c, double *value) {
         g[i].v = buf;
       }
   }
-  /* An answer that is empty once normalised says nothing: every one
+  /* An answer that is empty once normalised (or only spaces: the
+   * script leaves the human answers unstripped) says nothing: every one
    * empty is a broken reference, and an empty prediction (".", "the")
    * never matches (the script would let it match empty answers, which a
    * model can find out). */
   size_t k = 0, nonempty = 0;
   for (size_t i = 0; i < nref; i++) {
-    nonempty += g[i].n > 0;
+    size_t q = 0;
+    while (q < g[i].n && rk__cp_isspace(g[i].v[q])) q++;
+    nonempty += q < g[i].n;
     k += np > 0 && seq_eq(g[i].v, g[i].n, pred, np);
   }
   if (!nonempty) {

@@ -252,12 +252,14 @@ size_t rk__vqa_norm_answer(const uint32_t *in, size_t n, uint32_t *out, int inte
 size_t rk__vqa_norm_evalai(const uint32_t *in, size_t n, uint32_t *out, int intended) {
   /* word_tokenize: lower, delete "," and "?", "'s" -> " 's", strip. */
   uint32_t *B = out + 6 * n + 8;
-  size_t m = rk__cp_lower_seq(in, n, B), k = 0;
-  for (size_t i = 0; i < m; i++) {
-    uint32_t c = B[i];
-    if (c == ',' || c == '?') continue;
-    if (c == '\'' && i + 1 < m && B[i + 1] == 's') out[k++] = ' ';
-    out[k++] = c;
+  size_t m = rk__cp_lower_seq(in, n, B), w = 0, k = 0;
+  /* The replaces run one after the other on the whole text: "," and "?"
+   * go first, so "x'?s" has an "'s" by the time it is looked for. */
+  for (size_t i = 0; i < m; i++)
+    if (B[i] != ',' && B[i] != '?') B[w++] = B[i];
+  for (size_t i = 0; i < w; i++) {
+    if (B[i] == '\'' && i + 1 < w && B[i + 1] == 's') out[k++] = ' ';
+    out[k++] = B[i];
   }
   size_t off;
   k = rk__vqa_prep(out, k, &off); /* strip; "\n" "\t" -> " "; strip */

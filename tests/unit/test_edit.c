@@ -680,6 +680,27 @@ TEST(vqa_quirks) {
   ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"periods\": \"intended\"}}", "\"5.\"",
                     TEN_5),
               0.9, 1e-12);
+  /* vqaEval.py strips and un-tabs only the prediction, never the human
+   * answers: ten "yes " are identical (so not normalised either) and
+   * never equal "yes" (0); "yes\n" x3 + "no" x7 are not identical, get
+   * processPunctuation only (no period or punctuation to change) and stay
+   * "yes\n": 0 again. normalize_references runs the prediction's
+   * pipeline on them: k = 3, 0.9. */
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"yes\"",
+                    "[\"yes \",\"yes \",\"yes \",\"yes \",\"yes \",\"yes \",\"yes \","
+                    "\"yes \",\"yes \",\"yes \"]"),
+              0.0, 0);
+#define YES3 "[\"yes\\n\",\"yes\\n\",\"yes\\n\",\"no\",\"no\",\"no\",\"no\",\"no\",\"no\",\"no\"]"
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", "\"yes\"", YES3), 0.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"normalize_references\": true}}",
+                    "\"yes\"", YES3),
+              0.9, 1e-12);
+#undef YES3
+  /* textvqa's word_tokenize deletes "," and "?" before it looks for
+   * "'s": "x'?s" becomes "x 's", as the answers "x's" do (k = 4: 1). */
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}",
+                    "\"x'?s\"", "[\"x's\",\"x's\",\"x's\",\"x's\",\"z\"]"),
+              1.0, 0);
   /* Empty answers: all of them empty is invalid_reference; a prediction
    * that normalises to nothing ("the": an article) matches no answer,
    * even an empty one: 3 answers, 2 empty, "the" -> k = 0 -> 0. */
