@@ -1776,6 +1776,22 @@ static rk__str last_fence(rk__str s, int *found) {
   return rk__str_make(fences[1] + 3, (size_t)(e - fences[1] - 3));
 }
 
+/* The first ```json block of s closed by a later ``` (VLM-R1's
+ * detection_score: re.search(r"```json(.*?)```")), or, when there is
+ * none, last_fence(s). */
+static rk__str first_json_fence(rk__str s, int *found) {
+  for (size_t i = 0; i + 7 <= s.n; i++) {
+    if (s.p[i] != '`' || memcmp(s.p + i, "```json", 7) != 0) continue;
+    for (size_t j = i + 7; j + 3 <= s.n; j++)
+      if (s.p[j] == '`' && s.p[j + 1] == '`' && s.p[j + 2] == '`') {
+        *found = 1;
+        return rk__str_make(s.p + i + 7, j - i - 7);
+      }
+    break; /* no closing fence after the first ```json: none after a later one */
+  }
+  return last_fence(s, found);
+}
+
 /* How many bytes from s.p on may be loaded: to the end of the response
  * when s lies in it (the default region, a fence block, most extract
  * modes), else s itself (an extract mode's cleaned copy). */
@@ -1869,7 +1885,7 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   rk_status st = rk__boxes_region(a, c, &region, &how);
   if (st != RK_STATUS_OK) return st;
   int fenced = 0;
-  rk__str blk = last_fence(region, &fenced);
+  rk__str blk = a->first_json_fence ? first_json_fence(region, &fenced) : last_fence(region, &fenced);
   if (store && one_plain_box(a, c, fenced ? blk : region, pred, ref, store, &st)) {
     *region_how = fenced ? fenced_how(how) : how;
     return st;

@@ -204,6 +204,8 @@ typedef struct rk__boxargs {
   void *extract;        /* rk__extract_cfg * when extract_given */
   long max_boxes;
   int drop_degenerate;  /* predicted boxes with x2 == x1 or y2 == y1 dropped */
+  int first_json_fence; /* the first complete ```json block of the region,
+                           not the last code block (VLM-R1 detection_score) */
 } rk__boxargs;
 
 /* Reads format, ref_format, the coordinate arguments (rk__coordargs),

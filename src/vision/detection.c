@@ -471,6 +471,7 @@ static int det_compile(rk__argctx *ac, void **out) {
          rk__arg_num_range(ac, "gamma", 0.3, 0, 1e9, &cfg->gamma) ||
          rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels);
     cfg->iou_vlmr1 = var == 0;
+    cfg->box.first_json_fence = 1; /* detection_score's re.search */
     if (!rc && !(cfg->alpha + cfg->beta + cfg->gamma > 0))
       rc = rk__arg_error(ac, "alpha", "alpha + beta + gamma must be > 0");
   } else {

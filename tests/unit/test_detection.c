@@ -1088,6 +1088,15 @@ TEST(e2e_invalid_boxes_count) {
                 "{\\\"bbox_2d\\\": [10,10,0,0], \\\"label\\\": \\\"cat\\\"}]\", "
                 "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}");
   ASSERT_E2E(r, 1.0 / 3.0, "ok");
+  /* Mode vlm_r1 reads the first ```json block, as detection_score's
+   * re.search: a right first block and a wrong second one score 1 (the
+   * last block would score 0.3 * (1 - (1 + 1)/2) = 0). */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"<answer>```json\\n[{\\\"bbox_2d\\\": [0,0,10,10], "
+                "\\\"label\\\": \\\"cat\\\"}]\\n```\\nor\\n```json\\n[{\\\"bbox_2d\\\": "
+                "[50,50,60,60], \\\"label\\\": \\\"cat\\\"}]\\n```</answer>\", "
+                "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}");
+  ASSERT_E2E(r, 1, "ok");
   /* No objects in the image: an answer of only invalid boxes predicted
    * something (VLM-R1: 0), both rewards. */
   const char *none = "{\"response\": \"[{\\\"bbox_2d\\\": [10,10,0,0]}]\", \"reference\": []}";
