@@ -18,6 +18,7 @@
 
 #include "json/json.h"
 #include "metrics/wide.h"
+#include "text/pycase.h"
 
 /* ------------------------------------------------------- code points */
 
@@ -219,6 +220,8 @@ size_t rk__cp_lower_seq(const uint32_t *s, size_t n, uint32_t *out) {
     if (s[i] == 0x130) { /* Python: 'İ'.lower() == 'i̇' (two code points) */
       out[k++] = 'i';
       out[k++] = 0x307;
+    } else if (s[i] == RK__SIGMA_CAPITAL) {
+      out[k++] = rk__pycase_sigma(s, n, i);
     } else {
       out[k++] = rk__cp_lower(s[i]);
     }

@@ -3,7 +3,7 @@
  * code points, or word ids from rk__lev_intern), shared by cer, wer,
  * edit_ratio, anls and the keyword rewards; plus the small code-point
  * helpers those metrics use (UTF-8 decoding that never fails, Python's
- * str.isspace and str.lower on one code point).
+ * str.isspace on one code point and str.lower).
  *
  * The distances try Ukkonen's diagonal method first (about (d + 1)^2
  * steps for distance d: the usual case of a response close to its
@@ -66,14 +66,17 @@ static inline int rk__cp_isspace(uint32_t c) {
          c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-/* Python 3 str.lower() for one code point, as a single code point: the
- * simple lowercase mapping (utf8proc). Python differs only for U+0130
- * (two code points, handled by rk__cp_lower_seq) and the context-dependent
- * final sigma, which is ignored here (documented in docs/rewards/edit.md). */
+/* Python 3 str.lower() for one code point out of context, as a single
+ * code point: the simple lowercase mapping (utf8proc). Python differs for
+ * U+0130 (two code points) and for U+03A3, whose lower case depends on
+ * its neighbours (text/pycase.h): rk__cp_lower_seq handles both, so a
+ * caller that may meet either lowers whole strings with it. */
 uint32_t rk__cp_lower(uint32_t c);
 
-/* Lower-cases s into out (room for 2 * s.n entries: U+0130 expands to
- * "i" + U+0307 as in Python). Returns the new length. */
+/* Python's s.lower() for the whole string s[0..n), into out (room for
+ * 2 * n entries: U+0130 expands to "i" + U+0307 as in Python; a capital
+ * sigma at the end of a word becomes the final form, as in Python).
+ * Returns the new length. */
 size_t rk__cp_lower_seq(const uint32_t *s, size_t n, uint32_t *out);
 
 /* Steps a distance between lengths n and m costs (ceil(min/64) * max plus

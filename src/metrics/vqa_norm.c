@@ -182,7 +182,9 @@ static size_t put_z(uint32_t *out, size_t m, const char *z) {
 
 size_t rk__vqa_digit_article(const uint32_t *in, size_t n, uint32_t *out) {
   /* Python lowers the whole text, then splits; lowering word by word gives
-   * the same words, as lower-casing never creates or removes whitespace. */
+   * the same words, as lower-casing never creates or removes whitespace,
+   * and the final-sigma context never reaches past a whitespace character
+   * (neither cased nor case ignorable), so a word is all of it. */
   size_t m = 0, i = 0;
   uint32_t word[64];
   while (i < n) {
@@ -225,12 +227,7 @@ size_t rk__vqa_digit_article(const uint32_t *in, size_t n, uint32_t *out) {
       for (size_t k = 0; k < wn; k++) out[m++] = word[k];
     } else {
       /* Long or non-ASCII word: lowered as it is copied. */
-      uint32_t tmp[2];
-      for (size_t k = 0; k < wn; k++) {
-        uint32_t c = in[s + k];
-        size_t t = rk__cp_lower_seq(&c, 1, tmp);
-        for (size_t q = 0; q < t; q++) out[m++] = tmp[q];
-      }
+      m += rk__cp_lower_seq(in + s, wn, out + m);
     }
   }
   return m;

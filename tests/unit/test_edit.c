@@ -770,6 +770,45 @@ TEST(relaxed_more) {
   ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"so \\\\boxed{19.5}\"", "\"20\""), 1.0, 0); /* 0.025 */
 }
 
+/* Python's lower() lowers a capital sigma that ends a word to the final
+ * form ς and any other to σ (text/pycase.h); anls, relaxed_acc and the
+ * VQA normalisers lower whole strings as the originals do. Expected
+ * values from python3:
+ *   "ΑΘΗΝΑΣ".lower() == "αθηνας"   "ΟΔΟΣ".lower() == "οδος"
+ *   "Σ".lower() == "σ"   "AΣ".lower() == "aς" (ASCII A is cased)
+ *   "ΟΔΟΣ ΑΣ'Α".lower() == "οδος ασ'α" (' is case ignorable: the next
+ *   letter counts)   "ΑΣ Α".lower() == "ας α"   "12 ΑΣΑ".lower() ==
+ *   "12 ασα"   "ΟΔΟΣ?".lower() == "οδος?" */
+#define ODOS_UP "\"\\u039f\\u0394\\u039f\\u03a3\""
+#define ODOS_FINAL "\"\\u03bf\\u03b4\\u03bf\\u03c2\""
+#define ODOS_SMALL "\"\\u03bf\\u03b4\\u03bf\\u03c3\""
+TEST(final_sigma) {
+  ASSERT_NEAR(SCORE("\"anls\"", "\"\\u0391\\u0398\\u0397\\u039d\\u0391\\u03a3\"",
+                    "\"\\u03b1\\u03b8\\u03b7\\u03bd\\u03b1\\u03c2\""),
+              1.0, 0);
+  /* one substitution in 4 code points: 1 - 1/4 */
+  ASSERT_NEAR(SCORE("\"anls\"", ODOS_UP, ODOS_SMALL), 0.75, 1e-12);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", ODOS_UP, ODOS_FINAL), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", ODOS_UP, ODOS_SMALL), 0.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"\\u03a3\"", "\"\\u03c3\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"relaxed_acc\"", "\"A\\u03a3\"", "\"a\\u03c2\""), 1.0, 0);
+  ASSERT_NEAR(SCORE("\"vqa_acc\"", ODOS_UP, ODOS_FINAL), 1.0, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}", ODOS_UP,
+                    ODOS_FINAL),
+              1.0, 0);
+  /* The VQA normalisers lower after their punctuation step, as the
+   * scripts do: "ΑΣ,Α" -> "ΑΣ Α" (',' replaced) -> "ας α"; with a
+   * digit-comma-digit the ',' is deleted: "12 ΑΣΑ" -> "12 ασα". */
+  norm_is(0, "\xce\x9f\xce\x94\xce\x9f\xce\xa3 \xce\x91\xce\xa3'\xce\x91",
+          "\xce\xbf\xce\xb4\xce\xbf\xcf\x82 \xce\xb1\xcf\x83'\xce\xb1");
+  norm_is(0, "\xce\x91\xce\xa3,\xce\x91", "\xce\xb1\xcf\x82 \xce\xb1");
+  norm_is(0, "1,2 \xce\x91\xce\xa3,\xce\x91", "12 \xce\xb1\xcf\x83\xce\xb1");
+  norm_is(1, "\xce\x9f\xce\x94\xce\x9f\xce\xa3?", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82");
+}
+#undef ODOS_UP
+#undef ODOS_FINAL
+#undef ODOS_SMALL
+
 /* The ASCII parser's exact shortcut (mantissa <= 2^53, power of ten
  * within 1e-22..1e22) and its hand-over to strtod. Expected values: Python
  * 3.11 float(s).hex() run outside the test. */
@@ -1145,5 +1184,6 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(anls_published), TEST_ENTRY(anls_length_quirk),
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
+          TEST_ENTRY(final_sigma),
           TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
           TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))
