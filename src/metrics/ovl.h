@@ -145,9 +145,10 @@ int rk__ovl_zh_char(uint32_t cp);
 /* sacreBLEU tokenize="char": every non-whitespace code point one token. */
 int rk__ovl_tokchar(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
 
-/* Lowercase copy (Python str.lower() per code point through utf8proc;
- * the few one-to-many mappings of Python, e.g. U+0130 -> "i\u0307", are
- * reproduced). Returns NULL when the arena is exhausted. */
+/* Lowercase copy, Python's str.lower() of the whole text: utf8proc's
+ * mapping per code point, plus Python's one-to-many mapping U+0130 ->
+ * "i\u0307" and its final sigma (a word-final capital sigma lowers to
+ * U+03C2, text/pycase.h). Returns NULL when the arena is exhausted. */
 char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n);
 
 /* rouge-score's tokenizer (tokenize.py): lower(), every run of
@@ -155,7 +156,8 @@ char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n);
  * remain; with `stem`, tokens longer than 3 characters go through the
  * Porter stemmer (NLTK_EXTENSIONS mode, as nltk's PorterStemmer() that
  * rouge-score calls). `unicode` keeps letters and digits of any script
- * (our clean option) instead of dropping non-ASCII text. */
+ * (our clean option) instead of dropping non-ASCII text; a word-final
+ * capital sigma lowers to the final form there, as lower() does. */
 int rk__ovl_tokrouge(rk__arena *a, const char *p, size_t n, int stem,
                      int unicode, rk__ovl_toks *out);
 

@@ -29,6 +29,7 @@
 #include "metrics/ovl.h"
 #include "metrics/wide.h"
 #include "text/normalize.h"
+#include "text/pycase.h"
 
 uint32_t rk__ovl_cp(const char *p, size_t n, size_t *len) {
   const unsigned char *s = (const unsigned char *)p;
@@ -380,7 +381,8 @@ char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n) {
       i += l;
       continue;
     }
-    utf8proc_int32_t lw = utf8proc_tolower((utf8proc_int32_t)u);
+    utf8proc_int32_t lw = u == RK__SIGMA_CAPITAL ? (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i)
+                                                 : utf8proc_tolower((utf8proc_int32_t)u);
     utf8proc_uint8_t buf[4];
     utf8proc_ssize_t w = utf8proc_encode_char(lw, buf);
     memcpy(o + k, buf, (size_t)w);
@@ -1103,7 +1105,13 @@ int rk__ovl_tokrouge_chars(rk__arena *a, const char *p, size_t n, int unicode,
     if (uni_word(u) || (u < 0x110000u && utf8proc_category((utf8proc_int32_t)u) >=
                                              UTF8PROC_CATEGORY_MN &&
                         utf8proc_category((utf8proc_int32_t)u) <= UTF8PROC_CATEGORY_ME)) {
-      utf8proc_int32_t lw = u == 0x130 ? 'i' : utf8proc_tolower((utf8proc_int32_t)u);
+      utf8proc_int32_t lw;
+      if (u == 0x130)
+        lw = 'i';
+      else if (u == RK__SIGMA_CAPITAL) /* lower() of the whole text */
+        lw = (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i - l);
+      else
+        lw = utf8proc_tolower((utf8proc_int32_t)u);
       utf8proc_uint8_t eb[4];
       utf8proc_ssize_t w = utf8proc_encode_char(lw, eb);
       if (!in_tok) start = k, in_tok = 1;

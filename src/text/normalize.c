@@ -17,6 +17,7 @@
 
 #include "json/json.h"
 #include "text/normalize.h"
+#include "text/pycase.h"
 
 /* ---------------------------------------------------- ASCII classes */
 
@@ -249,6 +250,8 @@ static size_t latex_wrapper_len(const char *p, size_t n) {
 typedef struct nstate {
   rk__norm_kind kind;
   unsigned steps;
+  const unsigned char *in; /* the whole input: the final-sigma context */
+  size_t in_n;
   obuf o;
   utf8proc_int32_t *cp; /* scratch for decompositions, reused */
   size_t cpcap;
@@ -324,10 +327,17 @@ static int put_segment(nstate *s, const unsigned char *p, size_t n) {
   int nfkc = s->kind == RK__NORM_DEFAULT && (s->steps & RK__NORM_NFKC);
   int fold = s->kind != RK__NORM_SQUAD && (s->steps & RK__NORM_CASEFOLD);
   if (!nfkc && !fold) {
+    /* SQuAD's lower() runs over the whole text: a capital sigma lowers by
+     * its neighbours there (text/pycase.h; put_cp keeps σ and ς). */
+    int lower = s->kind == RK__NORM_SQUAD && (s->steps & RK__NORM_CASEFOLD);
     for (size_t i = 0; i < n;) {
       utf8proc_int32_t u;
-      i += next_cp(p + i, n - i, &u);
+      size_t k = next_cp(p + i, n - i, &u);
+      if (lower && u == RK__SIGMA_CAPITAL)
+        u = (utf8proc_int32_t)rk__pycase_sigma_utf8((const char *)s->in, s->in_n,
+                                                    (size_t)(p + i - s->in));
       put_cp(s, u);
+      i += k;
     }
     return 0;
   }
@@ -498,6 +508,8 @@ static int decimal_point(const unsigned char *p, size_t lo, size_t hi, size_t i)
 static int run(nstate *s, rk__arena *a, rk__str in, rk__str *out) {
   const unsigned char *p = (const unsigned char *)in.p;
   size_t n = in.n;
+  s->in = p;
+  s->in_n = n;
   s->o.a = a;
   s->o.p = NULL;
   s->o.n = s->o.cap = 0;

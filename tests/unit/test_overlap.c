@@ -1124,6 +1124,47 @@ TEST(e2e_rouge) {
   ASSERT_CONTAINS(err, "args.variant");
 }
 
+/* Python's lower() gives a capital sigma that ends a word the final form
+ * (text/pycase.h). Expected values from python3:
+ *   "ΟΔΟΣ".lower() == "οδος"      "Η ΟΔΟΣ.".lower() == "η οδος."
+ *   "ΣΟΦΙΑ".lower() == "σοφια"    "ΑΣ-Α".lower() == "ας-α" ('-' is
+ *   neither cased nor case ignorable: the Σ ends a word before SQuAD
+ *   deletes the '-', so the key is "αςα")
+ *   "ΟΔΟΣ ΣΟΦΙΑΣ".lower() == "οδος σοφιας" */
+#define ODOS_UP "\\u039f\\u0394\\u039f\\u03a3"
+#define ODOS_FINAL "\\u03bf\\u03b4\\u03bf\\u03c2"
+#define ODOS_SMALL "\\u03bf\\u03b4\\u03bf\\u03c3"
+TEST(e2e_final_sigma) {
+  e2e_result r = e2e_score(SPEC("em", ""), e2e_rec("\"" ODOS_FINAL "\"", ODOS_UP));
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("em", ""), e2e_rec("\"" ODOS_SMALL "\"", ODOS_UP));
+  ASSERT_E2E(r, 0.0, "ok");
+  /* tokens [η, οδος] both sides: F1 1 */
+  r = e2e_score(SPEC("f1", ""),
+                e2e_rec("\"\\u03b7 " ODOS_FINAL "\"", "\\u0397 " ODOS_UP "."));
+  ASSERT_E2E(r, 1.0, "ok");
+  /* a Σ that starts a word: σ */
+  r = e2e_score(SPEC("em", ""), e2e_rec("\"\\u03c3\\u03bf\\u03c6\\u03b9\\u03b1\"",
+                                        "\\u03a3\\u039f\\u03a6\\u0399\\u0391"));
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("em", ""), e2e_rec("\"\\u03b1\\u03c2\\u03b1\"", "\\u0391\\u03a3-\\u0391"));
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("em", ""), e2e_rec("\"\\u03b1\\u03c3\\u03b1\"", "\\u0391\\u03a3-\\u0391"));
+  ASSERT_E2E(r, 0.0, "ok");
+  /* rouge's unicode tokenizer: [οδος, σοφιας] both sides */
+  r = e2e_score(SPEC("rouge", "\"tokenizer\": \"unicode\""),
+                e2e_rec("\"" ODOS_FINAL " \\u03c3\\u03bf\\u03c6\\u03b9\\u03b1\\u03c2\"",
+                        ODOS_UP " \\u03a3\\u039f\\u03a6\\u0399\\u0391\\u03a3"));
+  ASSERT_E2E(r, 1.0, "ok");
+  /* sacreBLEU / chrF lowercase=True: sent.lower(); the same four
+   * characters on both sides: 1 */
+  r = e2e_score(SPEC("bleu", "\"tokenize\": \"char\", \"lowercase\": true"),
+                e2e_rec("\"" ODOS_FINAL "\"", ODOS_UP));
+  ASSERT_E2E(r, 1.0, "ok");
+  r = e2e_score(SPEC("chrf", "\"lowercase\": true"), e2e_rec("\"" ODOS_FINAL "\"", ODOS_UP));
+  ASSERT_E2E(r, 1.0, "ok");
+}
+
 TEST(e2e_bleu_chrf) {
   const char *rec = "{\"response\": \"Produc\\u021bia de zah\\u0103r prim\\u0103 va fi "
                     "exprimat\\u0103 \\u00een ceea ce prive\\u0219te zah\\u0103rul alb;\", "
@@ -1656,7 +1697,8 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(squad_published), TEST_ENTRY(squad_tokens), TEST_ENTRY(squad_key),
           TEST_ENTRY(block_paths_both_widths), TEST_ENTRY(e2e_em_key_path),
           TEST_ENTRY(squad_hand),
-          TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_bleu_chrf),
+          TEST_ENTRY(e2e_f1_em), TEST_ENTRY(e2e_rouge), TEST_ENTRY(e2e_final_sigma),
+          TEST_ENTRY(e2e_bleu_chrf),
           TEST_ENTRY(e2e_corpus_bleu_published), TEST_ENTRY(e2e_corpus_bleu_defaults),
           TEST_ENTRY(e2e_corpus_chrf_published), TEST_ENTRY(e2e_corpus_errors),
           TEST_ENTRY(cider_d_hand), TEST_ENTRY(chrf_masks_vs_tree),

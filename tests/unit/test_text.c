@@ -60,6 +60,18 @@ TEST(squad_vectors) {
   ASSERT_EQ_STR(squad("a\x1c"
                       "b"),
                 "b");
+  /* lower() runs over the whole text before punctuation goes, and a
+   * capital sigma that ends a word lowers to the final form. From
+   * python3: "ΟΔΟΣ".lower() == "οδος", "ΑΣ-Α".lower() == "ας-α" (so
+   * "αςα" once '-' is deleted), "ΑΣ'Α".lower() == "ασ'α" (' is case
+   * ignorable: the next letter counts). */
+  ASSERT_EQ_STR(squad("\xce\x9f\xce\x94\xce\x9f\xce\xa3"), "\xce\xbf\xce\xb4\xce\xbf\xcf\x82");
+  ASSERT_EQ_STR(squad("\xce\x91\xce\xa3-\xce\x91"), "\xce\xb1\xcf\x82\xce\xb1");
+  ASSERT_EQ_STR(squad("\xce\x91\xce\xa3'\xce\x91"), "\xce\xb1\xcf\x83\xce\xb1");
+  /* The default normaliser case-folds: casefold() has no final form,
+   * "ΟΔΟΣ".casefold() == "οδοσ" == "οδος".casefold(). */
+  ASSERT_EQ_STR(norm("\xce\x9f\xce\x94\xce\x9f\xce\xa3"), "\xce\xbf\xce\xb4\xce\xbf\xcf\x83");
+  ASSERT_EQ_STR(norm("\xce\xbf\xce\xb4\xce\xbf\xcf\x82"), "\xce\xbf\xce\xb4\xce\xbf\xcf\x83");
 }
 
 TEST(default_vectors) {
