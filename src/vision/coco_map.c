@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "metrics/levenshtein.h" /* code points: rk__cp_next, rk__cp_lower */
+#include "text/pycase.h"
 #include "vision/detection.h"
 
 #define NT 10
@@ -248,8 +249,10 @@ static rk__str trim(rk__str s) {
 
 /* The next code point of Python's s.lower() from UTF-8 at *s (< e), one
  * source code point at a time; U+0130 lowers to two ("i" + U+0307), the
- * second kept in *pend. -1 at the end. */
-static long next_lower(const unsigned char **s, const unsigned char *e, uint32_t *pend) {
+ * second kept in *pend; a capital sigma reads its neighbours in the whole
+ * label, which starts at base (text/pycase.h). -1 at the end. */
+static long next_lower(const unsigned char *base, const unsigned char **s,
+                       const unsigned char *e, uint32_t *pend) {
   if (*pend) {
     uint32_t c = *pend;
     *pend = 0;
@@ -258,6 +261,8 @@ static long next_lower(const unsigned char **s, const unsigned char *e, uint32_t
   if (*s >= e) return -1;
   size_t len;
   uint32_t c = rk__cp_next(*s, e, &len);
+  if (c == RK__SIGMA_CAPITAL)
+    c = rk__pycase_sigma_utf8((const char *)base, (size_t)(e - base), (size_t)(*s - base));
   *s += len;
   if (c == 0x130) {
     *pend = 0x307;
@@ -266,13 +271,14 @@ static long next_lower(const unsigned char **s, const unsigned char *e, uint32_t
   return rk__cp_lower(c);
 }
 
-/* a.lower() == b.lower() in Python, for labels with a non-ASCII byte. */
-static int lower_eq_utf8(rk__str a, rk__str b) {
-  const unsigned char *p = (const unsigned char *)a.p, *q = (const unsigned char *)b.p;
-  const unsigned char *pe = p + a.n, *qe = q + b.n;
+/* a.lower() == b.lower() in Python, for labels with a non-ASCII byte;
+ * their first i bytes are ASCII and already compared. */
+static int lower_eq_utf8(rk__str a, rk__str b, size_t i) {
+  const unsigned char *pa = (const unsigned char *)a.p, *pb = (const unsigned char *)b.p;
+  const unsigned char *p = pa + i, *q = pb + i, *pe = pa + a.n, *qe = pb + b.n;
   uint32_t pp = 0, pq = 0;
   for (;;) {
-    long x = next_lower(&p, pe, &pp), y = next_lower(&q, qe, &pq);
+    long x = next_lower(pa, &p, pe, &pp), y = next_lower(pb, &q, qe, &pq);
     if (x != y) return 0;
     if (x < 0) return 1;
   }
@@ -290,8 +296,7 @@ static int label_eq_trimmed(rk__str a, rk__str b, int fold) {
    * only then (no code point lowers to nothing). */
   for (size_t i = 0; i < a.n && i < b.n; i++) {
     unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
-    if ((x | y) >= 0x80) return lower_eq_utf8(rk__str_make(a.p + i, a.n - i),
-                                              rk__str_make(b.p + i, b.n - i));
+    if ((x | y) >= 0x80) return lower_eq_utf8(a, b, i);
     if (x >= 'A' && x <= 'Z') x |= 32;
     if (y >= 'A' && y <= 'Z') y |= 32;
     if (x != y) return 0;

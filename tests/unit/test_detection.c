@@ -819,6 +819,50 @@ TEST(e2e_detection_vlmr1_conventions) {
   ASSERT_TRUE(!r.ok);
 }
 
+/* Labels compared as Python's lower() of each: a capital sigma that ends
+ * a word lowers to ς (text/pycase.h). From python3: "ΟΔΟΣ".lower() ==
+ * "οδος", "AΣ".lower() == "aς" (the context reaches into an ASCII
+ * prefix), "Σ".lower() == "σ", "ΑΣ'Α".lower() == "ασ'α",
+ * " ΑΣ ".lower() == " ας ". */
+TEST(label_final_sigma) {
+  static const struct {
+    const char *a, *b;
+    int eq;
+  } cases[] = {
+      {"\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82", 1},
+      {"\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x83", 0},
+      {"A\xce\xa3", "a\xcf\x82", 1},
+      {"A\xce\xa3", "a\xcf\x83", 0},
+      {"\xce\xa3", "\xcf\x83", 1},
+      {"\xce\xa3", "\xcf\x82", 0},
+      {"\xce\x91\xce\xa3'\xce\x91", "\xce\xb1\xcf\x83'\xce\xb1", 1},
+      {" \xce\x91\xce\xa3 ", "\xce\xb1\xcf\x82", 1},
+      {"\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\x9f\xce\x94\xce\x9f\xce\xa3", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    rk__str a = rk__str_make(cases[i].a, strlen(cases[i].a));
+    rk__str b = rk__str_make(cases[i].b, strlen(cases[i].b));
+    if (rk__box_label_eq(a, b, 1) != cases[i].eq || rk__box_label_eq(b, a, 1) != cases[i].eq)
+      RK_T_FAIL_("case %zu: '%s' vs '%s' should be %s", i, cases[i].a, cases[i].b,
+                 cases[i].eq ? "equal" : "different");
+  }
+  /* detection (vlm_r1): label "ΟΔΟΣ" against GT "οδος": 1 (a wrong label
+   * would score .3, as in e2e_detection_vlmr1_conventions). The labels
+   * are raw UTF-8 in the record, as in that test. */
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                           "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                           "\\\"\xce\x9f\xce\x94\xce\x9f\xce\xa3\\\"}]\", \"reference\": "
+                           "[{\"bbox_2d\": [0,0,10,10], \"label\": \"\xce\xbf\xce\xb4\xce\xbf\xcf\x82\"}]}");
+  ASSERT_E2E(r, 1, "ok");
+  /* coco_map with ignore_case: the label is the GT's category, not one of
+   * its own (which would leave the box out: AP 0) */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"ignore_case\": true}}}",
+                "{\"response\": \"[{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": "
+                "\\\"\xce\x9f\xce\x94\xce\x9f\xce\xa3\\\"}]\", \"reference\": "
+                "[{\"bbox_2d\": [0,0,10,10], \"label\": \"\xce\xbf\xce\xb4\xce\xbf\xcf\x82\"}]}");
+  ASSERT_E2E(r, 1, "ok");
+}
+
 TEST(e2e_detection_visual_rft) {
   /* B7: GT [0,0,10,10]; predictions [0,0,10,10]@.9, [50,50,60,60]@.5 ->
    * R_iou = 1 / max(1, 2) = .5, R_conf = (.9 + (1 - .5)) / 2 = .7. A
@@ -1547,6 +1591,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(hungarian_levels_agree), TEST_ENTRY(vr1_costs_levels),
           TEST_ENTRY(pairs_window_vs_brute_force), TEST_ENTRY(e2e_detection_vlmr1),
           TEST_ENTRY(e2e_detection_vlmr1_conventions),
+          TEST_ENTRY(label_final_sigma),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
           TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count),
