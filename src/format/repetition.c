@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "format/format.h"
 #include "json/json.h"
+#include "text/pycase.h"
 
 #define RK__REP_MAX_N 64
 
@@ -137,8 +138,10 @@ static int count_windows(const uint32_t *ids, size_t nw, size_t ng,
 
 /* ----------------------------------------------------------- splitting */
 
-/* Lowercased copy (utf8proc simple case mapping per code point; a stray
- * byte is copied). A character never grows past twice its bytes. */
+/* Lowercased copy, Python's s.lower(): utf8proc's simple case mapping
+ * per code point, and a capital sigma that ends a word lowers to the
+ * final form (text/pycase.h); a stray byte is copied. A character never
+ * grows past twice its bytes. */
 static char *lower_copy(const char *p, size_t n, rk__arena *a, size_t *outn) {
   char *out = rk__arena_alloc(a, 2 * n + 1);
   if (!out) return NULL;
@@ -157,8 +160,11 @@ static char *lower_copy(const char *p, size_t n, rk__arena *a, size_t *outn) {
       out[o++] = p[i++];
       continue;
     }
-    o += (size_t)utf8proc_encode_char(utf8proc_tolower(cp),
-                                      (utf8proc_uint8_t *)out + o);
+    if (cp == RK__SIGMA_CAPITAL)
+      cp = (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i);
+    else
+      cp = utf8proc_tolower(cp);
+    o += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + o);
     i += (size_t)k;
   }
   *outn = o;

@@ -150,6 +150,12 @@ TEST(e2e_repetition) {
   ASSERT_E2E(r, 0.0, "ok");
   r = e2e_score("{\"reward\": {\"fn\": \"repetition\"}}", "{\"response\": \"\"}");
   ASSERT_E2E(r, 0.0, "ok");
+  /* "ΟΔΟΣ οδος".lower().split() == ["οδος", "οδος"] in python3 (a
+   * word-final capital sigma lowers to ς): 1 distinct unigram of 2,
+   * (1 - 1/2) * -1. */
+  r = e2e_score("{\"reward\": {\"fn\": \"repetition\", \"args\": {\"n\": 1}}}",
+                "{\"response\": \"\xce\x9f\xce\x94\xce\x9f\xce\xa3 \xce\xbf\xce\xb4\xce\xbf\xcf\x82\"}");
+  ASSERT_E2E(r, -0.5, "ok");
 }
 
 TEST(e2e_repetition_spec_errors) {
