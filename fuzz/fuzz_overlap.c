@@ -19,7 +19,9 @@
  *   all-pairs counting;
  * - every score is a number in its range; F-measures are symmetric;
  * - a text against itself scores 100 (BLEU, chrF) or 1 (ROUGE, F1);
- * - Porter stems are at most one byte longer than the word.
+ * - Porter stems are at most one byte longer than the word;
+ * - lower() of the UTF-8 text (rk__ovl_lower) decodes to the code-point
+ *   definition (rk__cp_lower_seq), final sigma included.
  *
  *   build-fuzz/fuzz_overlap fuzz/corpus/overlap -max_total_time=120
  */
@@ -31,6 +33,7 @@
 
 #include "core/core.h"
 #include "format/format.h"
+#include "metrics/levenshtein.h"
 #include "metrics/ovl.h"
 #include "metrics/wide.h"
 #include "text/normalize.h"
@@ -360,7 +363,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(rk__ovl_tokchar(a, side[s].p, side[s].n, &c) == 0);
     check_toks(&c);
     size_t ln;
-    CHECK(rk__ovl_lower(a, side[s].p, side[s].n, &ln) != NULL);
+    char *lw = rk__ovl_lower(a, side[s].p, side[s].n, &ln);
+    CHECK(lw != NULL);
+    {
+      /* A stray byte is copied by one and is U+FFFD to the other; it
+       * decodes to U+FFFD in the copy too (no lowered character starts
+       * with a continuation byte). */
+      uint32_t *cps = rk__arena_alloc(a, (side[s].n + 1) * sizeof *cps);
+      uint32_t *want = rk__arena_alloc(a, (2 * side[s].n + 1) * sizeof *want);
+      uint32_t *got = rk__arena_alloc(a, (ln + 1) * sizeof *got);
+      CHECK(cps && want && got);
+      size_t nw = rk__cp_lower_seq(cps, rk__cp_decode(side[s].p, side[s].n, cps), want);
+      CHECK(rk__cp_decode(lw, ln, got) == nw &&
+            (nw == 0 || memcmp(want, got, nw * sizeof *got) == 0));
+    }
     for (int uni = 0; uni < 2; uni++) {
       for (int stem = 0; stem < 2; stem++) {
         rk__ovl_toks rt;

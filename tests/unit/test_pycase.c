@@ -1,22 +1,34 @@
 /*
- * test_pycase.c - Python's str.lower() final-sigma rule (text/pycase.h).
+ * test_pycase.c - Python's str.lower() final-sigma rule (text/pycase.h)
+ * and every lower-casing path that claims lower(): code-point strings
+ * (rk__cp_lower_seq: anls, relaxed_acc, vqa_acc), UTF-8 copies
+ * (rk__ovl_lower: bleu, chrf, cider_d), box labels (detection,
+ * coco_map), the SQuAD normaliser (f1, em, exact), rouge's unicode
+ * tokenizer and repetition's words.
  *
  * Expected values: python3 3.11 (Unicode 14) run outside the test by
  * tests/data/text/gen_pycase_ref.py: how lower() treats every code point
- * next to a capital sigma (pycase_props.tsv). Invalid UTF-8, which Python
- * cannot hold, is checked against the code-point rule on the decoded text
- * (each stray byte one U+FFFD), with a few hand-checked literals.
+ * next to a capital sigma (pycase_props.tsv), and texts with their
+ * lower(), SQuAD normalisation, unicode ROUGE tokens and word counts
+ * (pylower_ref.tsv). Invalid UTF-8, which Python cannot hold, is checked
+ * against the code-point rule on the decoded text (each stray byte one
+ * U+FFFD), with a few hand-checked literals.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "format/format.h"
 #include "json/json.h"
 #include "metrics/levenshtein.h"
+#include "metrics/ovl.h"
 #include "test.h"
+#include "text/normalize.h"
 #include "text/pycase.h"
+#include "vision/detection.h"
 
 #define SIG RK__SIGMA_CAPITAL
 #define FIN RK__SIGMA_FINAL
@@ -112,6 +124,123 @@ TEST(rule_vs_python_every_code_point) {
   free(cn.r);
 }
 
+/* ------------------------------------------------- texts through every path */
+
+static rk__arena g_arena;
+
+/* The four JSON columns of a pylower_ref.tsv line, as one JSON array. */
+static json_t *parse_line(char *line) {
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+  char *buf = malloc(n + 3);
+  if (!buf) abort();
+  buf[0] = '[';
+  for (size_t i = 0; i < n; i++) buf[i + 1] = line[i] == '\t' ? ',' : line[i];
+  buf[n + 1] = ']';
+  buf[n + 2] = '\0';
+  json_t *v = json_loads(buf, 0, NULL);
+  free(buf);
+  return v;
+}
+
+static int span_is(const char *p, size_t n, const char *want, size_t wn) {
+  return n == wn && (n == 0 || memcmp(p, want, n) == 0);
+}
+
+static void check_text(const char *in, size_t n, const char *low, size_t ln, const char *sq,
+                       size_t sqn, json_t *rouge, int lineno) {
+  rk__arena *a = &g_arena;
+  rk__arena_reset(a);
+  /* rk__cp_lower_seq on the code points */
+  uint32_t *cp = rk__arena_alloc(a, (n + 1) * sizeof *cp);
+  uint32_t *lc = rk__arena_alloc(a, (2 * n + 1) * sizeof *lc);
+  size_t m = rk__cp_lower_seq(cp, rk__cp_decode(in, n, cp), lc);
+  rk__str got;
+  ASSERT_EQ_INT(rk__cp_encode_arena(a, lc, m, &got), 0);
+  if (!span_is(got.p, got.n, low, ln))
+    RK_T_FAIL_("line %d: rk__cp_lower_seq gives '%.*s', python '%.*s'", lineno, (int)got.n, got.p,
+               (int)ln, low);
+  /* rk__ovl_lower on the bytes */
+  size_t on;
+  char *o = rk__ovl_lower(a, in, n, &on);
+  if (!o || !span_is(o, on, low, ln))
+    RK_T_FAIL_("line %d: rk__ovl_lower gives '%.*s', python '%.*s'", lineno, o ? (int)on : 0,
+               o ? o : "", (int)ln, low);
+  /* box labels: equal to their lower(); one sigma flipped, not */
+  rk__str si = rk__str_make(in, n), sl = rk__str_make(low, ln);
+  if (!rk__box_label_eq(si, sl, 1)) RK_T_FAIL_("line %d: label != its lower()", lineno);
+  char *flip = rk__arena_alloc(a, ln + 1);
+  memcpy(flip, low, ln);
+  for (size_t i = 0; i + 1 < ln; i++)
+    if ((unsigned char)flip[i] == 0xCF && ((unsigned char)flip[i + 1] == 0x82 ||
+                                           (unsigned char)flip[i + 1] == 0x83)) {
+      flip[i + 1] ^= 0x82 ^ 0x83; /* ς <-> σ */
+      if (rk__box_label_eq(si, rk__str_make(flip, ln), 1))
+        RK_T_FAIL_("line %d: label equals a wrong sigma", lineno);
+      break;
+    }
+  /* the SQuAD normaliser */
+  rk__str nm;
+  ASSERT_EQ_INT(rk__normalize_squad(a, si, &nm), 0);
+  if (!span_is(nm.p, nm.n, sq, sqn))
+    RK_T_FAIL_("line %d: SQuAD gives '%.*s', python '%.*s'", lineno, (int)nm.n, nm.p, (int)sqn, sq);
+  /* rouge's unicode tokenizer, tokens joined with one space */
+  if (json_is_string(rouge)) {
+    rk__ovl_toks t;
+    ASSERT_EQ_INT(rk__ovl_tokrouge(a, in, n, 0, 1, &t), 0);
+    char *j = rk__arena_alloc(a, 2 * n + 2);
+    size_t k = 0;
+    for (size_t i = 0; i < t.n; i++) {
+      if (i) j[k++] = ' ';
+      memcpy(j + k, t.t[i].p, t.t[i].n);
+      k += t.t[i].n;
+    }
+    if (!span_is(j, k, json_string_value(rouge), json_string_length(rouge)))
+      RK_T_FAIL_("line %d: rouge tokens '%.*s', want '%s'", lineno, (int)k, j,
+                 json_string_value(rouge));
+  }
+}
+
+TEST(texts_vs_python) {
+  rk__arena_init(&g_arena, 0);
+  FILE *f = fopen("data/text/pylower_ref.tsv", "r");
+  ASSERT_TRUE(f != NULL);
+  if (!f) return;
+  char line[4096];
+  int lineno = 0, texts = 0, finals = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    if (line[0] == '#') continue;
+    json_t *v = parse_line(line);
+    if (!v || json_array_size(v) != 5) {
+      RK_T_FAIL_("line %d: not 5 JSON columns", lineno);
+      json_decref(v);
+      continue;
+    }
+    json_t *in = json_array_get(v, 0), *low = json_array_get(v, 1), *sq = json_array_get(v, 2);
+    json_t *words = json_array_get(v, 4);
+    finals += strstr(json_string_value(low), "\xcf\x82") != NULL;
+    check_text(json_string_value(in), json_string_length(in), json_string_value(low),
+               json_string_length(low), json_string_value(sq), json_string_length(sq),
+               json_array_get(v, 3), lineno);
+    /* repetition's words: len(lower().split()) and len(set(...)) */
+    rk__rep_result r;
+    rk__arena_reset(&g_arena);
+    ASSERT_EQ_INT(rk__rep_ngrams(json_string_value(in), json_string_length(in), 1, 1, 0,
+                                 &g_arena, &r),
+                  0);
+    if (r.total != (size_t)json_integer_value(json_array_get(words, 0)) ||
+        r.unique != (size_t)json_integer_value(json_array_get(words, 1)))
+      RK_T_FAIL_("line %d: repetition counts %zu words, %zu distinct", lineno, r.total, r.unique);
+    json_decref(v);
+    texts++;
+    if (rk_t_failed_) break;
+  }
+  fclose(f);
+  ASSERT_TRUE(texts >= 400 && finals >= 100);
+  rk__arena_release(&g_arena);
+}
+
 /* -------------------------------------------------------- invalid UTF-8 */
 
 /* Hand-checked: a stray byte reads as U+FFFD, which is neither cased nor
@@ -177,5 +306,5 @@ TEST(utf8_walker_vs_code_points) {
   }
 }
 
-TEST_MAIN(TEST_ENTRY(rule_vs_python_every_code_point), TEST_ENTRY(invalid_utf8_literals),
-          TEST_ENTRY(utf8_walker_vs_code_points))
+TEST_MAIN(TEST_ENTRY(rule_vs_python_every_code_point), TEST_ENTRY(texts_vs_python),
+          TEST_ENTRY(invalid_utf8_literals), TEST_ENTRY(utf8_walker_vs_code_points))
