@@ -28,19 +28,31 @@ static int is_vowel_letter(char c) {
 }
 
 /* Porter's consonant: not a vowel letter, and 'y' only when it follows a
- * vowel (or starts the word). */
+ * vowel (or starts the word): cons(y at i) = !cons(i - 1). Along a run of
+ * y's that alternates from the letter before the run, so the run is
+ * walked back instead of recursed over (a token of 600,000 y's would
+ * take as many stack frames). */
 static int cons(const char *b, size_t i) {
   if (is_vowel_letter(b[i])) return 0;
-  if (b[i] == 'y') return i == 0 ? 1 : !cons(b, i - 1);
-  return 1;
+  if (b[i] != 'y') return 1;
+  size_t j = i;
+  while (j > 0 && b[j - 1] == 'y') j--;
+  int first = j == 0 ? 1 : is_vowel_letter(b[j - 1]); /* cons(b, j) */
+  return (i - j) % 2 ? !first : first;
+}
+
+/* cons(b, i) from cons(b, i - 1) (prev; ignored at i = 0): one pass. */
+static int cons_next(const char *b, size_t i, int prev) {
+  if (is_vowel_letter(b[i])) return 0;
+  return b[i] != 'y' || i == 0 || !prev;
 }
 
 /* m: the number of VC sequences in b[0..n). */
 static int measure(const char *b, size_t n) {
   int m = 0;
-  int prev_v = 0;
+  int prev_v = 0, c = 1;
   for (size_t i = 0; i < n; i++) {
-    int c = cons(b, i);
+    c = cons_next(b, i, c);
     if (c && prev_v) m++;
     prev_v = !c;
   }
@@ -48,8 +60,9 @@ static int measure(const char *b, size_t n) {
 }
 
 static int has_vowel(const char *b, size_t n) {
+  int c = 1;
   for (size_t i = 0; i < n; i++)
-    if (!cons(b, i)) return 1;
+    if (!(c = cons_next(b, i, c))) return 1;
   return 0;
 }
 

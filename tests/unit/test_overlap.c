@@ -252,6 +252,33 @@ TEST(porter_vs_nltk) {
   }
 }
 
+TEST(porter_y_runs) {
+  /* A run of y's alternates consonant / vowel from the letter before it.
+   * Stems from nltk 3.8's PorterStemmer().stem, run outside the test
+   * (nltk itself recurses once per 'y' and raises RecursionError past
+   * about a thousand of them). */
+  static const char *const ex[][2] = {{"yyyyyy", "yyyyyi"},
+                                      {"ayyyyying", "ayyyi"},
+                                      {"yyyyyyy", "yyyyyyy"},
+                                      {"sayyyyy", "sayyyyy"},
+                                      {"ayyyyyyyyness", "ayyyyyyyy"}};
+  char out[64];
+  for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+    size_t k = rk__porter_stem(ex[i][0], strlen(ex[i][0]), RK__PORTER_NLTK, out);
+    const char *o = out;
+    ASSERT_EQ_SPAN(o, k, ex[i][1]);
+  }
+  /* 600,000 y's in one token: the consonant test recursed once per 'y'
+   * and overflowed the stack (the process died); now a plain score. */
+  static char rec[600100];
+  size_t o = (size_t)snprintf(rec, sizeof rec, "{\"response\": \"");
+  memset(rec + o, 'y', 600000);
+  o += 600000;
+  snprintf(rec + o, sizeof rec - o, "\", \"reference\": \"yy\"}");
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"rouge\", \"args\": {\"stemmer\": true}}}", rec);
+  ASSERT_E2E(r, 0, "ok");
+}
+
 /* ------------------------------------------------------------- ROUGE */
 
 typedef enum { RL, RLSUM, R1, R2 } rv;
@@ -1689,7 +1716,7 @@ TEST(cider_d_vs_direct) {
   ASSERT_EQ_INT(bad, 0);
 }
 
-TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY(porter_vs_nltk),
+TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY(porter_vs_nltk), TEST_ENTRY(porter_y_runs),
           TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
           TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
           TEST_ENTRY(bleu_hand), TEST_ENTRY(no_ids_and_long), TEST_ENTRY(chrf_published),
