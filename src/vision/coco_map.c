@@ -308,8 +308,9 @@ int rk__box_label_eq(rk__str a, rk__str b, int fold) {
   return label_eq_trimmed(trim(a), trim(b), fold);
 }
 
-int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
-                       rk__arena *a, int **gcat, int **pcat) {
+int rk__box_categories(rk__call *c, const rk__boxes *gt, const rk__boxes *pred, int use_labels,
+                       int fold, int **gcat, int **pcat) {
+  rk__arena *a = c->arena;
   int *gc = rk__arena_alloc(a, (gt->n + 1) * sizeof *gc);
   int *pc = rk__arena_alloc(a, (pred->n + 1) * sizeof *pc);
   size_t *first = rk__arena_alloc(a, (gt->n + 1) * sizeof *first); /* gt index per id */
@@ -331,6 +332,7 @@ int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_label
   for (size_t i = 0; i < gt->n; i++) {
     int id = -1;
     rk__str li = trim(gt->b[i].label);
+    if (!rk__spend(c, (uint64_t)ncat * (li.n + 1) + 1)) return -2;
     for (int k = 0; k < ncat && id < 0; k++)
       if (label_eq_trimmed(k < CT_MAX ? ct[k] : trim(gt->b[first[k]].label), li, fold)) id = k;
     if (id < 0) {
@@ -343,6 +345,7 @@ int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_label
     int id = -1;
     if (pred->b[i].has_label) {
       rk__str li = trim(pred->b[i].label);
+      if (!rk__spend(c, (uint64_t)ncat * (li.n + 1) + 1)) return -2;
       for (int k = 0; k < ncat && id < 0; k++)
         if (label_eq_trimmed(k < CT_MAX ? ct[k] : trim(gt->b[first[k]].label), li, fold)) id = k;
     }
@@ -406,7 +409,8 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
   if (!rk__spend(c, (uint64_t)(pred.n < 100 ? pred.n : 100) * gt.n * 44 + pred.n * 8 + 1))
     return RK_STATUS_TIMEOUT;
   int *gc = NULL, *pc = NULL;
-  int ncat = rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc);
+  int ncat = rk__box_categories(c, &gt, &pred, cfg->use_labels, cfg->fold, &gc, &pc);
+  if (ncat == -2) return RK_STATUS_TIMEOUT;
   if (ncat < 0) return rk__fail(c, "out of memory");
   size_t unknown = 0, with_conf = 0;
   for (size_t i = 0; i < pred.n; i++) {

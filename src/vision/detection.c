@@ -1012,9 +1012,11 @@ static rk_status hun_score(const void *v, rk__call *c, double *value) {
     long *rc = rk__arena_alloc(c->arena, P * sizeof *rc);
     long *gr = rk__arena_alloc(c->arena, G * sizeof *gr);
     int *gc = NULL, *pc = NULL;
-    if (!cost || !rc || !gr ||
-        rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0 ||
-        rk__vr1_costs(&pred, pc, &gt, gc, by_gt, c->arena, cost, RK__SIMD_BEST))
+    int ncat = cost && rc && gr
+                   ? rk__box_categories(c, &gt, &pred, cfg->use_labels, cfg->fold, &gc, &pc)
+                   : -1;
+    if (ncat == -2) return RK_STATUS_TIMEOUT;
+    if (ncat < 0 || rk__vr1_costs(&pred, pc, &gt, gc, by_gt, c->arena, cost, RK__SIMD_BEST))
       return rk__fail(c, "out of memory");
     for (size_t j = 0; j < G && cfg->use_labels; j++) labelled |= gt.b[j].has_label;
     if (by_gt) {
@@ -1178,10 +1180,13 @@ static rk_status prf_score(const void *v, rk__call *c, double *value) {
   size_t np = 0;
   int *gc = NULL, *pc = NULL;
   if (cfg->matching == 1) {
-    if (rk__box_categories(&gt, &pred, cfg->use_labels, cfg->fold, c->arena, &gc, &pc) < 0)
-      return rk__fail(c, "out of memory");
+    /* The cubic assignment is charged first: a record over budget stops
+     * before any of the work. */
     if (!rk__spend(c, (uint64_t)P * G * (P < G ? P : G) + (uint64_t)P * G * 4 + 1))
       return RK_STATUS_TIMEOUT;
+    int ncat = rk__box_categories(c, &gt, &pred, cfg->use_labels, cfg->fold, &gc, &pc);
+    if (ncat == -2) return RK_STATUS_TIMEOUT;
+    if (ncat < 0) return rk__fail(c, "out of memory");
     m = iou_matrix(&pred, &gt, c->arena);
     double *cm = rk__arena_alloc(c->arena, P * G * sizeof *cm);
     if (!m || !cm) return rk__fail(c, "out of memory");

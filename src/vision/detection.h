@@ -94,19 +94,21 @@ long rk__greedy_match(rk__pair *ps, size_t np, size_t P, size_t G, double thr, c
 
 /* ----------------------------------------------------------- labels */
 
-/* Category ids from labels: every distinct GT label gets an id in
- * first-seen order (gcat); a prediction gets the id of its label, or -1
- * when its label is absent or not among the GT labels. When use_labels is
- * 0 or no GT has a label, everything is category 0. Label comparison is
- * byte-exact after trimming spaces, ASCII case-insensitive when fold.
- * Returns the number of categories (>= 1), or -1 on arena exhaustion. */
 /* Two labels name the same class: equal after trimming spaces, tabs and
- * newlines, bytewise or ASCII case-insensitively (fold). Two missing
+ * newlines, bytewise or as Python's lower() of each (fold). Two missing
  * labels are equal. */
 int rk__box_label_eq(rk__str a, rk__str b, int fold);
 
-int rk__box_categories(const rk__boxes *gt, const rk__boxes *pred, int use_labels, int fold,
-                       rk__arena *a, int **gcat, int **pcat);
+/* Category ids from labels: every distinct GT label gets an id in
+ * first-seen order (gcat); a prediction gets the id of its label, or -1
+ * when its label is absent or not among the GT labels. When use_labels is
+ * 0 or no GT has a label, everything is category 0. Labels compare as
+ * rk__box_label_eq. Each label is compared with every category found
+ * before it, charged to c's budget as it goes (one step per comparison
+ * and per byte of the label). Returns the number of categories (>= 1),
+ * -1 when the arena is exhausted, -2 when the budget is (TIMEOUT). */
+int rk__box_categories(rk__call *c, const rk__boxes *gt, const rk__boxes *pred, int use_labels,
+                       int fold, int **gcat, int **pcat);
 
 /* Whether labels are in use: use_labels and some GT has one. */
 int rk__box_labels_used(const rk__boxes *gt, int use_labels);

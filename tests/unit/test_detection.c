@@ -635,6 +635,8 @@ TEST(same_label_vs_categories) {
    * without folding and use_labels. */
   rk__arena a;
   rk__arena_init(&a, 0);
+  rk__budget bud = {0, UINT64_MAX};
+  rk__call call = {.arena = &a, .budget = &bud};
   unsigned seed = 11;
 #define RND() lcg(&seed)
   static const char *const words[] = {"cat",  "Cat",    "CAT",     " cat\t", "dog", "d",
@@ -660,7 +662,7 @@ TEST(same_label_vs_categories) {
     int use = it % 5 != 0, fold = it % 2;
     int *gc, *pc;
     rk__arena_reset(&a);
-    ASSERT_TRUE(rk__box_categories(&gt, &pred, use, fold, &a, &gc, &pc) >= 1);
+    ASSERT_TRUE(rk__box_categories(&call, &gt, &pred, use, fold, &gc, &pc) >= 1);
     int labelled = rk__box_labels_used(&gt, use);
     for (size_t i = 0; i < P; i++)
       for (size_t j = 0; j < G; j++)
@@ -701,19 +703,29 @@ TEST(categories_past_64) {
   rk__boxes gt = {gb, 72, {0}, 0, 0}, pred = {pb, 5, {0}, 0, 0};
   rk__arena a;
   rk__arena_init(&a, 0);
+  rk__budget bud = {0, UINT64_MAX};
+  rk__call call = {.arena = &a, .budget = &bud};
   int *gc, *pc;
-  ASSERT_EQ_INT(rk__box_categories(&gt, &pred, 1, 1, &a, &gc, &pc), 70);
+  ASSERT_EQ_INT(rk__box_categories(&call, &gt, &pred, 1, 1, &gc, &pc), 70);
   for (int k = 0; k < 70; k++) ASSERT_EQ_INT(gc[k], k);
   ASSERT_EQ_INT(gc[70], 5);
   ASSERT_EQ_INT(gc[71], 68);
   const int want[5] = {69, 0, -1, -1, -1};
   for (int k = 0; k < 5; k++) ASSERT_EQ_INT(pc[k], want[k]);
   /* Without folding " C5 " and "C0" are new / unknown: 71 categories. */
-  ASSERT_EQ_INT(rk__box_categories(&gt, &pred, 1, 0, &a, &gc, &pc), 71);
+  ASSERT_EQ_INT(rk__box_categories(&call, &gt, &pred, 1, 0, &gc, &pc), 71);
   ASSERT_EQ_INT(gc[70], 70);
   ASSERT_EQ_INT(gc[71], 68);
   ASSERT_EQ_INT(pc[0], 69);
   ASSERT_EQ_INT(pc[1], -1);
+  /* The comparisons are charged: GT label k (2 or 3 bytes) is compared
+   * with the k categories before it, k * (length + 1) + 1 steps, so the
+   * 72 GT labels alone cost more than 5,000 (k * 3 + 1 for k < 10, k * 4
+   * + 1 up to 69, then 70 * 5 + 1 twice): a budget of 5,000 runs out
+   * (-2, TIMEOUT) instead of comparing on unbounded. */
+  bud.used = 0;
+  bud.limit = 5000;
+  ASSERT_EQ_INT(rk__box_categories(&call, &gt, &pred, 1, 1, &gc, &pc), -2);
   rk__arena_release(&a);
 }
 
