@@ -585,6 +585,28 @@ TEST(e2e_iou3d_corner_reference) {
   ASSERT_EQ_STR(r.status, "invalid_reference");
 }
 
+TEST(e2e_iou3d_pairs_charged) {
+  /* 3,600 predicted boxes against 3,600 reference boxes: 12,960,000 3D
+   * IoUs, about 0.3 s of work. Charged 16 steps each (what one costs next
+   * to a step of byte scanning) they need 207,360,001 steps, over the
+   * default 200,000,000: timeout before any is computed. (Charged one
+   * step each, they ran and scored "ok".) */
+  enum { N = 3600 };
+  static char ref[N * 24 + 16], resp[N * 24 + 16], spec[128], rec[2 * N * 24 + 128];
+  size_t a = 0, b = 0;
+  ref[a++] = '[';
+  for (int i = 0; i < N; i++) {
+    a += (size_t)snprintf(ref + a, sizeof ref - a, "%s[%d,0,0,%d,1,1]", i ? "," : "", i, i + 2);
+    b += (size_t)snprintf(resp + b, sizeof resp - b, "[%d,0,0,%d,1,1] ", i, i + 1);
+  }
+  ref[a++] = ']';
+  ref[a] = '\0';
+  snprintf(spec, sizeof spec, "{\"reward\": {\"fn\": \"iou3d\", \"args\": {\"max_boxes\": %d}}}", N);
+  snprintf(rec, sizeof rec, "{\"response\": \"%s\", \"reference\": %s}", resp, ref);
+  e2e_result r = e2e_score(spec, rec);
+  ASSERT_EQ_STR(r.status, "timeout");
+}
+
 /* ------------------------------------------------------------- action */
 
 TEST(e2e_action_distance) {
@@ -694,6 +716,6 @@ TEST_MAIN(TEST_ENTRY(numlist_scan), TEST_ENTRY(point_in_box_formula),
           TEST_ENTRY(e2e_point_in_box_units), TEST_ENTRY(e2e_point_in_polygon_units),
           TEST_ENTRY(e2e_keypoint_distance_units),
           TEST_ENTRY(iou3d_formula), TEST_ENTRY(iou3d_extreme_sizes), TEST_ENTRY(e2e_iou3d),
-          TEST_ENTRY(e2e_iou3d_extremes), TEST_ENTRY(e2e_iou3d_corner_reference),
+          TEST_ENTRY(e2e_iou3d_extremes), TEST_ENTRY(e2e_iou3d_corner_reference), TEST_ENTRY(e2e_iou3d_pairs_charged),
           TEST_ENTRY(e2e_action_distance),
           TEST_ENTRY(e2e_action_distance_extremes))
