@@ -40,7 +40,7 @@ rk_status rk__edm_normalize(const rk__edm_norm *n, rk__call *c, rk__str in,
     *out = in;
     return RK_STATUS_OK;
   }
-  if (!rk__spend(c, 2 * (uint64_t)in.n + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, rk__norm_steps(&n->nm, in))) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&n->nm, c->arena, in, out))
     return rk__fail(c, "out of scratch memory while normalising");
   return RK_STATUS_OK;

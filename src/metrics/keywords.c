@@ -217,7 +217,7 @@ static rk_status kw_score(const void *p, rk__call *c, double *value) {
   rk__str ans, t;
   rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
-  if (!rk__spend(c, 2 * (uint64_t)ans.n + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, rk__norm_steps(&cfg->norm, ans))) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &t)) return rk__fail(c, "out of scratch memory");
   rk__seq text;
   if ((st = rk__edm_decode(c, t, &text)) != RK_STATUS_OK) return st;
@@ -228,7 +228,7 @@ static rk_status kw_score(const void *p, rk__call *c, double *value) {
     long best_d = -1;
     if (!stopped)
       for (size_t a = l->group_start[g]; a < l->group_start[g + 1]; a++) {
-        if (!rk__spend(c, 2 * (uint64_t)l->alts[a].n + 1)) return RK_STATUS_TIMEOUT;
+        if (!rk__spend(c, rk__norm_steps(&cfg->norm, l->alts[a]))) return RK_STATUS_TIMEOUT;
         rk__str kn;
         if (rk__normalize(&cfg->norm, c->arena, l->alts[a], &kn))
           return rk__fail(c, "out of scratch memory");

@@ -83,7 +83,7 @@ static rk_status contains_score(const void *p, rk__call *c, double *value) {
   rk__str ans, pred;
   rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
-  if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, rk__norm_steps(&cfg->norm, ans))) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &pred))
     return rk__fail(c, "contains: out of scratch memory");
   if (cfg->max_words > 0) {
@@ -98,7 +98,7 @@ static rk_status contains_score(const void *p, rk__call *c, double *value) {
   size_t usable = 0;
   for (size_t i = 0; i < nref; i++) {
     rk__str gold, r = rk__text_clean(refs[i]);
-    if (!rk__spend(c, 2 * r.n + pred.n + 1)) return RK_STATUS_TIMEOUT;
+    if (!rk__spend(c, rk__norm_steps(&cfg->norm, r) + pred.n)) return RK_STATUS_TIMEOUT;
     if (rk__normalize(&cfg->norm, c->arena, r, &gold))
       return rk__fail(c, "contains: out of scratch memory");
     /* An empty gold ("the" under SQuAD rules) would be inside anything. */

@@ -58,7 +58,7 @@ static rk_status exact_score(const void *p, rk__call *c, double *value) {
   size_t longest = 0;
   for (size_t i = 0; i < nref; i++) {
     rk__str r = rk__text_clean(refs[i]);
-    if (!rk__spend(c, 2 * r.n + 1)) return RK_STATUS_TIMEOUT;
+    if (!rk__spend(c, rk__norm_steps(&cfg->norm, r))) return RK_STATUS_TIMEOUT;
     if (rk__normalize(&cfg->norm, c->arena, r, &golds[i]))
       return rk__fail(c, "exact: out of scratch memory");
     if (golds[i].n > longest) longest = golds[i].n;
@@ -77,7 +77,7 @@ static rk_status exact_score(const void *p, rk__call *c, double *value) {
     return RK_STATUS_OK;
   }
   rk__str pred;
-  if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
+  if (!rk__spend(c, rk__norm_steps(&cfg->norm, ans))) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &pred))
     return rk__fail(c, "exact: out of scratch memory");
   rk__str first = golds[0];

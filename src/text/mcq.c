@@ -361,7 +361,7 @@ static int load_options(const mcq_cfg *cfg, rk__call *c, optset *os, lset *ls) {
   }
   if (n > ls->nl) n = ls->nl;
   for (size_t i = 0; i < n; i++) {
-    if (!rk__spend(c, 2 * raw[i].n + 1)) return -2;
+    if (!rk__spend(c, rk__norm_steps(&cfg->norm, raw[i]))) return -2;
     if (rk__normalize(&cfg->norm, c->arena, rk__text_clean(raw[i]), &os->text[i])) return -1;
   }
   os->n = n;
@@ -451,7 +451,7 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
     }
     if (!g.set && os.n) {
       rk__str nr;
-      if (!rk__spend(c, 2 * r.n + 1)) return RK_STATUS_TIMEOUT;
+      if (!rk__spend(c, rk__norm_steps(&cfg->norm, r))) return RK_STATUS_TIMEOUT;
       if (rk__normalize(&cfg->norm, c->arena, r, &nr)) return rk__fail(c, "mcq: out of memory");
       for (size_t k = 0; k < os.n; k++)
         if (os.text[k].n && rk__str_eq(os.text[k], nr)) g.set |= (uint64_t)1 << k;
@@ -487,7 +487,7 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
   for (size_t i = 0; i < ans.n; i++) {
     if ((unsigned char)ans.p[i] < 0x80) continue;
     static const rk__norm nfkc = {RK__NORM_DEFAULT, RK__NORM_NFKC};
-    if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
+    if (!rk__spend(c, rk__norm_steps(&nfkc, ans))) return RK_STATUS_TIMEOUT;
     if (rk__normalize(&nfkc, c->arena, ans, &scan)) return rk__fail(c, "mcq: out of memory");
     break;
   }
@@ -499,7 +499,7 @@ static rk_status mcq_score(const void *p, rk__call *c, double *value) {
   int k1 = rk__text_clip(ans, 60, &e1);
   if (!ls.set && os.n) {
     rk__str na;
-    if (!rk__spend(c, 2 * ans.n + 1)) return RK_STATUS_TIMEOUT;
+    if (!rk__spend(c, rk__norm_steps(&cfg->norm, ans))) return RK_STATUS_TIMEOUT;
     if (rk__normalize(&cfg->norm, c->arena, ans, &na)) return rk__fail(c, "mcq: out of memory");
     ls.set = match_text(&os, na);
     if (ls.set && popcount64(ls.set) == 1)

@@ -617,6 +617,39 @@ int rk__normalize(const rk__norm *nm, rk__arena *a, rk__str in, rk__str *out) {
   return run(&s, a, in, out);
 }
 
+uint64_t rk__norm_steps(const rk__norm *nm, rk__str in) {
+  uint64_t steps = 2 * (uint64_t)in.n + 1;
+  if (nm->kind != RK__NORM_DEFAULT || !(nm->steps & RK__NORM_NFKC)) return steps;
+  /* Runs of combining marks in the decomposed text, counted from the
+   * input: a mark adds one; a code point with a decomposition ends the run
+   * and may start one with up to 2 trailing marks (4 for the few whose
+   * decomposition is marks only, Tibetan vowels, U+0344, and the
+   * half-width sound marks NFKC maps to marks). Over-counts, never
+   * under-counts, the insertion sort's swaps. */
+  const unsigned char *p = (const unsigned char *)in.p;
+  uint64_t run = 0;
+  for (size_t i = 0; i < in.n;) {
+    if (p[i] < 0x80) {
+      steps += run * run / 2, run = 0;
+      i++;
+      continue;
+    }
+    utf8proc_int32_t u;
+    i += next_cp(p + i, in.n - i, &u);
+    const utf8proc_property_t *pr = utf8proc_get_property(u);
+    if (pr->combining_class) {
+      run++;
+    } else if (u == 0x344 || u == 0xF73 || u == 0xF75 || u == 0xF81 || u == 0xFF9E ||
+               u == 0xFF9F) {
+      run += 4;
+    } else {
+      steps += run * run / 2;
+      run = pr->decomp_seqindex != UINT16_MAX ? 2 : 0;
+    }
+  }
+  return steps + run * run / 2;
+}
+
 int rk__normalize_squad(rk__arena *a, rk__str in, rk__str *out) {
   rk__norm nm = {RK__NORM_SQUAD, RK__NORM_CASEFOLD};
   return rk__normalize(&nm, a, in, out);

@@ -923,6 +923,25 @@ TEST(arg_errors) {
 
 /* ------------------------------------------------------------ keywords */
 
+TEST(nfkc_mark_runs_charged) {
+  /* NFKC sorts a run of combining marks by insertion: "a", 12,000 U+0301
+   * (class 230), then 12,000 U+0316 (class 220) takes 72 million swaps,
+   * seconds of work for a 48 KB answer that 2 steps a byte charged as
+   * 96,000. Charged k^2/2 for the run of k = 24,000 marks (288,000,000
+   * steps, over the 200,000,000 of a record) it times out at once. */
+  static char rec[24 * 2000 + 128];
+  size_t o = (size_t)snprintf(rec, sizeof rec, "{\"response\": \"a");
+  for (int k = 0; k < 24000; k++) o += (size_t)snprintf(rec + o, sizeof rec - o, "%s", k < 12000 ? "\xcc\x81" : "\xcc\x96");
+  snprintf(rec + o, sizeof rec - o, "\", \"reference\": [\"b\"]}");
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"keywords\"}}", rec);
+  ASSERT_EQ_STR(r.status, "timeout");
+  /* A short run is cheap and scores as before ("a" and two marks do not
+   * contain "b"). */
+  r = e2e_score("{\"reward\": {\"fn\": \"keywords\"}}",
+                "{\"response\": \"a\xcc\x81\xcc\x96\", \"reference\": [\"b\"]}");
+  ASSERT_E2E(r, 0, "ok");
+}
+
 TEST(keywords_coverage) {
   /* "drip irrigation" (15 code points, k = floor(0.2*15) = 3) is 1 edit
    * from "drip irigation"; "fertiliser" (10, k = 2) 1 substitution from
@@ -1185,5 +1204,5 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(final_sigma),
-          TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
+          TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
           TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))
