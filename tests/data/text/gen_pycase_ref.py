@@ -28,11 +28,15 @@ pylower_ref.tsv - one text per line, in JSON (ASCII escapes):
 Debian 12's python3 (3.11, Unicode 14.0).
 """
 import json
+import os
 import random
 import re
 import string
 import sys
 import unicodedata
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools"))
+from gen_pycase import ranges  # noqa: E402  (the table generator's run-length grouping)
 
 SIGMA, FINAL = "\u03a3", "\u03c2"
 
@@ -116,16 +120,6 @@ def rouge_unicode(s):
     if cur:
         out.append(cur)
     return " ".join(out)
-
-
-def ranges(cps):
-    out = []
-    for c in cps:
-        if out and out[-1][1] == c - 1:
-            out[-1][1] = c
-        else:
-            out.append([c, c])
-    return out
 
 
 def props(f):
