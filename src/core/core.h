@@ -65,6 +65,14 @@ typedef struct rk__arena {
 
 #define RK__ARENA_DEFAULT_LIMIT ((size_t)1 << 30)
 
+/* A point to come back to: allocations made after rk__arena_mark() are
+ * released by rk__arena_rewind() (for scratch that one step of a loop
+ * needs and the next does not). Marks nest like a stack. */
+typedef struct rk__arena_mark {
+  rk__arena_chunk *head;
+  size_t chunk_used, used;
+} rk__arena_mark;
+
 void rk__arena_init(rk__arena *a, size_t limit);
 /* 16-byte aligned; NULL when the limit or malloc fails. n may be 0. */
 void *rk__arena_alloc(rk__arena *a, size_t n);
@@ -74,6 +82,33 @@ char *rk__arena_strdup(rk__arena *a, const char *p, size_t n);
 void rk__arena_reset(rk__arena *a);
 /* Frees everything. The arena may be re-initialised afterwards. */
 void rk__arena_release(rk__arena *a);
+rk__arena_mark rk__arena_here(const rk__arena *a);
+/* Frees every allocation made since m (chunks newer than m included). */
+void rk__arena_rewind(rk__arena *a, rk__arena_mark m);
+
+/* ------------------------------------------------------- hash keys */
+
+/* Keys of the hash tables that index text a record controls (token
+ * interners, n-gram and pattern tables): random per process, so that no
+ * input can be built in advance to send its keys into one probe run
+ * (hash flooding). Nothing computed depends on them: the tables give the
+ * same ids in the same order whatever the keys are. They are written once,
+ * by a constructor that runs when the library is loaded (before main, or
+ * inside dlopen), that is before any thread can call into the library,
+ * and only read afterwards, so reading them needs no lock; until then
+ * they hold fixed constants (valid keys, just not secret ones). */
+typedef struct rk__hkeys {
+  uint64_t seed; /* mixed into token hashes before their last multiply */
+  uint64_t mul;  /* odd multipliers: token hashes, */
+  uint64_t mul2;
+  uint64_t tab;  /* and the multiply-shift index of integer keys */
+  uint64_t tab2;
+} rk__hkeys;
+extern rk__hkeys rk__hk;
+/* Derives the keys from x (the constructor passes random bits). For tests
+ * only: single-threaded, with no table or df file alive that was built
+ * with the old keys. */
+void rk__hkeys_set(uint64_t x);
 
 /* ------------------------------------------------------------- buffer */
 

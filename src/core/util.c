@@ -94,6 +94,21 @@ void rk__arena_release(rk__arena *a) {
   a->used = 0;
 }
 
+rk__arena_mark rk__arena_here(const rk__arena *a) {
+  rk__arena_mark m = {a->head, a->head ? a->head->used : 0, a->used};
+  return m;
+}
+
+void rk__arena_rewind(rk__arena *a, rk__arena_mark m) {
+  while (a->head && a->head != m.head) {
+    rk__arena_chunk *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+  if (a->head) a->head->used = m.chunk_used;
+  a->used = m.used;
+}
+
 /* ------------------------------------------------------------- buffer */
 
 void rk__buf_init(rk__buf *b, size_t max) {
