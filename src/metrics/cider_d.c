@@ -632,7 +632,7 @@ static void count_grams(rk__ovl_gmap *m, const uint32_t *ids, const double *lg, 
  * empty); a new slot gets empty masks. */
 static inline size_t idm_slot(uint32_t *tid, uint64_t *hm, uint64_t *rm, size_t mask,
                               unsigned shift, uint32_t id) {
-  size_t i = (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> shift);
+  size_t i = (size_t)(rk__ovl_key1(id) >> shift); /* keyed: ids are the record's choice */
   while (tid[i] && tid[i] != id + 1) i = (i + 1) & mask;
   if (!tid[i]) {
     tid[i] = id + 1;

@@ -50,17 +50,38 @@ static inline uint64_t rk__ovl_le32(const char *p) {
   return v;
 }
 
-/* Hash of a token of n <= 8 bytes given as the little-endian integer v of
+/* Token hashes are keyed (rk__hk, core/core.h): the random seed is mixed
+ * in before the last multiply, by a random odd multiplier, and tables
+ * index with the top bits. For tokens of up to 8 bytes that top-bit index
+ * is multiply-shift hashing (Dietzfelbinger et al. 1997) of distinct
+ * words: two given tokens share a home slot of a 2^b table with
+ * probability about 2^(1-b) whatever the text, so a record cannot crowd
+ * its tokens into one probe run. Nothing computed depends on the values.
+ *
+ * Hash of a token of n <= 8 bytes given as the little-endian integer v of
  * its bytes. For each n this is a bijection of v, so two tokens of up to
- * 8 bytes are equal exactly when their lengths and hashes are. Tables
- * index with the top bits (multiplicative hashing). */
+ * 8 bytes are equal exactly when their lengths and hashes are. */
 static inline uint64_t rk__ovl_hash_short(uint64_t v, size_t n) {
-  return (v ^ (uint64_t)n * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+  return (v ^ (uint64_t)n * 0x9E3779B97F4A7C15ull ^ rk__hk.seed) * rk__hk.mul;
 }
 
 /* Hash of a token of 9-16 bytes from its first and last 8 bytes. */
 static inline uint64_t rk__ovl_hash_mid(uint64_t first, uint64_t last, size_t n) {
-  return ((rk__ovl_hash_short(first, n) ^ last) * 0x94D049BB133111EBull) ^ (uint64_t)n;
+  return ((rk__ovl_hash_short(first, n) ^ last) * rk__hk.mul2) ^ (uint64_t)n;
+}
+
+/* x * k folded to 64 bits (high half xor low half): unlike a 64-bit
+ * multiply, a flip of the top bit of x does not give a difference that is
+ * known without k, which a longer token could otherwise cancel in its
+ * next 8 bytes (a collision of the full hash for every key). */
+static inline uint64_t rk__ovl_fold(uint64_t x, uint64_t k) {
+#if defined(__SIZEOF_INT128__)
+  unsigned __int128 p = (unsigned __int128)x * k;
+  return (uint64_t)p ^ (uint64_t)(p >> 64);
+#else
+  x *= k;
+  return x ^ x >> 29;
+#endif
 }
 
 /* Hash of the token p[0..n), reading nothing outside it: tokens of up to
@@ -81,13 +102,10 @@ static inline uint64_t rk__ovl_hash(const char *p, size_t n) {
     return rk__ovl_hash_short(v, n);
   }
   if (n <= 16) return rk__ovl_hash_mid(rk__ovl_le64(p), rk__ovl_le64(p + n - 8), n);
-  uint64_t h = (uint64_t)n * 0xFF51AFD7ED558CCDull;
+  uint64_t h = (uint64_t)n * 0xFF51AFD7ED558CCDull ^ rk__hk.seed;
   size_t i = 0;
-  for (; n - i > 8; i += 8) {
-    h = (h ^ rk__ovl_le64(p + i)) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-  }
-  return (h ^ rk__ovl_le64(p + n - 8)) * 0xBF58476D1CE4E5B9ull;
+  for (; n - i > 8; i += 8) h = rk__ovl_fold(h ^ rk__ovl_le64(p + i), rk__hk.mul2);
+  return (h ^ rk__ovl_le64(p + n - 8)) * rk__hk.mul;
 }
 
 /* The same hash when p[0..16) may be read whatever n is (a tokenizer's
@@ -197,11 +215,21 @@ typedef struct rk__ovl_intern {
   rk__str *key; /* by id */
   size_t mask, n, max;
   unsigned shift; /* slot = hash >> shift */
+  size_t probes;  /* slots looked at past the home slots (for the tests) */
 } rk__ovl_intern;
 
 int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max);
 /* Fills t->id (allocated here). Returns 0 or -1 (arena / over max). */
 int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t);
+/* Fills t->id with the ids the tokens already have, and `absent` for
+ * tokens never interned; adds nothing. For a text compared with the
+ * interned one only (ROUGE, SQuAD F1): tokens the other text lacks never
+ * match, so one id for all of them changes no count. 0 or -1 (arena). */
+int rk__ovl_intern_find(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t, uint32_t absent);
+
+/* Token lists of up to this many tokens are compared without ids
+ * (equality masks, ovl_ngram.c). */
+#define RK__OVL_SHORT 63
 
 /* ------------------------------------------------------- n-gram counts */
 
@@ -226,7 +254,18 @@ typedef struct rk__ovl_gmap {
   uint32_t *slot;
   rk__ovl_gram *e;
   size_t mask, n, max;
+  unsigned shift; /* home slot = rk__ovl_key2(k0, k1) >> shift */
 } rk__ovl_gmap;
+
+/* Keyed index of an exact 128-bit key (k0, k1), to be used by its top
+ * bits: multiply-add-shift with the random odd multipliers of rk__hk, so
+ * that n-grams (whose ids a record chooses) spread over the table. */
+static inline uint64_t rk__ovl_key2(uint64_t k0, uint64_t k1) {
+  return (k0 ^ rk__hk.seed) * rk__hk.tab + k1 * rk__hk.tab2;
+}
+
+/* The same for a 64-bit key: multiply-shift. */
+static inline uint64_t rk__ovl_key1(uint64_t k) { return k * rk__hk.tab; }
 
 /* Room for `max` distinct n-grams (load <= 1/2). */
 int rk__ovl_gmap_init(rk__ovl_gmap *m, rk__arena *a, size_t max);
@@ -234,9 +273,7 @@ int rk__ovl_gmap_init(rk__ovl_gmap *m, rk__arena *a, size_t max);
  * NULL when absent (or when `max` entries exist already). */
 static inline rk__ovl_gram *rk__ovl_gmap_get(rk__ovl_gmap *m, uint64_t k0, uint64_t k1,
                                              unsigned order, int insert) {
-  uint64_t h = k0 * 0x9E3779B97F4A7C15ull ^ (k1 + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
-  h ^= h >> 31;
-  size_t i = (size_t)h & m->mask;
+  size_t i = (size_t)(rk__ovl_key2(k0, k1) >> m->shift);
   for (;;) {
     uint32_t s = m->slot[i];
     if (!s) break;
@@ -289,7 +326,7 @@ int rk__ovl_tmap_init(rk__ovl_tmap *m, rk__arena *a, size_t max);
  * absent or full. */
 static inline uint32_t rk__ovl_tmap_get(rk__ovl_tmap *m, uint64_t key, int insert) {
   size_t mask = ((size_t)1 << (64 - m->shift)) - 1;
-  size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> m->shift);
+  size_t i = (size_t)(rk__ovl_key1(key) >> m->shift);
   for (;;) {
     uint32_t s = m->slot[i];
     if (!s) break;

@@ -44,6 +44,7 @@ int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max) {
   in->shift = 64 - bits;
   in->n = 0;
   in->max = max;
+  in->probes = 0;
   return 0;
 }
 
@@ -75,6 +76,7 @@ int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
                      (key[sl->id1 - 1].n == s.n && memcmp(key[sl->id1 - 1].p, s.p, s.n) == 0)))
         break;
       i = (i + 1) & mask;
+      in->probes++;
     }
     /* New or seen is a coin toss on the reference side: no branch. The
      * key is written either way (there is room for one more). */
@@ -90,6 +92,33 @@ int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
     ids[j] = e - 1;
   }
   in->n = cnt;
+  return 0;
+}
+
+int rk__ovl_intern_find(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t, uint32_t absent) {
+  uint32_t *ids = rk__arena_alloc(a, (t->n ? t->n : 1) * sizeof *ids);
+  t->id = ids;
+  if (!ids) return -1;
+  for (size_t j = 0; j < t->n; j++) {
+    rk__str s = t->t[j];
+    uint64_t h = t->h ? t->h[j] : rk__ovl_hash(s.p, s.n);
+    uint32_t len = s.n < UINT32_MAX ? (uint32_t)s.n : UINT32_MAX;
+    size_t i = (size_t)(h >> in->shift);
+    uint32_t id = absent;
+    for (;;) {
+      const rk__ovl_islot *sl = &in->slot[i];
+      if (!sl->id1) break;
+      if (sl->h == h && sl->len == len &&
+          (s.n <= 8 || (in->key[sl->id1 - 1].n == s.n &&
+                        memcmp(in->key[sl->id1 - 1].p, s.p, s.n) == 0))) {
+        id = sl->id1 - 1;
+        break;
+      }
+      i = (i + 1) & in->mask;
+      in->probes++;
+    }
+    ids[j] = id;
+  }
   return 0;
 }
 
@@ -116,6 +145,7 @@ int rk__ovl_gmap_init(rk__ovl_gmap *m, rk__arena *a, size_t max) {
   if (!m->slot || !m->e) return -1;
   memset(m->slot, 0, cap * sizeof *m->slot);
   m->mask = cap - 1;
+  m->shift = 64 - (unsigned)__builtin_ctzll((unsigned long long)cap);
   m->n = 0;
   m->max = max;
   return 0;
@@ -186,7 +216,7 @@ static inline kslot *ktab_slot(kslot *slot, size_t mask, unsigned shift, uint64_
   /* The home slot and the next one are looked at without a branch, so
    * that "empty", "found" and one collision all look the same to the
    * predictor; only two collisions in a row (rare at 1/4 load) loop. */
-  size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+  size_t i = (size_t)(rk__ovl_key1(key) >> shift);
   i = (i + (size_t)taken(&slot[i], key)) & mask;
   while (taken(&slot[i], key)) i = (i + 1) & mask;
   return &slot[i];
@@ -250,7 +280,7 @@ static inline uint64_t gram_key(const uint32_t *id, size_t i, unsigned n) {
 /* ------------------------------------------ short texts: equality masks */
 
 /* Bit 63 of a mask is kept free (a dummy index for "no candidate"). */
-#define SHORT_MAX 63
+#define SHORT_MAX RK__OVL_SHORT
 
 /* When one side has at most SHORT_MAX tokens (sentence-level texts), the
  * metrics need no ids and no tables: eq[i] = the mask of the tokens of y
@@ -405,10 +435,13 @@ double rk__ovl_squad_f1(rk__arena *a, const rk__ovl_toks *gold, const rk__ovl_to
     double P = (double)same / (double)pred->n, R = (double)same / (double)gold->n;
     return 2 * P * R / (P + R);
   }
-  /* Longer gold answers: Counter intersection over interned ids. */
-  rk__ovl_toks both[2] = {*gold, *pred}, ids[2];
-  both[0].id = both[1].id = NULL;
-  if (interned(a, both, 2, ids)) return -1;
+  /* Longer gold answers: Counter intersection over interned ids (the
+   * callers' when both lists have them). */
+  rk__ovl_toks both[2] = {*gold, *pred}, ids[2] = {*gold, *pred};
+  if (!gold->id || !pred->id) {
+    both[0].id = both[1].id = NULL;
+    if (interned(a, both, 2, ids)) return -1;
+  }
   size_t V = 0;
   for (int s2 = 0; s2 < 2; s2++)
     for (size_t i = 0; i < ids[s2].n; i++)
@@ -660,9 +693,10 @@ int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *ts, size_t nt, const rk
       if (ps[i].id[k] > maxid) maxid = ps[i].id[k];
   uint32_t *cr = rk__arena_alloc(a, ((size_t)maxid + 1) * sizeof *cr);
   uint32_t *cc = rk__arena_alloc(a, ((size_t)maxid + 1) * sizeof *cc);
-  uint32_t *t = rk__arena_alloc(a, (maxr + 1) * (maxc + 1) * sizeof *t);
+  uint64_t *t = rk__arena_alloc(a, (maxr + 1) * ((maxc + 64) / 64) * sizeof *t);
+  uint32_t *row = rk__arena_alloc(a, 2 * (maxc + 1) * sizeof *row);
   unsigned char *mark = rk__arena_alloc(a, maxr + 1);
-  if (!cr || !cc || !t || !mark) return -1;
+  if (!cr || !cc || !t || !row || !mark) return -1;
   memset(cr, 0, ((size_t)maxid + 1) * sizeof *cr);
   memset(cc, 0, ((size_t)maxid + 1) * sizeof *cc);
   for (size_t i = 0; i < nt; i++)
