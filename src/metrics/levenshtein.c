@@ -252,6 +252,7 @@ typedef struct peq {
   size_t m, blocks;
   uint32_t *direct;   /* 256 entries: distinct index + 1, 0 = absent */
   uint32_t mask;      /* hash capacity - 1 (0: no hash, no symbol >= 256) */
+  unsigned shift;     /* home slot = peq_home(sym) >> shift */
   uint32_t *keys;     /* symbol of each slot */
   uint32_t *slot;     /* distinct index + 1, 0 = empty */
   size_t distinct;
@@ -266,12 +267,18 @@ typedef struct peq {
 
 #define DENSE_MAX_WORDS ((size_t)1 << 17) /* 1 MiB of match vectors */
 
-static inline uint32_t hash32(uint32_t x) { return x * 0x9E3779B1u; }
+/* Home slot of a symbol: the top bits of a multiply by the random odd
+ * key of rk__hk (multiply-shift hashing), so that a text cannot choose
+ * code points that share one probe run (the low bits of a fixed multiply
+ * depend only on the low bits of the code point). */
+static inline uint32_t peq_home(const peq *q, uint32_t sym) {
+  return (uint32_t)(((uint64_t)sym * rk__hk.tab) >> q->shift);
+}
 
 static inline long peq_find(const peq *q, uint32_t sym) {
   if (sym < 256) return (long)q->direct[sym] - 1;
   if (!q->mask) return -1;
-  uint32_t h = hash32(sym) & q->mask;
+  uint32_t h = peq_home(q, sym);
   for (;;) {
     uint32_t s = q->slot[h];
     if (!s) return -1;
@@ -308,6 +315,7 @@ static int peq_build(peq *q, const uint32_t *pat, size_t m, rk__arena *a) {
     size_t cap = 16;
     while (cap < 2 * wide) cap <<= 1;
     q->mask = (uint32_t)(cap - 1);
+    q->shift = 64 - (unsigned)__builtin_ctzll((unsigned long long)cap);
     q->keys = rk__arena_alloc(a, cap * sizeof *q->keys);
     q->slot = rk__arena_alloc(a, cap * sizeof *q->slot);
     if (!q->keys || !q->slot) return -1;
@@ -320,7 +328,7 @@ static int peq_build(peq *q, const uint32_t *pat, size_t m, rk__arena *a) {
       idx[i] = q->direct[c] - 1u;
       continue;
     }
-    uint32_t h = hash32(c) & q->mask;
+    uint32_t h = peq_home(q, c);
     for (;;) {
       if (!q->slot[h]) {
         q->keys[h] = c;
@@ -353,6 +361,20 @@ static int peq_build(peq *q, const uint32_t *pat, size_t m, rk__arena *a) {
   memcpy(fill, q->start, q->distinct * sizeof *fill);
   for (size_t i = 0; i < m; i++) q->pos[fill[idx[i]]++] = (uint32_t)i;
   return 0;
+}
+
+size_t rk__lev_peq_probes(rk__arena *a, const uint32_t *pat, size_t m, const uint32_t *sym,
+                          size_t n) {
+  peq q;
+  if (peq_build(&q, pat, m, a)) return SIZE_MAX;
+  size_t probes = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (sym[i] < 256 || !q.mask) continue;
+    /* peq_find's walk, counted */
+    for (uint32_t h = peq_home(&q, sym[i]); q.slot[h] && q.keys[h] != sym[i]; h = (h + 1) & q.mask)
+      probes++;
+  }
+  return probes;
 }
 
 /* Match vector of sym (blocks words). */
@@ -1333,13 +1355,18 @@ struct rk__lev_intern {
   rk__arena *arena;
   intern_ent *ents;
   size_t mask, count, capacity;
+  unsigned shift; /* home slot = (h * rk__hk.tab) >> shift */
+  size_t probes;  /* slots looked at past the home slots (for the tests) */
 };
+
+size_t rk__lev_intern_probes(const rk__lev_intern *t) { return t->probes; }
 
 static int intern_alloc(rk__lev_intern *t, size_t slots) {
   t->ents = rk__arena_alloc(t->arena, slots * sizeof *t->ents);
   if (!t->ents) return -1;
   memset(t->ents, 0, slots * sizeof *t->ents);
   t->mask = slots - 1;
+  t->shift = 64 - (unsigned)__builtin_ctzll((unsigned long long)slots);
   return 0;
 }
 
@@ -1348,16 +1375,18 @@ rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t capacity) {
   if (!t) return NULL;
   t->arena = a;
   t->count = 0;
+  t->probes = 0;
   t->capacity = capacity;
   /* Start small (most texts have few distinct words) and double at half
    * load; the old table stays in the arena until the record ends. */
   return intern_alloc(t, 64) ? NULL : t;
 }
 
-/* Slot of hash h: both kinds of hash (the mixed 32-bit one, and
- * rk__ovl_hash whose low bits are weak) folded the same way. */
+/* Slot of hash h (the mixed 32-bit one, or the keyed rk__ovl_hash): the
+ * top bits of a multiply by the random odd key of rk__hk (multiply-shift
+ * hashing), so that words a text chooses do not share one probe run. */
 static inline size_t intern_slot(const rk__lev_intern *t, uint64_t h) {
-  return (size_t)(h ^ h >> 29) & t->mask;
+  return (size_t)((h * rk__hk.tab) >> t->shift);
 }
 
 static void intern_put(rk__lev_intern *t, const intern_ent *e) {
@@ -1378,6 +1407,7 @@ static inline uint32_t intern_find(rk__lev_intern *t, const void *w, size_t size
         ((exact8 && size <= 8) || size == 0 || memcmp(e->w, w, size) == 0))
       return e->id1 - 1;
     k = (k + 1) & t->mask;
+    t->probes++;
   }
   if (t->count >= t->capacity) return UINT32_MAX;
   if (2 * (t->count + 1) > t->mask + 1) {

@@ -136,5 +136,14 @@ uint32_t rk__lev_intern_idb(rk__lev_intern *t, const char *w, size_t n, uint32_t
  * to 8 bytes are then told apart without reading them. Do not mix with
  * the other kinds of word in one table either. */
 uint32_t rk__lev_intern_idb64(rk__lev_intern *t, const char *w, size_t n, uint64_t h);
+/* Slots looked at past the home slots by the lookups so far (the table
+ * keys its slots with rk__hk, so this stays near the number of lookups
+ * whatever the words; for the tests). */
+size_t rk__lev_intern_probes(const rk__lev_intern *t);
+/* Slots past the home slot that lookups of sym[0..n) walk in the match
+ * vector table of pat[0..m) (cer, edit_ratio, anls, keywords); SIZE_MAX
+ * when the arena is exhausted. For the tests. */
+size_t rk__lev_peq_probes(rk__arena *a, const uint32_t *pat, size_t m, const uint32_t *sym,
+                          size_t n);
 
 #endif /* RK_METRICS_LEVENSHTEIN_H */
