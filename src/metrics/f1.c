@@ -150,6 +150,17 @@ static rk_status f1_score(const void *p, rk__call *c, double *value) {
   double best = -1;
   size_t bi = 0, bcommon = 0;
   if (!rk__spend(c, (uint64_t)pred.n * ng + 1)) return RK_STATUS_TIMEOUT;
+  /* Long golds are counted on ids: the prediction is interned once and
+   * each gold looked up in it (see rouge.c), and each gold's scratch is
+   * released before the next. */
+  rk__ovl_intern pin;
+  int pin_used = 0;
+  if (!cfg->em && pred.n > RK__OVL_SHORT)
+    for (size_t i = 0; i < ng && !pin_used; i++) pin_used = golds[i].n > RK__OVL_SHORT;
+  pred.id = NULL;
+  if (pin_used && (rk__ovl_intern_init(&pin, c->arena, pred.n) ||
+                   rk__ovl_intern_toks(&pin, c->arena, &pred)))
+    return rk__fail(c, "%s: out of scratch memory", what);
   for (size_t i = 0; i < ng; i++) {
     double v;
     size_t common = 0;
@@ -157,7 +168,14 @@ static rk_status f1_score(const void *p, rk__call *c, double *value) {
       v = toks_eq(&golds[i], &pred) ? 1.0 : 0.0;
     } else {
       if (!rk__spend(c, (uint64_t)pred.n * golds[i].n / 8 + 1)) return RK_STATUS_TIMEOUT;
-      v = rk__ovl_squad_f1(c->arena, &golds[i], &pred, cfg->v11, &common);
+      rk__arena_mark here = rk__arena_here(c->arena);
+      rk__ovl_toks g = golds[i];
+      g.id = NULL;
+      if (pin_used && g.n > RK__OVL_SHORT &&
+          rk__ovl_intern_find(&pin, c->arena, &g, (uint32_t)pin.n))
+        return rk__fail(c, "%s: out of scratch memory", what);
+      v = rk__ovl_squad_f1(c->arena, &g, &pred, cfg->v11, &common);
+      rk__arena_rewind(c->arena, here);
       if (v < 0) return rk__fail(c, "%s: out of scratch memory", what);
     }
     if (v > best) {

@@ -361,7 +361,10 @@ int rk__ovl_squad_key(const char *p, size_t n, char key[64], size_t *len, size_t
 
 /* evaluate-v2.0.py compute_f1 on token lists (of the normalised strings).
  * v11 = evaluate-v1.1 semantics (both empty -> 0 instead of 1). Returns
- * the F1, or -1 when the arena is exhausted. */
+ * the F1, or -1 when the arena is exhausted. When both lists have ids
+ * (one interner, or the gold's found in the prediction's with
+ * rk__ovl_intern_find) they are used; otherwise a gold over
+ * RK__OVL_SHORT tokens interns both lists here. */
 double rk__ovl_squad_f1(rk__arena *a, const rk__ovl_toks *gold, const rk__ovl_toks *pred,
                         int v11, size_t *common);
 

@@ -124,6 +124,15 @@ static rk_status rouge_score(const void *p, rk__call *c, double *value) {
         if (rk__ovl_intern_toks(&in, a, &rt[i][j])) goto oom;
   }
   size_t pn = count_toks(pt, np);
+  /* A long answer against long references: the answer is interned once
+   * and each reference's tokens are looked up in it (ids the answer lacks
+   * become one id that matches nothing, which changes no count), rather
+   * than both interned again for every reference. */
+  rk__ovl_intern pin;
+  int pin_used = 0;
+  if (cfg->variant != V_LSUM && pn > RK__OVL_SHORT)
+    for (size_t i = 0; i < nref && !pin_used; i++) pin_used = rt[i][0].n > RK__OVL_SHORT;
+  if (pin_used && (rk__ovl_intern_init(&pin, a, pn) || rk__ovl_intern_toks(&pin, a, pt))) goto oom;
   rk__ovl_prf best = {0, 0, 0};
   size_t bi = 0;
   double bv = -1;
@@ -131,14 +140,27 @@ static rk_status rouge_score(const void *p, rk__call *c, double *value) {
     rk__ovl_prf s;
     size_t rn = count_toks(rt[i], nr[i]);
     int rc;
+    /* Scratch of one reference is released before the next. */
+    rk__arena_mark here = rk__arena_here(a);
     if (cfg->variant == V_L || cfg->variant == V_LSUM) {
       if (!rk__spend(c, (uint64_t)pn * rn + 1)) return RK_STATUS_TIMEOUT;
-      rc = cfg->variant == V_L ? rk__ovl_rouge_l(a, rt[i], pt, &s)
-                               : rk__ovl_rouge_lsum(a, rt[i], nr[i], pt, np, &s);
     } else {
       if (!rk__spend(c, 2 * (pn + rn) + 1)) return RK_STATUS_TIMEOUT;
-      rc = rk__ovl_rouge_n(a, rt[i], pt, (unsigned)(cfg->variant - V_1 + 1), &s);
     }
+    rk__ovl_toks r = rt[i][0];
+    if (cfg->variant != V_LSUM) {
+      r.id = NULL;
+      if (pin_used && r.n > RK__OVL_SHORT &&
+          rk__ovl_intern_find(&pin, a, &r, (uint32_t)pin.n))
+        goto oom;
+    }
+    if (cfg->variant == V_L)
+      rc = rk__ovl_rouge_l(a, &r, pt, &s);
+    else if (cfg->variant == V_LSUM)
+      rc = rk__ovl_rouge_lsum(a, rt[i], nr[i], pt, np, &s);
+    else
+      rc = rk__ovl_rouge_n(a, &r, pt, (unsigned)(cfg->variant - V_1 + 1), &s);
+    rk__arena_rewind(a, here);
     if (rc) goto oom;
     /* score_multi: max by F-measure, first wins ties; or max of the measure. */
     double key = cfg->multi_max ? pick(cfg, &s) : s.f;
