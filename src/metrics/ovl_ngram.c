@@ -636,21 +636,30 @@ int rk__ovl_rouge_l(rk__arena *a, const rk__ovl_toks *target, const rk__ovl_toks
 }
 
 /* Marks in `mark` the indices of ref that rouge-score's _backtrack_norec
- * puts in the LCS of (ref, can); t is a (nr+1) x (nc+1) scratch table. */
-static void lcs_mark(const uint32_t *ref, size_t nr, const uint32_t *can, size_t nc, uint32_t *t,
-                     unsigned char *mark) {
-  size_t w = nc + 1;
-  for (size_t j = 0; j <= nc; j++) t[j] = 0;
+ * puts in the LCS of (ref, can). The backtrack only asks, off the
+ * matches, whether t[i][j-1] > t[i-1][j] (then j--, else i--), so the
+ * table keeps that one bit per cell, row i from bit i * w: w = nc + 1
+ * rounded up to 64 bits, (nr + 1) w / 8 bytes in all, a 32nd of the
+ * table of lengths. The lengths themselves need two rows (row). */
+static void lcs_mark(const uint32_t *ref, size_t nr, const uint32_t *can, size_t nc, uint64_t *t,
+                     uint32_t *row, unsigned char *mark) {
+  size_t w = (nc + 64) / 64; /* words a row */
+  uint32_t *up = row, *cur = row + nc + 1;
+  for (size_t j = 0; j <= nc; j++) up[j] = 0;
+  cur[0] = 0;
   for (size_t i = 1; i <= nr; i++) {
-    t[i * w] = 0;
+    uint64_t *bits = t + i * w;
+    memset(bits, 0, w * sizeof *bits);
+    uint32_t ri = ref[i - 1];
     for (size_t j = 1; j <= nc; j++) {
-      if (ref[i - 1] == can[j - 1])
-        t[i * w + j] = t[(i - 1) * w + j - 1] + 1;
-      else {
-        uint32_t up = t[(i - 1) * w + j], left = t[i * w + j - 1];
-        t[i * w + j] = up > left ? up : left;
-      }
+      uint32_t u = up[j], left = cur[j - 1];
+      bits[j >> 6] |= (uint64_t)(left > u) << (j & 63);
+      cur[j] = ri == can[j - 1] ? up[j - 1] + 1 : (u > left ? u : left);
     }
+    uint32_t *x = up;
+    up = cur;
+    cur = x;
+    cur[0] = 0;
   }
   size_t i = nr, j = nc;
   while (i > 0 && j > 0) {
@@ -658,7 +667,7 @@ static void lcs_mark(const uint32_t *ref, size_t nr, const uint32_t *can, size_t
       mark[i - 1] = 1;
       i--;
       j--;
-    } else if (t[i * w + j - 1] > t[(i - 1) * w + j]) {
+    } else if (t[i * w + (j >> 6)] >> (j & 63) & 1) {
       j--;
     } else {
       i--;
@@ -671,18 +680,29 @@ int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *ts, size_t nt, const rk
   /* rouge_scorer._summary_level_lcs: for each reference sentence, the
    * union of its LCS indices with every candidate sentence; each union
    * token is a hit while both sides still have an unused copy of it.
-   * P = hits / #candidate tokens, R = hits / #reference tokens. */
+   * P = hits / #candidate tokens, R = hits / #reference tokens.
+   * Work: sum over pairs of non-empty sentences of (|r| + 1)(|c| + 1),
+   * at most 4 |ref tokens| |candidate tokens|; memory: the bit table of
+   * the longest pair, (longest r + 1)(longest c + 64) / 8 bytes. Only
+   * candidate sentences with tokens are visited (a sentence without
+   * tokens adds nothing, and may come in any number). */
   out->p = out->r = out->f = 0;
-  size_t m = 0, n = 0, maxr = 0, maxc = 0;
+  size_t m = 0, n = 0, maxr = 0, maxc = 0, nc = 0;
   for (size_t i = 0; i < nt; i++) {
     m += ts[i].n;
     if (ts[i].n > maxr) maxr = ts[i].n;
   }
   for (size_t i = 0; i < np; i++) {
     n += ps[i].n;
+    nc += ps[i].n != 0;
     if (ps[i].n > maxc) maxc = ps[i].n;
   }
   if (!nt || !np || !m || !n) return 0;
+  const rk__ovl_toks **cs = rk__arena_alloc(a, nc * sizeof *cs);
+  if (!cs) return -1;
+  nc = 0;
+  for (size_t i = 0; i < np; i++)
+    if (ps[i].n) cs[nc++] = &ps[i];
   /* Ids are dense over both sides (one interner); find the bound. */
   uint32_t maxid = 0;
   for (size_t i = 0; i < nt; i++)
@@ -708,8 +728,7 @@ int rk__ovl_rouge_lsum(rk__arena *a, const rk__ovl_toks *ts, size_t nt, const rk
     const rk__ovl_toks *r = &ts[i];
     if (!r->n) continue;
     memset(mark, 0, r->n);
-    for (size_t j = 0; j < np; j++)
-      if (ps[j].n) lcs_mark(r->id, r->n, ps[j].id, ps[j].n, t, mark);
+    for (size_t j = 0; j < nc; j++) lcs_mark(r->id, r->n, cs[j]->id, cs[j]->n, t, row, mark);
     for (size_t k = 0; k < r->n; k++) {
       if (!mark[k]) continue;
       uint32_t id = r->id[k];
