@@ -1192,6 +1192,56 @@ TEST(wer_ids_block_vs_bytes) {
   ASSERT_EQ_INT(bad, 0);
 }
 
+/* ------------------------------------------------ adversarial inputs */
+
+TEST(peq_flood_keyed) {
+  /* The code points p_s = B + ((s K^-1 - B) mod 2W) (K = 0x9E3779B1, the
+   * fixed multiplier of old, whose low bits were the slot) fill slots
+   * 0..W-1 of the 2W-slot table, and p_0 + 2W is absent and lands in slot
+   * 0: every lookup of it walked W slots (16384 per character). With the
+   * slot taken from the top bits of a multiply by a random odd key the
+   * walk is a few slots; 8 a lookup on average is a bound random keys
+   * miss with negligible probability. */
+  enum { W = 16384, Q = 20000 };
+  const uint32_t K = 0x9E3779B1u, cap = 2 * W, B = 0x20000;
+  uint32_t Ki = K; /* Newton: K^-1 mod 2^32 */
+  for (int i = 0; i < 5; i++) Ki *= 2 - K * Ki;
+  static uint32_t pat[W], q[Q];
+  for (uint32_t s = 0; s < W; s++) pat[s] = B + ((s * Ki - B) % cap);
+  for (uint32_t i = 0; i < Q; i++) q[i] = i % 2 ? pat[0] + cap : pat[i % W];
+  ASSERT_EQ_INT((pat[0] + cap) * K % cap, 0); /* the control: slot 0 of old */
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  size_t probes = rk__lev_peq_probes(&ar, pat, W, q, Q);
+  fprintf(stderr, "  peq probes: %zu for %d lookups\n", probes, Q);
+  ASSERT_TRUE(probes < (size_t)8 * Q);
+  rk__arena_release(&ar);
+}
+
+TEST(wer_intern_flood_keyed) {
+  /* "aaaaaa" + two printable characters: 8836 words that all shared one
+   * slot of the old index (h ^ h >> 29, low bits), each then read 200000
+   * times more in a 14.5 MB record. Keyed top bits: the extra slots
+   * stay near the lookups' count; 4 a lookup is a bound random keys miss
+   * with negligible probability. */
+  static char text[94 * 94 * 9 + 9 * 20000];
+  size_t o = 0;
+  for (int a = 33; a < 127; a++)
+    for (int b = 33; b < 127; b++) o += (size_t)sprintf(text + o, "aaaaaa%c%c ", a, b);
+  for (int i = 0; i < 20000; i++) o += (size_t)sprintf(text + o, "aaaaaa~~ ");
+  rk__arena ar;
+  rk__arena_init(&ar, 0);
+  rk__lev_intern *tab = rk__lev_intern_new(&ar, o + 16);
+  static uint32_t ids[94 * 94 + 20000];
+  size_t k = rk__wer_ids_utf8(text, o, 0, tab, ids);
+  ASSERT_EQ_INT(k, 94 * 94 + 20000);
+  ASSERT_EQ_INT(ids[k - 1], 94 * 94 - 1);
+  size_t probes = rk__lev_intern_probes(tab);
+  fprintf(stderr, "  wer intern probes: %zu for %zu words\n", probes, k);
+  ASSERT_TRUE(probes < 4 * k);
+  rk__arena_release(&ar);
+}
+
 TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_vs_dp), TEST_ENTRY(lev_search),
           TEST_ENTRY(lev8_pinned), TEST_ENTRY(lev8_random_vs_dp), TEST_ENTRY(cp_narrow),
           TEST_ENTRY(edit_ratio_symbol_paths), TEST_ENTRY(py_float_ascii_pinned),
@@ -1205,4 +1255,5 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(final_sigma),
           TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
-          TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes))
+          TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes),
+          TEST_ENTRY(peq_flood_keyed), TEST_ENTRY(wer_intern_flood_keyed))

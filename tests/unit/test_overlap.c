@@ -1716,6 +1716,178 @@ TEST(cider_d_vs_direct) {
   ASSERT_EQ_INT(bad, 0);
 }
 
+/* ------------------------------------------------ adversarial inputs */
+
+/* 8-byte tokens whose hash under the unkeyed hash of earlier versions,
+ * (v ^ 8 * 0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9 (now rk__ovl_hash
+ * with seed 0 and that multiplier), shares its top 28 bits: v is that
+ * hash inverted for top bits H0 and 16 low bits k << 20. Any bytes:
+ * interning does not look at them. */
+static void flood_tokens(char *buf, rk__str *t, size_t n) {
+  const uint64_t C1 = 0x9E3779B97F4A7C15ull * 8, C2 = 0xBF58476D1CE4E5B9ull;
+  uint64_t inv = C2; /* Newton: inv = C2^-1 mod 2^64 */
+  for (int i = 0; i < 6; i++) inv *= 2 - C2 * inv;
+  for (size_t k = 0; k < n; k++) {
+    uint64_t h = 0x123456789ull << 36 | (uint64_t)k << 20;
+    uint64_t v = (h * inv) ^ C1;
+    for (int b = 0; b < 8; b++) buf[8 * k + (size_t)b] = (char)(v >> (8 * b));
+    t[k] = rk__str_make(buf + 8 * k, 8);
+  }
+}
+
+TEST(intern_flood_keyed) {
+  /* 4000 distinct tokens, then each again: with the fixed keys of old
+   * (the control) every token lands in the same home slot and a lookup
+   * walks the whole run, n^2/2 slots or more; with the random keys
+   * (multiply-shift on distinct words, table at most 1/3 full) the extra
+   * slots stay near n/4 in expectation: 3 n is a bound that random keys
+   * miss with negligible probability. */
+  enum { N = 4000 };
+  static char buf[8 * N];
+  static rk__str ftk[2 * N];
+  flood_tokens(buf, ftk, N);
+  memcpy(ftk + N, ftk, N * sizeof *ftk);
+  rk__hkeys keep = rk__hk;
+  size_t probes[2];
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 0) {
+      rk__hk.seed = 0;
+      rk__hk.mul = 0xBF58476D1CE4E5B9ull;
+    } else {
+      rk__hk = keep;
+    }
+    arena_fresh();
+    rk__ovl_toks t = {ftk, NULL, NULL, 2 * N};
+    rk__ovl_intern in;
+    ASSERT_EQ_INT(rk__ovl_intern_init(&in, &A, 2 * N), 0);
+    ASSERT_EQ_INT(rk__ovl_intern_toks(&in, &A, &t), 0);
+    ASSERT_EQ_INT(in.n, N);
+    for (size_t i = 0; i < 2 * N; i++) ASSERT_EQ_INT(t.id[i], i % N);
+    /* the lookup-only side finds the same ids */
+    rk__ovl_toks f = {ftk + N, NULL, NULL, N};
+    ASSERT_EQ_INT(rk__ovl_intern_find(&in, &A, &f, UINT32_MAX), 0);
+    for (size_t i = 0; i < N; i++) ASSERT_EQ_INT(f.id[i], i);
+    probes[pass] = in.probes;
+  }
+  rk__hk = keep;
+  fprintf(stderr, "  intern probes: fixed keys %zu, random keys %zu (%d tokens x 3)\n", probes[0],
+          probes[1], N);
+  ASSERT_TRUE(probes[0] > (size_t)N * N / 2);
+  ASSERT_TRUE(probes[1] < (size_t)3 * 3 * N);
+}
+
+TEST(results_do_not_depend_on_keys) {
+  /* Every table key is only where a value is kept, never what is
+   * computed: rouge, bleu, chrF++ and SQuAD F1 of the same texts (long
+   * enough for the tables) are the same bits under two sets of keys. */
+  static char hyp[20000], ref[20000];
+  size_t hn = 0, rn = 0;
+  uint64_t x = 12345;
+  for (int i = 0; i < 1500; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    hn += (size_t)sprintf(hyp + hn, "w%u ", (unsigned)(x >> 58));
+    rn += (size_t)sprintf(ref + rn, "w%u%s", (unsigned)(x >> 59) ^ (i & 3), i % 97 ? " " : "\n");
+  }
+  rk__hkeys keep = rk__hk;
+  double v[2][8];
+  for (int pass = 0; pass < 2; pass++) {
+    rk__hkeys_set(pass ? 0xDEADBEEFull : 42);
+    arena_fresh();
+    rk__ovl_toks h, r, hl[1], rl[1];
+    rk__ovl_tokrouge(&A, hyp, hn, 0, 0, &h);
+    rk__ovl_tokrouge(&A, ref, rn, 0, 0, &r);
+    rk__ovl_prf s;
+    ASSERT_EQ_INT(rk__ovl_rouge_n(&A, &r, &h, 2, &s), 0);
+    v[pass][0] = s.f;
+    ASSERT_EQ_INT(rk__ovl_rouge_l(&A, &r, &h, &s), 0);
+    v[pass][1] = s.f;
+    rk__ovl_intern in;
+    hl[0] = h;
+    rl[0] = r;
+    ASSERT_EQ_INT(rk__ovl_intern_init(&in, &A, h.n + r.n), 0);
+    ASSERT_EQ_INT(rk__ovl_intern_toks(&in, &A, &hl[0]) | rk__ovl_intern_toks(&in, &A, &rl[0]), 0);
+    ASSERT_EQ_INT(rk__ovl_rouge_lsum(&A, rl, 1, hl, 1, &s), 0);
+    v[pass][2] = s.f;
+    rk__bleu_stats st;
+    ASSERT_EQ_INT(rk__ovl_bleu_stats(&A, &h, &r, 1, 4, &st), 0);
+    v[pass][3] = rk__ovl_bleu_compute(&st, 4, RK__BLEU_EXP, 0, 0, NULL, NULL);
+    rk__chrf_opts o = {6, 2, 2.0, 0, 0, 0};
+    rk__chrf_stats cs;
+    size_t best;
+    rk__str rs = rk__str_make(ref, rn);
+    ASSERT_EQ_INT(rk__ovl_chrf_stats(&A, &o, rk__str_make(hyp, hn), &rs, 1, &cs, &best), 0);
+    v[pass][4] = rk__ovl_chrf_f(&o, &cs);
+    size_t common;
+    v[pass][5] = rk__ovl_squad_f1(&A, &r, &h, 0, &common);
+    v[pass][6] = (double)common;
+    v[pass][7] = (double)rk__ovl_hash("0123456789abcdefghij", 20);
+  }
+  rk__hk = keep;
+  for (int i = 0; i < 7; i++) ASSERT_TRUE(memcmp(&v[0][i], &v[1][i], sizeof(double)) == 0);
+  ASSERT_TRUE(v[0][7] != v[1][7]); /* the keys did change */
+}
+
+TEST(rouge_lsum_bounded) {
+  /* The backtracking table holds one bit per cell: a 3000 x 3000 pair
+   * takes 3001 * 47 words (1.1 MB) of scratch, not 36 MB of lengths.
+   * Identical lines: every token is a hit, F = 1. */
+  enum { N = 3000 };
+  arena_fresh();
+  static uint32_t id[N];
+  for (uint32_t i = 0; i < N; i++) id[i] = i;
+  rk__ovl_toks t = {NULL, NULL, id, N}, p = {NULL, NULL, id, N};
+  rk__ovl_prf s;
+  size_t before = A.used;
+  ASSERT_EQ_INT(rk__ovl_rouge_lsum(&A, &t, 1, &p, 1, &s), 0);
+  ASSERT_NEAR(s.f, 1.0, 0);
+  ASSERT_TRUE(A.used - before < (size_t)(N + 1) * ((N + 64) / 64) * 8 + 64 * 1024);
+}
+
+TEST(e2e_rouge_lsum_empty_lines) {
+  /* Answer lines without tokens are never visited: "a" and 100000 lines
+   * "!" against 100000 lines "a" took 10^10 steps of the line loop before
+   * (uncharged; about 12 s), none now. One hit: P = 1/1, R = 1/100000,
+   * F = 2 R / (1 + R). */
+  enum { N = 100000 };
+  char *rec = malloc(8 * N + 100);
+  size_t o = (size_t)sprintf(rec, "{\"response\": \"a\\n");
+  for (int i = 0; i < N; i++) o += (size_t)sprintf(rec + o, "!\\n");
+  o += (size_t)sprintf(rec + o, "\", \"reference\": \"");
+  for (int i = 0; i < N; i++) o += (size_t)sprintf(rec + o, "a\\n");
+  sprintf(rec + o, "\"}");
+  e2e_result r = e2e_score(SPEC("rouge", "\"variant\": \"rougeLsum\""), rec);
+  double R = 1.0 / N;
+  ASSERT_E2E(r, 2 * R / (1 + R), "ok");
+  free(rec);
+}
+
+TEST(e2e_rouge_long_refs_memory) {
+  /* 64 references of 64 tokens "b" against 100000: the answer is interned
+   * once and each reference's scratch released, where each reference
+   * used to intern the whole answer again into the record's arena
+   * (1 GiB: "out of scratch memory" on this 208 KB record). ROUGE-2:
+   * 63 of 63 reference bigrams found among 99999, F = 2 P / (P + 1) with
+   * P = 63 / 99999; SQuAD F1: 64 common tokens, P = 64 / 100000. */
+  enum { N = 100000 };
+  char *rec = malloc(2 * N + 64 * 140 + 100);
+  size_t o = (size_t)sprintf(rec, "{\"response\": \"");
+  for (int i = 0; i < N; i++) o += (size_t)sprintf(rec + o, "b ");
+  o += (size_t)sprintf(rec + o, "\", \"reference\": [");
+  for (int j = 0; j < 64; j++) {
+    o += (size_t)sprintf(rec + o, "%s\"", j ? ", " : "");
+    for (int i = 0; i < 64; i++) o += (size_t)sprintf(rec + o, "b ");
+    o += (size_t)sprintf(rec + o, "\"");
+  }
+  sprintf(rec + o, "]}");
+  double P = 63.0 / 99999.0;
+  e2e_result r = e2e_score(SPEC("rouge", "\"variant\": \"rouge2\""), rec);
+  ASSERT_E2E(r, 2 * P / (P + 1), "ok");
+  P = 64.0 / N;
+  r = e2e_score(SPEC("f1", ""), rec);
+  ASSERT_E2E(r, 2 * P / (P + 1), "ok");
+  free(rec);
+}
+
 TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY(porter_vs_nltk), TEST_ENTRY(porter_y_runs),
           TEST_ENTRY(rouge_published), TEST_ENTRY(rouge_hand), TEST_ENTRY(rouge_tokenizer),
           TEST_ENTRY(bleu_sentence_published), TEST_ENTRY(bleu_corpus_published),
@@ -1729,4 +1901,6 @@ TEST_MAIN(TEST_ENTRY(tok13a), TEST_ENTRY(tokintl), TEST_ENTRY(tokzh), TEST_ENTRY
           TEST_ENTRY(e2e_corpus_bleu_published), TEST_ENTRY(e2e_corpus_bleu_defaults),
           TEST_ENTRY(e2e_corpus_chrf_published), TEST_ENTRY(e2e_corpus_errors),
           TEST_ENTRY(cider_d_hand), TEST_ENTRY(chrf_masks_vs_tree),
-          TEST_ENTRY(cider_d_vs_direct))
+          TEST_ENTRY(cider_d_vs_direct), TEST_ENTRY(intern_flood_keyed),
+          TEST_ENTRY(results_do_not_depend_on_keys), TEST_ENTRY(rouge_lsum_bounded),
+          TEST_ENTRY(e2e_rouge_lsum_empty_lines), TEST_ENTRY(e2e_rouge_long_refs_memory))
