@@ -1382,11 +1382,12 @@ rk__lev_intern *rk__lev_intern_new(rk__arena *a, size_t capacity) {
   return intern_alloc(t, 64) ? NULL : t;
 }
 
-/* Slot of hash h (the mixed 32-bit one, or the keyed rk__ovl_hash): the
- * top bits of a multiply by the random odd key of rk__hk (multiply-shift
- * hashing), so that words a text chooses do not share one probe run. */
+/* Slot of hash h: its top bits. Both kinds of hash are keyed there: the
+ * keyed rk__ovl_hash, and the 32-bit one times the random odd key of
+ * rk__hk (intern_bytes); that is multiply-shift hashing of distinct
+ * words, so that words a text chooses do not share one probe run. */
 static inline size_t intern_slot(const rk__lev_intern *t, uint64_t h) {
-  return (size_t)((h * rk__hk.tab) >> t->shift);
+  return (size_t)(h >> t->shift);
 }
 
 static void intern_put(rk__lev_intern *t, const intern_ent *e) {
@@ -1429,7 +1430,7 @@ static uint32_t intern_bytes(rk__lev_intern *t, const void *w, size_t size, uint
   h ^= h >> 15;
   h *= 0x846ca68bU;
   h ^= h >> 16;
-  return intern_find(t, w, size, h, 0);
+  return intern_find(t, w, size, h * rk__hk.tab, 0);
 }
 
 uint32_t rk__lev_intern_id(rk__lev_intern *t, const uint32_t *w, size_t n) {
