@@ -1224,7 +1224,7 @@ TEST(wer_intern_flood_keyed) {
    * times more in a 14.5 MB record. Keyed top bits: the extra slots
    * stay near the lookups' count; 4 a lookup is a bound random keys miss
    * with negligible probability. */
-  static char text[94 * 94 * 9 + 9 * 20000];
+  static char text[94 * 94 * 9 + 9 * 20000 + 1]; /* + sprintf's last NUL */
   size_t o = 0;
   for (int a = 33; a < 127; a++)
     for (int b = 33; b < 127; b++) o += (size_t)sprintf(text + o, "aaaaaa%c%c ", a, b);
