@@ -9,6 +9,9 @@
  *     the penalty (-1), else 0.
  * Words and windows are interned in open-addressing hash tables in the
  * record's arena: linear time, no malloc, charged to the step budget.
+ * The hashes and slots take the process's random keys (rk__hk, core.h),
+ * so that no text can be built in advance to crowd one probe run; the
+ * counts never depend on them.
  *
  * Not for: token-level repetition inside the model (use tokens_field with
  * token ids from the record), or language consistency.
@@ -28,8 +31,9 @@
 /* ------------------------------------------------------------ hashing */
 
 static uint64_t hash_bytes(const char *p, size_t n) {
-  /* Eight bytes per multiply; words are short, so this is a few cycles. */
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+  /* Eight bytes per multiply; words are short, so this is a few cycles.
+   * The key enters first, so every later mixing step depends on it. */
+  uint64_t h = rk__hk.seed ^ 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
   while (n >= 8) {
     uint64_t x;
     memcpy(&x, p, 8);
@@ -47,15 +51,24 @@ static uint64_t hash_bytes(const char *p, size_t n) {
   return h;
 }
 
-static size_t pow2_at_least(size_t n) {
+/* A table of 2^bits slots, at least n: *bits set. */
+static size_t pow2_at_least(size_t n, unsigned *bits) {
   size_t c = 16;
-  while (c < n) c <<= 1;
+  *bits = 4;
+  while (c < n) c <<= 1, ++*bits;
   return c;
+}
+
+/* Home slot of hash h in a table of 2^bits slots: the top bits of a
+ * multiply by a random odd key. */
+static inline size_t home(uint64_t h, unsigned bits) {
+  return (size_t)((h * rk__hk.tab) >> (64 - bits));
 }
 
 /* Interns words: ids[i] = a small integer equal for equal words. */
 static int intern(const rk__str *w, size_t nw, rk__arena *a, uint32_t *ids) {
-  size_t cap = pow2_at_least(nw * 2 + 1);
+  unsigned bits;
+  size_t cap = pow2_at_least(nw * 2 + 1, &bits);
   uint32_t *slot = rk__arena_alloc(a, cap * sizeof *slot); /* word index + 1 */
   uint64_t *hs = rk__arena_alloc(a, nw * sizeof *hs);
   if (!slot || !hs) return -1;
@@ -66,7 +79,7 @@ static int intern(const rk__str *w, size_t nw, rk__arena *a, uint32_t *ids) {
   for (size_t i = 0; i < nw; i++) {
     uint64_t h = hash_bytes(w[i].p, w[i].n);
     hs[i] = h;
-    size_t m = cap - 1, j = (size_t)h & m;
+    size_t m = cap - 1, j = home(h, bits);
     for (;;) {
       uint32_t s = slot[j];
       if (s == 0) {
@@ -94,13 +107,16 @@ static int count_windows(const uint32_t *ids, size_t nw, size_t ng,
   out->total = out->unique = out->max_count = 0;
   if (ng == 0 || nw < ng) return 0;
   size_t total = nw - ng + 1;
-  size_t cap = pow2_at_least(total * 2 + 1);
+  unsigned bits;
+  size_t cap = pow2_at_least(total * 2 + 1, &bits);
   uint32_t *slot = rk__arena_alloc(a, cap * sizeof *slot); /* window + 1 */
   uint32_t *cnt = rk__arena_alloc(a, total * sizeof *cnt);
   uint64_t *hs = rk__arena_alloc(a, total * sizeof *hs);
   if (!slot || !cnt || !hs) return -1;
   memset(slot, 0, cap * sizeof *slot);
-  const uint64_t B = 0x9E3779B97F4A7C15ull;
+  /* A random odd base: with a known one, windows of equal hash (then
+   * one long probe run) could be solved for in advance. */
+  const uint64_t B = rk__hk.mul2 | 1;
   uint64_t top = 1; /* B^(ng-1) */
   for (size_t j = 1; j < ng; j++) top *= B;
   uint64_t h = 0;
@@ -108,11 +124,8 @@ static int count_windows(const uint32_t *ids, size_t nw, size_t ng,
   size_t unique = 0, maxc = 0;
   for (size_t i = 0; i < total; i++) {
     if (i > 0) h = (h - (ids[i - 1] + 1ull) * top) * B + ids[i + ng - 1] + 1;
-    uint64_t mixed = h ^ (h >> 31);
-    mixed *= 0x94d049bb133111ebull;
-    mixed ^= mixed >> 29;
     hs[i] = h;
-    size_t m = cap - 1, j = (size_t)mixed & m;
+    size_t m = cap - 1, j = home(h ^ (h >> 31), bits);
     for (;;) {
       uint32_t s = slot[j];
       if (s == 0) {

@@ -177,7 +177,44 @@ TEST(e2e_repetition_spec_errors) {
 
 TEST(teardown_) { rk__arena_release(&g_arena); }
 
+TEST(counts_do_not_depend_on_keys) {
+  /* The word and window tables take the process's random hash keys (so
+   * that no text can crowd one probe run); the counts are the same under
+   * any keys: 3,000 words from 40, windows of 1, 3 and 10, two key sets.
+   * The hand case: "a b a b a" has bigrams ab, ba, ab, ba: 4 total, 2
+   * unique, 2 the most repeated. */
+  static char buf[3000 * 4];
+  size_t o = 0;
+  uint64_t x = 99;
+  for (int i = 0; i < 3000; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    o += (size_t)sprintf(buf + o, "w%u ", (unsigned)(x >> 59) + (unsigned)(x >> 61));
+  }
+  rk__hkeys keep = rk__hk;
+  size_t got[2][9];
+  for (int pass = 0; pass < 2; pass++) {
+    rk__hkeys_set(pass ? 0x5EEDull : 7);
+    static const size_t ns[3] = {1, 3, 10};
+    for (int k = 0; k < 3; k++) {
+      rk__rep_result r;
+      rk__arena_reset(&g_arena);
+      ASSERT_EQ_INT(rk__rep_ngrams(buf, o, ns[k], 1, 0, &g_arena, &r), 0);
+      got[pass][3 * k] = r.total, got[pass][3 * k + 1] = r.unique, got[pass][3 * k + 2] = r.max_count;
+    }
+    rk__rep_result h;
+    rk__arena_reset(&g_arena);
+    ASSERT_EQ_INT(rk__rep_ngrams("a b a b a", 9, 2, 0, 0, &g_arena, &h), 0);
+    ASSERT_EQ_INT(h.total, 4);
+    ASSERT_EQ_INT(h.unique, 2);
+    ASSERT_EQ_INT(h.max_count, 2);
+  }
+  rk__hk = keep;
+  for (int k = 0; k < 9; k++) ASSERT_EQ_INT(got[0][k], got[1][k]);
+  ASSERT_EQ_INT(got[0][0], 3000);
+}
+
 TEST_MAIN(TEST_ENTRY(setup_), TEST_ENTRY(ngram_trl_values),
           TEST_ENTRY(tokens_trl_docstring), TEST_ENTRY(rlpr_counts),
           TEST_ENTRY(huge_inputs), TEST_ENTRY(e2e_repetition),
-          TEST_ENTRY(e2e_repetition_spec_errors), TEST_ENTRY(teardown_))
+          TEST_ENTRY(e2e_repetition_spec_errors), TEST_ENTRY(counts_do_not_depend_on_keys),
+          TEST_ENTRY(teardown_))
