@@ -110,6 +110,12 @@ extern rk__hkeys rk__hk;
  * with the old keys. */
 void rk__hkeys_set(uint64_t x);
 
+/* Home slot of hash h in a table of 2^bits slots (1 <= bits <= 63): the
+ * top bits of a multiply by the random odd key (multiply-shift). */
+static inline size_t rk__hk_slot(uint64_t h, unsigned bits) {
+  return (size_t)((h * rk__hk.tab) >> (64 - bits));
+}
+
 /* ------------------------------------------------------------- buffer */
 
 /* Growable byte buffer with a hard maximum. After a failed append

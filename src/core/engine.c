@@ -915,7 +915,7 @@ typedef struct gmap {
 } gmap;
 
 /* Group keys come from the records: FNV-1a started from the process's
- * random key, and slots from the top bits of a keyed multiply (gslot),
+ * random key, and slots from the top bits of a keyed multiply (rk__hk_slot),
  * so that no set of keys can be made to share one probe run (the low
  * bits of plain FNV-1a collide at will). Nothing computed depends on the
  * keys: groups are kept in insertion order. */
@@ -925,10 +925,6 @@ static uint64_t hash_bytes(const char *p, size_t n) {
   return h;
 }
 
-/* Home slot of hash h among ns (a power of two, >= 2) slots. */
-static size_t gslot(uint64_t h, size_t ns) {
-  return (size_t)((h * rk__hk.tab) >> (64 - __builtin_ctzll((unsigned long long)ns)));
-}
 
 static void gmap_free(gmap *m) {
   for (size_t i = 0; i < m->n; i++) free(m->g[i].key);
@@ -942,7 +938,7 @@ static int gmap_grow(gmap *m) {
   size_t *s = calloc(ns, sizeof *s);
   if (!s) return -1;
   for (size_t i = 0; i < m->n; i++) {
-    size_t j = gslot(m->g[i].hash, ns);
+    size_t j = rk__hk_slot(m->g[i].hash, (unsigned)__builtin_ctzll((unsigned long long)ns));
     while (s[j]) j = (j + 1) & (ns - 1);
     s[j] = i + 1;
   }
@@ -956,7 +952,7 @@ static int gmap_grow(gmap *m) {
 static size_t gmap_index(gmap *m, const char *key, size_t klen) {
   if ((m->n + 1) * 2 > m->nslots && gmap_grow(m)) return (size_t)-1;
   uint64_t h = hash_bytes(key, klen);
-  size_t j = gslot(h, m->nslots);
+  size_t j = rk__hk_slot(h, (unsigned)__builtin_ctzll((unsigned long long)m->nslots));
   while (m->slots[j]) {
     gstat *g = &m->g[m->slots[j] - 1];
     if (g->hash == h && g->klen == klen && memcmp(g->key, key, klen) == 0)

@@ -59,11 +59,6 @@ static size_t pow2_at_least(size_t n, unsigned *bits) {
   return c;
 }
 
-/* Home slot of hash h in a table of 2^bits slots: the top bits of a
- * multiply by a random odd key. */
-static inline size_t home(uint64_t h, unsigned bits) {
-  return (size_t)((h * rk__hk.tab) >> (64 - bits));
-}
 
 /* Interns words: ids[i] = a small integer equal for equal words. */
 static int intern(const rk__str *w, size_t nw, rk__arena *a, uint32_t *ids) {
@@ -79,7 +74,7 @@ static int intern(const rk__str *w, size_t nw, rk__arena *a, uint32_t *ids) {
   for (size_t i = 0; i < nw; i++) {
     uint64_t h = hash_bytes(w[i].p, w[i].n);
     hs[i] = h;
-    size_t m = cap - 1, j = home(h, bits);
+    size_t m = cap - 1, j = rk__hk_slot(h, bits);
     for (;;) {
       uint32_t s = slot[j];
       if (s == 0) {
@@ -125,7 +120,7 @@ static int count_windows(const uint32_t *ids, size_t nw, size_t ng,
   for (size_t i = 0; i < total; i++) {
     if (i > 0) h = (h - (ids[i - 1] + 1ull) * top) * B + ids[i + ng - 1] + 1;
     hs[i] = h;
-    size_t m = cap - 1, j = home(h ^ (h >> 31), bits);
+    size_t m = cap - 1, j = rk__hk_slot(h ^ (h >> 31), bits);
     for (;;) {
       uint32_t s = slot[j];
       if (s == 0) {
