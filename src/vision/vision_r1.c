@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "json/json.h"
+#include "metrics/levenshtein.h" /* rk__cp_next, rk__cp_isspace */
 #include "vision/detection.h"
 
 /* ------------------------------------------------ Python text rules */
@@ -32,35 +33,17 @@ static const char *find(const char *p, size_t n, const char *needle, size_t m) {
   return NULL;
 }
 
-/* Length of the Python whitespace code point (str.isspace) at p[i], or 0.
- * Every such code point is below U+3001, so at most three bytes. */
-static size_t py_space(const unsigned char *p, size_t i, size_t n) {
-  unsigned char c = p[i];
-  if ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20)) return 1;
-  if (c == 0xC2 && i + 1 < n && (p[i + 1] == 0x85 || p[i + 1] == 0xA0)) return 2;
-  if (i + 2 >= n) return 0;
-  unsigned char d = p[i + 1], e = p[i + 2];
-  if (c == 0xE1) return d == 0x9A && e == 0x80 ? 3 : 0;           /* U+1680 */
-  if (c == 0xE3) return d == 0x80 && e == 0x80 ? 3 : 0;           /* U+3000 */
-  if (c != 0xE2) return 0;
-  if (d == 0x80) return (e <= 0x8A || e == 0xA8 || e == 0xA9 || e == 0xAF) ? 3 : 0;
-  return d == 0x81 && e == 0x9F ? 3 : 0;                          /* U+205F */
-}
-
-/* Length of the whitespace code point ending at p[n - 1], or 0. */
-static size_t py_space_before(const unsigned char *p, size_t n) {
-  for (size_t k = 1; k <= 3 && k <= n; k++)
-    if (py_space(p, n - k, n) == k) return k;
-  return 0;
-}
-
-/* str.strip(). */
+/* str.strip(): the span from the first to the end of the last code
+ * point that is not Python whitespace (rk__cp_isspace), in one pass. */
 static rk__str py_strip(rk__str s) {
-  const unsigned char *p = (const unsigned char *)s.p;
-  size_t lo = 0, hi = s.n, k;
-  while (lo < hi && (k = py_space(p, lo, hi)) > 0) lo += k;
-  while (hi > lo && (k = py_space_before(p + lo, hi - lo)) > 0) hi -= k;
-  return rk__str_make(s.p + lo, hi - lo);
+  const unsigned char *p = (const unsigned char *)s.p, *e = p + s.n;
+  size_t lo = s.n, hi = 0;
+  for (size_t i = 0, len; i < s.n; i += len)
+    if (!rk__cp_isspace(rk__cp_next(p + i, e, &len))) {
+      if (lo == s.n) lo = i;
+      hi = i + len;
+    }
+  return lo < hi ? rk__str_make(s.p + lo, hi - lo) : rk__str_make(s.p, 0);
 }
 
 /* Length of the str.splitlines() line break at p[i] ("\r\n" is one), or
