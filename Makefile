@@ -37,7 +37,7 @@ bench: build
 	@python3 bench/bench_python.py $(BUILD)
 	@bench/server/run.sh $(BUILD) 10
 	@$(BUILD)/bench_math 20000 300
-	@$(BUILD)/bench_overlap 2000 5 bench/out
+	@$(BUILD)/bench_overlap 2000 30 bench/out
 	@$(BUILD)/bench_edit 0.5
 	@$(BUILD)/bench_detection 2
 	@/usr/bin/python3 bench/baseline_geometry.py --c $(BUILD)/bench_geometry --records 2000
