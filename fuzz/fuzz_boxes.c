@@ -117,6 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(bs.b[i].at < size && (p[bs.b[i].at] == '[' || p[bs.b[i].at] == '{'));
     if (i) CHECK(bs.b[i - 1].at <= bs.b[i].at);
   }
+  /* Items are counted only for a text that opens with a list (after
+   * whitespace and a code block's "json"). */
+  if (bs.items) {
+    size_t f = 0;
+    while (f < size && (p[f] == ' ' || (p[f] >= '\t' && p[f] <= '\r'))) f++;
+    if (size - f >= 4 && !memcmp(p + f, "json", 4))
+      for (f += 4; f < size && (p[f] == ' ' || (p[f] >= '\t' && p[f] <= '\r'));) f++;
+    CHECK(f < size && p[f] == '[');
+  }
   /* The input as the box of a [label, box] pair: when it is one box in
    * its own right (an array of 4 numbers or 2 pairs, nothing else), the
    * pair gives that box with the label. */
@@ -228,6 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (s1 != RK_STATUS_OK || p1.b != &store[0]) continue;
       CHECK(p1.n == 1 && p2.n == 1 && r1.n == 1 && r2.n == 1 && !p2.ndropped && !r2.ndropped);
       CHECK(strcmp(h1, h2) == 0 && p1.b[0].at == p2.b[0].at);
+      CHECK(rk__boxes_predicted(&p1) == rk__boxes_predicted(&p2));
       CHECK(!memcmp(&p1.b[0].x1, &p2.b[0].x1, 4 * sizeof(double)));
       CHECK(!memcmp(&r1.b[0].x1, &r2.b[0].x1, 4 * sizeof(double)));
     }

@@ -69,6 +69,7 @@ typedef struct scan {
   int unordered; /* a box was emitted after later ones (abandoned object) */
   int depth;     /* index of the top frame, -1 when none is open */
   int skipped;   /* [ { opened past MAX_DEPTH, to balance their closers */
+  size_t list_at; /* offset of the list the text opens with, or SIZE_MAX */
   frame st[MAX_DEPTH];
 } scan;
 
@@ -215,6 +216,7 @@ static inline void boxes_clear(rk__boxes *o) {
   for (int k = 0; k < RK__DROP__COUNT; k++) o->dropped[k] = 0;
   o->ndropped = 0;
   o->none_word = 0;
+  o->items = 0;
 }
 
 static void drop(scan *s, rk__drop why) {
@@ -466,6 +468,12 @@ static void flush_pending(scan *s, frame *a) {
 static void close_array(scan *s, frame *st, int depth) {
   frame *a = &st[depth];
   frame *par = depth > 0 ? &st[depth - 1] : NULL;
+  /* The list the text opens with: how many items it holds
+   * (rk__boxes.items). A list of numbers only is a box (or no box), and
+   * a [label, box] pair is one labelled box: neither is a list of items. */
+  if (!par && a->start == s->list_at && a->nother > 0 &&
+      !(a->pend && a->nother == 2 && a->nnum == 0))
+    s->out->items = (size_t)a->nnum + (size_t)a->nother;
   if (a->pend) {
     /* Exactly a string and a box: [label, box] (Vision-R1's ground truth
      * [["cat", [x1, y1, x2, y2]], ...]). The label borrows the string. */
@@ -814,6 +822,16 @@ static void scan_init(scan *s, rk__call *c, rk__boxes *out, size_t max_boxes) {
   s->oom = s->unordered = 0;
   s->depth = -1;
   s->skipped = 0;
+  s->list_at = SIZE_MAX;
+}
+
+/* Where the list that a text may be opens: its first byte after
+ * whitespace, and after the info string "json" that the text of a code
+ * block starts with; SIZE_MAX when that byte is not '['. */
+static size_t list_start(const char *p, size_t n) {
+  size_t i = skip_ws(p, 0, n);
+  if (n - i >= 4 && memcmp(p + i, "json", 4) == 0) i = skip_ws(p, i + 4, n);
+  return i < n && p[i] == '[' ? i : SIZE_MAX;
 }
 
 /* ---------------------------------------------------- the text loop */
@@ -1178,6 +1196,7 @@ rk_status rk__boxes_scan_in(rk__call *c, const char *p, size_t n, size_t lim,
   scan s;
   scan_init(&s, c, out, max_boxes);
   s.lim = lim;
+  s.list_at = list_start(p, n);
   char prev = 0;  /* last structural byte, for single-quote strings */
   size_t i = quick_scan(&s, p, n, &prev);
   while (i < n && !s.oom) {
@@ -1900,8 +1919,12 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
       fenced = 0;
   }
   if (!fenced) {
+    /* A block without boxes may still be a list of items ([{"label":
+     * "cat"}]): its count survives the scan of the whole region. */
+    size_t items = pred->items;
     st = rk__boxes_scan_in(c, region.p, region.n, readable(c, region), maxb, pred);
     if (st != RK_STATUS_OK) return st;
+    if (items > pred->items) pred->items = items;
   }
   *region_how = how;
 

@@ -54,6 +54,10 @@ typedef struct rk__boxes {
   size_t dropped[RK__DROP__COUNT];
   size_t ndropped;
   int none_word;  /* the text is just "None"/"none"/"null"/"[]" (explicitly empty) */
+  size_t items;   /* when the text opens with a list ([ after whitespace, or
+                     after the info string "json" of a code block) that holds
+                     anything but numbers, how many items it has (objects,
+                     arrays, strings, words, numbers), else 0 */
 } rk__boxes;
 
 /* Boxes dropped as invalid (every reason but the scanner's limit). The
@@ -62,6 +66,16 @@ typedef struct rk__boxes {
  * count them as wrong ones: otherwise junk boxes would cost nothing. */
 static inline size_t rk__boxes_invalid(const rk__boxes *bs) {
   return bs->ndropped - bs->dropped[RK__DROP_LIMIT];
+}
+
+/* How many predictions the model made, for the rewards that follow
+ * VLM-R1, whose rewards take every item of the answer's JSON list as one
+ * (`[item for item in json.loads(block)]`): an item with no box
+ * ({"label": "cat"}, "cat", 7) costs a false alarm there. The kept boxes
+ * and the invalid ones, or the list's length when that is more. */
+static inline size_t rk__boxes_predicted(const rk__boxes *bs) {
+  size_t n = bs->n + rk__boxes_invalid(bs);
+  return bs->items > n ? bs->items : n;
 }
 
 /* Scanner limits: at most max_boxes boxes are kept (the rest are counted

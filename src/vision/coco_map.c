@@ -397,11 +397,16 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
   pd[0] = '\0';
   if (rk__explaining(c)) rk__boxes_describe(&pred, "predicted", pd, sizeof pd);
   const char *mname = rk__coco_stat_names[cfg->metric];
-  /* VLM-R1 map_reward: both empty -> 1, one empty -> 0. */
+  /* VLM-R1 map_reward: both empty -> 1, one empty -> 0, where the
+   * answer's list counts every item it holds (odLength_reward's length
+   * too), an invalid box or an item without a box included. */
+  const size_t pall = rk__boxes_predicted(&pred);
   if (gt.n == 0 || pred.n == 0) {
-    *value = gt.n == 0 && pred.n == 0 ? 1.0 : 0.0;
+    *value = gt.n == 0 && pall == 0 ? 1.0 : 0.0;
     rk__explain(c, "%s from %s; %zu reference boxes; %s", pd, how, gt.n,
-                *value ? "both empty: 1" : "one side empty: 0");
+                *value ? "both empty: 1"
+                : gt.n == 0 ? "no objects but something predicted: 0"
+                            : "one side empty: 0");
     return RK_STATUS_OK;
   }
   /* pycocotools' cost: the IoU matrix per category plus 10 thresholds of
@@ -425,8 +430,6 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
     return rk__fail(c, "out of memory");
   double val = s < 0 ? 0 : s;
   double lp = 1;
-  /* VLM-R1 counts every item of the answer's list, invalid boxes too. */
-  size_t pall = pred.n + rk__boxes_invalid(&pred);
   if (cfg->length_penalty && pall > gt.n) lp = (double)gt.n / (double)pall;
   *value = val * lp;
   if (rk__explaining(c)) {
@@ -440,7 +443,7 @@ static rk_status map_score(const void *v, rk__call *c, double *value) {
                 s < 0 ? " (pycocotools -1: no GT in range; reward 0)" : "");
     if (lp != 1) {
       rk__fmt_double(a, lp);
-      rk__explain(c, "length penalty x%s (%zu gt < %zu predicted)", a, gt.n, pred.n);
+      rk__explain(c, "length penalty x%s (%zu gt < %zu predicted)", a, gt.n, pall);
     }
   }
   return RK_STATUS_OK;

@@ -495,9 +495,10 @@ static int det_compile(rk__argctx *ac, void **out) {
 static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *pred,
                              const rk__boxes *gt, const char *pd, const char *how,
                              double *value) {
-  /* VLM-R1 keeps every item of the answer's list, a broken box too (its
-   * IoU is 0): invalid boxes are unmatched predictions (false alarms). */
-  size_t P = pred->n, G = gt->n, Pall = P + rk__boxes_invalid(pred);
+  /* VLM-R1 keeps every item of the answer's list, a broken box or an
+   * object without one too (its IoU is 0): unmatched predictions (false
+   * alarms). */
+  size_t P = pred->n, G = gt->n, Pall = rk__boxes_predicted(pred);
   if (G == 0 || P == 0) {
     *value = G == 0 && Pall == 0 ? 1.0 : 0.0;
     rk__explain(c, "%s from %s; %zu reference boxes; %s", pd, how, G,
@@ -540,9 +541,12 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
     rk__fmt_double(d, *value);
     rk__fmt_double(t, cfg->thr);
     rk__explain(c, "%s from %s; matched %ld of %zu gt at IoU>=%s (%zu with the right label); "
-                   "pos %s, completeness %s%s; score %s",
-                pd, how, nm, G, t, correct, a, b,
-                Pall > P ? " (invalid boxes counted as false alarms)" : "", d);
+                   "pos %s, completeness %s; score %s",
+                pd, how, nm, G, t, correct, a, b, d);
+    size_t inv = rk__boxes_invalid(pred), nobox = Pall - P - inv;
+    if (Pall > P)
+      rk__explain(c, "false alarms include %zu invalid box%s and %zu list item%s without a box",
+                  inv, inv == 1 ? "" : "es", nobox, nobox == 1 ? "" : "s");
   }
   return RK_STATUS_OK;
 }

@@ -430,7 +430,7 @@ TEST(scan_dropped_counted) {
                            e2e_rec("[[0,0,10,10]]", "[[0,0,10,10],[5,6,7"));
   ASSERT_E2E(r, 0.925, "ok");
   ASSERT_CONTAINS(r.explain, "1 predicted box (1 invalid dropped: 1 truncated)");
-  ASSERT_CONTAINS(r.explain, "(invalid boxes counted as false alarms)");
+  ASSERT_CONTAINS(r.explain, "false alarms include 1 invalid box and 0 list items without a box");
   r = e2e_score(e2e_spec("detection", ""),
                 e2e_rec("[[0,0,10,10]]", "[0,0,10,10] [NaN, 0, 10, 10]"));
   ASSERT_E2E(r, 0.925, "ok");

@@ -1162,6 +1162,75 @@ TEST(e2e_invalid_boxes_count) {
   ASSERT_E2E(r, 0, "ok");
 }
 
+TEST(e2e_items_without_box_count) {
+  /* VLM-R1 takes every item of the answer's JSON list as a prediction
+   * (`[item for item in json.loads(block)]`); one without a box gets IoU
+   * 0 (its iou() raises, caught). GT cat [0,0,10,10]. */
+#define ANS(items) "{\"response\": \"<answer>```json\\n[" items "]\\n```</answer>\", "
+  const char *gt = "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}";
+  char rec[512];
+  /* detection: the cat matches (IoU 1 by VLM-R1's iou(): 10 x 10 of 100),
+   * the label-only dog is a false alarm: pos 1, completeness 1 - (0 +
+   * 1/2)/2 = .75: .7 + .3 * .75 = .925; before, the dog was not counted
+   * and the answer scored 1. A string item counts the same. */
+  snprintf(rec, sizeof rec, ANS("{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                                "{\\\"label\\\": \\\"dog\\\"}") "%s", gt);
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.925, "ok");
+  ASSERT_CONTAINS(r.explain, "false alarms include 0 invalid boxes and 1 list item without a box");
+  /* coco_map with the length penalty (odLength_reward): AP 1 (the dog is
+   * dropped from the COCO results, its label is not in the GT), times
+   * n_gt / n_pred = 1/2. */
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"length_penalty\": true}}}", rec);
+  ASSERT_E2E(r, 0.5, "ok");
+  ASSERT_CONTAINS(r.explain, "(1 gt < 2 predicted)");
+  snprintf(rec, sizeof rec, ANS("{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                                "\\\"dog\\\"") "%s", gt);
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.925, "ok");
+  /* No objects in the image: a list holding only a label predicted
+   * something: 0 for both (VLM-R1's "no GT: 1 if no predictions, else
+   * 0" and map_reward's "one side empty: 0"); before, 1. */
+  const char *none = ANS("{\\\"label\\\": \\\"dog\\\"}") "\"reference\": []}";
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", none);
+  ASSERT_E2E(r, 0, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}", none);
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "no objects but something predicted: 0");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                ANS("") "\"reference\": []}");
+  ASSERT_E2E(r, 1, "ok");
+  /* A list of four numbers is read as one box, not as four items (VLM-R1
+   * would count four and score 0; the scanner is more lenient here). */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                ANS("0, 0, 10, 10") "\"reference\": [[0, 0, 10, 10]]}");
+  ASSERT_E2E(r, 1, "ok");
+  /* A list json.loads cannot read (a trailing comma) is still read, as
+   * the scanner reads broken JSON: the cat matches and the dog is an item
+   * without a box, .925 (VLM-R1 gives 0 there: no predictions; the
+   * documented leniency). */
+  snprintf(rec, sizeof rec, ANS("{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                                "{\\\"label\\\": \\\"dog\\\"},") "%s", gt);
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", rec);
+  ASSERT_E2E(r, 0.925, "ok");
+  /* Only a list the answer opens with is a list of items: bracketed
+   * words in prose are not predictions; a string in the list is one. */
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"I see [cat, dog] at [0,0,10,10]\", "
+                "\"reference\": [[0,0,10,10]]}");
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}",
+                "{\"response\": \"[[0,0,10,10], \\\"dog\\\"]\", "
+                "\"reference\": [[0,0,10,10]]}");
+  ASSERT_E2E(r, 0.925, "ok");
+  /* Visual-RFT mode and detection_prf do not follow VLM-R1 here. */
+  snprintf(rec, sizeof rec, ANS("{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}, "
+                                "{\\\"label\\\": \\\"dog\\\"}") "%s", gt);
+  r = e2e_score("{\"reward\": {\"fn\": \"detection_prf\"}}", rec);
+  ASSERT_E2E(r, 1, "ok");
+#undef ANS
+}
+
 /* ----------------------------------------------------- detection_prf */
 
 TEST(e2e_detection_prf) {
@@ -1606,7 +1675,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(label_final_sigma),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
-          TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count),
+          TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count), TEST_ENTRY(e2e_items_without_box_count),
           TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
