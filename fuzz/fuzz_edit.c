@@ -2,7 +2,7 @@
  * fuzz_edit.c - libFuzzer target for the edit-distance metrics: the
  * bit-parallel distances, the jiwer word splitter, the VQA and EvalAI
  * normalisers, Python float() parsing, and every metric end to end
- * (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords,
+ * (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords (both gradings),
  * keyword_chain, lang_consistency) on arbitrary bytes.
  *
  * Input: response bytes, a 0x00 byte, reference bytes (a list of
@@ -64,6 +64,8 @@ static void init(void) {
       "{\"reward\": {\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}}",
       "{\"reward\": {\"fn\": \"relaxed_acc\", \"args\": {\"zero_target\": \"numeric\"}}}",
       "{\"reward\": {\"fn\": \"keywords\"}}",
+      "{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"related\": "
+      "{\"\": [\"a\"], \"ab\": [\"\", \"\u03c3\"]}}}}",
       "{\"reward\": {\"fn\": \"keyword_chain\", \"args\": {\"max_edits\": 2}}}",
       "{\"reward\": {\"fn\": \"lang_consistency\"}}",
   };

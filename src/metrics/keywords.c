@@ -15,10 +15,19 @@
  * k = floor((1 - min_similarity) * len) code points, or "max_edits".
  * Substring search works the same for spaced and unspaced scripts (CJK).
  *
+ * keywords with "grading": "tiers" grades each group instead, as Agri-R1's
+ * fuzzy_match_score_v3 (grpo_agri_vqa_v3.py): on Python-lower-cased text,
+ * 1 for a term found whole, 0.85 for a multi-word term missing at most one
+ * word (of those over 3 code points), 0.7 for a word over 4 code points
+ * sharing its first 6 with an answer word (either way round), 0.5 for a
+ * word over 3 code points found, 0.25 for a related word (a table, Agri-R1's
+ * by default); reward = sum(weight * grade) / sum(weight).
+ *
  * Not for: semantic similarity (use a reward model) or n-gram overlap
  * (rouge, chrf).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +36,8 @@
 
 #define KW_MAX_GROUPS 256
 #define KW_MAX_ALTS 4096
+#define KW_MAX_RELATED 64   /* keys of the "related" table */
+#define KW_MAX_RELWORDS 256 /* their words, in all */
 
 /* Keyword groups: alts[group_start[g] .. group_start[g+1]). */
 typedef struct kw_list {
@@ -35,9 +46,23 @@ typedef struct kw_list {
   size_t group_start[KW_MAX_GROUPS + 1];
 } kw_list;
 
+/* The fifth tier's table: a term that contains key k earns 0.25 when the
+ * answer contains one of words[start[k] .. start[k + 1]). Code points, as
+ * written (Python compares them without lower-casing). */
+typedef struct kw_related {
+  size_t nkeys;
+  rk__seq key[KW_MAX_RELATED];
+  size_t start[KW_MAX_RELATED + 1];
+  rk__seq word[KW_MAX_RELWORDS];
+} kw_related;
+
 typedef struct kw_cfg {
   int chain;
   int strict;         /* keyword_chain: stop at the first missing group */
+  int tiers;          /* keywords: grade groups as Agri-R1 (else found or not) */
+  double *weights;    /* tiers: one per group, or NULL (all 1) */
+  size_t nweights;
+  kw_related *related; /* tiers: the fifth tier's table (malloc'd, with its code points) */
   double min_sim;
   long max_edits;     /* -1: from min_sim */
   char *field;        /* keywords from this record field, else reference */
@@ -54,6 +79,8 @@ static void kw_free(void *p) {
   free(cfg->field);
   free(cfg->fixed);
   free(cfg->fixed_mem);
+  free(cfg->weights);
+  free(cfg->related);
   free(cfg);
 }
 
@@ -128,6 +155,115 @@ static int kw_from_json(kw_list *l, const rk__jval *v) {
   return 0;
 }
 
+/* Agri-R1's table for the fifth tier (grpo_agri_vqa_v3.py): the default
+ * of "related". */
+static const char *const agri_related[][4] = {
+    {"blight", "disease", "infection", "lesion"},
+    {"rot", "decay", "rotting", "damaged"},
+    {"spot", "lesion", "mark", "blotch"},
+};
+
+/* Appends the code points of UTF-8 s[0..n) to the table's memory at *o
+ * (room checked by the caller) as *out. */
+static void kw_put_cps(const char *s, size_t n, uint32_t **o, rk__seq *out) {
+  const unsigned char *p = (const unsigned char *)s, *e = p + n;
+  out->v = *o;
+  out->n = 0;
+  while (p < e) {
+    size_t len;
+    out->v[out->n++] = rk__cp_next(p, e, &len);
+    p += len;
+  }
+  *o += out->n;
+}
+
+/* "grading", and with "tiers" its "weights" and "related"; the options of
+ * the found-or-not matching are refused with it (it has no edit
+ * distance and no normalisation but lower()). */
+static int kw_tiers_compile(rk__argctx *ac, kw_cfg *cfg) {
+  static const char *const gradings[] = {"found", "tiers", NULL};
+  if (rk__arg_enum(ac, "grading", gradings, 0, &cfg->tiers)) return -1;
+  static const char *const fuzzy_only[] = {"min_similarity", "max_edits", "case_sensitive", "nfkc"};
+  for (size_t i = 0; i < sizeof fuzzy_only / sizeof *fuzzy_only; i++)
+    if (cfg->tiers && rk__arg_raw(ac, fuzzy_only[i]))
+      return rk__arg_error(ac, fuzzy_only[i],
+                           "has no effect with \"grading\": \"tiers\" (Agri-R1's tiers compare "
+                           "lower-cased text, with no edit distance)");
+  const rk__jval *w = rk__arg_raw(ac, "weights"), *rel = rk__arg_raw(ac, "related");
+  if (!cfg->tiers) {
+    if (w) return rk__arg_error(ac, "weights", "only with \"grading\": \"tiers\"");
+    if (rel) return rk__arg_error(ac, "related", "only with \"grading\": \"tiers\"");
+    return 0;
+  }
+  if (w) {
+    double sum = 0;
+    if (w->type != RK__JARR || w->u.arr.n == 0 || w->u.arr.n > KW_MAX_GROUPS)
+      return rk__arg_error(ac, "weights", "expected a list of 1 to %d numbers, one per keyword group",
+                           KW_MAX_GROUPS);
+    for (size_t i = 0; i < w->u.arr.n; i++) {
+      const rk__jval *x = &w->u.arr.items[i];
+      if (x->type != RK__JNUM || !(x->u.num >= 0) || !isfinite(x->u.num))
+        return rk__arg_error(ac, "weights", "item %zu: expected a number >= 0", i);
+      sum += x->u.num;
+    }
+    if (!(sum > 0)) return rk__arg_error(ac, "weights", "the weights add up to 0");
+    cfg->weights = malloc(w->u.arr.n * sizeof *cfg->weights);
+    if (!cfg->weights) return rk__arg_error(ac, NULL, "out of memory");
+    for (size_t i = 0; i < w->u.arr.n; i++) cfg->weights[i] = w->u.arr.items[i].u.num;
+    cfg->nweights = w->u.arr.n;
+  }
+  /* The table and its code points in one block. */
+  size_t bytes = 0, nkeys = 0, nwords = 0;
+  if (rel) {
+    if (rel->type != RK__JOBJ || rel->u.obj.n > KW_MAX_RELATED)
+      return rk__arg_error(ac, "related", "expected an object of at most %d keys, each with a "
+                           "list of words", KW_MAX_RELATED);
+    for (size_t k = 0; k < rel->u.obj.n; k++) {
+      const rk__jval *v = &rel->u.obj.items[k].val;
+      if (v->type != RK__JARR)
+        return rk__arg_error(ac, "related", "key '%.*s': expected a list of words",
+                             (int)rel->u.obj.items[k].key.n, rel->u.obj.items[k].key.p);
+      bytes += rel->u.obj.items[k].key.n;
+      for (size_t i = 0; i < v->u.arr.n; i++) {
+        if (v->u.arr.items[i].type != RK__JSTR)
+          return rk__arg_error(ac, "related", "key '%.*s': item %zu is not a string",
+                               (int)rel->u.obj.items[k].key.n, rel->u.obj.items[k].key.p, i);
+        bytes += v->u.arr.items[i].u.str.n;
+        nwords++;
+      }
+    }
+    nkeys = rel->u.obj.n;
+    if (nwords > KW_MAX_RELWORDS)
+      return rk__arg_error(ac, "related", "more than %d words in all", KW_MAX_RELWORDS);
+  } else {
+    nkeys = sizeof agri_related / sizeof *agri_related;
+    for (size_t k = 0; k < nkeys; k++)
+      for (size_t i = 0; i < 4; i++) bytes += strlen(agri_related[k][i]);
+  }
+  cfg->related = malloc(sizeof *cfg->related + (bytes + 1) * sizeof(uint32_t));
+  if (!cfg->related) return rk__arg_error(ac, NULL, "out of memory");
+  kw_related *r = cfg->related;
+  uint32_t *o = (uint32_t *)(r + 1);
+  r->nkeys = nkeys;
+  r->start[0] = 0;
+  for (size_t k = 0; k < nkeys; k++) {
+    size_t m = r->start[k];
+    if (rel) {
+      const rk__jmember *mem = &rel->u.obj.items[k];
+      kw_put_cps(mem->key.p, mem->key.n, &o, &r->key[k]);
+      for (size_t i = 0; i < mem->val.u.arr.n; i++)
+        kw_put_cps(mem->val.u.arr.items[i].u.str.p, mem->val.u.arr.items[i].u.str.n, &o,
+                   &r->word[m++]);
+    } else {
+      kw_put_cps(agri_related[k][0], strlen(agri_related[k][0]), &o, &r->key[k]);
+      for (size_t i = 1; i < 4; i++)
+        kw_put_cps(agri_related[k][i], strlen(agri_related[k][i]), &o, &r->word[m++]);
+    }
+    r->start[k + 1] = m;
+  }
+  return 0;
+}
+
 static int kw_compile_common(rk__argctx *ac, void **out, int chain) {
   static const rk__ex_mode def[] = {RK__EX_ANSWER_TAG, RK__EX_NONE};
   kw_cfg *cfg = calloc(1, sizeof *cfg);
@@ -140,6 +276,10 @@ static int kw_compile_common(rk__argctx *ac, void **out, int chain) {
       rk__arg_bool(ac, "case_sensitive", 0, &cs) || rk__arg_bool(ac, "nfkc", 1, &nfkc) ||
       rk__arg_str(ac, "field", NULL, &cfg->field) ||
       (chain && rk__arg_bool(ac, "strict", 0, &cfg->strict))) {
+    kw_free(cfg);
+    return -1;
+  }
+  if (!chain && kw_tiers_compile(ac, cfg)) {
     kw_free(cfg);
     return -1;
   }
@@ -176,6 +316,12 @@ static int kw_compile_common(rk__argctx *ac, void **out, int chain) {
       cfg->fixed->alts[i].p = o;
       o += tmp.alts[i].n + 1;
     }
+    if (cfg->weights && cfg->nweights != tmp.ngroups) {
+      size_t nw = cfg->nweights;
+      kw_free(cfg);
+      return rk__arg_error(ac, "weights", "%zu weights for %zu keyword groups: give one per group",
+                           nw, tmp.ngroups);
+    }
   }
   *out = cfg;
   return 0;
@@ -191,6 +337,169 @@ static long kw_allowed(const kw_cfg *cfg, size_t m) {
   long k = cfg->max_edits >= 0 ? cfg->max_edits
                                : (long)floor((1.0 - cfg->min_sim) * (double)m + 1e-9);
   return k < (long)m ? k : (long)m - 1;
+}
+
+/* ------------------------------------------- graded tiers (Agri-R1) */
+
+/* A lower-cased text and its words (Python's split(): runs of
+ * non-whitespace), as [at, at + len) spans of t. */
+typedef struct kw_text {
+  rk__seq t;
+  size_t nw;
+  size_t *at, *len;
+} kw_text;
+
+/* Decodes s, lower-cases it as Python's str.lower() and splits it. */
+static rk_status kw_text_make(rk__call *c, rk__str s, kw_text *x) {
+  rk__seq raw;
+  rk_status st = rk__edm_decode(c, s, &raw);
+  if (st != RK_STATUS_OK) return st;
+  x->t.v = rk__arena_alloc(c->arena, (2 * raw.n + 1) * sizeof *x->t.v);
+  if (!x->t.v) return rk__fail(c, "out of scratch memory");
+  x->t.n = rk__cp_lower_seq(raw.v, raw.n, x->t.v);
+  x->at = rk__arena_alloc(c->arena, (x->t.n / 2 + 1) * sizeof *x->at);
+  x->len = rk__arena_alloc(c->arena, (x->t.n / 2 + 1) * sizeof *x->len);
+  if (!x->at || !x->len) return rk__fail(c, "out of scratch memory");
+  x->nw = 0;
+  for (size_t i = 0; i < x->t.n;) {
+    if (rk__cp_isspace(x->t.v[i])) {
+      i++;
+      continue;
+    }
+    size_t j = i;
+    while (j < x->t.n && !rk__cp_isspace(x->t.v[j])) j++;
+    x->at[x->nw] = i, x->len[x->nw++] = j - i;
+    i = j;
+  }
+  return RK_STATUS_OK;
+}
+
+/* Python's `needle in hay` ("" is in everything), charging the
+ * comparisons a plain search may make: 1, 0, or -1 over the budget. */
+static int kw_in(rk__call *c, const uint32_t *h, size_t nh, const uint32_t *nd, size_t nn) {
+  if (nn == 0) return 1;
+  if (nn > nh) return 0;
+  if (!rk__spend(c, (uint64_t)(nh - nn + 1) * nn)) return -1;
+  for (size_t i = 0; i + nn <= nh; i++)
+    if (h[i] == nd[0] && memcmp(h + i, nd, nn * sizeof *nd) == 0) return 1;
+  return 0;
+}
+
+static const double kw_tier_value[6] = {0, 1.0, 0.85, 0.7, 0.5, 0.25};
+static const char *const kw_tier_name[6] = {"none", "whole term", "all words but one",
+                                            "6-letter stem", "core word", "related word"};
+
+/* Word k of x: its code points. */
+#define KW_WORD(x, k) ((x)->t.v + (x)->at[k])
+
+/* fuzzy_match_score_v3 of one group over the answer a: the first tier (1
+ * to 5, 0 for none) that one of the group's terms reaches, in the order
+ * Agri-R1 tries them (every term for tier 1, then every term for tier 2,
+ * ...). Returns -1 over the budget. */
+static int kw_tier_of(const kw_cfg *cfg, rk__call *c, const kw_text *a, const kw_text *terms,
+                      size_t nt) {
+  int r;
+#define KW_IN(h, nh, nd, nn)                                    \
+  do {                                                          \
+    if ((r = kw_in(c, (h), (nh), (nd), (nn))) < 0) return -1;   \
+  } while (0)
+  for (size_t i = 0; i < nt; i++) { /* 1: the term in the answer */
+    KW_IN(a->t.v, a->t.n, terms[i].t.v, terms[i].t.n);
+    if (r) return 1;
+  }
+  for (size_t i = 0; i < nt; i++) { /* 2: a multi-word term, one word short at most */
+    const kw_text *x = &terms[i];
+    if (x->nw < 2) continue;
+    size_t hits = 0;
+    for (size_t k = 0; k < x->nw; k++) {
+      if (x->len[k] <= 3) continue;
+      KW_IN(a->t.v, a->t.n, KW_WORD(x, k), x->len[k]);
+      hits += (size_t)r;
+    }
+    if (hits + 1 >= x->nw) return 2;
+  }
+  for (size_t i = 0; i < nt; i++) { /* 3: kw[:6] in word or word[:6] in kw */
+    const kw_text *x = &terms[i];
+    for (size_t k = 0; k < x->nw; k++) {
+      if (x->len[k] <= 4) continue;
+      for (size_t q = 0; q < a->nw; q++) {
+        if (a->len[q] <= 4) continue;
+        KW_IN(KW_WORD(a, q), a->len[q], KW_WORD(x, k), x->len[k] < 6 ? x->len[k] : 6);
+        if (r) return 3;
+        KW_IN(KW_WORD(x, k), x->len[k], KW_WORD(a, q), a->len[q] < 6 ? a->len[q] : 6);
+        if (r) return 3;
+      }
+    }
+  }
+  for (size_t i = 0; i < nt; i++) { /* 4: a core word in the answer */
+    const kw_text *x = &terms[i];
+    for (size_t k = 0; k < x->nw; k++) {
+      if (x->len[k] <= 3) continue;
+      KW_IN(a->t.v, a->t.n, KW_WORD(x, k), x->len[k]);
+      if (r) return 4;
+    }
+  }
+  const kw_related *rel = cfg->related;
+  for (size_t i = 0; i < nt; i++) /* 5: a key in the term, a related word in the answer */
+    for (size_t k = 0; k < rel->nkeys; k++) {
+      KW_IN(terms[i].t.v, terms[i].t.n, rel->key[k].v, rel->key[k].n);
+      if (!r) continue;
+      for (size_t w = rel->start[k]; w < rel->start[k + 1]; w++) {
+        KW_IN(a->t.v, a->t.n, rel->word[w].v, rel->word[w].n);
+        if (r) return 5;
+      }
+    }
+#undef KW_IN
+  return 0;
+}
+
+/* keywords with "grading": "tiers": sum(weight * tier value) / sum(weight). */
+static rk_status kw_tiers_score(const kw_cfg *cfg, rk__call *c, const kw_list *l, rk__str ans,
+                                double *value) {
+  if (cfg->weights && cfg->nweights != l->ngroups) {
+    rk__explain(c, "%zu weights for %zu keyword groups: give one per group", cfg->nweights,
+                l->ngroups);
+    return RK_STATUS_INVALID_REFERENCE;
+  }
+  kw_text a;
+  rk_status st = kw_text_make(c, ans, &a);
+  if (st != RK_STATUS_OK) return st;
+  size_t most = 0;
+  for (size_t g = 0; g < l->ngroups; g++)
+    if (l->group_start[g + 1] - l->group_start[g] > most)
+      most = l->group_start[g + 1] - l->group_start[g];
+  kw_text *terms = rk__arena_alloc(c->arena, most * sizeof *terms);
+  if (!terms) return rk__fail(c, "out of scratch memory");
+  double num = 0, den = 0;
+  char why[200];
+  size_t o = 0;
+  why[0] = '\0';
+  for (size_t g = 0; g < l->ngroups; g++) {
+    size_t nt = 0;
+    for (size_t k = l->group_start[g]; k < l->group_start[g + 1]; k++)
+      if ((st = kw_text_make(c, l->alts[k], &terms[nt++])) != RK_STATUS_OK) return st;
+    int tier = kw_tier_of(cfg, c, &a, terms, nt);
+    if (tier < 0) return RK_STATUS_TIMEOUT;
+    double w = cfg->weights ? cfg->weights[g] : 1.0;
+    num += w * kw_tier_value[tier], den += w;
+    if (rk__explaining(c) && o < sizeof why - 1) {
+      rk__str m = l->alts[l->group_start[g]];
+      const char *e;
+      int k = rk__text_clip(m, 24, &e);
+      char v[32];
+      int wr = snprintf(why + o, sizeof why - o, "%s'%.*s%s' %s (%s)", g ? ", " : "", k, m.p, e,
+                        rk__edm_num(v, kw_tier_value[tier]), kw_tier_name[tier]);
+      o = wr < 0 ? sizeof why - 1 : o + (size_t)wr;
+      if (o >= sizeof why) o = sizeof why - 1;
+    }
+  }
+  *value = num / den;
+  if (rk__explaining(c)) {
+    char v[32];
+    rk__explain(c, "tiers of %zu keyword groups: %s; %s %s", l->ngroups, why,
+                cfg->weights ? "weighted mean" : "mean", rk__edm_num(v, *value));
+  }
+  return RK_STATUS_OK;
 }
 
 static rk_status kw_score(const void *p, rk__call *c, double *value) {
@@ -217,6 +526,7 @@ static rk_status kw_score(const void *p, rk__call *c, double *value) {
   rk__str ans, t;
   rk_status st = rk__extract(&cfg->ex, c, c->rec->response, &ans, NULL);
   if (st != RK_STATUS_OK) return st;
+  if (cfg->tiers) return kw_tiers_score(cfg, c, l, ans, value);
   if (!rk__spend(c, rk__norm_steps(&cfg->norm, ans))) return RK_STATUS_TIMEOUT;
   if (rk__normalize(&cfg->norm, c->arena, ans, &t)) return rk__fail(c, "out of scratch memory");
   rk__seq text;

@@ -972,6 +972,106 @@ TEST(keywords_coverage) {
   ASSERT_EQ_STR(st, "invalid_reference");
 }
 
+/* keywords, "grading": "tiers" (Agri-R1's fuzzy_match_score_v3), by
+ * hand: one group per line, the tier each reaches. */
+TEST(keywords_tiers) {
+  const char *t = "{\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\"}}";
+  /* 1: "late blight" is in the lower-cased answer. */
+  ASSERT_NEAR(SCORE(t, "\"Tomato with LATE BLIGHT\"", "[[\"late blight\"]]"), 1.0, 0);
+  /* 2: "late blight disease" misses one word ("late" is found, "blight"
+   * and "disease" count only when found: "disease" is). 2 of 3 >= 2. */
+  ASSERT_NEAR(SCORE(t, "\"a late disease\"", "[[\"late blight disease\"]]"), 0.85, 0);
+  /* 3: "infestation" (11) is not in "infested leaves", but its first six
+   * ("infest") are in the answer word "infested". */
+  ASSERT_NEAR(SCORE(t, "\"infested leaves\"", "[[\"infestation\"]]"), 0.7, 0);
+  /* 4: a core word (over 3 code points) in the answer: "mold" of "leaf
+   * mold" ("leaf" absent; tier 2 needs 1 of 2 words over 3: "mold" is
+   * found, so that is tier 2). With three words, "tomato leaf mold":
+   * only "mold" is found, 1 < 2: tier 3 fails (no word over 4 shares a
+   * 6-prefix), tier 4: 0.5. */
+  ASSERT_NEAR(SCORE(t, "\"grey mold\"", "[[\"leaf mold\"]]"), 0.85, 0);
+  ASSERT_NEAR(SCORE(t, "\"grey mold\"", "[[\"tomato leaf mold\"]]"), 0.5, 0);
+  /* 5: "early blight" contains "blight"; the answer has "lesion"
+   * (Agri-R1's related table); nothing else matches. */
+  ASSERT_NEAR(SCORE(t, "\"a dark lesion\"", "[[\"early blight\"]]"), 0.25, 0);
+  ASSERT_NEAR(SCORE(t, "\"a dark dot\"", "[[\"early blight\"]]"), 0.0, 0);
+  /* Python's lower(): final sigma: "ΟΔΟΣ" is "οδος", which holds "οδος". */
+  ASSERT_NEAR(SCORE(t, "\"\u039f\u0394\u039f\u03a3\"", "[[\"\u03bf\u03b4\u03bf\u03c2\"]]"), 1.0, 0);
+  /* Weights: Agri-R1's plant 0.8 + disease 1.2, over their sum: the plant
+   * whole (1), the disease "leaf mold disease" by a core word (0.5: only
+   * "mold" of its three words is in the answer, and no 6-letter prefix is
+   * shared): (0.8 + 0.6) / 2 = 0.7. */
+  const char *w = "{\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"weights\": [0.8, 1.2]}}";
+  ASSERT_NEAR(SCORE(w, "\"tomato leaves, grey mold\"",
+                    "[[\"tomato\", \"tomato plant\"], [\"leaf mold disease\"]]"),
+              0.7, 1e-15);
+  /* An empty answer is unparseable (reward 0), as for every reward. */
+  char st[32];
+  run(t, "{\"response\": \"\", \"reference\": [\"a\"]}", st);
+  ASSERT_EQ_STR(st, "unparseable");
+  /* related given: replaces Agri-R1's table */
+  ASSERT_NEAR(SCORE("{\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"related\": "
+                    "{\"scab\": [\"crust\"]}}}",
+                    "\"a crust\"", "[[\"apple scab\"]]"),
+              0.25, 0);
+  ASSERT_NEAR(SCORE("{\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"related\": {}}}",
+                    "\"a dark lesion\"", "[[\"early blight\"]]"),
+              0.0, 0);
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", "
+                           "\"weights\": [1, 2]}}}",
+                           "{\"response\": \"x\", \"reference\": [\"a\", \"b\", \"c\"]}");
+  ASSERT_EQ_STR(r.status, "invalid_reference");
+  ASSERT_CONTAINS(r.explain, "2 weights for 3 keyword groups");
+  r = e2e_score("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\"}}}",
+                "{\"response\": \"grey mold\", \"reference\": [\"tomato leaf mold\", \"late blight\"]}");
+  ASSERT_E2E(r, 0.25, "ok");
+  ASSERT_CONTAINS(r.explain, "'tomato leaf mold' 0.5 (core word), 'late blight' 0 (none); mean 0.25");
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": "
+                                 "\"tiers\", \"min_similarity\": 0.9}}}", buf, sizeof buf),
+                  "has no effect");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"weights\": [1]}}}",
+                                 buf, sizeof buf),
+                  "only with");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": "
+                                 "\"tiers\", \"weights\": [0, 0]}}}", buf, sizeof buf),
+                  "add up to 0");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": "
+                                 "\"tiers\", \"keywords\": [\"a\", \"b\"], \"weights\": [1]}}}",
+                                 buf, sizeof buf),
+                  "1 weights for 2 keyword groups");
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"keyword_chain\", \"args\": {\"grading\": "
+                                 "\"tiers\"}}}", buf, sizeof buf),
+                  "grading");
+}
+
+/* The same against a Python port of the tiers run outside the test
+ * (tests/data/edit/gen_tiers.py): 400 answers with typos, Unicode
+ * spaces, final sigma and dotted İ, weights and related tables. */
+TEST(keywords_tiers_port) {
+  FILE *f = fopen("data/edit/tiers.tsv", "r");
+  ASSERT_TRUE(f != NULL);
+  static char line[16384];
+  int n = 0, bad = 0;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *spec = line, *rec = strchr(spec, '\t');
+    ASSERT_TRUE(rec != NULL);
+    *rec++ = '\0';
+    char *want = strchr(rec, '\t');
+    ASSERT_TRUE(want != NULL);
+    *want++ = '\0';
+    e2e_result r = e2e_score(spec, rec);
+    double w = strtod(want, NULL);
+    if ((strcmp(r.status, "ok") || fabs(r.reward - w) > 1e-15) && bad++ < 5)
+      fprintf(stderr, "  %s %s: %s %.17g, want %.17g\n", spec, rec, r.status, r.reward, w);
+    n++;
+  }
+  fclose(f);
+  ASSERT_EQ_INT(n, 400);
+  ASSERT_EQ_INT(bad, 0);
+}
+
 TEST(keyword_chain_order) {
   const char *ex = "{\"fn\": \"keyword_chain\", \"args\": {\"min_similarity\": 1}}";
   const char *st = "{\"fn\": \"keyword_chain\", \"args\": {\"min_similarity\": 1, \"strict\": true}}";
@@ -1254,6 +1354,6 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(final_sigma),
-          TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(keyword_chain_order),
+          TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(keywords_tiers), TEST_ENTRY(keywords_tiers_port), TEST_ENTRY(keyword_chain_order),
           TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes),
           TEST_ENTRY(peq_flood_keyed), TEST_ENTRY(wer_intern_flood_keyed))
