@@ -64,8 +64,8 @@ static void init(void) {
       "{\"reward\": {\"fn\": \"vqa_acc\", \"args\": {\"variant\": \"textvqa\"}}}",
       "{\"reward\": {\"fn\": \"relaxed_acc\", \"args\": {\"zero_target\": \"numeric\"}}}",
       "{\"reward\": {\"fn\": \"keywords\"}}",
-      "{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"related\": "
-      "{\"\": [\"a\"], \"ab\": [\"\", \"\u03c3\"]}}}}",
+      ("{\"reward\": {\"fn\": \"keywords\", \"args\": {\"grading\": \"tiers\", \"related\": "
+       "{\"\": [\"a\"], \"ab\": [\"\", \"\u03c3\"]}}}}"),
       "{\"reward\": {\"fn\": \"keyword_chain\", \"args\": {\"max_edits\": 2}}}",
       "{\"reward\": {\"fn\": \"lang_consistency\"}}",
   };
