@@ -502,7 +502,7 @@ static rk_status vlmr1_score(const det_cfg *cfg, rk__call *c, const rk__boxes *p
   if (G == 0 || P == 0) {
     *value = G == 0 && Pall == 0 ? 1.0 : 0.0;
     rk__explain(c, "%s from %s; %zu reference boxes; %s", pd, how, G,
-                G == 0 ? (Pall == 0 ? "no objects, none predicted: 1" : "no objects but boxes predicted: 0")
+                G == 0 ? (Pall == 0 ? "no objects, none predicted: 1" : "no objects but something predicted: 0")
                        : "nothing predicted: 0");
     return RK_STATUS_OK;
   }

@@ -1194,6 +1194,7 @@ TEST(e2e_items_without_box_count) {
   const char *none = ANS("{\\\"label\\\": \\\"dog\\\"}") "\"reference\": []}";
   r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", none);
   ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "no objects but something predicted: 0");
   r = e2e_score("{\"reward\": {\"fn\": \"coco_map\"}}", none);
   ASSERT_E2E(r, 0, "ok");
   ASSERT_CONTAINS(r.explain, "no objects but something predicted: 0");
