@@ -59,6 +59,8 @@ static const char *const g_spec_text[] = {
     "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"coords\": \"1000\","
     " \"output\": \"pr_mean\"}}}",
     "{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"coords\": \"unit\", \"ref_coords\": \"1000\"}}}",
+    "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"parser\": \"vision_r1\","
+    " \"output\": \"vision_r1\"}}}",
     NULL};
 
 /* Specs whose units need the image size (scored "error" without it). */

@@ -208,6 +208,19 @@ int rk__cp_encode_arena(rk__arena *a, const uint32_t *v, size_t n, rk__str *out)
   return 0;
 }
 
+int rk__cp_digit(uint32_t c) {
+  if (c < 0x80) return c >= '0' && c <= '9' ? (int)(c - '0') : -1;
+  if (c > 0x10FFFF || utf8proc_category((utf8proc_int32_t)c) != UTF8PROC_CATEGORY_ND) return -1;
+  /* Decimal digits are encoded in runs of ten, 0 to 9, and runs that
+   * touch (the mathematical digits U+1D7CE..U+1D7FF) start at multiples
+   * of ten from the first: the value is the distance from the start of
+   * the block of Nd code points, modulo 10. */
+  uint32_t z = c;
+  while (z > 0 && c - z < 60 && utf8proc_category((utf8proc_int32_t)(z - 1)) == UTF8PROC_CATEGORY_ND)
+    z--;
+  return (int)((c - z) % 10);
+}
+
 uint32_t rk__cp_lower(uint32_t c) {
   if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
   if (c > 0x10FFFF) return c;

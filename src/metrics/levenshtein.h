@@ -66,6 +66,10 @@ static inline int rk__cp_isspace(uint32_t c) {
          c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
+/* The value of a decimal digit of any script (category Nd: what Python's
+ * int() and the \d of its str patterns accept), or -1. */
+int rk__cp_digit(uint32_t c);
+
 /* Python 3 str.lower() for one code point out of context, as a single
  * code point: the simple lowercase mapping (utf8proc). Python differs for
  * U+0130 (two code points) and for U+03A3, whose lower case depends on

@@ -126,9 +126,9 @@ static const char *json_text(rk__call *c, rk__str s, size_t *n) {
 /* Python int(x) of a JSON value: 1 and *out, or 0 where Python raises
  * (null, lists, objects, non-finite numbers, strings that are not an
  * integer). A number with a fraction or exponent is a float, truncated
- * toward zero; booleans are 0 and 1; a string is Python's integer
- * literal: optional whitespace, sign, ASCII digits with single '_'
- * between them. */
+ * toward zero; booleans are 0 and 1; a string is what int() reads:
+ * optional whitespace, sign, decimal digits of any script ("１２",
+ * "٣٤") with single '_' between them. */
 static int py_int(const rk__jval *v, double *out) {
   switch (v->type) {
     case RK__JTRUE: *out = 1; return 1;
@@ -139,18 +139,23 @@ static int py_int(const rk__jval *v, double *out) {
       return 1;
     case RK__JSTR: {
       rk__str t = py_strip(v->u.str);
-      size_t i = 0;
-      int neg = 0;
-      if (i < t.n && (t.p[i] == '+' || t.p[i] == '-')) neg = t.p[i++] == '-';
-      if (i == t.n) return 0;
+      const unsigned char *q = (const unsigned char *)t.p, *e = q + t.n;
+      int neg = 0, after = 0; /* after: 1 past a digit, 2 past its '_' */
+      if (q < e && (*q == '+' || *q == '-')) neg = *q++ == '-';
       double x = 0;
-      for (; i < t.n; i++) {
-        if (t.p[i] == '_' && i + 1 < t.n && i > 0 && t.p[i - 1] >= '0' && t.p[i - 1] <= '9' &&
-            t.p[i + 1] >= '0' && t.p[i + 1] <= '9')
-          continue;
-        if (t.p[i] < '0' || t.p[i] > '9') return 0;
-        x = x * 10 + (t.p[i] - '0');
+      while (q < e) {
+        size_t len;
+        uint32_t cp = rk__cp_next(q, e, &len);
+        int d = rk__cp_digit(cp);
+        q += len;
+        if (d >= 0)
+          x = x * 10 + d, after = 1;
+        else if (cp == '_' && after == 1)
+          after = 2;
+        else
+          return 0;
       }
+      if (after != 1) return 0; /* no digit, or a '_' last */
       *out = (neg ? -x : x) + 0.0;
       return isfinite(x);
     }
@@ -198,25 +203,31 @@ static long json_boxes(rk__call *c, const char *p, size_t n, rk__boxes *out) {
 }
 
 /* One coordinate of the fallback regex, (\d{1,3}|1000) followed by the
- * literal `next`: 1 to 3 digits, or exactly "1000" (with backtracking,
- * 4 or more digits match only as "1000"). The index after it, or 0. */
+ * literal `next`: 1 to 3 digits (\d: of any script, as in Python's str
+ * patterns), or exactly "1000" (with backtracking, 4 or more digits
+ * match only as "1000"). The index after it, or 0. */
 static size_t rx_coord(const char *p, size_t i, size_t n, const char *next, double *v) {
+  const unsigned char *q = (const unsigned char *)p + i, *e = (const unsigned char *)p + n;
   size_t k = 0;
-  while (i + k < n && p[i + k] >= '0' && p[i + k] <= '9') k++;
-  if (k == 0 || (k > 3 && !(k == 4 && memcmp(p + i, "1000", 4) == 0))) return 0;
   double x = 0;
-  for (size_t q = 0; q < k; q++) x = x * 10 + (p[i + q] - '0');
+  while (q < e) {
+    size_t len;
+    int d = rk__cp_digit(rk__cp_next(q, e, &len));
+    if (d < 0) break;
+    x = x * 10 + d, k++, q += len;
+  }
+  size_t j = (size_t)((const char *)q - p);
+  if (k == 0 || (k > 3 && !(j - i == 4 && memcmp(p + i, "1000", 4) == 0))) return 0;
   size_t L = strlen(next);
-  if (n - (i + k) < L || memcmp(p + i + k, next, L) != 0) return 0;
+  if (n - j < L || memcmp(p + j, next, L) != 0) return 0;
   *v = x;
-  return i + k + L;
+  return j + L;
 }
 
 /* extract_bbox_label: every non-overlapping match of
  *   \{"bbox_2d": \[(\d{1,3}|1000), (\d{1,3}|1000), (\d{1,3}|1000),
  *   (\d{1,3}|1000)\], "label": "([^"]+)"\}
- * in s, kept when x1 < x2 and y1 < y2. (Python's \d also matches other
- * scripts' digits; ASCII digits only here.) */
+ * in s, kept when x1 < x2 and y1 < y2. */
 static long regex_boxes(rk__call *c, rk__str s, rk__boxes *out) {
   static const char head[] = "{\"bbox_2d\": [";
   static const char *const seps[4] = {", ", ", ", ", ", "], \"label\": \""};

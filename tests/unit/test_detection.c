@@ -1056,6 +1056,21 @@ TEST(e2e_detection_hungarian_vr1_reader) {
   ASSERT_E2E(r, 1, "ok");
   r = e2e_score(HUN(""), strs);
   ASSERT_E2E(r, 0, "ok");
+  /* int() and the regex's \\d read digits of every script: fullwidth
+   * "１０" (U+FF11 U+FF10) and Arabic-Indic "١٠" (U+0661 U+0660) are 10;
+   * "1__0" and "10_" are not integers (the box is skipped: precision 0
+   * of 0 predictions). */
+  r = e2e_score(HUN(VR1), REC("[{\\\"bbox_2d\\\": [0, 0, \\\"\\uff11\\uff10\\\", "
+                              "\\\"\\u0661\\u0660\\\"], \\\"label\\\": \\\"cat\\\"}]"));
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(HUN(VR1), REC("Here: {\\\"bbox_2d\\\": [0, 0, \xef\xbc\x91\xef\xbc\x90, "
+                              "\xd9\xa1\xd9\xa0], \\\"label\\\": \\\"cat\\\"}"));
+  ASSERT_E2E(r, 1, "ok");
+  ASSERT_CONTAINS(r.explain, "1 predicted box ");
+  r = e2e_score(HUN(VR1), REC("[{\\\"bbox_2d\\\": [0, 0, \\\"1__0\\\", 10], \\\"label\\\": "
+                              "\\\"cat\\\"}, {\\\"bbox_2d\\\": [0, 0, \\\"10_\\\", 10]}]"));
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "0 predicted boxes");
   /* A box in prose is not read there, neither as JSON nor by the regex
    * (it needs the exact {"bbox_2d": [a, b, c, d], "label": "..."}). */
   const char *prose = REC("The cat is at [0, 0, 10, 10].");

@@ -972,6 +972,23 @@ TEST(keywords_coverage) {
   ASSERT_EQ_STR(st, "invalid_reference");
 }
 
+/* rk__cp_digit: Unicode Nd digits and their values (all 660 of Python
+ * 3.11's unicodedata.decimal() were compared once; here the edges). */
+TEST(cp_digit_values) {
+  static const struct { uint32_t c; int d; } cases[] = {
+      {'0', 0},      {'9', 9},      {'a', -1},     {0x660, 0},    {0x669, 9},
+      {0xFF10, 0},   {0xFF19, 9},   {0x966, 0},    {0x1D7CE, 0},  {0x1D7D7, 9},
+      {0x1D7D8, 0},  {0x1D7FF, 9},  {0x1D7CD, -1}, {0xB2, -1},    {0xBD, -1},
+      {0x2460, -1},  {0x3007, -1},  {0x110000, -1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    if (rk__cp_digit(cases[i].c) != cases[i].d)
+      fprintf(stderr, "  U+%04X: %d, want %d\n", (unsigned)cases[i].c, rk__cp_digit(cases[i].c),
+              cases[i].d);
+    ASSERT_EQ_INT(rk__cp_digit(cases[i].c), cases[i].d);
+  }
+}
+
 /* keywords, "grading": "tiers" (Agri-R1's fuzzy_match_score_v3), by
  * hand: one group per line, the tier each reaches. */
 TEST(keywords_tiers) {
@@ -1354,6 +1371,6 @@ TEST_MAIN(TEST_ENTRY(arg_errors), TEST_ENTRY(lev_known), TEST_ENTRY(lev_random_v
           TEST_ENTRY(vqa_normalisation), TEST_ENTRY(vqa_published), TEST_ENTRY(vqa_quirks),
           TEST_ENTRY(py_float_grammar), TEST_ENTRY(relaxed_published), TEST_ENTRY(relaxed_more),
           TEST_ENTRY(final_sigma),
-          TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(keywords_tiers), TEST_ENTRY(keywords_tiers_port), TEST_ENTRY(keyword_chain_order),
+          TEST_ENTRY(nfkc_mark_runs_charged), TEST_ENTRY(keywords_coverage), TEST_ENTRY(cp_digit_values), TEST_ENTRY(keywords_tiers), TEST_ENTRY(keywords_tiers_port), TEST_ENTRY(keyword_chain_order),
           TEST_ENTRY(script_counts_every_code_point), TEST_ENTRY(lang_consistency_values), TEST_ENTRY(wer_ids_block_vs_bytes),
           TEST_ENTRY(peq_flood_keyed), TEST_ENTRY(wer_intern_flood_keyed))
