@@ -25,6 +25,11 @@ import unicodedata
 
 import Levenshtein  # python3-levenshtein
 
+# Agri-R1's graded keyword tiers: the port the tests' expected values come
+# from (tests/data/edit/gen_tiers.py), one copy for both.
+sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/tests/data/edit")
+import gen_tiers  # noqa: E402
+
 
 # ------------------------------------------------------------ distance
 
@@ -369,6 +374,8 @@ FUNCS = {
     "edit_ratio_far": lambda r: edit_ratio_lev(r["response"], r["reference"]),
     "edit_ratio_indel_far": lambda r: edit_ratio_indel(r["response"], r["reference"]),
     "keyword_chain": lambda r: keyword_chain(r["response"], r["reference"]),
+    "keywords_tiers": lambda r: gen_tiers.reward(r["response"], [[k] for k in r["reference"]],
+                                                 None, gen_tiers.AGRI_RELATED),
     "em": lambda r: squad_em(r["response"], r["reference"]),
     "lang_consistency": lambda r: lang_consistency(r["response"], r["reference"]),
 }

@@ -1,7 +1,7 @@
 /*
  * bench_edit.c - throughput of the edit-distance and open-answer metrics
- * (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords,
- * keyword_chain, em, lang_consistency) against the Python a user runs
+ * (cer, wer, edit_ratio, anls, vqa_acc, relaxed_acc, keywords (found and
+ * graded in tiers), keyword_chain, em, lang_consistency) against the Python a user runs
  * today, in the same run: it generates deterministic pairs,
  * writes them to a JSONL file, times each rewardkit function on one core
  * (records built in memory once, before timing, and scored through the
@@ -217,7 +217,7 @@ static void gen(const char *metric, pair *ps) {
         if (rnd(8) == 0) m += (size_t)sprintf(b + m, ", %u%%", rnd(100));
       }
       set1(p, b, m, a, n);
-    } else { /* keywords, keyword_chain */
+    } else { /* keywords, keyword_chain, keywords_tiers */
       memset(p, 0, sizeof *p);
       size_t n = sentence(a, sizeof a, 100); /* ~650 characters */
       p->nref = 5;
@@ -347,6 +347,9 @@ int main(int argc, char **argv) {
        "\"indel\"}}}"},
       {"keyword_chain",
        "{\"reward\": {\"fn\": \"keyword_chain\", \"args\": {\"extract\": \"none\"}}}"},
+      {"keywords_tiers",
+       "{\"reward\": {\"fn\": \"keywords\", \"args\": {\"extract\": \"none\", \"grading\": "
+       "\"tiers\"}}}"},
       {"em", "{\"reward\": {\"fn\": \"em\", \"args\": {\"extract\": \"none\"}}}"},
       {"lang_consistency", "{\"reward\": {\"fn\": \"lang_consistency\"}}"},
   };

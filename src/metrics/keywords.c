@@ -26,6 +26,7 @@
  * Not for: semantic similarity (use a reward model) or n-gram overlap
  * (rouge, chrf).
  */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,13 +48,13 @@ typedef struct kw_list {
 } kw_list;
 
 /* The fifth tier's table: a term that contains key k earns 0.25 when the
- * answer contains one of words[start[k] .. start[k + 1]). Code points, as
+ * answer contains one of words[start[k] .. start[k + 1]). UTF-8, as
  * written (Python compares them without lower-casing). */
 typedef struct kw_related {
   size_t nkeys;
-  rk__seq key[KW_MAX_RELATED];
+  rk__str key[KW_MAX_RELATED];
   size_t start[KW_MAX_RELATED + 1];
-  rk__seq word[KW_MAX_RELWORDS];
+  rk__str word[KW_MAX_RELWORDS];
 } kw_related;
 
 typedef struct kw_cfg {
@@ -62,7 +63,7 @@ typedef struct kw_cfg {
   int tiers;          /* keywords: grade groups as Agri-R1 (else found or not) */
   double *weights;    /* tiers: one per group, or NULL (all 1) */
   size_t nweights;
-  kw_related *related; /* tiers: the fifth tier's table (malloc'd, with its code points) */
+  kw_related *related; /* tiers: the fifth tier's table (malloc'd, with its bytes) */
   double min_sim;
   long max_edits;     /* -1: from min_sim */
   char *field;        /* keywords from this record field, else reference */
@@ -163,18 +164,12 @@ static const char *const agri_related[][4] = {
     {"spot", "lesion", "mark", "blotch"},
 };
 
-/* Appends the code points of UTF-8 s[0..n) to the table's memory at *o
- * (room checked by the caller) as *out. */
-static void kw_put_cps(const char *s, size_t n, uint32_t **o, rk__seq *out) {
-  const unsigned char *p = (const unsigned char *)s, *e = p + n;
-  out->v = *o;
-  out->n = 0;
-  while (p < e) {
-    size_t len;
-    out->v[out->n++] = rk__cp_next(p, e, &len);
-    p += len;
-  }
-  *o += out->n;
+/* Copies s[0..n) to the table's memory at *o (room checked by the
+ * caller) as *out. */
+static void kw_put(const char *s, size_t n, char **o, rk__str *out) {
+  memcpy(*o, s, n);
+  *out = rk__str_make(*o, n);
+  *o += n;
 }
 
 /* "grading", and with "tiers" its "weights" and "related"; the options of
@@ -212,7 +207,7 @@ static int kw_tiers_compile(rk__argctx *ac, kw_cfg *cfg) {
     for (size_t i = 0; i < w->u.arr.n; i++) cfg->weights[i] = w->u.arr.items[i].u.num;
     cfg->nweights = w->u.arr.n;
   }
-  /* The table and its code points in one block. */
+  /* The table and its bytes in one block. */
   size_t bytes = 0, nkeys = 0, nwords = 0;
   if (rel) {
     if (rel->type != RK__JOBJ || rel->u.obj.n > KW_MAX_RELATED)
@@ -240,24 +235,24 @@ static int kw_tiers_compile(rk__argctx *ac, kw_cfg *cfg) {
     for (size_t k = 0; k < nkeys; k++)
       for (size_t i = 0; i < 4; i++) bytes += strlen(agri_related[k][i]);
   }
-  cfg->related = malloc(sizeof *cfg->related + (bytes + 1) * sizeof(uint32_t));
+  cfg->related = malloc(sizeof *cfg->related + bytes + 1);
   if (!cfg->related) return rk__arg_error(ac, NULL, "out of memory");
   kw_related *r = cfg->related;
-  uint32_t *o = (uint32_t *)(r + 1);
+  char *o = (char *)(r + 1);
   r->nkeys = nkeys;
   r->start[0] = 0;
   for (size_t k = 0; k < nkeys; k++) {
     size_t m = r->start[k];
     if (rel) {
       const rk__jmember *mem = &rel->u.obj.items[k];
-      kw_put_cps(mem->key.p, mem->key.n, &o, &r->key[k]);
+      kw_put(mem->key.p, mem->key.n, &o, &r->key[k]);
       for (size_t i = 0; i < mem->val.u.arr.n; i++)
-        kw_put_cps(mem->val.u.arr.items[i].u.str.p, mem->val.u.arr.items[i].u.str.n, &o,
-                   &r->word[m++]);
+        kw_put(mem->val.u.arr.items[i].u.str.p, mem->val.u.arr.items[i].u.str.n, &o,
+               &r->word[m++]);
     } else {
-      kw_put_cps(agri_related[k][0], strlen(agri_related[k][0]), &o, &r->key[k]);
+      kw_put(agri_related[k][0], strlen(agri_related[k][0]), &o, &r->key[k]);
       for (size_t i = 1; i < 4; i++)
-        kw_put_cps(agri_related[k][i], strlen(agri_related[k][i]), &o, &r->word[m++]);
+        kw_put(agri_related[k][i], strlen(agri_related[k][i]), &o, &r->word[m++]);
     }
     r->start[k + 1] = m;
   }
@@ -341,56 +336,104 @@ static long kw_allowed(const kw_cfg *cfg, size_t m) {
 
 /* ------------------------------------------- graded tiers (Agri-R1) */
 
-/* A lower-cased text and its words (Python's split(): runs of
- * non-whitespace), as [at, at + len) spans of t. */
+/* A text lower-cased as Python's str.lower() does, as UTF-8 (u), and its
+ * words (Python's split(): runs of non-whitespace): word k is the bytes
+ * u[at[k] .. at[k] + len[k]), cps[k] code points, the first 6 of which
+ * take pre6[k] bytes. Substrings of code points are substrings of their
+ * UTF-8 bytes, so every "in" of the tiers is a byte search. */
 typedef struct kw_text {
-  rk__seq t;
+  rk__str u;
+  size_t ncp; /* code points of u */
   size_t nw;
-  size_t *at, *len;
+  size_t *at, *len, *cps, *pre6;
 } kw_text;
 
-/* Decodes s, lower-cases it as Python's str.lower() and splits it. */
+/* Bytes of code point c in UTF-8 (c <= U+10FFFF, as rk__cp_encode_arena
+ * writes it). */
+static size_t kw_utf8_len(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
+
+/* Decodes s, lower-cases it as Python's str.lower() and splits it. ASCII
+ * text (most answers and keywords) is lowered as bytes. */
 static rk_status kw_text_make(rk__call *c, rk__str s, kw_text *x) {
-  rk__seq raw;
-  rk_status st = rk__edm_decode(c, s, &raw);
-  if (st != RK_STATUS_OK) return st;
-  x->t.v = rk__arena_alloc(c->arena, (2 * raw.n + 1) * sizeof *x->t.v);
-  if (!x->t.v) return rk__fail(c, "out of scratch memory");
-  x->t.n = rk__cp_lower_seq(raw.v, raw.n, x->t.v);
-  x->at = rk__arena_alloc(c->arena, (x->t.n / 2 + 1) * sizeof *x->at);
-  x->len = rk__arena_alloc(c->arena, (x->t.n / 2 + 1) * sizeof *x->len);
-  if (!x->at || !x->len) return rk__fail(c, "out of scratch memory");
+  uint32_t *low = NULL;
+  if (rk__ascii_span(s.p, s.n) == s.n) {
+    if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
+    char *u = rk__arena_alloc(c->arena, s.n + 1);
+    if (!u) return rk__fail(c, "out of scratch memory");
+    for (size_t i = 0; i < s.n; i++) u[i] = (char)(s.p[i] >= 'A' && s.p[i] <= 'Z' ? s.p[i] + 32 : s.p[i]);
+    x->u = rk__str_make(u, s.n);
+    x->ncp = s.n;
+  } else {
+    rk__seq raw;
+    rk_status st = rk__edm_decode(c, s, &raw);
+    if (st != RK_STATUS_OK) return st;
+    low = rk__arena_alloc(c->arena, (2 * raw.n + 1) * sizeof *low);
+    if (!low) return rk__fail(c, "out of scratch memory");
+    x->ncp = rk__cp_lower_seq(raw.v, raw.n, low);
+    if (!rk__spend(c, (uint64_t)x->ncp + 1)) return RK_STATUS_TIMEOUT;
+    if (rk__cp_encode_arena(c->arena, low, x->ncp, &x->u)) return rk__fail(c, "out of scratch memory");
+  }
+  size_t cap = x->ncp / 2 + 1;
+  x->at = rk__arena_alloc(c->arena, 4 * cap * sizeof *x->at);
+  if (!x->at) return rk__fail(c, "out of scratch memory");
+  x->len = x->at + cap, x->cps = x->at + 2 * cap, x->pre6 = x->at + 3 * cap;
   x->nw = 0;
-  for (size_t i = 0; i < x->t.n;) {
-    if (rk__cp_isspace(x->t.v[i])) {
-      i++;
+  if (!low) { /* bytes are code points */
+    const char *u = x->u.p;
+    for (size_t i = 0; i < x->ncp;) {
+      if (rk__cp_isspace((unsigned char)u[i])) {
+        i++;
+        continue;
+      }
+      size_t j = i, k = x->nw++;
+      while (j < x->ncp && !rk__cp_isspace((unsigned char)u[j])) j++;
+      x->at[k] = i, x->len[k] = x->cps[k] = j - i, x->pre6[k] = j - i < 6 ? j - i : 6;
+      i = j;
+    }
+    return RK_STATUS_OK;
+  }
+  size_t b = 0; /* byte offset of low[i] in u */
+  for (size_t i = 0; i < x->ncp;) {
+    if (rk__cp_isspace(low[i])) {
+      b += kw_utf8_len(low[i++]);
       continue;
     }
-    size_t j = i;
-    while (j < x->t.n && !rk__cp_isspace(x->t.v[j])) j++;
-    x->at[x->nw] = i, x->len[x->nw++] = j - i;
+    size_t k = x->nw++, j = i;
+    x->at[k] = b;
+    x->pre6[k] = 0;
+    for (; j < x->ncp && !rk__cp_isspace(low[j]); j++) {
+      b += kw_utf8_len(low[j]);
+      if (j - i < 6) x->pre6[k] = b - x->at[k];
+    }
+    x->len[k] = b - x->at[k], x->cps[k] = j - i;
     i = j;
   }
   return RK_STATUS_OK;
 }
 
-/* Python's `needle in hay` ("" is in everything), charging the
- * comparisons a plain search may make: 1, 0, or -1 over the budget. */
-static int kw_in(rk__call *c, const uint32_t *h, size_t nh, const uint32_t *nd, size_t nn) {
+/* Python's `needle in hay` on UTF-8 ("" is in everything): 1 or 0, -1
+ * over the budget. A short hay is searched in place, charged the byte
+ * comparisons it may make; a long one by glibc's memmem, which is linear
+ * in the worst case (Two-Way), charged a step a byte. */
+static int kw_in(rk__call *c, const char *h, size_t nh, const char *nd, size_t nn) {
   if (nn == 0) return 1;
   if (nn > nh) return 0;
-  if (!rk__spend(c, (uint64_t)(nh - nn + 1) * nn)) return -1;
-  for (size_t i = 0; i + nn <= nh; i++)
-    if (h[i] == nd[0] && memcmp(h + i, nd, nn * sizeof *nd) == 0) return 1;
-  return 0;
+  if (nh <= 64) {
+    if (!rk__spend(c, (uint64_t)(nh - nn + 1) * nn)) return -1;
+    for (size_t i = 0; i + nn <= nh; i++)
+      if (h[i] == nd[0] && memcmp(h + i, nd, nn) == 0) return 1;
+    return 0;
+  }
+  if (!rk__spend(c, (uint64_t)nh + 1)) return -1;
+  return memmem(h, nh, nd, nn) != NULL;
 }
 
 static const double kw_tier_value[6] = {0, 1.0, 0.85, 0.7, 0.5, 0.25};
 static const char *const kw_tier_name[6] = {"none", "whole term", "all words but one",
                                             "6-letter stem", "core word", "related word"};
 
-/* Word k of x: its code points. */
-#define KW_WORD(x, k) ((x)->t.v + (x)->at[k])
+/* Word k of x: its bytes. */
+#define KW_WORD(x, k) ((x)->u.p + (x)->at[k])
 
 /* fuzzy_match_score_v3 of one group over the answer a: the first tier (1
  * to 5, 0 for none) that one of the group's terms reaches, in the order
@@ -404,7 +447,7 @@ static int kw_tier_of(const kw_cfg *cfg, rk__call *c, const kw_text *a, const kw
     if ((r = kw_in(c, (h), (nh), (nd), (nn))) < 0) return -1;   \
   } while (0)
   for (size_t i = 0; i < nt; i++) { /* 1: the term in the answer */
-    KW_IN(a->t.v, a->t.n, terms[i].t.v, terms[i].t.n);
+    KW_IN(a->u.p, a->u.n, terms[i].u.p, terms[i].u.n);
     if (r) return 1;
   }
   for (size_t i = 0; i < nt; i++) { /* 2: a multi-word term, one word short at most */
@@ -412,8 +455,8 @@ static int kw_tier_of(const kw_cfg *cfg, rk__call *c, const kw_text *a, const kw
     if (x->nw < 2) continue;
     size_t hits = 0;
     for (size_t k = 0; k < x->nw; k++) {
-      if (x->len[k] <= 3) continue;
-      KW_IN(a->t.v, a->t.n, KW_WORD(x, k), x->len[k]);
+      if (x->cps[k] <= 3) continue;
+      KW_IN(a->u.p, a->u.n, KW_WORD(x, k), x->len[k]);
       hits += (size_t)r;
     }
     if (hits + 1 >= x->nw) return 2;
@@ -421,12 +464,17 @@ static int kw_tier_of(const kw_cfg *cfg, rk__call *c, const kw_text *a, const kw
   for (size_t i = 0; i < nt; i++) { /* 3: kw[:6] in word or word[:6] in kw */
     const kw_text *x = &terms[i];
     for (size_t k = 0; k < x->nw; k++) {
-      if (x->len[k] <= 4) continue;
+      if (x->cps[k] <= 4) continue;
+      /* kw[:6] (5 or 6 code points, no space) is in some answer word of
+       * more than 4 exactly when it is in the answer: one search. */
+      KW_IN(a->u.p, a->u.n, KW_WORD(x, k), x->pre6[k]);
+      if (r) return 3;
+      /* The answer's short words are skipped without a search: charged
+       * here, one step each. */
+      if (!rk__spend(c, (uint64_t)a->nw + 1)) return -1;
       for (size_t q = 0; q < a->nw; q++) {
-        if (a->len[q] <= 4) continue;
-        KW_IN(KW_WORD(a, q), a->len[q], KW_WORD(x, k), x->len[k] < 6 ? x->len[k] : 6);
-        if (r) return 3;
-        KW_IN(KW_WORD(x, k), x->len[k], KW_WORD(a, q), a->len[q] < 6 ? a->len[q] : 6);
+        if (a->cps[q] <= 4) continue;
+        KW_IN(KW_WORD(x, k), x->len[k], KW_WORD(a, q), a->pre6[q]);
         if (r) return 3;
       }
     }
@@ -434,18 +482,18 @@ static int kw_tier_of(const kw_cfg *cfg, rk__call *c, const kw_text *a, const kw
   for (size_t i = 0; i < nt; i++) { /* 4: a core word in the answer */
     const kw_text *x = &terms[i];
     for (size_t k = 0; k < x->nw; k++) {
-      if (x->len[k] <= 3) continue;
-      KW_IN(a->t.v, a->t.n, KW_WORD(x, k), x->len[k]);
+      if (x->cps[k] <= 3) continue;
+      KW_IN(a->u.p, a->u.n, KW_WORD(x, k), x->len[k]);
       if (r) return 4;
     }
   }
   const kw_related *rel = cfg->related;
   for (size_t i = 0; i < nt; i++) /* 5: a key in the term, a related word in the answer */
     for (size_t k = 0; k < rel->nkeys; k++) {
-      KW_IN(terms[i].t.v, terms[i].t.n, rel->key[k].v, rel->key[k].n);
+      KW_IN(terms[i].u.p, terms[i].u.n, rel->key[k].p, rel->key[k].n);
       if (!r) continue;
       for (size_t w = rel->start[k]; w < rel->start[k + 1]; w++) {
-        KW_IN(a->t.v, a->t.n, rel->word[w].v, rel->word[w].n);
+        KW_IN(a->u.p, a->u.n, rel->word[w].p, rel->word[w].n);
         if (r) return 5;
       }
     }
@@ -479,7 +527,11 @@ static rk_status kw_tiers_score(const kw_cfg *cfg, rk__call *c, const kw_list *l
     for (size_t k = l->group_start[g]; k < l->group_start[g + 1]; k++)
       if ((st = kw_text_make(c, l->alts[k], &terms[nt++])) != RK_STATUS_OK) return st;
     int tier = kw_tier_of(cfg, c, &a, terms, nt);
-    if (tier < 0) return RK_STATUS_TIMEOUT;
+    if (tier < 0) {
+      rk__explain(c, "the tiers of keyword group %zu went over the step budget (answer of %zu "
+                  "code points)", g + 1, a.ncp);
+      return RK_STATUS_TIMEOUT;
+    }
     double w = cfg->weights ? cfg->weights[g] : 1.0;
     num += w * kw_tier_value[tier], den += w;
     if (rk__explaining(c) && o < sizeof why - 1) {
