@@ -638,7 +638,8 @@ static rk_status kw_score(const void *p, rk__call *c, double *value) {
 
 const rk__fn rk__fn_keywords = {
     .name = "keywords",
-    .summary = "share of keyword groups (synonyms allowed) found in the answer, fuzzy by edit distance",
+    .summary = "share of keyword groups (synonyms allowed) found in the answer, fuzzy by edit "
+               "distance, or graded in Agri-R1's tiers (grading: tiers)",
     .compile = kw_compile,
     .score = kw_score,
     .free = kw_free,
