@@ -360,6 +360,18 @@ class Cli(h.unittest.TestCase):
         out = run(["check", "exact", "--", "-x", "The answer is -y."])[1].decode()
         self.assertIn("reward  0", out)
 
+    def test_example_agri_r1(self):
+        # 0.8 x plant + 1.2 x disease: "tomato" whole (1); of "leaf mold
+        # disease" only "mold" is in the answer and no 6-letter prefix is
+        # shared (0.5): 0.8 + 0.6 = 1.4. Both whole: 2.
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "agri_r1.json")
+        ref = [["tomato", "tomato plant"], ["leaf mold disease"]]
+        out = score([{"response": "<answer>Tomato leaves, grey mold.</answer>", "reference": ref},
+                     {"response": "<answer>tomato with leaf mold disease</answer>", "reference": ref}],
+                    ["--spec", path])
+        self.assertAlmostEqual(out[0]["reward"], 1.4, places=12)
+        self.assertEqual(out[1]["reward"], 2)
+
     def test_examples_validate(self):
         root = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
         for name in sorted(os.listdir(root)):
