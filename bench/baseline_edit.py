@@ -18,6 +18,7 @@ Prints one line per metric: "<metric> <pairs/s> <mean score> <pairs>".
 import bisect
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -27,7 +28,8 @@ import Levenshtein  # python3-levenshtein
 
 # Agri-R1's graded keyword tiers: the port the tests' expected values come
 # from (tests/data/edit/gen_tiers.py), one copy for both.
-sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/tests/data/edit")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "data", "edit"))
 import gen_tiers  # noqa: E402
 
 
