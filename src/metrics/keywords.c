@@ -34,6 +34,7 @@
 
 #include "json/json.h"
 #include "metrics/edit_common.h"
+#include "text/pycase.h"
 
 #define KW_MAX_GROUPS 256
 #define KW_MAX_ALTS 4096
@@ -348,66 +349,61 @@ typedef struct kw_text {
   size_t *at, *len, *cps, *pre6;
 } kw_text;
 
-/* Bytes of code point c in UTF-8 (c <= U+10FFFF, as rk__cp_encode_arena
- * writes it). */
-static size_t kw_utf8_len(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
+/* Appends the code point c of the lower-cased text to x (its bytes at
+ * *o), in word k when inword: counts it and, among a word's first six,
+ * its bytes. */
+static inline void kw_put_cp(kw_text *x, unsigned char **o, const unsigned char *o0, uint32_t c,
+                             int inword, size_t k) {
+  *o = rk__utf8_put(*o, c);
+  x->ncp++;
+  if (inword && ++x->cps[k] <= 6) x->pre6[k] = (size_t)(*o - o0) - x->at[k];
+}
 
-/* Decodes s, lower-cases it as Python's str.lower() and splits it. ASCII
- * text (most answers and keywords) is lowered as bytes. */
+/* s lower-cased as Python's str.lower() (U+0130 becomes "i" U+0307, a
+ * capital sigma its final or medial form by its neighbours, an invalid
+ * byte U+FFFD as the metrics' decoder reads it) into x as UTF-8, split on
+ * Unicode whitespace (which lower() leaves as it is), in one pass. */
 static rk_status kw_text_make(rk__call *c, rk__str s, kw_text *x) {
-  uint32_t *low = NULL;
-  if (rk__ascii_span(s.p, s.n) == s.n) {
-    if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
-    char *u = rk__arena_alloc(c->arena, s.n + 1);
-    if (!u) return rk__fail(c, "out of scratch memory");
-    for (size_t i = 0; i < s.n; i++) u[i] = (char)(s.p[i] >= 'A' && s.p[i] <= 'Z' ? s.p[i] + 32 : s.p[i]);
-    x->u = rk__str_make(u, s.n);
-    x->ncp = s.n;
-  } else {
-    rk__seq raw;
-    rk_status st = rk__edm_decode(c, s, &raw);
-    if (st != RK_STATUS_OK) return st;
-    low = rk__arena_alloc(c->arena, (2 * raw.n + 1) * sizeof *low);
-    if (!low) return rk__fail(c, "out of scratch memory");
-    x->ncp = rk__cp_lower_seq(raw.v, raw.n, low);
-    if (!rk__spend(c, (uint64_t)x->ncp + 1)) return RK_STATUS_TIMEOUT;
-    if (rk__cp_encode_arena(c->arena, low, x->ncp, &x->u)) return rk__fail(c, "out of scratch memory");
-  }
-  size_t cap = x->ncp / 2 + 1;
+  if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
+  /* A byte becomes at most 3 (an invalid one, U+FFFD); a code point's
+   * lower case at most 1.5 times its bytes (U+0130, U+023A). */
+  unsigned char *o0 = rk__arena_alloc(c->arena, 3 * s.n + 1), *o = o0;
+  size_t cap = s.n / 2 + 1;
   x->at = rk__arena_alloc(c->arena, 4 * cap * sizeof *x->at);
-  if (!x->at) return rk__fail(c, "out of scratch memory");
+  if (!o0 || !x->at) return rk__fail(c, "out of scratch memory");
   x->len = x->at + cap, x->cps = x->at + 2 * cap, x->pre6 = x->at + 3 * cap;
-  x->nw = 0;
-  if (!low) { /* bytes are code points */
-    const char *u = x->u.p;
-    for (size_t i = 0; i < x->ncp;) {
-      if (rk__cp_isspace((unsigned char)u[i])) {
-        i++;
-        continue;
-      }
-      size_t j = i, k = x->nw++;
-      while (j < x->ncp && !rk__cp_isspace((unsigned char)u[j])) j++;
-      x->at[k] = i, x->len[k] = x->cps[k] = j - i, x->pre6[k] = j - i < 6 ? j - i : 6;
-      i = j;
+  x->nw = x->ncp = 0;
+  const unsigned char *p = (const unsigned char *)s.p, *e = p + s.n;
+  int inword = 0;
+  size_t k = 0;
+  while (p < e) {
+    size_t len = 1;
+    uint32_t cp = *p < 0x80 ? *p : rk__cp_next(p, e, &len);
+    if (rk__cp_isspace(cp)) {
+      if (inword) x->len[k] = (size_t)(o - o0) - x->at[k];
+      inword = 0;
+    } else if (!inword) {
+      k = x->nw++;
+      x->at[k] = (size_t)(o - o0), x->cps[k] = x->pre6[k] = 0;
+      inword = 1;
     }
-    return RK_STATUS_OK;
+    if (cp < 0x80) {
+      *o++ = (unsigned char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+      x->ncp++;
+      if (inword && ++x->cps[k] <= 6) x->pre6[k] = (size_t)(o - o0) - x->at[k];
+    } else if (cp == 0x130) {
+      kw_put_cp(x, &o, o0, 'i', inword, k);
+      kw_put_cp(x, &o, o0, 0x307, inword, k);
+    } else if (cp == RK__SIGMA_CAPITAL) {
+      kw_put_cp(x, &o, o0, rk__pycase_sigma_utf8(s.p, s.n, (size_t)(p - (const unsigned char *)s.p)),
+                inword, k);
+    } else {
+      kw_put_cp(x, &o, o0, rk__cp_lower(cp), inword, k);
+    }
+    p += len;
   }
-  size_t b = 0; /* byte offset of low[i] in u */
-  for (size_t i = 0; i < x->ncp;) {
-    if (rk__cp_isspace(low[i])) {
-      b += kw_utf8_len(low[i++]);
-      continue;
-    }
-    size_t k = x->nw++, j = i;
-    x->at[k] = b;
-    x->pre6[k] = 0;
-    for (; j < x->ncp && !rk__cp_isspace(low[j]); j++) {
-      b += kw_utf8_len(low[j]);
-      if (j - i < 6) x->pre6[k] = b - x->at[k];
-    }
-    x->len[k] = b - x->at[k], x->cps[k] = j - i;
-    i = j;
-  }
+  if (inword) x->len[k] = (size_t)(o - o0) - x->at[k];
+  x->u = rk__str_make((const char *)o0, (size_t)(o - o0));
   return RK_STATUS_OK;
 }
 
