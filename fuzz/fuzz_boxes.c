@@ -61,6 +61,8 @@ static const char *const g_spec_text[] = {
     "{\"reward\": {\"fn\": \"detection_prf\", \"args\": {\"coords\": \"unit\", \"ref_coords\": \"1000\"}}}",
     "{\"reward\": {\"fn\": \"detection_hungarian\", \"args\": {\"parser\": \"vision_r1\","
     " \"output\": \"vision_r1\"}}}",
+    "{\"reward\": {\"fn\": \"detection\", \"args\": {\"strict_json\": true}}}",
+    "{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"strict_json\": true, \"length_penalty\": true}}}",
     NULL};
 
 /* Specs whose units need the image size (scored "error" without it). */

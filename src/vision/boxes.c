@@ -1811,6 +1811,33 @@ static rk__str first_json_fence(rk__str s, int *found) {
   return last_fence(s, found);
 }
 
+/* A complete ```json block of s as VLM-R1's regex r"```json(.*?)```"
+ * finds it: the first (re.search; "```json" in any case, as the answer is
+ * lower-cased first) or the last of the non-overlapping matches
+ * (re.findall(...)[-1]). 0 when there is none. */
+static int vlmr1_json_block(rk__str s, int first, rk__str *out) {
+  int got = 0;
+  for (size_t i = 0; i + 7 <= s.n;) {
+    const char *q = s.p + i;
+    int open = q[0] == '`' && q[1] == '`' && q[2] == '`' &&
+               (first ? (q[3] | 0x20) == 'j' && (q[4] | 0x20) == 's' && (q[5] | 0x20) == 'o' &&
+                            (q[6] | 0x20) == 'n'
+                      : memcmp(q + 3, "json", 4) == 0);
+    if (!open) {
+      i++;
+      continue;
+    }
+    size_t j = i + 7;
+    while (j + 3 <= s.n && !(s.p[j] == '`' && s.p[j + 1] == '`' && s.p[j + 2] == '`')) j++;
+    if (j + 3 > s.n) break; /* no closing fence: no match from here on */
+    *out = rk__str_make(s.p + i + 7, j - i - 7);
+    got = 1;
+    if (first) break;
+    i = j + 3;
+  }
+  return got;
+}
+
 /* How many bytes from s.p on may be loaded: to the end of the response
  * when s lies in it (the default region, a fence block, most extract
  * modes), else s itself (an extract mode's cleaned copy). */
@@ -1904,7 +1931,32 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   rk_status st = rk__boxes_region(a, c, &region, &how);
   if (st != RK_STATUS_OK) return st;
   int fenced = 0;
-  rk__str blk = a->first_json_fence ? first_json_fence(region, &fenced) : last_fence(region, &fenced);
+  rk__str blk = region;
+  if (a->strict_json) {
+    /* VLM-R1 parses the block with json.loads and has no prediction when
+     * there is no block or it does not parse; a block that parses is
+     * read by the scanner, which then finds the boxes json.loads gives. */
+    int found = vlmr1_json_block(region, a->strict_json == RK__STRICT_FIRST, &blk);
+    int ok = 0;
+    if (found) {
+      if (!rk__spend(c, (uint64_t)blk.n + 1)) return RK_STATUS_TIMEOUT;
+      rk__arena_mark m = rk__arena_here(c->arena);
+      rk__json_limits lim = {0, 0, a->strict_json == RK__STRICT_LAST};
+      rk__jval *v = NULL;
+      int rc = rk__json_parse(blk.p, blk.n, c->arena, &lim, &v, NULL);
+      rk__arena_rewind(c->arena, m);
+      if (rc == -2) return rk__fail(c, "out of scratch memory");
+      ok = rc == 0;
+    }
+    if (!ok) {
+      *region_how = found ? "a ```json block json.loads cannot read (strict_json: no prediction)"
+                          : "no complete ```json block (strict_json: no prediction)";
+      goto reference;
+    }
+    fenced = 1;
+  } else {
+    blk = a->first_json_fence ? first_json_fence(region, &fenced) : last_fence(region, &fenced);
+  }
   if (store && one_plain_box(a, c, fenced ? blk : region, pred, ref, store, &st)) {
     *region_how = fenced ? fenced_how(how) : how;
     return st;
@@ -1913,7 +1965,7 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   if (fenced) {
     st = rk__boxes_scan_in(c, blk.p, blk.n, readable(c, blk), maxb, pred);
     if (st != RK_STATUS_OK) return st;
-    if (pred->n || pred->ndropped)
+    if (pred->n || pred->ndropped || a->strict_json)
       how = fenced_how(how);
     else
       fenced = 0;
@@ -1928,6 +1980,7 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   }
   *region_how = how;
 
+reference:;
   const rk__jval *rv = c->rec->reference;
   if (!rv) {
     rk__explain(c, "record has no reference");

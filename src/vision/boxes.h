@@ -211,6 +211,8 @@ rk_status rk__coordargs_scale(const rk__coordargs *a, rk__call *c, rk__coordscal
 void rk__coordscale_describe(const rk__coordargs *a, const rk__coordscale *s, char *buf,
                              size_t cap);
 
+enum { RK__STRICT_FIRST = 1, RK__STRICT_LAST = 2 };
+
 typedef struct rk__boxargs {
   rk__box_layout layout, ref_layout;
   rk__coordargs co;     /* coords, ref_coords and the image size */
@@ -220,6 +222,11 @@ typedef struct rk__boxargs {
   int drop_degenerate;  /* predicted boxes with x2 == x1 or y2 == y1 dropped */
   int first_json_fence; /* the first complete ```json block of the region,
                            not the last code block (VLM-R1 detection_score) */
+  int strict_json;      /* VLM-R1's json.loads: only a complete ```json block
+                           that parses is read, else no prediction at all.
+                           RK__STRICT_FIRST: the first, matched on the
+                           lower-cased answer (detection_score);
+                           RK__STRICT_LAST: the last (map_reward) */
 } rk__boxargs;
 
 /* Reads format, ref_format, the coordinate arguments (rk__coordargs),

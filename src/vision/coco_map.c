@@ -376,10 +376,12 @@ static int map_compile(rk__argctx *ac, void **out) {
       rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels) ||
       rk__arg_bool(ac, "ignore_case", 0, &cfg->fold) ||
       rk__arg_bool(ac, "use_confidence", 1, &cfg->use_conf) ||
-      rk__arg_bool(ac, "length_penalty", 0, &cfg->length_penalty)) {
+      rk__arg_bool(ac, "length_penalty", 0, &cfg->length_penalty) ||
+      rk__arg_bool(ac, "strict_json", 0, &cfg->box.strict_json)) {
     map_free(cfg);
     return -1;
   }
+  if (cfg->box.strict_json) cfg->box.strict_json = RK__STRICT_LAST; /* map_reward's findall[-1] */
   *out = cfg;
   return 0;
 }

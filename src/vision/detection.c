@@ -464,14 +464,16 @@ static int det_compile(rk__argctx *ac, void **out) {
   int rc = 0;
   if (cfg->mode == MODE_VLMR1) {
     static const char *const variants[] = {"vlm_r1", "standard", NULL};
-    int var = 0;
+    int var = 0, strict = 0;
     rc = rk__arg_enum(ac, "variant", variants, 0, &var) ||
          rk__arg_num_range(ac, "alpha", 0.7, 0, 1e9, &cfg->alpha) ||
          rk__arg_num_range(ac, "beta", 0.0, 0, 1e9, &cfg->beta) ||
          rk__arg_num_range(ac, "gamma", 0.3, 0, 1e9, &cfg->gamma) ||
-         rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels);
+         rk__arg_bool(ac, "use_labels", 1, &cfg->use_labels) ||
+         rk__arg_bool(ac, "strict_json", 0, &strict);
     cfg->iou_vlmr1 = var == 0;
     cfg->box.first_json_fence = 1; /* detection_score's re.search */
+    cfg->box.strict_json = strict ? RK__STRICT_FIRST : 0;
     if (!rc && !(cfg->alpha + cfg->beta + cfg->gamma > 0))
       rc = rk__arg_error(ac, "alpha", "alpha + beta + gamma must be > 0");
   } else {

@@ -1247,6 +1247,51 @@ TEST(e2e_items_without_box_count) {
 #undef ANS
 }
 
+TEST(e2e_strict_json) {
+  /* strict_json: VLM-R1 reads only a complete ```json block that
+   * json.loads reads (detection_score: the first, on the lower-cased
+   * answer; map_reward: the last); anything else is no prediction.
+   * GT cat [0,0,10,10]. */
+#define GT "\"reference\": [{\"bbox_2d\": [0,0,10,10], \"label\": \"cat\"}]}"
+#define CAT "{\\\"bbox_2d\\\": [0,0,10,10], \\\"label\\\": \\\"cat\\\"}"
+  const char *det = "{\"reward\": {\"fn\": \"detection\", \"args\": {\"strict_json\": true}}}";
+  const char *map = "{\"reward\": {\"fn\": \"coco_map\", \"args\": {\"strict_json\": true}}}";
+  /* A list cut by the length limit: leniently the cat and one truncated
+   * box (.925); strictly nothing (0), as json.loads fails. */
+  const char *cut = "{\"response\": \"<answer>```json\\n[" CAT ", {\\\"bbox_2d\\\": [5\\n```</answer>\", " GT;
+  e2e_result r = e2e_score("{\"reward\": {\"fn\": \"detection\"}}", cut);
+  ASSERT_E2E(r, 0.925, "ok");
+  r = e2e_score(det, cut);
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "a ```json block json.loads cannot read (strict_json: no prediction)");
+  r = e2e_score(map, cut);
+  ASSERT_E2E(r, 0, "ok");
+  /* No fence at all: leniently 1, strictly 0. */
+  const char *bare = "{\"response\": \"<answer>[" CAT "]</answer>\", " GT;
+  r = e2e_score(det, bare);
+  ASSERT_E2E(r, 0, "ok");
+  ASSERT_CONTAINS(r.explain, "no complete ```json block");
+  /* detection_score lower-cases the answer first: ```JSON is a block. */
+  r = e2e_score(det, "{\"response\": \"<answer>```JSON\\n[" CAT "]\\n```</answer>\", " GT);
+  ASSERT_E2E(r, 1, "ok");
+  /* map_reward reads the last block: an empty first block, the cat in
+   * the second: 1; the other way round, the last is [] against one cat:
+   * 0 (one side empty). */
+  r = e2e_score(map, "{\"response\": \"<answer>```json\\n[]\\n``` or ```json\\n[" CAT "]\\n```</answer>\", " GT);
+  ASSERT_E2E(r, 1, "ok");
+  r = e2e_score(map, "{\"response\": \"<answer>```json\\n[" CAT "]\\n``` or ```json\\n[]\\n```</answer>\", " GT);
+  ASSERT_E2E(r, 0, "ok");
+  /* Valid JSON reads as without the option (the items rule included). */
+  r = e2e_score(det, "{\"response\": \"<answer>```json\\n[" CAT ", {\\\"label\\\": \\\"dog\\\"}]\\n```</answer>\", " GT);
+  ASSERT_E2E(r, 0.925, "ok");
+  char buf[512];
+  ASSERT_CONTAINS(e2e_spec_error("{\"reward\": {\"fn\": \"detection\", \"args\": {\"mode\": \"visual_rft\", "
+                                 "\"strict_json\": true}}}", buf, sizeof buf),
+                  "strict_json");
+#undef GT
+#undef CAT
+}
+
 /* ----------------------------------------------------- detection_prf */
 
 TEST(e2e_detection_prf) {
@@ -1691,7 +1736,7 @@ TEST_MAIN(TEST_ENTRY(coco_reference_table), TEST_ENTRY(coco_small_cases),
           TEST_ENTRY(label_final_sigma),
           TEST_ENTRY(e2e_detection_visual_rft), TEST_ENTRY(e2e_visual_rft_confidences),
           TEST_ENTRY(e2e_detection_hungarian), TEST_ENTRY(e2e_detection_hungarian_vr1_reader),
-          TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count), TEST_ENTRY(e2e_items_without_box_count),
+          TEST_ENTRY(e2e_labels_unescaped), TEST_ENTRY(e2e_invalid_boxes_count), TEST_ENTRY(e2e_items_without_box_count), TEST_ENTRY(e2e_strict_json),
           TEST_ENTRY(e2e_empty_and_degenerate),
           TEST_ENTRY(e2e_detection_prf), TEST_ENTRY(e2e_reference_with_no_box),
           TEST_ENTRY(e2e_label_pairs_hungarian),
