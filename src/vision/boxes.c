@@ -1795,22 +1795,6 @@ static rk__str last_fence(rk__str s, int *found) {
   return rk__str_make(fences[1] + 3, (size_t)(e - fences[1] - 3));
 }
 
-/* The first ```json block of s closed by a later ``` (VLM-R1's
- * detection_score: re.search(r"```json(.*?)```")), or, when there is
- * none, last_fence(s). */
-static rk__str first_json_fence(rk__str s, int *found) {
-  for (size_t i = 0; i + 7 <= s.n; i++) {
-    if (s.p[i] != '`' || memcmp(s.p + i, "```json", 7) != 0) continue;
-    for (size_t j = i + 7; j + 3 <= s.n; j++)
-      if (s.p[j] == '`' && s.p[j + 1] == '`' && s.p[j + 2] == '`') {
-        *found = 1;
-        return rk__str_make(s.p + i + 7, j - i - 7);
-      }
-    break; /* no closing fence after the first ```json: none after a later one */
-  }
-  return last_fence(s, found);
-}
-
 /* A complete ```json block of s as VLM-R1's regex r"```json(.*?)```"
  * finds it: the first (re.search; "```json" in any case, as the answer is
  * lower-cased first) or the last of the non-overlapping matches
@@ -1836,6 +1820,18 @@ static int vlmr1_json_block(rk__str s, int first, rk__str *out) {
     i = j + 3;
   }
   return got;
+}
+
+/* The first ```json block of s closed by a later ``` (VLM-R1's
+ * detection_score: re.search(r"```json(.*?)```") on the lower-cased
+ * answer), or, when there is none, last_fence(s). */
+static rk__str first_json_fence(rk__str s, int *found) {
+  rk__str b;
+  if (vlmr1_json_block(s, 1, &b)) {
+    *found = 1;
+    return b;
+  }
+  return last_fence(s, found);
 }
 
 /* How many bytes from s.p on may be loaded: to the end of the response
