@@ -925,7 +925,6 @@ static uint64_t hash_bytes(const char *p, size_t n) {
   return h;
 }
 
-
 static void gmap_free(gmap *m) {
   for (size_t i = 0; i < m->n; i++) free(m->g[i].key);
   free(m->g);

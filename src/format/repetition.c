@@ -59,7 +59,6 @@ static size_t pow2_at_least(size_t n, unsigned *bits) {
   return c;
 }
 
-
 /* Interns words: ids[i] = a small integer equal for equal words. */
 static int intern(const rk__str *w, size_t nw, rk__arena *a, uint32_t *ids) {
   unsigned bits;

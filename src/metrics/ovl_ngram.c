@@ -48,6 +48,26 @@ int rk__ovl_intern_init(rk__ovl_intern *in, rk__arena *a, size_t max) {
   return 0;
 }
 
+/* The slot of token s (hash h, length len, as capped in the slots): the
+ * one that holds it, or the empty one where it goes. Slots looked at past
+ * the home slot are added to *probes. One predictable branch per token:
+ * a slot taken by another token (rare at 1/3 load), or a long token to
+ * compare, loops. */
+static inline rk__ovl_islot *islot_probe(rk__ovl_islot *slot, const rk__str *key, size_t mask,
+                                         unsigned shift, rk__str s, uint64_t h, uint32_t len,
+                                         size_t *probes) {
+  size_t i = (size_t)(h >> shift);
+  for (;;) {
+    rk__ovl_islot *sl = &slot[i];
+    int other = (sl->id1 != 0) & ((sl->h != h) | (sl->len != len));
+    if (!other && (s.n <= 8 || !sl->id1 ||
+                   (key[sl->id1 - 1].n == s.n && memcmp(key[sl->id1 - 1].p, s.p, s.n) == 0)))
+      return sl;
+    i = (i + 1) & mask;
+    ++*probes;
+  }
+}
+
 int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
   size_t n = t->n;
   uint32_t *ids = rk__arena_alloc(a, (n ? n : 1) * sizeof *ids);
@@ -59,30 +79,21 @@ int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
   rk__str *key = in->key;
   const rk__str *tok = t->t;
   const uint64_t *th = t->h;
-  size_t mask = in->mask, cnt = in->n, max = in->max;
+  size_t mask = in->mask, cnt = in->n, max = in->max, probes = in->probes;
   unsigned shift = in->shift;
   for (size_t j = 0; j < n; j++) {
     rk__str s = tok[j];
     uint64_t h = th ? th[j] : rk__ovl_hash(s.p, s.n);
     uint32_t len = s.n < UINT32_MAX ? (uint32_t)s.n : UINT32_MAX;
-    size_t i = (size_t)(h >> shift);
-    rk__ovl_islot *sl;
-    /* One predictable branch per token: a slot taken by another token
-     * (rare at this load), or a long token to compare, loops. */
-    for (;;) {
-      sl = &slot[i];
-      int other = (sl->id1 != 0) & ((sl->h != h) | (sl->len != len));
-      if (!other && (s.n <= 8 || !sl->id1 ||
-                     (key[sl->id1 - 1].n == s.n && memcmp(key[sl->id1 - 1].p, s.p, s.n) == 0)))
-        break;
-      i = (i + 1) & mask;
-      in->probes++;
-    }
+    rk__ovl_islot *sl = islot_probe(slot, key, mask, shift, s, h, len, &probes);
     /* New or seen is a coin toss on the reference side: no branch. The
      * key is written either way (there is room for one more). */
     uint32_t e = sl->id1;
     int fresh = e == 0;
-    if (fresh & (cnt >= max)) return -1; /* bitwise: fresh is a coin toss */
+    if (fresh & (cnt >= max)) { /* bitwise: fresh is a coin toss */
+      in->n = cnt, in->probes = probes;
+      return -1;
+    }
     key[cnt] = s;
     e += (uint32_t)fresh * ((uint32_t)cnt + 1); /* e is 0 when fresh */
     sl->h = h;
@@ -91,7 +102,7 @@ int rk__ovl_intern_toks(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t) {
     cnt += (size_t)fresh;
     ids[j] = e - 1;
   }
-  in->n = cnt;
+  in->n = cnt, in->probes = probes;
   return 0;
 }
 
@@ -103,21 +114,9 @@ int rk__ovl_intern_find(rk__ovl_intern *in, rk__arena *a, rk__ovl_toks *t, uint3
     rk__str s = t->t[j];
     uint64_t h = t->h ? t->h[j] : rk__ovl_hash(s.p, s.n);
     uint32_t len = s.n < UINT32_MAX ? (uint32_t)s.n : UINT32_MAX;
-    size_t i = (size_t)(h >> in->shift);
-    uint32_t id = absent;
-    for (;;) {
-      const rk__ovl_islot *sl = &in->slot[i];
-      if (!sl->id1) break;
-      if (sl->h == h && sl->len == len &&
-          (s.n <= 8 || (in->key[sl->id1 - 1].n == s.n &&
-                        memcmp(in->key[sl->id1 - 1].p, s.p, s.n) == 0))) {
-        id = sl->id1 - 1;
-        break;
-      }
-      i = (i + 1) & in->mask;
-      in->probes++;
-    }
-    ids[j] = id;
+    const rk__ovl_islot *sl =
+        islot_probe(in->slot, in->key, in->mask, in->shift, s, h, len, &in->probes);
+    ids[j] = sl->id1 ? sl->id1 - 1 : absent;
   }
   return 0;
 }
