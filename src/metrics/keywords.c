@@ -34,7 +34,7 @@
 
 #include "json/json.h"
 #include "metrics/edit_common.h"
-#include "text/pycase.h"
+#include "metrics/ovl.h"
 
 #define KW_MAX_GROUPS 256
 #define KW_MAX_ALTS 4096
@@ -349,61 +349,36 @@ typedef struct kw_text {
   size_t *at, *len, *cps, *pre6;
 } kw_text;
 
-/* Appends the code point c of the lower-cased text to x (its bytes at
- * *o), in word k when inword: counts it and, among a word's first six,
- * its bytes. */
-static inline void kw_put_cp(kw_text *x, unsigned char **o, const unsigned char *o0, uint32_t c,
-                             int inword, size_t k) {
-  *o = rk__utf8_put(*o, c);
-  x->ncp++;
-  if (inword && ++x->cps[k] <= 6) x->pre6[k] = (size_t)(*o - o0) - x->at[k];
-}
-
-/* s lower-cased as Python's str.lower() (U+0130 becomes "i" U+0307, a
- * capital sigma its final or medial form by its neighbours, an invalid
- * byte U+FFFD as the metrics' decoder reads it) into x as UTF-8, split on
- * Unicode whitespace (which lower() leaves as it is), in one pass. */
+/* s lower-cased as Python's str.lower() (rk__ovl_lower) into x, and
+ * split on Unicode whitespace, which lower() leaves as it is. */
 static rk_status kw_text_make(rk__call *c, rk__str s, kw_text *x) {
   if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
-  /* A byte becomes at most 3 (an invalid one, U+FFFD); a code point's
-   * lower case at most 1.5 times its bytes (U+0130, U+023A). */
-  unsigned char *o0 = rk__arena_alloc(c->arena, 3 * s.n + 1), *o = o0;
-  size_t cap = s.n / 2 + 1;
-  x->at = rk__arena_alloc(c->arena, 4 * cap * sizeof *x->at);
-  if (!o0 || !x->at) return rk__fail(c, "out of scratch memory");
+  size_t n;
+  const char *u = rk__ovl_lower(c->arena, s.p, s.n, &n);
+  size_t cap = n / 2 + 1; /* words of at least one byte, apart */
+  x->at = u ? rk__arena_alloc(c->arena, 4 * cap * sizeof *x->at) : NULL;
+  if (!x->at) return rk__fail(c, "out of scratch memory");
   x->len = x->at + cap, x->cps = x->at + 2 * cap, x->pre6 = x->at + 3 * cap;
+  x->u = rk__str_make(u, n);
   x->nw = x->ncp = 0;
-  const unsigned char *p = (const unsigned char *)s.p, *e = p + s.n;
+  const unsigned char *p = (const unsigned char *)u, *e = p + n;
   int inword = 0;
   size_t k = 0;
-  while (p < e) {
+  for (size_t i = 0; i < n; x->ncp++) {
     size_t len = 1;
-    uint32_t cp = *p < 0x80 ? *p : rk__cp_next(p, e, &len);
+    uint32_t cp = p[i] < 0x80 ? p[i] : rk__cp_next(p + i, e, &len);
     if (rk__cp_isspace(cp)) {
-      if (inword) x->len[k] = (size_t)(o - o0) - x->at[k];
+      if (inword) x->len[k] = i - x->at[k];
       inword = 0;
     } else if (!inword) {
       k = x->nw++;
-      x->at[k] = (size_t)(o - o0), x->cps[k] = x->pre6[k] = 0;
+      x->at[k] = i, x->cps[k] = 0;
       inword = 1;
     }
-    if (cp < 0x80) {
-      *o++ = (unsigned char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-      x->ncp++;
-      if (inword && ++x->cps[k] <= 6) x->pre6[k] = (size_t)(o - o0) - x->at[k];
-    } else if (cp == 0x130) {
-      kw_put_cp(x, &o, o0, 'i', inword, k);
-      kw_put_cp(x, &o, o0, 0x307, inword, k);
-    } else if (cp == RK__SIGMA_CAPITAL) {
-      kw_put_cp(x, &o, o0, rk__pycase_sigma_utf8(s.p, s.n, (size_t)(p - (const unsigned char *)s.p)),
-                inword, k);
-    } else {
-      kw_put_cp(x, &o, o0, rk__cp_lower(cp), inword, k);
-    }
-    p += len;
+    i += len;
+    if (inword && ++x->cps[k] <= 6) x->pre6[k] = i - x->at[k];
   }
-  if (inword) x->len[k] = (size_t)(o - o0) - x->at[k];
-  x->u = rk__str_make((const char *)o0, (size_t)(o - o0));
+  if (inword) x->len[k] = n - x->at[k];
   return RK_STATUS_OK;
 }
 
