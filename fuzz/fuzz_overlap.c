@@ -20,7 +20,7 @@
  * - every score is a number in its range; F-measures are symmetric;
  * - a text against itself scores 100 (BLEU, chrF) or 1 (ROUGE, F1);
  * - Porter stems are at most one byte longer than the word;
- * - lower() of the UTF-8 text (rk__ovl_lower) decodes to the code-point
+ * - lower() of the UTF-8 text (rk__pylower) decodes to the code-point
  *   definition (rk__cp_lower_seq), final sigma included.
  *
  *   build-fuzz/fuzz_overlap fuzz/corpus/overlap -max_total_time=120
@@ -363,7 +363,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(rk__ovl_tokchar(a, side[s].p, side[s].n, &c) == 0);
     check_toks(&c);
     size_t ln;
-    char *lw = rk__ovl_lower(a, side[s].p, side[s].n, &ln);
+    char *lw = rk__pylower(a, side[s].p, side[s].n, &ln);
     CHECK(lw != NULL);
     {
       /* A stray byte is copied by one and is U+FFFD to the other; it

@@ -122,8 +122,8 @@ typedef struct rk__rep_result {
 } rk__rep_result;
 
 /* Splits p[0..n) into words (separators: Python whitespace, and '_' when
- * split_underscore), optionally lowercased (Python's str.lower(): utf8proc
- * simple case mapping plus the final sigma), and counts n-gram windows.
+ * split_underscore), optionally lowercased (Python's str.lower(),
+ * rk__pylower), and counts n-gram windows.
  * Linear time: words and windows are hashed in arena tables. Returns 0,
  * -1 when the arena is exhausted. */
 int rk__rep_ngrams(const char *p, size_t n, size_t ngram, int lowercase,

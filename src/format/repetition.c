@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "core/core.h"
 #include "format/format.h"
@@ -145,39 +144,6 @@ static int count_windows(const uint32_t *ids, size_t nw, size_t ng,
 
 /* ----------------------------------------------------------- splitting */
 
-/* Lowercased copy, Python's s.lower(): utf8proc's simple case mapping
- * per code point, and a capital sigma that ends a word lowers to the
- * final form (text/pycase.h); a stray byte is copied. A character never
- * grows past twice its bytes. */
-static char *lower_copy(const char *p, size_t n, rk__arena *a, size_t *outn) {
-  char *out = rk__arena_alloc(a, 2 * n + 1);
-  if (!out) return NULL;
-  size_t o = 0, i = 0;
-  while (i < n) {
-    /* ASCII runs: branch-free lowercase. */
-    while (i < n && (unsigned char)p[i] < 0x80) {
-      unsigned char c = (unsigned char)p[i++];
-      out[o++] = (char)(c | ((unsigned)(c - 'A') < 26u ? 0x20 : 0));
-    }
-    if (i >= n) break;
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)p + i,
-                                          (utf8proc_ssize_t)(n - i), &cp);
-    if (k <= 0) {
-      out[o++] = p[i++];
-      continue;
-    }
-    if (cp == RK__SIGMA_CAPITAL)
-      cp = (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i);
-    else
-      cp = utf8proc_tolower(cp);
-    o += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + o);
-    i += (size_t)k;
-  }
-  *outn = o;
-  return out;
-}
-
 /* Number of words (branch-free on ASCII: words are short, so a branch per
  * word boundary would mispredict constantly). */
 __attribute__((noinline)) static size_t count_words_sep(const char *p, size_t n,
@@ -258,7 +224,7 @@ int rk__rep_ngrams(const char *p, size_t n, size_t ngram, int lowercase,
   memset(out, 0, sizeof *out);
   if (!p) n = 0;
   if (lowercase && n) {
-    p = lower_copy(p, n, arena, &n);
+    p = rk__pylower(arena, p, n, &n);
     if (!p) return -1;
   }
   size_t nw = 0;

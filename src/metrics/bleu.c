@@ -96,7 +96,7 @@ static int bleu_compile(rk__argctx *ac, void **out) {
 static int prep(const bleu_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
   if (cfg->lower) {
     size_t n;
-    char *l = rk__ovl_lower(a, s.p, s.n, &n);
+    char *l = rk__pylower(a, s.p, s.n, &n);
     if (!l) return -1;
     s = rk__str_make(l, n);
   }

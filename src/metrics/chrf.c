@@ -158,7 +158,7 @@ static int words_split(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out)
 static int side_prep(rk__arena *a, const rk__chrf_opts *o, rk__str s, chrf_side *sd) {
   if (o->lowercase) {
     size_t n;
-    char *l = rk__ovl_lower(a, s.p, s.n, &n);
+    char *l = rk__pylower(a, s.p, s.n, &n);
     if (!l) return -1;
     s = rk__str_make(l, n);
   }

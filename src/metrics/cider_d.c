@@ -932,7 +932,7 @@ fail:
 static int prep(const cider_cfg *cfg, rk__arena *a, rk__str s, rk__ovl_toks *t) {
   if (cfg->lower) {
     size_t n;
-    char *l = rk__ovl_lower(a, s.p, s.n, &n);
+    char *l = rk__pylower(a, s.p, s.n, &n);
     if (!l) return -1;
     s = rk__str_make(l, n);
   }

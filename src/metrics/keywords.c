@@ -34,7 +34,7 @@
 
 #include "json/json.h"
 #include "metrics/edit_common.h"
-#include "metrics/ovl.h"
+#include "text/pycase.h"
 
 #define KW_MAX_GROUPS 256
 #define KW_MAX_ALTS 4096
@@ -349,12 +349,12 @@ typedef struct kw_text {
   size_t *at, *len, *cps, *pre6;
 } kw_text;
 
-/* s lower-cased as Python's str.lower() (rk__ovl_lower) into x, and
+/* s lower-cased as Python's str.lower() (rk__pylower) into x, and
  * split on Unicode whitespace, which lower() leaves as it is. */
 static rk_status kw_text_make(rk__call *c, rk__str s, kw_text *x) {
   if (!rk__spend(c, 2 * (uint64_t)s.n + 1)) return RK_STATUS_TIMEOUT;
   size_t n;
-  const char *u = rk__ovl_lower(c->arena, s.p, s.n, &n);
+  const char *u = rk__pylower(c->arena, s.p, s.n, &n);
   size_t cap = n / 2 + 1; /* words of at least one byte, apart */
   x->at = u ? rk__arena_alloc(c->arena, 4 * cap * sizeof *x->at) : NULL;
   if (!x->at) return rk__fail(c, "out of scratch memory");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "text/pycase.h" /* rk__pylower */
 #include "text/extract.h"
 
 /* ------------------------------------------------------------ tokens */
@@ -163,11 +164,6 @@ int rk__ovl_zh_char(uint32_t cp);
 /* sacreBLEU tokenize="char": every non-whitespace code point one token. */
 int rk__ovl_tokchar(rk__arena *a, const char *p, size_t n, rk__ovl_toks *out);
 
-/* Lowercase copy, Python's str.lower() of the whole text: utf8proc's
- * mapping per code point, plus Python's one-to-many mapping U+0130 ->
- * "i\u0307" and its final sigma (a word-final capital sigma lowers to
- * U+03C2, text/pycase.h). Returns NULL when the arena is exhausted. */
-char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n);
 
 /* rouge-score's tokenizer (tokenize.py): lower(), every run of
  * characters outside [a-z0-9] becomes a separator, tokens of [a-z0-9]+

@@ -355,45 +355,6 @@ rk__str rk__ovl_rstrip(rk__str s) {
 
 /* ------------------------------------------------------------- lower */
 
-char *rk__ovl_lower(rk__arena *a, const char *p, size_t n, size_t *out_n) {
-  /* Lowercasing never grows a character by more than one byte except
-   * U+0130 (2 bytes -> 3: "i" + U+0307); 3n/2 + 4 is enough. */
-  char *o = rk__arena_alloc(a, n + n / 2 + 4);
-  if (!o) return NULL;
-  size_t k = 0, i = 0;
-  while (i < n) {
-    unsigned char c = (unsigned char)p[i];
-    if (c < 0x80) {
-      o[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-      i++;
-      continue;
-    }
-    size_t l;
-    uint32_t u = rk__ovl_cp(p + i, n - i, &l);
-    if (u >= 0x110000u) {
-      o[k++] = (char)c;
-      i++;
-      continue;
-    }
-    if (u == 0x130) { /* Python: 'İ'.lower() == 'i\u0307' */
-      memcpy(o + k, "i\xcc\x87", 3);
-      k += 3;
-      i += l;
-      continue;
-    }
-    utf8proc_int32_t lw = u == RK__SIGMA_CAPITAL ? (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i)
-                                                 : utf8proc_tolower((utf8proc_int32_t)u);
-    utf8proc_uint8_t buf[4];
-    utf8proc_ssize_t w = utf8proc_encode_char(lw, buf);
-    memcpy(o + k, buf, (size_t)w);
-    k += (size_t)w;
-    i += l;
-  }
-  o[k] = '\0';
-  *out_n = k;
-  return o;
-}
-
 /* ------------------------------------------------ 13a, zh and intl */
 
 /* The three regex tokenizers of sacreBLEU run a fixed list of re.sub()

@@ -1,13 +1,17 @@
 /*
- * pycase.c - Python's final-sigma rule for str.lower() (see pycase.h).
+ * pycase.c - Python's str.lower(): its final-sigma rule, and the whole of
+ * it on UTF-8 text (see pycase.h).
  *
  * The properties are utf8proc's general category plus three small tables
  * (pycase_tables.h) that tools/gen_pycase.py derives from python3 and
  * checks against lower()'s behaviour on every code point. They are only
  * consulted next to a capital sigma, so a binary search is plenty.
+ * rk__pylower, the whole of lower() on UTF-8 text, is here too: the
+ * rewards that claim Python's lower() on text call it.
  */
 #include "text/pycase.h"
 
+#include <string.h>
 #include <utf8proc.h>
 
 #include "json/json.h"
@@ -103,4 +107,44 @@ uint32_t rk__pycase_sigma_utf8(const char *text, size_t n, size_t i) {
     j += len;
   }
   return RK__SIGMA_FINAL;
+}
+
+char *rk__pylower(rk__arena *a, const char *p, size_t n, size_t *out_n) {
+  /* Lowercasing never grows a character by more than one byte except
+   * U+0130 (2 bytes -> 3: "i" + U+0307); 3n/2 + 4 is enough. */
+  char *o = rk__arena_alloc(a, n + n / 2 + 4);
+  if (!o) return NULL;
+  size_t k = 0, i = 0;
+  while (i < n) {
+    /* ASCII runs: branch-free. */
+    while (i < n && (unsigned char)p[i] < 0x80) {
+      unsigned char a7 = (unsigned char)p[i++];
+      o[k++] = (char)(a7 | ((unsigned)(a7 - 'A') < 26u ? 0x20 : 0));
+    }
+    if (i >= n) break;
+    unsigned char c = (unsigned char)p[i];
+    size_t l = rk__utf8_seq((const unsigned char *)p + i, (const unsigned char *)p + n);
+    if (!l) {
+      o[k++] = (char)c;
+      i++;
+      continue;
+    }
+    uint32_t u = seq_value((const unsigned char *)p + i, l);
+    if (u == 0x130) { /* Python: 'İ'.lower() == 'i\u0307' */
+      memcpy(o + k, "i\xcc\x87", 3);
+      k += 3;
+      i += l;
+      continue;
+    }
+    utf8proc_int32_t lw = u == RK__SIGMA_CAPITAL ? (utf8proc_int32_t)rk__pycase_sigma_utf8(p, n, i)
+                                                 : utf8proc_tolower((utf8proc_int32_t)u);
+    utf8proc_uint8_t buf[4];
+    utf8proc_ssize_t w = utf8proc_encode_char(lw, buf);
+    memcpy(o + k, buf, (size_t)w);
+    k += (size_t)w;
+    i += l;
+  }
+  o[k] = '\0';
+  *out_n = k;
+  return o;
 }

@@ -7,6 +7,8 @@
  * every other code point stays with the caller (utf8proc's simple mapping
  * plus U+0130 -> "i" U+0307).
  *
+ * rk__pylower applies the whole of lower() to UTF-8 text.
+ *
  * Not for: casefold() (it has no context rule: Σ folds to σ everywhere,
  * which is what the "default" normaliser does), upper().
  */
@@ -15,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/core.h"
 
 #define RK__SIGMA_CAPITAL 0x3A3u
 #define RK__SIGMA_FINAL 0x3C2u
@@ -44,5 +48,12 @@ uint32_t rk__pycase_sigma(const uint32_t *s, size_t n, size_t i);
  * A byte that is not part of a valid sequence is U+FFFD on its own, as
  * the decoders of the metrics read it (neither cased nor ignorable). */
 uint32_t rk__pycase_sigma_utf8(const char *p, size_t n, size_t i);
+
+/* Python's str.lower() of UTF-8 text p[0..n) into arena memory (*out_n
+ * bytes, NUL-terminated): utf8proc's simple mapping per code point,
+ * Python's one-to-many U+0130 -> "i" U+0307, and the final sigma above;
+ * a byte that is not part of a valid sequence is copied as it is. NULL
+ * when the arena is exhausted. */
+char *rk__pylower(rk__arena *a, const char *p, size_t n, size_t *out_n);
 
 #endif /* RK_TEXT_PYCASE_H */

@@ -449,7 +449,7 @@ static double sbleu(tk k, const char *hyp, const char *ref, rk__bleu_smooth sm, 
 
 static const char *lower(const char *z) {
   size_t n;
-  return rk__ovl_lower(&A, z, strlen(z), &n);
+  return rk__pylower(&A, z, strlen(z), &n);
 }
 
 TEST(bleu_sentence_published) {

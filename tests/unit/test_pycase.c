@@ -2,7 +2,7 @@
  * test_pycase.c - Python's str.lower() final-sigma rule (text/pycase.h)
  * and every lower-casing path that claims lower(): code-point strings
  * (rk__cp_lower_seq: anls, relaxed_acc, vqa_acc), UTF-8 copies
- * (rk__ovl_lower: bleu, chrf, cider_d), box labels (detection,
+ * (rk__pylower: bleu, chrf, cider_d), box labels (detection,
  * coco_map), the SQuAD normaliser (f1, em, exact), rouge's unicode
  * tokenizer and repetition's words.
  *
@@ -160,11 +160,11 @@ static void check_text(const char *in, size_t n, const char *low, size_t ln, con
   if (!span_is(got.p, got.n, low, ln))
     RK_T_FAIL_("line %d: rk__cp_lower_seq gives '%.*s', python '%.*s'", lineno, (int)got.n, got.p,
                (int)ln, low);
-  /* rk__ovl_lower on the bytes */
+  /* rk__pylower on the bytes */
   size_t on;
-  char *o = rk__ovl_lower(a, in, n, &on);
+  char *o = rk__pylower(a, in, n, &on);
   if (!o || !span_is(o, on, low, ln))
-    RK_T_FAIL_("line %d: rk__ovl_lower gives '%.*s', python '%.*s'", lineno, o ? (int)on : 0,
+    RK_T_FAIL_("line %d: rk__pylower gives '%.*s', python '%.*s'", lineno, o ? (int)on : 0,
                o ? o : "", (int)ln, low);
   /* box labels: equal to their lower(); one sigma flipped, not */
   rk__str si = rk__str_make(in, n), sl = rk__str_make(low, ln);

@@ -123,6 +123,17 @@ TEST(huge_inputs) {
   free(s);
 }
 
+/* Python's lower() maps U+0130 to "i" + U+0307: "İstanbul istanbul"
+ * .lower().split() has two distinct words (python3), not one. */
+TEST(lower_dotted_capital_i) {
+  rk__rep_result r;
+  const char *s = "\xc4\xb0stanbul istanbul \xc4\xb0STANBUL";
+  rk__arena_reset(&g_arena);
+  ASSERT_EQ_INT(rk__rep_ngrams(s, strlen(s), 1, 1, 0, &g_arena, &r), 0);
+  ASSERT_EQ_INT(r.total, 3);
+  ASSERT_EQ_INT(r.unique, 2);
+}
+
 TEST(e2e_repetition) {
   e2e_result r = e2e_score("{\"reward\": {\"fn\": \"repetition\"}}",
                            "{\"response\": \"a b c a b c a b c\"}");
@@ -215,6 +226,6 @@ TEST(counts_do_not_depend_on_keys) {
 
 TEST_MAIN(TEST_ENTRY(setup_), TEST_ENTRY(ngram_trl_values),
           TEST_ENTRY(tokens_trl_docstring), TEST_ENTRY(rlpr_counts),
-          TEST_ENTRY(huge_inputs), TEST_ENTRY(e2e_repetition),
+          TEST_ENTRY(huge_inputs), TEST_ENTRY(lower_dotted_capital_i), TEST_ENTRY(e2e_repetition),
           TEST_ENTRY(e2e_repetition_spec_errors), TEST_ENTRY(counts_do_not_depend_on_keys),
           TEST_ENTRY(teardown_))
