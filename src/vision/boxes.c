@@ -1928,6 +1928,10 @@ rk_status rk__boxes_load(const rk__boxargs *a, rk__call *c, rk__boxes *pred,
   if (st != RK_STATUS_OK) return st;
   int fenced = 0;
   rk__str blk = region;
+  if (a->own_reader) {
+    *region_how = how;
+    goto reference;
+  }
   if (a->strict_json) {
     /* VLM-R1 parses the block with json.loads and has no prediction when
      * there is no block or it does not parse; a block that parses is

@@ -227,6 +227,9 @@ typedef struct rk__boxargs {
                            RK__STRICT_FIRST: the first, matched on the
                            lower-cased answer (detection_score);
                            RK__STRICT_LAST: the last (map_reward) */
+  int own_reader;       /* the caller reads the predicted boxes itself
+                           (Vision-R1's reader): rk__boxes_load finds the
+                           answer region (its status) but scans nothing */
 } rk__boxargs;
 
 /* Reads format, ref_format, the coordinate arguments (rk__coordargs),

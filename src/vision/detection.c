@@ -711,6 +711,7 @@ static int hun_compile(rk__argctx *ac, void **out) {
     hun_free(cfg);
     return -1;
   }
+  cfg->box.own_reader = cfg->vr1_reader; /* its boxes replace the scanner's */
   *out = cfg;
   return 0;
 }
