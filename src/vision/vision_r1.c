@@ -12,6 +12,7 @@
  *
  * Not for: the box forms every other box reward reads (vision/boxes.c).
  */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,6 @@
 #include "vision/detection.h"
 
 /* ------------------------------------------------ Python text rules */
-
-/* First occurrence of the m-byte needle in p[0..n), or NULL (m <= 16:
- * at most 16 compares per byte). */
-static const char *find(const char *p, size_t n, const char *needle, size_t m) {
-  for (const char *q = p, *e = p + n; (size_t)(e - q) >= m; q++) {
-    q = memchr(q, needle[0], (size_t)(e - q) - m + 1);
-    if (!q) return NULL;
-    if (memcmp(q, needle, m) == 0) return q;
-  }
-  return NULL;
-}
 
 /* str.strip(): the span from the first to the end of the last code
  * point that is not Python whitespace (rk__cp_isspace), in one pass. */
@@ -101,7 +91,7 @@ static const char *json_text(rk__call *c, rk__str s, size_t *n) {
   size_t i = 0, k = 0;
   while (i < s.n && (k = py_linebreak(p, i, s.n)) == 0) i++;
   if (s.n < 7 || memcmp(s.p, "```json", 7) != 0) {
-    const char *f = find(s.p, s.n, "```", 3);
+    const char *f = memmem(s.p, s.n, "```", 3);
     *n = f ? (size_t)(f - s.p) : s.n;
     return s.p;
   }
@@ -118,7 +108,7 @@ static const char *json_text(rk__call *c, rk__str s, size_t *n) {
       b[w++] = s.p[i++];
     }
   }
-  const char *f = find(b, w, "```", 3);
+  const char *f = memmem(b, w, "```", 3);
   *n = f ? (size_t)(f - b) : w;
   return b;
 }
@@ -236,7 +226,7 @@ static long regex_boxes(rk__call *c, rk__str s, rk__boxes *out) {
   out->b = rk__arena_alloc(c->arena, (cap + 1) * sizeof *out->b);
   if (!out->b) return -1;
   for (size_t i = 0; i + sizeof head - 1 <= s.n;) {
-    const char *f = find(s.p + i, s.n - i, head, sizeof head - 1);
+    const char *f = memmem(s.p + i, s.n - i, head, sizeof head - 1);
     if (!f) break;
     size_t at = (size_t)(f - s.p), j = at + sizeof head - 1;
     double v[4];
